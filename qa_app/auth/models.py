@@ -1,0 +1,50 @@
+"""Users, their role and the region subtree they may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import UTCDateTime, db, intpk, timestamp
+from ..regions.models import AdminUnit
+
+ROLES = ("supervisor", "district_reviewer", "provincial_manager", "admin")
+
+
+class User(db.Model):
+    """A person who signs in: supervisor, district reviewer, provincial manager or administrator."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('supervisor', 'district_reviewer', 'provincial_manager', 'admin')", name="role"),
+        # Only an administrator may have the whole country as scope.
+        sa.CheckConstraint("role = 'admin' OR scope_unit_id IS NOT NULL", name="scope_required"),
+        sa.CheckConstraint("failed_logins >= 0", name="failed_logins"),
+    )
+
+    id: Mapped[intpk]
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    position: Mapped[str] = mapped_column(sa.String(120), default="")
+    email: Mapped[str | None] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    scope_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_unit.id", ondelete="RESTRICT"))
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(5))
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[timestamp]
+
+    scope_unit: Mapped[AdminUnit | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of ``password``."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Whether ``password`` matches the stored hash."""
+        return check_password_hash(self.password_hash, password)

@@ -1,0 +1,111 @@
+"""Registering checklist files as immutable versions in the database (flush, never commit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from .loader import ChecklistError, Problem, load_directory, parse_checklist, select_version
+from .models import ChecklistVersion
+from .schema import Checklist
+
+
+class ImmutableVersionError(Exception):
+    """A published version's file changed after it was registered."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class SyncReport:
+    """What a sync did, per version: added, unchanged, updated (drafts only)."""
+
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+
+
+def register(checklist: Checklist) -> str:
+    """Register one loaded version; returns 'added', 'unchanged' or 'updated' (a draft), refusing edits."""
+    row = db.session.scalar(
+        sa.select(ChecklistVersion).where(
+            ChecklistVersion.code == checklist.code, ChecklistVersion.version == checklist.version
+        )
+    )
+    if row is not None and row.sha256 == checklist.sha256:
+        return "unchanged"
+    if row is not None and row.status == "published":
+        raise ImmutableVersionError([Problem(
+            checklist.source or checklist.code, 1,
+            f"checklist '{checklist.code}' version {checklist.version} was published with content hash "
+            f"{row.sha256[:12]}… on {row.registered_at:%Y-%m-%d} and this file no longer matches it. A published "
+            f"version is never edited: restore the file and put your changes in a new version "
+            f"(v{checklist.version + 1}.yaml).",
+        )])
+    if row is None:
+        row = ChecklistVersion(code=checklist.code, version=checklist.version)
+        db.session.add(row)
+        outcome = "added"
+    else:
+        outcome = "updated"
+    row.status = checklist.status
+    row.title_vi = checklist.title.vi
+    row.title_en = checklist.title.en
+    row.effective_from = checklist.effective_from
+    row.facility_types = list(checklist.facility_types)
+    row.sha256 = checklist.sha256
+    row.content = checklist.content
+    row.source = checklist.source
+    db.session.flush()
+    return outcome
+
+
+def sync_directory(root: str | Path) -> SyncReport:
+    """Validate every file under ``root`` and register them all, or nothing if any file has a problem."""
+    checklists, problems = load_directory(root)
+    if problems:
+        raise ChecklistError(problems)
+    report = SyncReport()
+    refused: list[Problem] = []
+    for checklist in checklists:
+        label = f"{checklist.code} v{checklist.version}"
+        try:
+            outcome = register(checklist)
+        except ImmutableVersionError as exc:
+            refused.extend(exc.problems)
+            continue
+        getattr(report, outcome).append(label)
+    if refused:
+        raise ImmutableVersionError(refused)
+    return report
+
+
+@lru_cache(maxsize=64)
+def _parse_stored(sha256: str, content_json: str) -> Checklist:
+    # Keyed by hash: a registered version's content never changes, so the parse is cached safely.
+    return parse_checklist(content_json, source=f"database:{sha256[:12]}")
+
+
+def checklist_of(version: ChecklistVersion) -> Checklist:
+    """The Checklist object for a registered version, rebuilt from its stored content."""
+    return _parse_stored(version.sha256, json.dumps(version.content, ensure_ascii=False))
+
+
+def version_for(facility_type: str, on: dt.date, code: str | None = None) -> ChecklistVersion | None:
+    """The version an inspection on ``on`` of a facility of this type must use (latest published, effective)."""
+    query = sa.select(ChecklistVersion).where(
+        ChecklistVersion.status == "published", ChecklistVersion.effective_from <= on
+    )
+    if code:
+        query = query.where(ChecklistVersion.code == code)
+    rows = {(row.code, row.version): row for row in db.session.scalars(query)}
+    chosen = select_version((checklist_of(row) for row in rows.values()), facility_type, on)
+    return rows[(chosen.code, chosen.version)] if chosen else None

@@ -1,0 +1,72 @@
+"""`flask qa …`: one-step setup of the embedded default, and the demo data generator."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from .auth.models import User
+from .extensions import db
+
+
+@click.group("qa")
+def qa_cli() -> None:
+    """Set up and seed the application."""
+
+
+@qa_cli.command("setup")
+@click.option("--demo/--no-demo", default=True, help="Seed the demo province when the database has no users.")
+@with_appcontext
+def setup(demo: bool) -> None:
+    """Create or upgrade the database, load the checklists and (once) seed the demo data."""
+    from .checklists.loader import ChecklistError
+    from .checklists.registry import ImmutableVersionError, sync_directory
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    try:
+        report = sync_directory(current_app.config["CHECKLISTS_DIR"])
+    except (ChecklistError, ImmutableVersionError) as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"Checklists: {len(report.added)} added, {len(report.updated)} updated, "
+               f"{len(report.unchanged)} unchanged.")
+    if demo and db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
+        from .demo.generator import DemoParams, generate
+
+        summary = generate(DemoParams())
+        db.session.commit()
+        click.echo(summary.describe())
+    if demo:
+        _print_logins()
+
+
+def _print_logins() -> None:
+    from .demo.generator import DEMO_PASSWORD, DEMO_USERS
+
+    click.echo("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+    for username, _full_name, role, _scope in DEMO_USERS:
+        click.echo(f"  {username:<14} {role}")
+
+
+@qa_cli.command("seed")
+@click.option("--scale", type=click.Choice(["demo", "province", "national"]), default="demo")
+@click.option("--seed", type=int, default=2025, help="Random seed: the same seed builds the same data.")
+@with_appcontext
+def seed(scale: str, seed: int) -> None:
+    """Generate a data set (demo, province or national scale) into an empty database."""
+    from .demo.generator import DemoParams, generate
+
+    if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+        raise click.ClickException("The database already has users; seed only an empty database.")
+    summary = generate(DemoParams.for_scale(scale, seed=seed))
+    db.session.commit()
+    click.echo(summary.describe())

@@ -1,0 +1,86 @@
+"""Facilities that provide family-planning services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..checklists.schema import FACILITY_TYPES, SERVICES, FacilityProfile
+from ..extensions import db, intpk, timestamp
+from ..regions.models import AdminUnit
+
+OWNERSHIPS = ("public", "non_public")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Facility(db.Model):
+    """A commune health station, district centre, hospital, private clinic or pharmacy."""
+
+    __tablename__ = "facility"
+    __table_args__ = (
+        sa.CheckConstraint(_in("type", FACILITY_TYPES), name="type"),
+        sa.CheckConstraint(_in("ownership", OWNERSHIPS), name="ownership"),
+        sa.CheckConstraint("active_to IS NULL OR active_to >= active_from", name="active_dates"),
+        # Commune stations are public by definition.
+        sa.CheckConstraint("type <> 'TYT' OR ownership = 'public'", name="tyt_public"),
+    )
+
+    id: Mapped[intpk]
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    type: Mapped[str] = mapped_column(sa.String(4), index=True)
+    ownership: Mapped[str] = mapped_column(sa.String(10))
+    high_fertility: Mapped[bool] = mapped_column(default=False)
+    active_from: Mapped[dt.date] = mapped_column(sa.Date)
+    active_to: Mapped[dt.date | None] = mapped_column(sa.Date)
+    # The unit in the current (2025) system, and the pre-2025 unit for history and district drill-down.
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_unit.id", ondelete="RESTRICT"), index=True)
+    legacy_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_unit.id", ondelete="RESTRICT"))
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    head_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    created_at: Mapped[timestamp]
+
+    unit: Mapped[AdminUnit] = relationship(foreign_keys=[unit_id])
+    legacy_unit: Mapped[AdminUnit | None] = relationship(foreign_keys=[legacy_unit_id])
+    service_rows: Mapped[list[FacilityService]] = relationship(
+        back_populates="facility", cascade="all, delete-orphan", order_by="FacilityService.service"
+    )
+
+    @property
+    def services(self) -> list[str]:
+        """Codes of the methods this facility offers."""
+        return [row.service for row in self.service_rows]
+
+    @services.setter
+    def services(self, codes: list[str]) -> None:
+        wanted = set(codes)
+        self.service_rows = [row for row in self.service_rows if row.service in wanted] + [
+            FacilityService(service=code)
+            for code in sorted(wanted - {row.service for row in self.service_rows})
+        ]
+
+    def profile(self) -> FacilityProfile:
+        """What scoring needs to know about this facility."""
+        return FacilityProfile(type=self.type, services=frozenset(self.services), ownership=self.ownership)
+
+    def is_active(self, on: dt.date) -> bool:
+        """Whether the facility operated on ``on``."""
+        return self.active_from <= on and (self.active_to is None or self.active_to >= on)
+
+
+class FacilityService(db.Model):
+    """One method offered by a facility."""
+
+    __tablename__ = "facility_service"
+    __table_args__ = (sa.CheckConstraint(_in("service", SERVICES), name="service"),)
+
+    facility_id: Mapped[int] = mapped_column(sa.ForeignKey("facility.id", ondelete="CASCADE"), primary_key=True)
+    service: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+
+    facility: Mapped[Facility] = relationship(back_populates="service_rows")

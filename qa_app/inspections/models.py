@@ -1,0 +1,121 @@
+"""Inspections, their answers and the scores stored at submission."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..checklists.models import ChecklistVersion
+from ..extensions import UTCDateTime, db, intpk, timestamp
+from ..facilities.models import Facility
+
+STATUSES = ("draft", "submitted", "returned", "approved")
+KINDS = ("external", "self")
+CLASSIFICATIONS = ("meets", "conditional", "does_not_meet")
+
+
+class Inspection(db.Model):
+    """One visit scoring one facility against one pinned checklist version."""
+
+    __tablename__ = "inspection"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('draft', 'submitted', 'returned', 'approved')", name="status"),
+        sa.CheckConstraint("kind IN ('external', 'self')", name="kind"),
+        sa.CheckConstraint(
+            "classification IS NULL OR classification IN ('meets', 'conditional', 'does_not_meet')",
+            name="classification",
+        ),
+        sa.CheckConstraint("overall_percent IS NULL OR (overall_percent >= 0 AND overall_percent <= 100)",
+                           name="overall_range"),
+        sa.CheckConstraint("revision >= 1", name="revision_positive"),
+        # Scores are stored at submission and must be there for everything past draft.
+        sa.CheckConstraint(
+            "status IN ('draft', 'returned') OR (submitted_at IS NOT NULL AND classification IS NOT NULL"
+            " AND checklist_sha256 IS NOT NULL)",
+            name="scored_when_submitted",
+        ),
+        sa.CheckConstraint("status <> 'approved' OR (approved_at IS NOT NULL AND approved_by_id IS NOT NULL)",
+                           name="approval_recorded"),
+        sa.Index("ix_inspection_facility_status_date", "facility_id", "status", "inspection_date"),
+    )
+
+    id: Mapped[intpk]
+    # Client-generated id (UUID) so an offline tablet can create an inspection exactly once.
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    facility_id: Mapped[int] = mapped_column(sa.ForeignKey("facility.id", ondelete="RESTRICT"))
+    checklist_version_id: Mapped[int] = mapped_column(sa.ForeignKey("checklist_version.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(sa.String(10), default="external")
+    status: Mapped[str] = mapped_column(sa.String(10), default="draft", index=True)
+    inspection_date: Mapped[dt.date] = mapped_column(sa.Date)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="RESTRICT"))
+    created_at: Mapped[timestamp]
+    updated_at: Mapped[timestamp]
+    # Bumped on every change; a writer that read an older revision gets a conflict, never a silent overwrite.
+    revision: Mapped[int] = mapped_column(default=1)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="RESTRICT"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="RESTRICT"))
+    overall_percent: Mapped[decimal.Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    classification: Mapped[str | None] = mapped_column(sa.String(16))
+    critical_failures: Mapped[int | None]
+    failed_items: Mapped[int | None]
+    checklist_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    # Type and services the facility had on the day: scoring must not change when the registry does.
+    facility_type: Mapped[str] = mapped_column(sa.String(4))
+    facility_services: Mapped[list] = mapped_column(sa.JSON, default=list)
+    facility_opinion: Mapped[str] = mapped_column(sa.Text, default="")
+    # A correction of an approved inspection is a new inspection that points to the old one.
+    supersedes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("inspection.id", ondelete="RESTRICT"))
+
+    facility: Mapped[Facility] = relationship()
+    checklist_version: Mapped[ChecklistVersion] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    answers: Mapped[list[Answer]] = relationship(back_populates="inspection", cascade="all, delete-orphan")
+    section_results: Mapped[list[SectionResult]] = relationship(
+        back_populates="inspection", cascade="all, delete-orphan", order_by="SectionResult.section_id"
+    )
+
+
+class Answer(db.Model):
+    """The answer to one item of one inspection, with the supervisor's note."""
+
+    __tablename__ = "answer"
+    __table_args__ = (sa.UniqueConstraint("inspection_id", "item_id"),)
+
+    id: Mapped[intpk]
+    inspection_id: Mapped[int] = mapped_column(sa.ForeignKey("inspection.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(sa.String(16))
+    # Normalised answer as text: "met" / "not_met" / "na", a scale level, a number, or free text.
+    value: Mapped[str | None] = mapped_column(sa.String(2000))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[timestamp]
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="RESTRICT"))
+    # Set from the scoring engine at submission, so "most failed items" is a SQL count.
+    failed: Mapped[bool | None]
+    critical_failure: Mapped[bool | None]
+
+    inspection: Mapped[Inspection] = relationship(back_populates="answers")
+
+
+class SectionResult(db.Model):
+    """A section's score as computed at submission (the SQL aggregates of dashboards read these)."""
+
+    __tablename__ = "section_result"
+    __table_args__ = (
+        sa.CheckConstraint("possible >= 0 AND earned >= 0 AND earned <= possible", name="points"),
+        sa.CheckConstraint("percent IS NULL OR (percent >= 0 AND percent <= 100)", name="percent_range"),
+    )
+
+    inspection_id: Mapped[int] = mapped_column(sa.ForeignKey("inspection.id", ondelete="CASCADE"), primary_key=True)
+    section_id: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    earned: Mapped[decimal.Decimal] = mapped_column(sa.Numeric(10, 4))
+    possible: Mapped[decimal.Decimal] = mapped_column(sa.Numeric(10, 4))
+    percent: Mapped[decimal.Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    critical_failures: Mapped[int] = mapped_column(default=0)
+
+    inspection: Mapped[Inspection] = relationship(back_populates="section_results")

@@ -1,0 +1,13 @@
+"""Imports every domain's models so that metadata (and Alembic) sees all tables."""
+
+from .audit.models import AuditEntry
+from .auth.models import User
+from .checklists.models import ChecklistVersion
+from .facilities.models import Facility, FacilityService
+from .inspections.models import Answer, Inspection, SectionResult
+from .regions.models import AdminUnit, UnitSuccession
+
+__all__ = [
+    "AdminUnit", "Answer", "AuditEntry", "ChecklistVersion", "Facility", "FacilityService", "Inspection",
+    "SectionResult", "UnitSuccession", "User",
+]

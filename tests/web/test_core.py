@@ -1,0 +1,54 @@
+"""Home page, languages and the health check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from qa_app.extensions import db
+
+from ..conftest import make_app
+
+
+def test_home_is_vietnamese_by_default_and_english_on_request(client) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert 'lang="vi"' in page
+    assert "Chất lượng dịch vụ kế hoạch hóa gia đình" in page
+    page = client.get("/?lang=en").get_data(as_text=True)
+    assert 'lang="en"' in page
+    assert "Quality of family-planning services" in page
+    # The choice sticks for the session.
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)
+
+
+def test_healthz_reports_migrated_database(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    client = app.test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json["status"] == "degraded"
+    assert response.json["database"]["up_to_date"] is False
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json
+    assert body["status"] == "ok"
+    assert body["database"]["ok"] is True
+    assert body["database"]["revision"] == body["database"]["head"]
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def test_healthz_when_database_unreachable(tmp_path: Path) -> None:
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing-dir/x.sqlite3")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {"status": "error", "database": {"ok": False, "error": "OperationalError"}}
