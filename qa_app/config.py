@@ -24,6 +24,9 @@ class DefaultConfig:
     PERMANENT_SESSION_LIFETIME = dt.timedelta(hours=8)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Set QA_SESSION_COOKIE_SECURE=true behind TLS (see the README's deployment notes).
+    SESSION_COOKIE_SECURE = False
+    PROXY_FIX = False
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token; a long inspection must not expire it
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     CHECKLISTS_DIR = str(PROJECT_ROOT / "checklists")

@@ -4,10 +4,20 @@ from .audit.models import AuditEntry
 from .auth.models import User
 from .checklists.models import ChecklistVersion
 from .facilities.models import Facility, FacilityService
-from .inspections.models import Answer, Inspection, SectionResult
+from .inspections.models import (
+    Answer,
+    CorrectiveAction,
+    Inspection,
+    Photo,
+    ReviewComment,
+    SectionResult,
+    Signature,
+    TeamMember,
+)
 from .regions.models import AdminUnit, UnitSuccession
 
 __all__ = [
     "AdminUnit", "Answer", "AuditEntry", "ChecklistVersion", "Facility", "FacilityService", "Inspection",
-    "SectionResult", "UnitSuccession", "User",
+    "SectionResult", "UnitSuccession", "User", "CorrectiveAction", "Photo", "ReviewComment", "Signature",
+    "TeamMember",
 ]

@@ -40,7 +40,9 @@ def app(tmp_path: Path) -> Iterator[Flask]:
     yield app
     with app.app_context():
         db.session.remove()
-        db.drop_all()
+        if db.engine.url.database not in (None, "", ":memory:"):
+            # A shared server database (PostgreSQL runs) must be left empty for the next test.
+            db.drop_all()
         db.engine.dispose()
 
 

@@ -93,6 +93,8 @@ class Answer(db.Model):
     # Normalised answer as text: "met" / "not_met" / "na", a scale level, a number, or free text.
     value: Mapped[str | None] = mapped_column(sa.String(2000))
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    # Compare-and-set counter: a save that read an older revision is a conflict, not an overwrite.
+    revision: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[timestamp]
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="RESTRICT"))
     # Set from the scoring engine at submission, so "most failed items" is a SQL count.
@@ -119,3 +121,101 @@ class SectionResult(db.Model):
     critical_failures: Mapped[int] = mapped_column(default=0)
 
     inspection: Mapped[Inspection] = relationship(back_populates="section_results")
+
+
+TEAM_ROLES = ("head", "deputy", "member", "secretary", "facility_rep")
+
+
+class TeamMember(db.Model):
+    """A member of the inspection team, or a representative of the inspected facility."""
+
+    __tablename__ = "team_member"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('head', 'deputy', 'member', 'secretary', 'facility_rep')", name="role"),
+        sa.CheckConstraint("length(trim(full_name)) > 0", name="name_present"),
+    )
+
+    id: Mapped[intpk]
+    inspection_id: Mapped[int] = mapped_column(sa.ForeignKey("inspection.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(16))
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    position: Mapped[str] = mapped_column(sa.String(160), default="")
+    position_order: Mapped[int] = mapped_column(default=0)
+
+
+class Signature(db.Model):
+    """A drawn signature (PNG and the strokes it was drawn with) of the team head or the facility representative."""
+
+    __tablename__ = "signature"
+    __table_args__ = (
+        sa.UniqueConstraint("inspection_id", "role"),
+        sa.CheckConstraint("role IN ('head', 'facility_rep', 'secretary')", name="role"),
+    )
+
+    id: Mapped[intpk]
+    inspection_id: Mapped[int] = mapped_column(sa.ForeignKey("inspection.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    signer_name: Mapped[str] = mapped_column(sa.String(120))
+    png: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    strokes: Mapped[list] = mapped_column(sa.JSON, default=list)
+    signed_at: Mapped[timestamp]
+
+
+class Photo(db.Model):
+    """Evidence photographed for one item (resized JPEG, checked on upload)."""
+
+    __tablename__ = "photo"
+    __table_args__ = (sa.CheckConstraint("size_bytes > 0", name="size_positive"),)
+
+    id: Mapped[intpk]
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    inspection_id: Mapped[int] = mapped_column(sa.ForeignKey("inspection.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[str] = mapped_column(sa.String(16))
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    size_bytes: Mapped[int]
+    width: Mapped[int]
+    height: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_at: Mapped[timestamp]
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="RESTRICT"))
+
+
+class CorrectiveAction(db.Model):
+    """What the facility must fix for a failed item, who is responsible, and by when."""
+
+    __tablename__ = "corrective_action"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('open', 'done')", name="status"),
+        sa.CheckConstraint("status <> 'done' OR (done_at IS NOT NULL AND length(trim(evidence)) > 0)",
+                           name="done_needs_evidence"),
+        sa.Index("ix_corrective_action_facility_status", "facility_id", "status"),
+    )
+
+    id: Mapped[intpk]
+    inspection_id: Mapped[int] = mapped_column(sa.ForeignKey("inspection.id", ondelete="CASCADE"), index=True)
+    # Denormalised so a facility's open actions are one indexed query.
+    facility_id: Mapped[int] = mapped_column(sa.ForeignKey("facility.id", ondelete="RESTRICT"))
+    item_id: Mapped[str] = mapped_column(sa.String(16))
+    action: Mapped[str] = mapped_column(sa.Text)
+    responsible: Mapped[str] = mapped_column(sa.String(160))
+    deadline: Mapped[dt.date] = mapped_column(sa.Date)
+    status: Mapped[str] = mapped_column(sa.String(8), default="open")
+    evidence: Mapped[str] = mapped_column(sa.Text, default="")
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    done_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="RESTRICT"))
+
+
+class ReviewComment(db.Model):
+    """A reviewer's comment on an inspection, or on one of its items; a return always carries one."""
+
+    __tablename__ = "review_comment"
+    __table_args__ = (sa.CheckConstraint("length(trim(body)) > 0", name="body_present"),)
+
+    id: Mapped[intpk]
+    inspection_id: Mapped[int] = mapped_column(sa.ForeignKey("inspection.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[str | None] = mapped_column(sa.String(16))
+    body: Mapped[str] = mapped_column(sa.Text)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="RESTRICT"))
+    created_at: Mapped[timestamp]
+    resolved: Mapped[bool] = mapped_column(default=False)

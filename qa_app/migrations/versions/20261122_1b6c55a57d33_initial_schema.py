@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8da145ccabcb
+Revision ID: 1b6c55a57d33
 Revises: 
-Create Date: 2026-11-22 06:34:15.881981
+Create Date: 2026-11-22 06:41:38.308211
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '8da145ccabcb'
+revision = '1b6c55a57d33'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -194,6 +194,7 @@ def upgrade():
     sa.Column('item_id', sa.String(length=16), nullable=False),
     sa.Column('value', sa.String(length=2000), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
     sa.Column('failed', sa.Boolean(), nullable=True),
@@ -203,6 +204,67 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_answer')),
     sa.UniqueConstraint('inspection_id', 'item_id', name=op.f('uq_answer_inspection_id_item_id'))
     )
+    op.create_table('corrective_action',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('inspection_id', sa.Integer(), nullable=False),
+    sa.Column('facility_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.String(length=16), nullable=False),
+    sa.Column('action', sa.Text(), nullable=False),
+    sa.Column('responsible', sa.String(length=160), nullable=False),
+    sa.Column('deadline', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=8), nullable=False),
+    sa.Column('evidence', sa.Text(), nullable=False),
+    sa.Column('done_at', sa.DateTime(), nullable=True),
+    sa.Column('done_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("status <> 'done' OR (done_at IS NOT NULL AND length(trim(evidence)) > 0)", name=op.f('ck_corrective_action_done_needs_evidence')),
+    sa.CheckConstraint("status IN ('open', 'done')", name=op.f('ck_corrective_action_status')),
+    sa.ForeignKeyConstraint(['done_by_id'], ['user_account.id'], name=op.f('fk_corrective_action_done_by_id_user_account'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['facility_id'], ['facility.id'], name=op.f('fk_corrective_action_facility_id_facility'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['inspection_id'], ['inspection.id'], name=op.f('fk_corrective_action_inspection_id_inspection'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_corrective_action'))
+    )
+    with op.batch_alter_table('corrective_action', schema=None) as batch_op:
+        batch_op.create_index('ix_corrective_action_facility_status', ['facility_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_corrective_action_inspection_id'), ['inspection_id'], unique=False)
+
+    op.create_table('photo',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('uuid', sa.String(length=36), nullable=False),
+    sa.Column('inspection_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.String(length=16), nullable=False),
+    sa.Column('content_type', sa.String(length=40), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('size_bytes', sa.Integer(), nullable=False),
+    sa.Column('width', sa.Integer(), nullable=False),
+    sa.Column('height', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('size_bytes > 0', name=op.f('ck_photo_size_positive')),
+    sa.ForeignKeyConstraint(['inspection_id'], ['inspection.id'], name=op.f('fk_photo_inspection_id_inspection'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['user_account.id'], name=op.f('fk_photo_uploaded_by_id_user_account'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_photo')),
+    sa.UniqueConstraint('uuid', name=op.f('uq_photo_uuid'))
+    )
+    with op.batch_alter_table('photo', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_photo_inspection_id'), ['inspection_id'], unique=False)
+
+    op.create_table('review_comment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('inspection_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.String(length=16), nullable=True),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('resolved', sa.Boolean(), nullable=False),
+    sa.CheckConstraint('length(trim(body)) > 0', name=op.f('ck_review_comment_body_present')),
+    sa.ForeignKeyConstraint(['author_id'], ['user_account.id'], name=op.f('fk_review_comment_author_id_user_account'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['inspection_id'], ['inspection.id'], name=op.f('fk_review_comment_inspection_id_inspection'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_comment'))
+    )
+    with op.batch_alter_table('review_comment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_comment_inspection_id'), ['inspection_id'], unique=False)
+
     op.create_table('section_result',
     sa.Column('inspection_id', sa.Integer(), nullable=False),
     sa.Column('section_id', sa.String(length=8), nullable=False),
@@ -215,12 +277,58 @@ def upgrade():
     sa.ForeignKeyConstraint(['inspection_id'], ['inspection.id'], name=op.f('fk_section_result_inspection_id_inspection'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('inspection_id', 'section_id', name=op.f('pk_section_result'))
     )
+    op.create_table('signature',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('inspection_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('signer_name', sa.String(length=120), nullable=False),
+    sa.Column('png', sa.LargeBinary(), nullable=False),
+    sa.Column('strokes', sa.JSON(), nullable=False),
+    sa.Column('signed_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("role IN ('head', 'facility_rep', 'secretary')", name=op.f('ck_signature_role')),
+    sa.ForeignKeyConstraint(['inspection_id'], ['inspection.id'], name=op.f('fk_signature_inspection_id_inspection'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_signature')),
+    sa.UniqueConstraint('inspection_id', 'role', name=op.f('uq_signature_inspection_id_role'))
+    )
+    op.create_table('team_member',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('inspection_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('full_name', sa.String(length=120), nullable=False),
+    sa.Column('position', sa.String(length=160), nullable=False),
+    sa.Column('position_order', sa.Integer(), nullable=False),
+    sa.CheckConstraint("role IN ('head', 'deputy', 'member', 'secretary', 'facility_rep')", name=op.f('ck_team_member_role')),
+    sa.CheckConstraint('length(trim(full_name)) > 0', name=op.f('ck_team_member_name_present')),
+    sa.ForeignKeyConstraint(['inspection_id'], ['inspection.id'], name=op.f('fk_team_member_inspection_id_inspection'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_team_member'))
+    )
+    with op.batch_alter_table('team_member', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_team_member_inspection_id'), ['inspection_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('team_member', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_team_member_inspection_id'))
+
+    op.drop_table('team_member')
+    op.drop_table('signature')
     op.drop_table('section_result')
+    with op.batch_alter_table('review_comment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_comment_inspection_id'))
+
+    op.drop_table('review_comment')
+    with op.batch_alter_table('photo', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_photo_inspection_id'))
+
+    op.drop_table('photo')
+    with op.batch_alter_table('corrective_action', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_corrective_action_inspection_id'))
+        batch_op.drop_index('ix_corrective_action_facility_status')
+
+    op.drop_table('corrective_action')
     op.drop_table('answer')
     with op.batch_alter_table('inspection', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inspection_status'))

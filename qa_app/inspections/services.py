@@ -1,0 +1,594 @@
+"""Inspection workflow: start, answer, finish, submit, review. Services flush, never commit; views commit once.
+
+State machine (anything else is refused with a WorkflowError):
+
+    draft ──submit──▶ submitted ──approve──▶ approved (final)
+                         │  ▲
+                  return │  │ submit (resubmit)
+                         ▼  │
+                       returned
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import io
+import uuid as uuidlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..audit.services import record
+from ..auth.models import User
+from ..auth.services import facility_in_scope
+from ..checklists.answers import AnswerError, normalize_answer
+from ..checklists.models import ChecklistVersion
+from ..checklists.registry import checklist_of, version_for
+from ..checklists.schema import Checklist, FacilityProfile, item_applies
+from ..extensions import db, utcnow
+from ..facilities.models import Facility
+from ..scoring import Score, score_inspection
+from .models import (
+    Answer,
+    CorrectiveAction,
+    Inspection,
+    Photo,
+    ReviewComment,
+    SectionResult,
+    Signature,
+    TeamMember,
+)
+
+EDITABLE = ("draft", "returned")
+MAX_PHOTO_BYTES = 12 * 1024 * 1024
+MAX_PHOTO_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
+PHOTO_MAX_SIDE = 1600
+PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+class WorkflowError(Exception):
+    """A refused operation; ``code`` is stable for the API, the message is for people."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ConflictError(WorkflowError):
+    """Someone else changed the answer (or the inspection) since this writer last read it."""
+
+    status = 409
+
+    def __init__(self, message: str, current: dict[str, object]):
+        super().__init__("conflict", message)
+        self.current = current
+
+
+# ---------------------------------------------------------------------------------------------- access
+
+
+def can_view(user: User, inspection: Inspection) -> bool:
+    """Whether ``user`` may see ``inspection``: their region, any role."""
+    return facility_visible(user, inspection.facility_id)
+
+
+def facility_visible(user: User, facility_id: int) -> bool:
+    """Whether the facility lies in ``user``'s region subtree (checked in SQL, like every list)."""
+    return db.session.scalar(
+        sa.select(Facility.id).where(Facility.id == facility_id, facility_in_scope(user))
+    ) is not None
+
+
+def can_edit(user: User, inspection: Inspection) -> bool:
+    """Supervisors (and admins) of the region may edit drafts and returned inspections."""
+    return (inspection.status in EDITABLE and user.role in ("supervisor", "admin")
+            and can_view(user, inspection))
+
+
+def can_review(user: User, inspection: Inspection) -> bool:
+    """District reviewers, provincial managers and admins of the region review submitted inspections."""
+    return user.role in ("district_reviewer", "provincial_manager", "admin") and can_view(user, inspection)
+
+
+# ---------------------------------------------------------------------------------------------- start
+
+
+def checklist_for(inspection: Inspection) -> Checklist:
+    """The pinned checklist version of an inspection."""
+    return checklist_of(inspection.checklist_version)
+
+
+def profile_of(inspection: Inspection) -> FacilityProfile:
+    """The facility as it was on the day (type and services snapshot)."""
+    return FacilityProfile(type=inspection.facility_type, services=frozenset(inspection.facility_services),
+                           ownership=inspection.facility.ownership)
+
+
+def start_inspection(facility: Facility, user: User, *, on: dt.date, kind: str = "external",
+                     client_uuid: str | None = None, supersedes: Inspection | None = None) -> Inspection:
+    """Start an inspection with the checklist version chosen by rule; idempotent for a client uuid."""
+    if client_uuid:
+        try:
+            client_uuid = str(uuidlib.UUID(client_uuid))
+        except ValueError:
+            raise WorkflowError("bad_uuid", f"'{client_uuid}' is not a UUID") from None
+        existing = db.session.scalar(sa.select(Inspection).where(Inspection.uuid == client_uuid))
+        if existing is not None:
+            if existing.facility_id != facility.id or existing.created_by_id != user.id:
+                raise WorkflowError("uuid_taken", "this inspection id is already used for another inspection")
+            return existing
+    if kind not in ("external", "self"):
+        raise WorkflowError("bad_kind", f"unknown inspection kind '{kind}'")
+    if not facility.is_active(on):
+        raise WorkflowError("facility_inactive", f"{facility.name} was not operating on {on:%d/%m/%Y}")
+    if on > dt.date.today() + dt.timedelta(days=1):
+        raise WorkflowError("future_date", "an inspection cannot be dated in the future")
+    version = version_for(facility.type, on)
+    if version is None:
+        raise WorkflowError("no_checklist",
+                            f"no published checklist is effective on {on:%d/%m/%Y} for facility type {facility.type}")
+    if supersedes is not None and (supersedes.status != "approved" or supersedes.facility_id != facility.id):
+        raise WorkflowError("bad_correction", "only an approved inspection of the same facility can be corrected")
+    inspection = Inspection(
+        uuid=client_uuid or str(uuidlib.uuid4()), facility=facility, checklist_version=version, kind=kind,
+        status="draft", inspection_date=on, created_by_id=user.id, facility_type=facility.type,
+        facility_services=sorted(facility.services), supersedes_id=supersedes.id if supersedes else None,
+    )
+    db.session.add(inspection)
+    db.session.flush()
+    record("inspection.started", "inspection", inspection.id, user_id=user.id,
+           details={"facility_id": facility.id, "checklist": f"{version.code} v{version.version}", "kind": kind,
+                    "date": on.isoformat(), "supersedes": supersedes.id if supersedes else None})
+    return inspection
+
+
+# ---------------------------------------------------------------------------------------------- answers
+
+
+def _require_editable(inspection: Inspection, user: User) -> None:
+    if inspection.status not in EDITABLE:
+        raise WorkflowError("locked", f"this inspection is {inspection.status} and can no longer be changed")
+    if not can_edit(user, inspection):
+        raise WorkflowError("forbidden", "you may not change this inspection")
+
+
+def _bump(inspection: Inspection, user: User) -> None:
+    inspection.revision += 1
+    inspection.updated_at = utcnow()
+
+
+def answers_of(inspection: Inspection) -> dict[str, Answer]:
+    """The inspection's answers by item id."""
+    return {a.item_id: a for a in db.session.scalars(sa.select(Answer).where(Answer.inspection_id == inspection.id))}
+
+
+_MISSING = object()
+
+
+def save_answer(inspection: Inspection, item_id: str, user: User, *, value: object = _MISSING,
+                note: object = _MISSING, base_revision: int | None = None) -> Answer:
+    """Save one answer and/or note, refusing a stale write with a ConflictError (compare-and-set).
+
+    ``base_revision`` is the answer's revision the client last saw (0 or None for "no answer yet").
+    """
+    _require_editable(inspection, user)
+    checklist = checklist_for(inspection)
+    try:
+        item = checklist.item(item_id)
+    except KeyError:
+        raise WorkflowError("unknown_item", f"item {item_id} is not in this checklist") from None
+    applies, reason = item_applies(item, checklist.section(item.section_id), profile_of(inspection))
+    if not applies:
+        raise WorkflowError("not_applicable", f"item {item_id} does not apply to this facility ({reason})")
+    changes: dict[str, object] = {}
+    if value is not _MISSING:
+        try:
+            normalised = normalize_answer(item, value)
+        except AnswerError as exc:
+            raise WorkflowError("bad_answer", str(exc)) from None
+        changes["value"] = None if normalised is None else str(normalised)
+    if note is not _MISSING:
+        if note is not None and not isinstance(note, str):
+            raise WorkflowError("bad_note", f"the note of item {item_id} must be text")
+        text = (note or "").strip()
+        if len(text) > 4000:
+            raise WorkflowError("bad_note", f"the note of item {item_id} is longer than 4000 characters")
+        changes["note"] = text
+    if not changes:
+        raise WorkflowError("empty", "nothing to save")
+    base = base_revision or 0
+    now = utcnow()
+    answer = db.session.scalar(
+        sa.select(Answer).where(Answer.inspection_id == inspection.id, Answer.item_id == item_id)
+    )
+    if answer is None:
+        if base != 0:
+            raise ConflictError(f"item {item_id} has no saved answer any more", {"revision": 0})
+        answer = Answer(inspection_id=inspection.id, item_id=item_id, revision=1, updated_at=now,
+                        updated_by_id=user.id, value=changes.get("value"), note=changes.get("note", ""))
+        try:
+            with db.session.begin_nested():
+                db.session.add(answer)
+        except sa.exc.IntegrityError:
+            # Another writer created it between our read and our insert.
+            current = db.session.scalar(
+                sa.select(Answer).where(Answer.inspection_id == inspection.id, Answer.item_id == item_id))
+            raise ConflictError(f"item {item_id} was answered by someone else meanwhile",
+                                _answer_state(current)) from None
+    else:
+        if base != answer.revision:
+            raise ConflictError(f"item {item_id} was changed by someone else meanwhile", _answer_state(answer))
+        # Compare-and-set in SQL, so two requests that both read revision N cannot both win.
+        result = db.session.execute(
+            sa.update(Answer)
+            .where(Answer.id == answer.id, Answer.revision == base)
+            .values(revision=base + 1, updated_at=now, updated_by_id=user.id, **changes)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            db.session.refresh(answer)
+            raise ConflictError(f"item {item_id} was changed by someone else meanwhile", _answer_state(answer))
+        db.session.refresh(answer)
+    _bump(inspection, user)
+    if inspection.status == "returned":
+        record("answer.changed_after_return", "inspection", inspection.id, user_id=user.id,
+               details={"item": item_id, **{k: v for k, v in changes.items()}})
+    db.session.flush()
+    return answer
+
+
+def _answer_state(answer: Answer | None) -> dict[str, object]:
+    if answer is None:
+        return {"revision": 0}
+    by = db.session.get(User, answer.updated_by_id) if answer.updated_by_id else None
+    return {"value": answer.value, "note": answer.note, "revision": answer.revision,
+            "updated_by": by.full_name if by else None,
+            "updated_at": answer.updated_at.isoformat() if answer.updated_at else None}
+
+
+def current_score(inspection: Inspection) -> Score:
+    """The running score from the answers saved so far."""
+    answers = {a.item_id: a.value for a in answers_of(inspection).values() if a.value is not None}
+    return score_inspection(checklist_for(inspection), profile_of(inspection), answers)
+
+
+# ---------------------------------------------------------------------------------------------- photos
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """A re-encoded image ready to store."""
+
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+def process_photo(raw: bytes, max_side: int = PHOTO_MAX_SIDE) -> StoredImage:
+    """Check that ``raw`` really is a JPEG/PNG/WebP image of sane size and re-encode it as a resized JPEG."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not raw:
+        raise WorkflowError("bad_photo", "the photo is empty")
+    if len(raw) > MAX_PHOTO_BYTES:
+        raise WorkflowError("bad_photo", f"the photo is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+    try:
+        with Image.open(io.BytesIO(raw)) as probe:
+            if probe.format not in PHOTO_TYPES:
+                raise WorkflowError("bad_photo", "only JPEG, PNG or WebP photos are accepted")
+            if probe.width * probe.height > MAX_PHOTO_PIXELS:
+                raise WorkflowError("bad_photo", "the photo has too many pixels")
+            probe.verify()
+        with Image.open(io.BytesIO(raw)) as image:
+            image = ImageOps.exif_transpose(image)
+            image.thumbnail((max_side, max_side))
+            image = image.convert("RGB")
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=80, optimize=True)
+            return StoredImage(out.getvalue(), "image/jpeg", image.width, image.height)
+    except WorkflowError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+        raise WorkflowError("bad_photo", "the file is not a readable image") from None
+
+
+def add_photo(inspection: Inspection, item_id: str, raw: bytes, user: User,
+              client_uuid: str | None = None) -> Photo:
+    """Attach a checked, resized photo to an item; idempotent for a client uuid."""
+    _require_editable(inspection, user)
+    checklist = checklist_for(inspection)
+    try:
+        checklist.item(item_id)
+    except KeyError:
+        raise WorkflowError("unknown_item", f"item {item_id} is not in this checklist") from None
+    if client_uuid:
+        existing = db.session.scalar(sa.select(Photo).where(Photo.uuid == client_uuid))
+        if existing is not None:
+            if existing.inspection_id != inspection.id:
+                raise WorkflowError("uuid_taken", "this photo id is already used")
+            return existing
+    image = process_photo(raw)
+    photo = Photo(uuid=client_uuid or str(uuidlib.uuid4()), inspection_id=inspection.id, item_id=item_id,
+                  content_type=image.content_type, data=image.data, size_bytes=len(image.data),
+                  width=image.width, height=image.height, sha256=hashlib.sha256(image.data).hexdigest(),
+                  uploaded_by_id=user.id)
+    db.session.add(photo)
+    _bump(inspection, user)
+    db.session.flush()
+    return photo
+
+
+def delete_photo(photo: Photo, user: User) -> None:
+    """Remove a photo from an editable inspection."""
+    inspection = db.session.get(Inspection, photo.inspection_id)
+    _require_editable(inspection, user)
+    db.session.delete(photo)
+    _bump(inspection, user)
+    db.session.flush()
+
+
+# ---------------------------------------------------------------------------------------------- finishing
+
+
+def set_team(inspection: Inspection, members: Iterable[Mapping[str, str]], user: User) -> list[TeamMember]:
+    """Replace the team and facility representatives; needs one head and one facility representative."""
+    _require_editable(inspection, user)
+    rows: list[TeamMember] = []
+    for order, member in enumerate(members):
+        role = (member.get("role") or "").strip()
+        name = (member.get("full_name") or "").strip()
+        if not name:
+            continue
+        if role not in ("head", "deputy", "member", "secretary", "facility_rep"):
+            raise WorkflowError("bad_team", f"unknown team role '{role}'")
+        if len(name) > 120 or len(member.get("position") or "") > 160:
+            raise WorkflowError("bad_team", f"name or position too long for '{name[:40]}'")
+        rows.append(TeamMember(inspection_id=inspection.id, role=role, full_name=name,
+                               position=(member.get("position") or "").strip(), position_order=order))
+    for role, label in (("head", "the head of the team"), ("facility_rep", "the facility representative")):
+        if sum(1 for r in rows if r.role == role) != 1:
+            raise WorkflowError("bad_team", f"name exactly one {label}")
+    db.session.execute(sa.delete(TeamMember).where(TeamMember.inspection_id == inspection.id))
+    db.session.add_all(rows)
+    _bump(inspection, user)
+    db.session.flush()
+    return rows
+
+
+def save_signature(inspection: Inspection, role: str, signer_name: str, png: bytes, strokes: list,
+                   user: User) -> Signature:
+    """Store a drawn signature; an empty pad (no strokes) is refused."""
+    _require_editable(inspection, user)
+    if role not in ("head", "facility_rep", "secretary"):
+        raise WorkflowError("bad_signature", f"unknown signer role '{role}'")
+    if not isinstance(strokes, list) or not any(isinstance(s, list) and len(s) >= 2 for s in strokes):
+        raise WorkflowError("bad_signature", "the signature pad is empty: please sign before saving")
+    if sum(len(s) for s in strokes if isinstance(s, list)) > 20_000:
+        raise WorkflowError("bad_signature", "the signature has too many points")
+    image = process_photo(png, max_side=800)
+    signer_name = (signer_name or "").strip()
+    if not signer_name:
+        raise WorkflowError("bad_signature", "the signer's name is required")
+    db.session.execute(sa.delete(Signature).where(Signature.inspection_id == inspection.id,
+                                                  Signature.role == role))
+    # Keep the PNG as drawn (transparent strokes) when it is a PNG; photos go through JPEG.
+    sig = Signature(inspection_id=inspection.id, role=role, signer_name=signer_name[:120],
+                    png=png if png.startswith(b"\x89PNG") else image.data, strokes=strokes)
+    db.session.add(sig)
+    _bump(inspection, user)
+    db.session.flush()
+    return sig
+
+
+def set_corrective_actions(inspection: Inspection, actions: Iterable[Mapping[str, object]],
+                           user: User) -> list[CorrectiveAction]:
+    """Replace the corrective actions of an editable inspection (what, who, deadline per failed item)."""
+    _require_editable(inspection, user)
+    checklist = checklist_for(inspection)
+    rows = []
+    for entry in actions:
+        item_id = str(entry.get("item_id") or "")
+        try:
+            checklist.item(item_id)
+        except KeyError:
+            raise WorkflowError("bad_action", f"item {item_id} is not in this checklist") from None
+        what = str(entry.get("action") or "").strip()
+        who = str(entry.get("responsible") or "").strip()
+        deadline = entry.get("deadline")
+        if isinstance(deadline, str):
+            try:
+                deadline = dt.date.fromisoformat(deadline)
+            except ValueError:
+                raise WorkflowError("bad_action", f"item {item_id}: '{deadline}' is not a date") from None
+        if not what or not who or not isinstance(deadline, dt.date):
+            raise WorkflowError("bad_action", f"item {item_id}: say what must be done, by whom and by when")
+        if deadline < inspection.inspection_date:
+            raise WorkflowError("bad_action", f"item {item_id}: the deadline is before the inspection")
+        rows.append(CorrectiveAction(inspection_id=inspection.id, facility_id=inspection.facility_id,
+                                     item_id=item_id, action=what[:4000], responsible=who[:160], deadline=deadline))
+    db.session.execute(sa.delete(CorrectiveAction).where(CorrectiveAction.inspection_id == inspection.id))
+    db.session.add_all(rows)
+    _bump(inspection, user)
+    db.session.flush()
+    return rows
+
+
+def default_deadline(inspection: Inspection) -> dt.date:
+    """The checklist's default corrective deadline (conditional class) counted from the inspection date."""
+    return inspection.inspection_date + dt.timedelta(days=checklist_for(inspection).scoring.corrective_days)
+
+
+def mark_action_done(action: CorrectiveAction, evidence: str, user: User) -> CorrectiveAction:
+    """Close a corrective action with the evidence that it was done."""
+    if action.status == "done":
+        raise WorkflowError("already_done", "this corrective action is already closed")
+    evidence = (evidence or "").strip()
+    if not evidence:
+        raise WorkflowError("bad_evidence", "describe the evidence that the action was done")
+    if not facility_visible(user, action.facility_id):
+        raise WorkflowError("forbidden", "you may not change this facility's actions")
+    action.status, action.evidence, action.done_at, action.done_by_id = "done", evidence[:4000], utcnow(), user.id
+    db.session.flush()
+    record("corrective_action.done", "corrective_action", action.id, user_id=user.id,
+           details={"inspection_id": action.inspection_id, "item": action.item_id, "evidence": evidence[:500]})
+    return action
+
+
+def open_actions(facility_id: int) -> list[CorrectiveAction]:
+    """Open corrective actions of a facility, oldest deadline first."""
+    return list(db.session.scalars(
+        sa.select(CorrectiveAction).join(Inspection)
+        .where(CorrectiveAction.facility_id == facility_id, CorrectiveAction.status == "open",
+               Inspection.status.in_(("submitted", "approved")))
+        .order_by(CorrectiveAction.deadline)))
+
+
+def previous_inspection(inspection: Inspection) -> Inspection | None:
+    """The facility's latest submitted or approved inspection before this one."""
+    return db.session.scalar(
+        sa.select(Inspection)
+        .where(Inspection.facility_id == inspection.facility_id, Inspection.id != inspection.id,
+               Inspection.status.in_(("submitted", "approved")),
+               Inspection.inspection_date <= inspection.inspection_date)
+        .order_by(Inspection.inspection_date.desc(), Inspection.id.desc()).limit(1))
+
+
+# ---------------------------------------------------------------------------------------------- submit, review
+
+
+def submission_problems(inspection: Inspection, score: Score | None = None) -> list[str]:
+    """Everything that still blocks submission, in plain words (empty when it can be submitted)."""
+    score = score or current_score(inspection)
+    problems = []
+    if score.unanswered:
+        problems.append(f"{len(score.unanswered)} applicable item(s) not answered: {', '.join(score.unanswered[:10])}"
+                        + ("…" if len(score.unanswered) > 10 else ""))
+    if score.complete and score.classification is None:
+        problems.append("no item could be scored (everything is N/A)")
+    roles = {m.role for m in db.session.scalars(sa.select(TeamMember).where(TeamMember.inspection_id == inspection.id))}
+    if "head" not in roles or "facility_rep" not in roles:
+        problems.append("name the head of the team and the facility representative")
+    signed = set(db.session.scalars(sa.select(Signature.role).where(Signature.inspection_id == inspection.id)))
+    for role, label in (("head", "head of the team"), ("facility_rep", "facility representative")):
+        if role not in signed:
+            problems.append(f"the {label} has not signed")
+    acted = set(db.session.scalars(sa.select(CorrectiveAction.item_id)
+                                   .where(CorrectiveAction.inspection_id == inspection.id)))
+    missing = [i for i in score.failed_items if i not in acted]
+    if missing:
+        problems.append(f"a corrective action is needed for each failed item: {', '.join(missing)}")
+    return problems
+
+
+def submit(inspection: Inspection, user: User, *, base_revision: int | None = None) -> Score:
+    """Submit (or resubmit) a complete inspection: store the scores and lock the answers."""
+    _require_editable(inspection, user)
+    if base_revision is not None and base_revision != inspection.revision:
+        raise ConflictError("the inspection was changed since you loaded it; reload before submitting",
+                            {"revision": inspection.revision})
+    score = current_score(inspection)
+    problems = submission_problems(inspection, score)
+    if problems:
+        raise WorkflowError("incomplete", "; ".join(problems))
+    checklist = checklist_for(inspection)
+    previous_status = inspection.status
+    inspection.overall_percent = decimal.Decimal(str(score.overall_percent)).quantize(decimal.Decimal("0.01"))
+    inspection.classification = score.classification
+    inspection.critical_failures = len(score.critical_failures)
+    inspection.failed_items = len(score.failed_items)
+    inspection.checklist_sha256 = checklist.sha256
+    inspection.status = "submitted"
+    inspection.submitted_at = utcnow()
+    inspection.submitted_by_id = user.id
+    db.session.execute(sa.delete(SectionResult).where(SectionResult.inspection_id == inspection.id))
+    for section in score.sections:
+        if section.possible == 0 and section.applicable == 0:
+            continue
+        db.session.add(SectionResult(
+            inspection_id=inspection.id, section_id=section.section_id,
+            earned=decimal.Decimal(str(float(section.earned))).quantize(decimal.Decimal("0.0001")),
+            possible=decimal.Decimal(str(float(section.possible))).quantize(decimal.Decimal("0.0001")),
+            percent=None if section.percent is None else decimal.Decimal(str(section.percent)).quantize(
+                decimal.Decimal("0.01")),
+            critical_failures=len(section.critical_failures)))
+    for answer in answers_of(inspection).values():
+        result = score.items.get(answer.item_id)
+        answer.failed = bool(result and result.failed)
+        answer.critical_failure = bool(result and result.failed and result.critical)
+    _bump(inspection, user)
+    db.session.flush()
+    record("inspection.resubmitted" if previous_status == "returned" else "inspection.submitted", "inspection",
+           inspection.id, user_id=user.id,
+           details={"overall": str(inspection.overall_percent), "classification": score.classification,
+                    "critical_failures": list(score.critical_failures)})
+    return score
+
+
+def return_inspection(inspection: Inspection, reviewer: User, comment: str,
+                      item_comments: Mapping[str, str] | None = None) -> None:
+    """Send a submitted inspection back to the supervisor; a comment is mandatory."""
+    if inspection.status != "submitted":
+        raise WorkflowError("bad_transition", f"only a submitted inspection can be returned (it is {inspection.status})")
+    if not can_review(reviewer, inspection):
+        raise WorkflowError("forbidden", "you may not review this inspection")
+    comment = (comment or "").strip()
+    if not comment:
+        raise WorkflowError("comment_required", "say why the inspection is returned")
+    add_comment(inspection, reviewer, comment)
+    for item_id, body in (item_comments or {}).items():
+        if (body or "").strip():
+            add_comment(inspection, reviewer, body, item_id=item_id)
+    inspection.status = "returned"
+    _bump(inspection, reviewer)
+    db.session.flush()
+    record("inspection.returned", "inspection", inspection.id, user_id=reviewer.id, details={"comment": comment})
+
+
+def approve(inspection: Inspection, reviewer: User) -> None:
+    """Approve a submitted inspection; approved inspections are final."""
+    if inspection.status != "submitted":
+        raise WorkflowError("bad_transition", f"only a submitted inspection can be approved (it is {inspection.status})")
+    if not can_review(reviewer, inspection):
+        raise WorkflowError("forbidden", "you may not review this inspection")
+    inspection.status = "approved"
+    inspection.approved_at = utcnow()
+    inspection.approved_by_id = reviewer.id
+    _bump(inspection, reviewer)
+    db.session.flush()
+    record("inspection.approved", "inspection", inspection.id, user_id=reviewer.id,
+           details={"overall": str(inspection.overall_percent), "classification": inspection.classification})
+
+
+def add_comment(inspection: Inspection, author: User, body: str, item_id: str | None = None) -> ReviewComment:
+    """Add a reviewer's comment on the inspection or on one item."""
+    body = (body or "").strip()
+    if not body:
+        raise WorkflowError("comment_required", "the comment is empty")
+    if item_id is not None:
+        try:
+            checklist_for(inspection).item(item_id)
+        except KeyError:
+            raise WorkflowError("unknown_item", f"item {item_id} is not in this checklist") from None
+    comment = ReviewComment(inspection_id=inspection.id, item_id=item_id, body=body[:4000], author_id=author.id)
+    db.session.add(comment)
+    db.session.flush()
+    record("inspection.commented", "inspection", inspection.id, user_id=author.id,
+           details={"item": item_id, "body": body[:500]})
+    return comment
+
+
+def inspections_in_scope(user: User) -> sa.Select[tuple[Inspection]]:
+    """Select of the inspections whose facility lies in ``user``'s region."""
+    return sa.select(Inspection).join(Facility, Facility.id == Inspection.facility_id).where(facility_in_scope(user))
+
+
+def version_label(version: ChecklistVersion) -> str:
+    """'fp-quality v1' style label."""
+    return f"{version.code} v{version.version}"
