@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: Chromium for the browser tests, poppler for PDF checks.
+# Debian packages the test suite needs: Chromium for the browser tests, poppler and NSS tools for PDF
+# and signature checks, PostgreSQL for the second database run.
 # Installs only what is missing; needs root (CI runs as root). Without root it says what to install.
 set -euo pipefail
-packages=(chromium poppler-utils libnss3-tools)
+packages=(chromium poppler-utils libnss3-tools postgresql)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
