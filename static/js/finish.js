@@ -1,0 +1,44 @@
+/* Finishing page: add and remove team rows (without JavaScript the page offers a fixed number of rows). */
+(function () {
+  "use strict";
+
+  function init() {
+    var container = document.getElementById("team-rows");
+    var template = document.getElementById("team-row-template");
+    var addButton = document.querySelector("[data-add-row]");
+    if (!container || !template || !addButton) { return; }
+
+    function bindRemove(row) {
+      var button = row.querySelector("[data-remove-row]");
+      if (!button) { return; }
+      button.hidden = false;
+      button.addEventListener("click", function () { row.remove(); });
+    }
+
+    container.querySelectorAll("[data-row]").forEach(bindRemove);
+    addButton.hidden = false;
+    addButton.addEventListener("click", function () {
+      var index = parseInt(container.getAttribute("data-next-index"), 10) || 0;
+      container.setAttribute("data-next-index", String(index + 1));
+      var fragment = template.content.cloneNode(true);
+      // Indices only grow, so a removed row never collides with a new one (the server accepts gaps).
+      fragment.querySelectorAll("[id], [name], [for]").forEach(function (el) {
+        ["id", "name", "for"].forEach(function (attr) {
+          var value = el.getAttribute(attr);
+          if (value) { el.setAttribute(attr, value.replace("__INDEX__", String(index))); }
+        });
+      });
+      var row = fragment.querySelector("[data-row]");
+      container.appendChild(fragment);
+      bindRemove(row);
+      var input = row.querySelector("input");
+      if (input) { input.focus(); }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
