@@ -38,17 +38,36 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     init_i18n(app)
 
-    from .auth.views import bp as auth_bp
-    from .core.views import bp as core_bp
+    from .core.security import init_app as init_security
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(core_bp)
+    init_security(app)
+
+    from .admin.views import bp as admin_bp
+    from .api.views import bp as api_bp
+    from .auth.views import bp as auth_bp
+    from .compliance.views import api_bp as compliance_api_bp
+    from .compliance.views import bp as compliance_bp
+    from .core.views import bp as core_bp
+    from .facilities.views import bp as facilities_bp
+    from .inspections.views import bp as inspections_bp
+    from .minutes.views import bp as minutes_bp
+    from .review.views import bp as review_bp
+
+    for blueprint in (auth_bp, core_bp, facilities_bp, inspections_bp, review_bp, admin_bp, api_bp,
+                      minutes_bp, compliance_bp):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(compliance_api_bp)
+    # The JSON API authenticates with the session and sends the CSRF token in a header (X-CSRFToken).
 
     from .auth.cli import users_cli
     from .checklists.cli import checklists_cli
     from .cli import qa_cli
+    from .facilities.cli import facilities_cli
+    from .regions.cli import regions_cli
 
     app.cli.add_command(checklists_cli)
     app.cli.add_command(qa_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(facilities_cli)
+    app.cli.add_command(regions_cli)
     return app

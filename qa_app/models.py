@@ -14,10 +14,11 @@ from .inspections.models import (
     Signature,
     TeamMember,
 )
+from .minutes.models import Minutes, MinutesCounter
 from .regions.models import AdminUnit, UnitSuccession
 
 __all__ = [
     "AdminUnit", "Answer", "AuditEntry", "ChecklistVersion", "Facility", "FacilityService", "Inspection",
     "SectionResult", "UnitSuccession", "User", "CorrectiveAction", "Photo", "ReviewComment", "Signature",
-    "TeamMember",
+    "TeamMember", "Minutes", "MinutesCounter",
 ]

@@ -295,6 +295,8 @@ def process_photo(raw: bytes, max_side: int = PHOTO_MAX_SIDE) -> StoredImage:
             return StoredImage(out.getvalue(), "image/jpeg", image.width, image.height)
     except WorkflowError:
         raise
+    except Image.DecompressionBombError:
+        raise WorkflowError("bad_photo", "the photo has too many pixels") from None
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError):
         raise WorkflowError("bad_photo", "the file is not a readable image") from None
 
@@ -418,6 +420,18 @@ def set_corrective_actions(inspection: Inspection, actions: Iterable[Mapping[str
     _bump(inspection, user)
     db.session.flush()
     return rows
+
+
+def set_facility_opinion(inspection: Inspection, opinion: str, user: User) -> None:
+    """Record the inspected facility's opinion (ý kiến của cơ sở) on an editable inspection."""
+    _require_editable(inspection, user)
+    opinion = (opinion or "").strip()
+    if len(opinion) > 4000:
+        raise WorkflowError("bad_opinion", "the facility's opinion is longer than 4000 characters")
+    if opinion != inspection.facility_opinion:
+        inspection.facility_opinion = opinion
+        _bump(inspection, user)
+        db.session.flush()
 
 
 def default_deadline(inspection: Inspection) -> dt.date:
@@ -564,6 +578,9 @@ def approve(inspection: Inspection, reviewer: User) -> None:
     db.session.flush()
     record("inspection.approved", "inspection", inspection.id, user_id=reviewer.id,
            details={"overall": str(inspection.overall_percent), "classification": inspection.classification})
+    from ..minutes.services import issue_minutes  # imported here: minutes.services imports this module
+
+    issue_minutes(inspection, reviewer)
 
 
 def add_comment(inspection: Inspection, author: User, body: str, item_id: str | None = None) -> ReviewComment:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1b6c55a57d33
+Revision ID: 588ee40bd6f4
 Revises: 
-Create Date: 2026-11-22 06:41:38.308211
+Create Date: 2026-11-22 07:32:40.373190
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '1b6c55a57d33'
+revision = '588ee40bd6f4'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -61,6 +61,13 @@ def upgrade():
     sa.CheckConstraint('version >= 1', name=op.f('ck_checklist_version_version_positive')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_checklist_version')),
     sa.UniqueConstraint('code', 'version', name=op.f('uq_checklist_version_code_version'))
+    )
+    op.create_table('minutes_counter',
+    sa.Column('unit_code', sa.String(length=32), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('last_number', sa.Integer(), nullable=False),
+    sa.CheckConstraint('last_number >= 0', name=op.f('ck_minutes_counter_last_number_positive')),
+    sa.PrimaryKeyConstraint('unit_code', 'year', name=op.f('pk_minutes_counter'))
     )
     op.create_table('facility',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -227,6 +234,28 @@ def upgrade():
         batch_op.create_index('ix_corrective_action_facility_status', ['facility_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_corrective_action_inspection_id'), ['inspection_id'], unique=False)
 
+    op.create_table('minutes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('inspection_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('unit_code', sa.String(length=32), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('issued_at', sa.DateTime(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('pdf', sa.LargeBinary(), nullable=False),
+    sa.Column('signer_subject', sa.String(length=500), nullable=False),
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('locale', sa.String(length=5), nullable=False),
+    sa.Column('demo', sa.Boolean(), nullable=False),
+    sa.CheckConstraint('length(sha256) = 64', name=op.f('ck_minutes_sha256_length')),
+    sa.CheckConstraint('number >= 1', name=op.f('ck_minutes_number_positive')),
+    sa.ForeignKeyConstraint(['inspection_id'], ['inspection.id'], name=op.f('fk_minutes_inspection_id_inspection'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_minutes')),
+    sa.UniqueConstraint('inspection_id', name=op.f('uq_minutes_inspection_id')),
+    sa.UniqueConstraint('sha256', name=op.f('uq_minutes_sha256')),
+    sa.UniqueConstraint('token', name=op.f('uq_minutes_token')),
+    sa.UniqueConstraint('unit_code', 'year', 'number', name=op.f('uq_minutes_unit_code_year_number'))
+    )
     op.create_table('photo',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('uuid', sa.String(length=36), nullable=False),
@@ -324,6 +353,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_photo_inspection_id'))
 
     op.drop_table('photo')
+    op.drop_table('minutes')
     with op.batch_alter_table('corrective_action', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_corrective_action_inspection_id'))
         batch_op.drop_index('ix_corrective_action_facility_status')
@@ -347,6 +377,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_facility_type'))
 
     op.drop_table('facility')
+    op.drop_table('minutes_counter')
     op.drop_table('checklist_version')
     with op.batch_alter_table('admin_unit', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_admin_unit_path'))

@@ -1,0 +1,51 @@
+"""Issued minutes, archived byte-for-byte, and the per-unit, per-year counter that numbers them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import UTCDateTime, db, intpk
+
+
+class MinutesCounter(db.Model):
+    """Last number issued by a unit in a year; incremented in the issuing transaction so numbers never gap."""
+
+    __tablename__ = "minutes_counter"
+    __table_args__ = (sa.CheckConstraint("last_number >= 0", name="last_number_positive"),)
+
+    unit_code: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class Minutes(db.Model):
+    """The signed PDF minutes of one approved inspection, exactly as issued (re-downloads return these bytes)."""
+
+    __tablename__ = "minutes"
+    __table_args__ = (
+        sa.UniqueConstraint("unit_code", "year", "number"),
+        sa.CheckConstraint("number >= 1", name="number_positive"),
+        sa.CheckConstraint("length(sha256) = 64", name="sha256_length"),
+    )
+
+    id: Mapped[intpk]
+    inspection_id: Mapped[int] = mapped_column(sa.ForeignKey("inspection.id", ondelete="RESTRICT"), unique=True)
+    number: Mapped[int]
+    unit_code: Mapped[str] = mapped_column(sa.String(32))
+    year: Mapped[int]
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    signer_subject: Mapped[str] = mapped_column(sa.String(500))
+    # Random, unguessable: the QR code's /verify/<token> link.
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    locale: Mapped[str] = mapped_column(sa.String(5), default="vi")
+    demo: Mapped[bool] = mapped_column(default=False)
+
+    @property
+    def number_label(self) -> str:
+        """'07/BB-TTKSBT'."""
+        return f"{self.number:02d}/BB-{self.unit_code}"

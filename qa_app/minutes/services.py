@@ -1,0 +1,352 @@
+"""Issuing, numbering, archiving and verifying the signed minutes of approved inspections (flush, never commit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..audit.services import record
+from ..auth.models import User
+from ..checklists.schema import item_applies, item_is_critical
+from ..extensions import db, utcnow
+from ..facilities.models import Facility
+from ..inspections.models import CorrectiveAction, Inspection, Signature, TeamMember
+from ..pdf import signing
+from ..pdf.minutes import (
+    ActionRow,
+    AnnexRow,
+    AnnexSection,
+    FailedItem,
+    MinutesView,
+    Person,
+    SectionRow,
+    SignatureBox,
+    build_minutes_pdf,
+    labels,
+)
+from ..regions.models import AdminUnit
+from .models import Minutes, MinutesCounter
+
+log = logging.getLogger(__name__)
+
+DEFAULTS = {
+    "ISSUING_UNIT_CODE": "TTKSBT",
+    "ISSUING_UNIT_NAME": "TRUNG TÂM KIỂM SOÁT BỆNH TẬT",
+    "ISSUING_UNIT_PARENT": "SỞ Y TẾ TỈNH LAI CHÂU",
+    "ISSUING_UNIT_PLACE": "Lai Châu",
+    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    "MINUTES_DECISION": "Kế hoạch giám sát chất lượng dịch vụ KHHGĐ năm {year}",
+    "MINUTES_LOCALE": "vi",
+    # Besides the inspected facility (always first); a list, or one string separated by ";".
+    "MINUTES_RECIPIENTS": ("Sở Y tế tỉnh Lai Châu (để b/c)",),
+    "MINUTES_MAX_UPLOAD": 20 * 1024 * 1024,
+}
+ROLE_ORDER = {"head": 0, "deputy": 1, "secretary": 2, "member": 3, "facility_rep": 4}
+# "07/BB-TTKSBT/2026", "7/BB-TTKSBT 2026", "Số: 07/BB-TTKSBT" (+ a separate year).
+NUMBER_RE = re.compile(r"^\s*(?:số\s*:?\s*)?0*(\d{1,6})\s*/\s*BB\s*-\s*([A-Z0-9Đ-]{1,32})\s*(?:[/ ,.]\s*(\d{4}))?\s*$",
+                       re.IGNORECASE)
+
+
+def setting(name: str) -> object:
+    """A minutes setting from the app config, with the demo default."""
+    value = current_app.config.get(name)
+    return DEFAULTS.get(name) if value in (None, "") else value
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
+
+
+def signing_key() -> signing.SigningKey:
+    """The unit's signing key (configured PKCS#12, or the demo identity generated under instance/signing/)."""
+    cfg = current_app.config
+    return signing.load_signing_key(
+        cfg.get("SIGNING_PKCS12") or None, cfg.get("SIGNING_PKCS12_PASSWORD"), current_app.instance_path,
+        ca_path=cfg.get("SIGNING_CA_CERT") or None, unit_name=str(setting("ISSUING_UNIT_NAME")),
+        unit_code=str(setting("ISSUING_UNIT_CODE")))
+
+
+# ---------------------------------------------------------------------------------------------- numbering
+
+
+def allocate_number(unit_code: str, year: int) -> int:
+    """Next number of ``unit_code`` in ``year``: UPDATE … + 1 inside the caller's transaction.
+
+    The updated row stays locked until the caller commits (PostgreSQL row lock; SQLite's single writer),
+    so two issuers never get the same number and a rolled-back issue gives its number back.
+    """
+    bump = (sa.update(MinutesCounter)
+            .where(MinutesCounter.unit_code == unit_code, MinutesCounter.year == year)
+            .values(last_number=MinutesCounter.last_number + 1)
+            .returning(MinutesCounter.last_number))
+    for _attempt in range(3):
+        number = db.session.execute(bump).scalar()
+        if number is not None:
+            return int(number)
+        try:
+            # First minutes of the year: create the row; a concurrent creator makes us loop to the UPDATE.
+            with db.session.begin_nested():
+                db.session.add(MinutesCounter(unit_code=unit_code, year=year, last_number=1))
+            return 1
+        except sa.exc.IntegrityError:
+            continue
+    raise RuntimeError(f"could not allocate a minutes number for {unit_code}/{year}")
+
+
+# ---------------------------------------------------------------------------------------------- view model
+
+
+def _nfc(text: object) -> str:
+    return unicodedata.normalize("NFC", str(text or "")).strip()
+
+
+def _unit_line(unit: AdminUnit | None, code_word: str) -> str:
+    if unit is None:
+        return ""
+    names, node = [], unit
+    while node is not None:
+        names.append(node.name)
+        node = node.parent
+    return f"{', '.join(names)} ({code_word} {unit.code})"
+
+
+def _local(when: dt.datetime | None) -> dt.datetime | None:
+    return when.astimezone(_tz()) if when is not None else None
+
+
+def _answer_text(item: object, value: str | None, L: dict[str, str], locale: str) -> str:
+    if value is None:
+        return L["ans_blank"]
+    if value == "na":
+        return L["ans_na"]
+    kind = item.answer_type
+    if kind == "yes_no_na":
+        return L.get(f"ans_{value}", value)
+    if kind == "scale":
+        for level in item.scale:
+            if str(level.value) == value:
+                return f"{level.value} – {level.label.get(locale)}"
+        return value
+    if kind == "number" and item.unit is not None:
+        return f"{value} {item.unit.get(locale)}"
+    return value
+
+
+def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.date, token: str,
+               locale: str, demo: bool) -> MinutesView:
+    """Collect everything the minutes print from an approved inspection (plain data, no ORM inside)."""
+    from ..inspections.services import answers_of, checklist_for, profile_of
+
+    L = labels(locale)
+    checklist = checklist_for(inspection)
+    profile = profile_of(inspection)
+    facility: Facility = inspection.facility
+    answers = answers_of(inspection)
+    team_rows = sorted(db.session.scalars(sa.select(TeamMember).where(TeamMember.inspection_id == inspection.id)),
+                       key=lambda m: (ROLE_ORDER.get(m.role, 9), m.position_order))
+    positions = {m.role: m.position for m in team_rows}
+    team = tuple(Person(_nfc(m.full_name), _nfc(m.position), L[f"role_{m.role}"])
+                 for m in team_rows if m.role != "facility_rep")
+    reps = tuple(Person(_nfc(m.full_name), _nfc(m.position), "") for m in team_rows if m.role == "facility_rep")
+    sigs = {s.role: s for s in db.session.scalars(sa.select(Signature).where(Signature.inspection_id == inspection.id))}
+
+    def box(role: str) -> SignatureBox:
+        sig = sigs.get(role)
+        name = sig.signer_name if sig else next((m.full_name for m in team_rows if m.role == role), "")
+        return SignatureBox(_nfc(name), _nfc(positions.get(role, "")), sig.png if sig else b"")
+
+    secretary = box("secretary") if ("secretary" in sigs or "secretary" in positions) else None
+
+    annex, failed = [], []
+    for section in checklist.sections:
+        rows = []
+        for item in section.items:
+            applies, _reason = item_applies(item, section, profile)
+            answer = answers.get(item.id)
+            critical = item_is_critical(item, profile)
+            text = item.text.get(locale)
+            note = _nfc(answer.note) if answer else ""
+            if not applies:
+                rows.append(AnnexRow(item.id, text, L["ans_excluded"], "", False))
+                continue
+            rows.append(AnnexRow(item.id, text, _answer_text(item, answer.value if answer else None, L, locale),
+                                 note, critical))
+            if answer is not None and answer.failed:
+                failed.append(FailedItem(item.id, text, bool(answer.critical_failure), note))
+        if rows:
+            annex.append(AnnexSection(section.id, section.title.get(locale), tuple(rows)))
+
+    sections = tuple(
+        SectionRow(r.section_id, checklist.section(r.section_id).title.get(locale), float(r.earned),
+                   float(r.possible), None if r.percent is None else float(r.percent), r.critical_failures)
+        for r in inspection.section_results)
+    actions = tuple(
+        ActionRow(a.item_id, _nfc(a.action), _nfc(a.responsible), a.deadline)
+        for a in db.session.scalars(sa.select(CorrectiveAction).where(CorrectiveAction.inspection_id == inspection.id)
+                                    .order_by(CorrectiveAction.deadline, CorrectiveAction.item_id)))
+    started = _local(inspection.created_at)
+    ended = _local(inspection.submitted_at)
+    parent = _nfc(setting("ISSUING_UNIT_PARENT"))
+    extra = setting("MINUTES_RECIPIENTS")
+    recipients = [facility.name, *(extra.split(";") if isinstance(extra, str) else extra)]
+    base = str(setting("PUBLIC_BASE_URL")).rstrip("/")
+    return MinutesView(
+        parent_body=parent, issuing_body=_nfc(setting("ISSUING_UNIT_NAME")),
+        unit_code=_nfc(setting("ISSUING_UNIT_CODE")), place=_nfc(setting("ISSUING_UNIT_PLACE")),
+        number=number, year=year, issued_on=issued_on, facility_name=_nfc(facility.name),
+        facility_address=_nfc(facility.address), facility_unit=_unit_line(facility.unit, L["unit_code"]),
+        facility_legacy_unit=_unit_line(facility.legacy_unit, L["unit_code"]),
+        facility_type=L.get(f"type_{inspection.facility_type}", inspection.facility_type),
+        facility_ownership=L.get(f"own_{facility.ownership}", facility.ownership),
+        inspection_date=inspection.inspection_date,
+        legal_basis=tuple(_nfc(t.get(locale)) for t in checklist.legal_basis),
+        decision=_nfc(str(setting("MINUTES_DECISION")).replace("{year}", str(inspection.inspection_date.year))),
+        checklist_title=checklist.title.get(locale), checklist_code=checklist.code,
+        checklist_version=checklist.version, checklist_sha256=inspection.checklist_sha256 or checklist.sha256,
+        sections=sections, overall_percent=None if inspection.overall_percent is None else float(
+            inspection.overall_percent),
+        classification=inspection.classification or "", team=team, facility_reps=reps,
+        failed_items=tuple(failed), actions=actions, facility_opinion=_nfc(inspection.facility_opinion),
+        head_signature=box("head"), facility_signature=box("facility_rep"), secretary_signature=secretary,
+        annex=tuple(annex), verify_url=f"{base}/verify/{token}",
+        start_time=started.time().replace(second=0, microsecond=0)
+        if started and started.date() == inspection.inspection_date else None,
+        end_time=ended.time().replace(second=0, microsecond=0)
+        if ended and ended.date() == inspection.inspection_date else None,
+        recipients=tuple(recipients),
+        demo_notice=(signing.DEMO_NOTICE_EN if locale.startswith("en") else signing.DEMO_NOTICE_VI) if demo else "",
+    )
+
+
+# ---------------------------------------------------------------------------------------------- issuing
+
+
+def minutes_of(inspection_id: int) -> Minutes | None:
+    """The minutes issued for an inspection, if any."""
+    return db.session.scalar(sa.select(Minutes).where(Minutes.inspection_id == inspection_id))
+
+
+def issue_minutes(inspection: Inspection, actor: User, locale: str | None = None) -> Minutes:
+    """Number, render, sign and archive the minutes of an approved inspection (idempotent; flush only)."""
+    existing = minutes_of(inspection.id)
+    if existing is not None:
+        return existing
+    if inspection.status != "approved":
+        raise ValueError(f"minutes are issued for approved inspections only (this one is {inspection.status})")
+    locale = locale or str(setting("MINUTES_LOCALE"))
+    try:
+        key = signing_key()
+    except signing.SigningError as exc:
+        from ..inspections.services import WorkflowError
+
+        # Shown to the reviewer like any refused operation; the approval is rolled back with it.
+        raise WorkflowError("signing_unavailable", f"the minutes cannot be signed: {exc}") from None
+    issued_at = utcnow()
+    issued_on = issued_at.astimezone(_tz()).date()
+    unit_code = _nfc(setting("ISSUING_UNIT_CODE"))
+    token = secrets.token_urlsafe(18)
+    # The counter row stays locked until the request commits: numbers have no gaps and no duplicates.
+    number = allocate_number(unit_code, issued_on.year)
+    view = build_view(inspection, number=number, year=issued_on.year, issued_on=issued_on, token=token,
+                      locale=locale, demo=key.demo)
+    pdf = build_minutes_pdf(view, locale)
+    signed = signing.sign_pdf(pdf, key, reason=f"Biên bản số {view.number_label}", location=view.place)
+    minutes = Minutes(inspection_id=inspection.id, number=number, unit_code=unit_code, year=issued_on.year,
+                      issued_at=issued_at, sha256=signing.sha256_hex(signed), pdf=signed,
+                      signer_subject=key.subject[:500], token=token, locale=locale[:5], demo=key.demo)
+    db.session.add(minutes)
+    db.session.flush()
+    record("minutes.issued", "minutes", minutes.id, user_id=actor.id,
+           details={"inspection_id": inspection.id, "number": f"{view.number_label}/{issued_on.year}",
+                    "sha256": minutes.sha256, "demo": key.demo})
+    log.info("minutes %s/%s issued for inspection %s", view.number_label, issued_on.year, inspection.id)
+    return minutes
+
+
+# ---------------------------------------------------------------------------------------------- verification
+
+
+@dataclass
+class Verification:
+    """Whether a document (or a number) is authentic, with the reasons when it is not."""
+
+    authentic: bool
+    reasons: list[str] = field(default_factory=list)
+    minutes: Minutes | None = None
+    signature: signing.SignatureCheck | None = None
+
+
+def verify_pdf(data: bytes) -> Verification:
+    """Both checks: the bytes are an archived minutes (SHA-256) AND the signature validates against our root."""
+    if len(data) > int(setting("MINUTES_MAX_UPLOAD")):
+        return Verification(False, ["too_large"])
+    if data.lstrip()[:5] != b"%PDF-":
+        return Verification(False, ["not_pdf"])
+    minutes = db.session.scalar(sa.select(Minutes).where(Minutes.sha256 == signing.sha256_hex(data)))
+    try:
+        roots = signing_key().trust_roots
+        check = signing.validate_pdf(data, roots)
+    except signing.SigningError:
+        check = signing.SignatureCheck(False, "no_trust_root")
+    reasons = []
+    if minutes is None:
+        reasons.append("unknown_document")
+    if not check.valid:
+        reasons.append(f"signature_{check.reason}")
+    return Verification(not reasons, reasons, minutes, check)
+
+
+def verify_archived(minutes: Minutes) -> Verification:
+    """Re-check an archived minutes: its bytes still hash to the stored SHA-256 and its signature validates."""
+    reasons = []
+    if signing.sha256_hex(minutes.pdf) != minutes.sha256:
+        reasons.append("archive_hash_mismatch")
+    try:
+        check = signing.validate_pdf(minutes.pdf, signing_key().trust_roots)
+    except signing.SigningError:
+        check = signing.SignatureCheck(False, "no_trust_root")
+    if not check.valid:
+        reasons.append(f"signature_{check.reason}")
+    return Verification(not reasons, reasons, minutes, check)
+
+
+def parse_number(text: str, year: int | None = None) -> tuple[int, str, int | None] | None:
+    """'07/BB-TTKSBT/2026' -> (7, 'TTKSBT', 2026); None when it is not a minutes number."""
+    match = NUMBER_RE.match(unicodedata.normalize("NFC", text or ""))
+    if not match:
+        return None
+    found_year = int(match.group(3)) if match.group(3) else year
+    return int(match.group(1)), match.group(2).upper(), found_year
+
+
+def find_by_number(number: int, unit_code: str, year: int | None) -> list[Minutes]:
+    """Minutes with this number and unit (one, or one per year when no year is given)."""
+    query = sa.select(Minutes).where(Minutes.number == number, Minutes.unit_code == unit_code.upper())
+    if year is not None:
+        query = query.where(Minutes.year == year)
+    return list(db.session.scalars(query.order_by(Minutes.year.desc())))
+
+
+def find_by_token(token: str) -> Minutes | None:
+    """The minutes a QR code points to."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(sa.select(Minutes).where(Minutes.token == token))
+
+
+def check_archive() -> list[tuple[Minutes, list[str]]]:
+    """Every archived minutes whose bytes or signature no longer check out."""
+    problems = []
+    for minutes in db.session.scalars(sa.select(Minutes).order_by(Minutes.id)):
+        result = verify_archived(minutes)
+        if not result.authentic:
+            problems.append((minutes, result.reasons))
+    return problems

@@ -1,0 +1,171 @@
+"""Minutes download (scope-checked) and the public verification page; `flask minutes …` commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, g, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..auth.views import login_required
+from ..extensions import db
+from ..facilities.models import Facility
+from ..inspections.models import Inspection
+from ..inspections.services import inspections_in_scope
+from . import services
+from .models import Minutes
+
+bp = Blueprint("minutes", __name__, cli_group="minutes")
+
+REASONS = {
+    "not_pdf": _l("The file is not a PDF document."),
+    "too_large": _l("The file is too large to be a minutes document."),
+    "unknown_document": _l("This exact file was never issued by us: it is not in the archive of signed minutes "
+                           "(a modified copy, even by one byte, is not the issued document)."),
+    "signature_unsigned": _l("The file carries no digital signature."),
+    "signature_several_signatures": _l("The file carries more than one signature; issued minutes carry one."),
+    "signature_tampered": _l("The digital signature does not match the content: the file was changed after "
+                             "signing."),
+    "signature_not_whole_file": _l("The signature does not cover the whole file: content was added after "
+                                   "signing."),
+    "signature_untrusted": _l("The signature was made with a certificate we do not trust."),
+    "signature_unreadable": _l("The digital signature cannot be read (damaged or not a valid signature)."),
+    "signature_no_trust_root": _l("The issuing unit's certificate is not available to check the signature."),
+    "archive_hash_mismatch": _l("The archived copy no longer matches its recorded fingerprint."),
+    "unknown_number": _l("No minutes with this number were issued."),
+    "bad_number": _l("This is not a minutes number; write it as 07/BB-TTKSBT/2026."),
+    "nothing": _l("Choose a PDF file or type a minutes number."),
+}
+
+
+@bp.get("/inspections/<int:inspection_id>/minutes.pdf")
+@login_required
+def download(inspection_id: int) -> ResponseReturnValue:
+    """The signed minutes exactly as issued (identical bytes on every download); 404 outside the user's region."""
+    inspection = db.session.scalar(inspections_in_scope(g.user).where(Inspection.id == inspection_id))
+    if inspection is None:
+        abort(404)
+    minutes = services.minutes_of(inspection.id)
+    if minutes is None:
+        abort(404)
+    filename = f"bien-ban-{minutes.number:02d}-BB-{minutes.unit_code}-{minutes.year}.pdf"
+    response = Response(minutes.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.set_etag(minutes.sha256)
+    return response
+
+
+def _record(minutes: Minutes) -> dict[str, object]:
+    inspection = db.session.get(Inspection, minutes.inspection_id)
+    facility = db.session.get(Facility, inspection.facility_id) if inspection else None
+    return {"minutes": minutes, "inspection": inspection, "facility": facility,
+            "label": f"{minutes.number_label}/{minutes.year}"}
+
+
+def _result(verification: services.Verification) -> dict[str, object]:
+    return {
+        "authentic": verification.authentic,
+        "reasons": [str(REASONS.get(code, code)) for code in verification.reasons],
+        "record": _record(verification.minutes) if verification.minutes else None,
+        "signature": verification.signature,
+    }
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify() -> ResponseReturnValue:
+    """Public page: is this PDF (or this number) an authentic minutes document of ours?"""
+    result = None
+    matches: list[dict[str, object]] = []
+    if request.method == "POST":
+        try:
+            upload = request.files.get("file")
+            number = (request.form.get("number") or "").strip()
+            year_text = (request.form.get("year") or "").strip()
+            unit = (request.form.get("unit") or "").strip()
+        except RequestEntityTooLarge:
+            upload, number, year_text, unit = None, "", "", ""
+            result = {"authentic": False, "reasons": [str(REASONS["too_large"])], "record": None,
+                      "signature": None}
+        if result is not None:
+            pass
+        elif upload is not None and upload.filename:
+            data = upload.stream.read(int(services.setting("MINUTES_MAX_UPLOAD")) + 1)
+            result = _result(services.verify_pdf(data))
+        elif number:
+            year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else None
+            if unit and "/" not in number:
+                number = f"{number}/BB-{unit}"
+            parsed = services.parse_number(number[:80], year)
+            if parsed is None:
+                result = {"authentic": False, "reasons": [str(REASONS["bad_number"])], "record": None,
+                          "signature": None}
+            else:
+                found = services.find_by_number(*parsed)
+                if not found:
+                    result = {"authentic": False, "reasons": [str(REASONS["unknown_number"])], "record": None,
+                              "signature": None}
+                else:
+                    matches = [_result(services.verify_archived(m)) for m in found]
+        else:
+            result = {"authentic": False, "reasons": [str(REASONS["nothing"])], "record": None, "signature": None}
+    status = 200
+    return render_template("minutes/verify.html", result=result, matches=matches,
+                           max_mb=int(services.setting("MINUTES_MAX_UPLOAD")) // (1024 * 1024)), status
+
+
+@bp.get("/verify/<token>")
+def verify_token(token: str) -> ResponseReturnValue:
+    """The QR code's target: the archived record and whether its signature still validates."""
+    minutes = services.find_by_token(token)
+    if minutes is None:
+        result = {"authentic": False, "reasons": [str(REASONS["unknown_number"])], "record": None,
+                  "signature": None}
+        return render_template("minutes/verify.html", result=result, matches=[], max_mb=20), 404
+    return render_template("minutes/verify.html", result=None, matches=[_result(services.verify_archived(minutes))],
+                           max_mb=int(services.setting("MINUTES_MAX_UPLOAD")) // (1024 * 1024))
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+
+def _reason_text(codes: list[str]) -> str:
+    # The reasons are lazy translations: a request context gives them the default locale.
+    with current_app.test_request_context():
+        return "; ".join(str(REASONS.get(c, c)) for c in codes)
+
+
+@bp.cli.command("verify")
+@click.argument("path", type=click.Path(dir_okay=False))
+def verify_command(path: str) -> None:
+    """Say whether FILE is an authentic minutes document (exit 0) or not (exit 1, with the reasons)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(int(services.setting("MINUTES_MAX_UPLOAD")) + 1)
+    except OSError as exc:
+        click.echo(f"NOT AUTHENTIC: cannot read {path}: {exc.strerror}", err=True)
+        sys.exit(1)
+    result = services.verify_pdf(data)
+    if result.authentic:
+        m = result.minutes
+        click.echo(f"AUTHENTIC: {m.number_label}/{m.year}, inspection {m.inspection_id}, issued "
+                   f"{m.issued_at:%Y-%m-%d %H:%M} UTC, signed by {result.signature.signer}")
+        sys.exit(0)
+    click.echo("NOT AUTHENTIC: " + _reason_text(result.reasons), err=True)
+    sys.exit(1)
+
+
+@bp.cli.command("check-archive")
+def check_archive_command() -> None:
+    """Re-hash every archived minutes and re-validate its signature; exit 1 on any mismatch."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Minutes)) or 0
+    problems = services.check_archive()
+    for minutes, reasons in problems:
+        click.echo(f"MISMATCH {minutes.number_label}/{minutes.year} (id {minutes.id}): "
+                   + _reason_text(reasons), err=True)
+    click.echo(f"{total} minutes checked, {len(problems)} problem(s)")
+    sys.exit(1 if problems else 0)

@@ -1,0 +1,362 @@
+"""Signed minutes: issued on approval, archived, downloadable in scope, verifiable by anyone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import subprocess
+import threading
+import unicodedata
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from qa_app.checklists.registry import sync_directory
+from qa_app.extensions import db
+from qa_app.inspections import services as insp
+from qa_app.inspections.models import Inspection
+from qa_app.minutes import services as msvc
+from qa_app.minutes.models import Minutes
+from qa_app.pdf import signing
+from qa_app.pdf.sample import signature_png
+from tests import factories
+from tests.conftest import make_app
+
+NOTE = '<script>alert("x")</script> thiếu găng & "khẩu trang"'
+
+
+def build_approved(app: Flask) -> dict[str, int]:
+    """A complete inspection through the workflow services, approved (which issues the minutes)."""
+    with app.app_context():
+        sync_directory(app.config["CHECKLISTS_DIR"])
+        units = factories.two_districts()
+        facility = factories.facility("TYT-03430", "Trạm Y tế xã Bản Bo", units["n1"], units["c1"])
+        facility.address = "Bản Bo, xã Bản Bo"
+        sup = factories.user("giamsat", "supervisor", units["old_province"], full_name="Nguyễn Thị Hương")
+        rev = factories.user("duyet", "district_reviewer", units["old_province"], full_name="Lò Văn Duyệt")
+        factories.user("khac", "supervisor", units["d2"])  # another district: out of scope
+        inspection = insp.start_inspection(facility, sup, on=dt.date.today())
+        score = insp.current_score(inspection)
+        checklist = insp.checklist_for(inspection)
+        failed: list[str] = []
+        critical_failed = False
+        for item_id, result in score.items.items():
+            if not result.applicable:
+                continue
+            item = checklist.item(item_id)
+            if item.answer_type == "yes_no_na":
+                fail = (len(failed) < 3 and item.critical == "never" and item_id[-1] in "23") or (
+                    not critical_failed and item.critical == "always")
+                critical_failed = critical_failed or (fail and item.critical == "always")
+                value: object = "not_met" if fail else "met"
+                if fail:
+                    failed.append(item_id)
+            elif item.answer_type == "scale":
+                value = item.scale_max
+            elif item.answer_type == "number":
+                value = 3
+            else:
+                value = "Có sổ theo dõi"
+            note = NOTE if item_id == (failed[0] if failed else None) else None
+            insp.save_answer(inspection, item_id, sup, value=value, **({"note": note} if note else {}))
+        insp.set_team(inspection, [
+            {"role": "head", "full_name": "Nguyễn Thị Hương", "position": "Phó Giám đốc TTKSBT"},
+            {"role": "secretary", "full_name": "Lò Văn Thắng", "position": "Chuyên viên"},
+            {"role": "facility_rep", "full_name": "Đặng Thị Ngọc Ánh", "position": "Trạm trưởng"},
+        ], sup)
+        strokes = [[[0, 0], [10, 10], [20, 5]]]
+        for role, name, seed in (("head", "Nguyễn Thị Hương", 1), ("facility_rep", "Đặng Thị Ngọc Ánh", 2),
+                                 ("secretary", "Lò Văn Thắng", 3)):
+            insp.save_signature(inspection, role, name, signature_png(seed), strokes, sup)
+        insp.set_corrective_actions(inspection, [
+            {"item_id": i, "action": "Bổ sung ngay <b>đủ</b> vật tư", "responsible": "Trạm trưởng",
+             "deadline": insp.default_deadline(inspection)} for i in failed], sup)
+        insp.set_facility_opinion(inspection, "Cơ sở thống nhất với kết quả kiểm tra.", sup)
+        insp.submit(inspection, sup)
+        insp.approve(inspection, rev)
+        db.session.commit()
+        return {"inspection": inspection.id, "facility": facility.id, "sup": sup.id, "rev": rev.id,
+                "failed": len(failed)}
+
+
+def login(client: FlaskClient, app: Flask, username: str) -> None:
+    with app.app_context():
+        user = db.session.scalar(sa.select(factories.User).where(factories.User.username == username))
+        uid, pw = user.id, user.password_hash[-16:]
+    with client.session_transaction() as session:
+        session["user_id"] = uid
+        session["pw"] = pw
+
+
+@pytest.fixture
+def issued(app: Flask) -> dict[str, object]:
+    ids = build_approved(app)
+    with app.app_context():
+        m = db.session.scalar(sa.select(Minutes).where(Minutes.inspection_id == ids["inspection"]))
+        ids.update(pdf=m.pdf, token=m.token, number=m.number, year=m.year, sha=m.sha256)
+    return ids
+
+
+def text_of(data: bytes) -> str:
+    pypdf = pytest.importorskip("pypdf")
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return " ".join(unicodedata.normalize("NFC", " ".join(p.extract_text() or "" for p in reader.pages)).split())
+
+
+def tamper(data: bytes) -> bytes:
+    """Change one byte inside the signed content (a digit of the visible text stream area)."""
+    b = bytearray(data)
+    pos = data.index(b"stream", len(data) // 4) + 20
+    b[pos] ^= 0x01
+    return bytes(b)
+
+
+def test_minutes_issued_on_approval_with_content(app: Flask, issued: dict[str, object]) -> None:
+    text = text_of(issued["pdf"])
+    assert f"Số: {issued['number']:02d}/BB-TTKSBT" in text
+    for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "SỞ Y TẾ TỈNH LAI CHÂU",
+                     "TRUNG TÂM KIỂM SOÁT", "Trạm Y tế xã Bản Bo", "Xã Bản Giang, Huyện Tam Đường",
+                     "Đặng Thị Ngọc Ánh", "Lò Văn Thắng", "TRƯỞNG ĐOÀN KIỂM TRA", "THƯ KÝ", "PHỤ LỤC",
+                     "Bổ sung ngay <b>đủ</b> vật tư", '<script>alert("x")</script>', "Không đạt",
+                     "Ký bằng chứng thư số THỬ NGHIỆM (demo)"):
+        assert expected in text, expected
+    with app.app_context():
+        inspection = db.session.get(Inspection, issued["inspection"])
+        assert inspection.classification == "does_not_meet"
+        assert f"{float(inspection.overall_percent):.1f}".replace(".", ",").rstrip("0").rstrip(",") in text
+        for row in inspection.section_results:
+            if row.percent is not None:
+                assert f"{float(row.percent):.1f}".replace(".", ",").removesuffix(",0") + "%" in text
+
+
+def test_signature_validates_and_one_byte_breaks_it(app: Flask, issued: dict[str, object]) -> None:
+    with app.app_context():
+        roots = msvc.signing_key().trust_roots
+    assert signing.validate_pdf(issued["pdf"], roots).valid
+    bad = signing.validate_pdf(tamper(issued["pdf"]), roots)
+    assert not bad.valid
+    assert bad.reason in ("tampered", "unreadable")
+
+
+def test_pdfsig_with_nss_trust_store(app: Flask, issued: dict[str, object], tmp_path: Path) -> None:
+    if shutil.which("pdfsig") is None or shutil.which("certutil") is None:
+        pytest.skip("pdfsig/certutil not installed")
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    ca = Path(app.instance_path) / "signing" / "ca.pem"
+    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True, capture_output=True)
+    subprocess.run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "ca", "-t", "CT,C,C", "-i", str(ca)],
+                   check=True, capture_output=True)
+    good, bad = tmp_path / "good.pdf", tmp_path / "bad.pdf"
+    good.write_bytes(issued["pdf"])
+    bad.write_bytes(tamper(issued["pdf"]))
+    out = subprocess.run(["pdfsig", "-nssdir", str(nss), str(good)], capture_output=True, text=True).stdout
+    assert "Signature Validation: Signature is Valid." in out, out
+    assert "Certificate Validation: Certificate is Trusted." in out, out
+    out = subprocess.run(["pdfsig", "-nssdir", str(nss), str(bad)], capture_output=True, text=True)
+    combined = out.stdout + out.stderr
+    assert "Signature is Valid." not in combined, combined
+
+
+def test_download_returns_identical_bytes_in_scope_only(app: Flask, client: FlaskClient,
+                                                        issued: dict[str, object]) -> None:
+    url = f"/inspections/{issued['inspection']}/minutes.pdf"
+    assert client.get(url).status_code == 302  # sign in first
+    login(client, app, "giamsat")
+    first, second = client.get(url), client.get(url)
+    assert first.status_code == 200
+    assert first.mimetype == "application/pdf"
+    assert first.data == second.data == issued["pdf"]
+    login(client, app, "khac")
+    assert client.get(url).status_code == 404
+    login(client, app, "giamsat")
+    assert client.get("/inspections/999999/minutes.pdf").status_code == 404
+
+
+def test_approved_inspection_is_locked_and_issue_is_idempotent(app: Flask, issued: dict[str, object]) -> None:
+    with app.app_context():
+        inspection = db.session.get(Inspection, issued["inspection"])
+        sup = db.session.get(factories.User, issued["sup"])
+        with pytest.raises(insp.WorkflowError):
+            insp.set_facility_opinion(inspection, "khác", sup)
+        again = msvc.issue_minutes(inspection, sup)
+        assert again.sha256 == issued["sha"]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Minutes)) == 1
+
+
+def post_file(client: FlaskClient, data: bytes, name: str = "x.pdf") -> str:
+    response = client.post("/verify", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_verify_page(app: Flask, client: FlaskClient, issued: dict[str, object]) -> None:
+    assert client.get("/verify").status_code == 200
+    page = post_file(client, issued["pdf"])
+    assert "Authentic" in page
+    assert "Not authentic" not in page
+    assert "Trạm Y tế xã Bản Bo" in page
+    page = post_file(client, tamper(issued["pdf"]))
+    assert "Not authentic" in page
+    assert "never issued" in page
+    page = post_file(client, b"hello, not a pdf at all", "x.txt")
+    assert "Not authentic" in page
+    assert "not a PDF" in page
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.drawString(100, 700, "random")
+    c.save()
+    page = post_file(client, buf.getvalue())
+    assert "Not authentic" in page
+    assert "no digital signature" in page
+    label = f"{issued['number']:02d}/BB-TTKSBT/{issued['year']}"
+    page = client.post("/verify", data={"number": label}).get_data(as_text=True)
+    assert "Authentic" in page
+    assert "Not authentic" not in page
+    page = client.post("/verify", data={"number": "99/BB-TTKSBT/2026"}).get_data(as_text=True)
+    assert "Not authentic" in page
+    assert "No minutes with this number" in page
+    page = client.post("/verify", data={"number": "<b>bad</b>"}).get_data(as_text=True)
+    assert "Not authentic" in page
+    assert "<b>bad</b>" not in page
+    assert client.get(f"/verify/{issued['token']}").status_code == 200
+    assert "Authentic" in client.get(f"/verify/{issued['token']}").get_data(as_text=True)
+    assert client.get("/verify/not-a-token").status_code == 404
+
+
+def test_foreign_certificate_is_not_authentic(app: Flask, client: FlaskClient, issued: dict[str, object],
+                                              tmp_path: Path) -> None:
+    from qa_app.pdf.minutes import build_minutes_pdf
+    from qa_app.pdf.sample import sample_view
+
+    other = signing.load_signing_key(None, None, str(tmp_path / "elsewhere"), unit_name="GIẢ MẠO")
+    with app.app_context():
+        from qa_app.inspections.services import checklist_for
+
+        checklist = checklist_for(db.session.get(Inspection, issued["inspection"]))
+    forged = signing.sign_pdf(build_minutes_pdf(sample_view(checklist)), other)
+    page = post_file(client, forged)
+    assert "Not authentic" in page
+    assert "do not trust" in page
+
+
+def test_cli_verify_and_check_archive(app: Flask, issued: dict[str, object], tmp_path: Path) -> None:
+    runner = app.test_cli_runner()
+    good = tmp_path / "good.pdf"
+    good.write_bytes(issued["pdf"])
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(tamper(issued["pdf"]))
+    result = runner.invoke(args=["minutes", "verify", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "AUTHENTIC" in result.output
+    result = runner.invoke(args=["minutes", "verify", str(bad)])
+    assert result.exit_code == 1, result.output
+    assert "NOT AUTHENTIC" in result.output
+    result = runner.invoke(args=["minutes", "verify", str(tmp_path / "missing.pdf")])
+    assert result.exit_code == 1, result.output
+    assert "NOT AUTHENTIC" in result.output
+    result = runner.invoke(args=["minutes", "check-archive"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        m = db.session.scalar(sa.select(Minutes))
+        m.pdf = tamper(m.pdf)
+        db.session.commit()
+    result = runner.invoke(args=["minutes", "check-archive"])
+    assert result.exit_code == 1
+    assert "MISMATCH" in result.output
+
+
+def test_numbering_is_gap_free_under_concurrency(tmp_path: Path) -> None:
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    with app.app_context():
+        db.create_all()
+    numbers: list[int] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        try:
+            with app.app_context():
+                barrier.wait()
+                for _ in range(5):
+                    n = msvc.allocate_number("TTKSBT", 2026)
+                    db.session.commit()
+                    numbers.append(n)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert sorted(numbers) == list(range(1, 41))
+    with app.app_context():
+        assert msvc.allocate_number("TTKSBT", 2027) == 1
+        assert msvc.allocate_number("KHAC", 2026) == 1
+        db.session.rollback()
+        db.engine.dispose()
+
+
+def test_parse_number() -> None:
+    assert msvc.parse_number("07/BB-TTKSBT/2026") == (7, "TTKSBT", 2026)
+    assert msvc.parse_number("Số: 7/BB-ttksbt", 2025) == (7, "TTKSBT", 2025)
+    assert msvc.parse_number("hello") is None
+
+
+def test_concurrent_approvals_issue_consecutive_numbers(tmp_path: Path) -> None:
+    """Several reviewers approving at the same moment (threads, file SQLite DB): numbers 1..N, no error."""
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'approve.sqlite3'}")
+    with app.app_context():
+        db.create_all()
+    ids = build_approved(app)
+    with app.app_context():
+        first = db.session.get(Inspection, ids["inspection"])
+        sup = db.session.get(factories.User, ids["sup"])
+        pending = []
+        for _ in range(4):
+            copy = insp.start_inspection(first.facility, sup, on=dt.date.today())
+            for answer in insp.answers_of(first).values():
+                insp.save_answer(copy, answer.item_id, sup, value=answer.value)
+            insp.set_team(copy, [{"role": "head", "full_name": "Trần Văn An"},
+                                 {"role": "facility_rep", "full_name": "Hà Thị Bình"}], sup)
+            for role in ("head", "facility_rep"):
+                insp.save_signature(copy, role, "Trần Văn An", signature_png(4), [[[0, 0], [5, 5]]], sup)
+            insp.set_corrective_actions(copy, [
+                {"item_id": item, "action": "Khắc phục", "responsible": "Trạm trưởng",
+                 "deadline": insp.default_deadline(copy)} for item in insp.current_score(copy).failed_items], sup)
+            insp.submit(copy, sup)
+            pending.append(copy.id)
+        db.session.commit()
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(pending))
+
+    def approve(inspection_id: int) -> None:
+        try:
+            with app.app_context():
+                inspection = db.session.get(Inspection, inspection_id)
+                reviewer = db.session.get(factories.User, ids["rev"])
+                barrier.wait()
+                insp.approve(inspection, reviewer)
+                db.session.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=approve, args=(i,)) for i in pending]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with app.app_context():
+        rows = list(db.session.scalars(sa.select(Minutes).order_by(Minutes.number)))
+        assert [m.number for m in rows] == list(range(1, len(pending) + 2))
+        assert len({m.sha256 for m in rows}) == len(rows)
+        db.engine.dispose()
