@@ -297,7 +297,7 @@ def process_photo(raw: bytes, max_side: int = PHOTO_MAX_SIDE) -> StoredImage:
         raise
     except Image.DecompressionBombError:
         raise WorkflowError("bad_photo", "the photo has too many pixels") from None
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise WorkflowError("bad_photo", "the file is not a readable image") from None
 
 
