@@ -1,0 +1,369 @@
+"""Compliance as SQL aggregates: each facility's status on a date from its latest approved external inspection.
+
+Read-only queries; nothing here loads inspections into Python loops. The latest inspection per facility is
+a ROW_NUMBER() window (SQLite >= 3.25 and PostgreSQL); the validity window and the section minimum come
+from each checklist version's scoring rules, turned into a CASE over the (few) registered versions.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from ..auth.models import User
+from ..auth.services import facility_in_scope
+from ..checklists.models import ChecklistVersion
+from ..extensions import db
+from ..facilities.models import Facility, FacilityService
+from ..inspections.models import Answer, Inspection, SectionResult
+from ..regions.models import AdminUnit
+from .indicators import Indicator
+
+DEFAULT_VALIDITY_MONTHS = 24
+DEFAULT_SECTION_MIN = 50.0
+GROUPS = ("all", "unit", "ownership", "type")
+
+
+def months_back(day: dt.date, months: int) -> dt.date:
+    """``day`` minus ``months`` calendar months (the 31st becomes the month's last day)."""
+    total = day.year * 12 + day.month - 1 - months
+    year, month = divmod(total, 12)
+    month += 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+# Scoring rules per registered version, keyed by (id, sha256): a registered version never changes.
+_RULES_CACHE: dict[tuple[int, str], tuple[int, float]] = {}
+
+
+def version_rules() -> dict[int, tuple[int, float]]:
+    """(validity_months, section_min) of every registered checklist version, by version id."""
+    pairs = db.session.execute(sa.select(ChecklistVersion.id, ChecklistVersion.sha256)).all()
+    missing = [vid for vid, sha in pairs if (vid, sha) not in _RULES_CACHE]
+    if missing:
+        for vid, sha, content in db.session.execute(
+                sa.select(ChecklistVersion.id, ChecklistVersion.sha256, ChecklistVersion.content)
+                .where(ChecklistVersion.id.in_(missing))):
+            scoring = (content or {}).get("scoring") or {}
+            _RULES_CACHE[(vid, sha)] = (int(scoring.get("validity_months", DEFAULT_VALIDITY_MONTHS)),
+                                        float(scoring.get("section_min", DEFAULT_SECTION_MIN)))
+    return {vid: _RULES_CACHE[(vid, sha)] for vid, sha in pairs}
+
+
+@dataclass(frozen=True)
+class Area:
+    """Where to count: the user's scope, optionally narrowed to one unit's subtree, on one day."""
+
+    user: User
+    day: dt.date
+    unit: AdminUnit | None = None
+    # The unit system used to group by child unit when ``unit`` is None (whole country).
+    system: str = "2025"
+
+    @property
+    def group_system(self) -> str:
+        """The system whose units the drill-down lists."""
+        return self.unit.system if self.unit is not None else self.system
+
+
+@dataclass
+class Counts:
+    """Facilities counted by an indicator, assessed (valid inspection) and meeting its rule."""
+
+    total: int = 0
+    assessed: int = 0
+    meeting: int = 0
+
+    @property
+    def value(self) -> float | None:
+        """Share meeting the rule, in percent (None with no facility)."""
+        return 100.0 * self.meeting / self.total if self.total else None
+
+    @property
+    def coverage(self) -> float | None:
+        """Share with a valid assessment, in percent."""
+        return 100.0 * self.assessed / self.total if self.total else None
+
+
+@dataclass
+class GroupRow:
+    """One row of an aggregate: a group key and label, and the counts of each indicator."""
+
+    key: Any
+    label: str
+    counts: dict[str, Counts] = field(default_factory=dict)
+
+
+class _Query:
+    """The pieces shared by every compliance query for one area, date and set of indicators."""
+
+    def __init__(self, area: Area, indicators: tuple[Indicator, ...]) -> None:
+        self.area = area
+        self.indicators = indicators
+        self.rules = version_rules()
+        self.cur = aliased(AdminUnit, name="cur_unit")
+        self.leg = aliased(AdminUnit, name="leg_unit")
+        self.latest = self._latest()
+
+    def _latest(self) -> sa.CTE:
+        superseded = (sa.select(Inspection.supersedes_id)
+                      .where(Inspection.supersedes_id.is_not(None), Inspection.status == "approved"))
+        rank = sa.func.row_number().over(
+            partition_by=Inspection.facility_id, order_by=(Inspection.inspection_date.desc(), Inspection.id.desc()))
+        ranked = (
+            sa.select(Inspection.id, Inspection.facility_id, Inspection.inspection_date,
+                      Inspection.checklist_version_id, Inspection.classification, Inspection.overall_percent,
+                      Inspection.critical_failures, rank.label("rn"))
+            .where(Inspection.status == "approved", Inspection.kind == "external",
+                   Inspection.inspection_date <= self.area.day,
+                   # An approved correction replaces the inspection it corrects.
+                   Inspection.id.not_in(superseded))
+            .subquery("ranked"))
+        area_ids = self._area_facility_ids()
+        if area_ids is not None:
+            # Rank only the area's inspections: a district's drill-down must not sort the nation's.
+            ranked = ranked.element.where(Inspection.facility_id.in_(area_ids)).subquery("ranked")
+        # MATERIALIZED: computed once per query. Without it SQLite re-runs the window for every facility
+        # of the outer join (60 s instead of milliseconds at province scale).
+        return sa.select(ranked).where(ranked.c.rn == 1).cte("latest").prefix_with("MATERIALIZED")
+
+    def _area_facility_ids(self) -> sa.Select | None:
+        """Ids of the facilities of the area (None: the whole country, no filter needed)."""
+        user, unit = self.area.user, self.area.unit
+        if unit is None and user.role == "admin" and user.scope_unit_id is None:
+            return None
+        cur, leg = aliased(AdminUnit, name="area_cur"), aliased(AdminUnit, name="area_leg")
+        stmt = (sa.select(Facility.id).join(cur, cur.id == Facility.unit_id)
+                .outerjoin(leg, leg.id == Facility.legacy_unit_id).where(facility_in_scope(user)))
+        if unit is not None:
+            stmt = stmt.where((leg if unit.system == "pre2025" else cur).path.startswith(unit.path, autoescape=True))
+        return stmt
+
+    def valid(self, indicator: Indicator) -> sa.ColumnElement[bool]:
+        """The latest inspection exists and is within its validity window on the day."""
+        day, latest = self.area.day, self.latest
+        if indicator.validity_months:
+            return latest.c.inspection_date > months_back(day, indicator.validity_months)
+        months = {vid: m for vid, (m, _) in self.rules.items()}
+        distinct = set(months.values()) | {DEFAULT_VALIDITY_MONTHS}
+        if len(distinct) == 1:
+            return latest.c.inspection_date > months_back(day, distinct.pop())
+        cutoff = sa.case({vid: months_back(day, m) for vid, m in months.items()},
+                         value=latest.c.checklist_version_id, else_=months_back(day, DEFAULT_VALIDITY_MONTHS))
+        return latest.c.inspection_date > cutoff
+
+    @staticmethod
+    def counted(indicator: Indicator) -> sa.ColumnElement[bool]:
+        """The facility belongs to the indicator's denominator."""
+        f = indicator.filters
+        conditions = [Facility.type.in_(f.facility_types), Facility.ownership.in_(f.ownership)]
+        if f.high_fertility is not None:
+            conditions.append(Facility.high_fertility.is_(f.high_fertility))
+        return sa.and_(*conditions)
+
+    def meeting(self, indicator: Indicator) -> sa.ColumnElement[bool]:
+        """The facility meets the indicator's rule on the day."""
+        conditions = [self.valid(indicator), self.latest.c.classification.in_(indicator.classifications)]
+        if indicator.requires_services:
+            offered = (sa.select(sa.func.count()).select_from(FacilityService)
+                       .where(FacilityService.facility_id == Facility.id,
+                              FacilityService.service.in_(indicator.requires_services))
+                       .scalar_subquery())
+            conditions.append(offered == len(indicator.requires_services))
+        return sa.and_(*conditions)
+
+    def path_column(self, system: str) -> sa.ColumnElement[str]:
+        """The facility's unit path in ``system`` (its 2025 unit, or its pre-2025 unit)."""
+        return self.leg.path if system == "pre2025" else self.cur.path
+
+    def select_from(self, stmt: sa.Select) -> sa.Select:
+        """Facilities active on the day, in the user's scope and the area's unit, with their latest inspection."""
+        day, unit = self.area.day, self.area.unit
+        stmt = (stmt.select_from(Facility)
+                .join(self.cur, self.cur.id == Facility.unit_id)
+                .outerjoin(self.leg, self.leg.id == Facility.legacy_unit_id)
+                .outerjoin(self.latest, self.latest.c.facility_id == Facility.id)
+                .where(Facility.active_from <= day,
+                       sa.or_(Facility.active_to.is_(None), Facility.active_to >= day),
+                       facility_in_scope(self.area.user)))
+        if unit is not None:
+            stmt = stmt.where(self.path_column(unit.system).startswith(unit.path, autoescape=True))
+        return stmt
+
+
+def _sum(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def indicator_counts(area: Area, indicators: tuple[Indicator, ...], group: str = "all") -> list[GroupRow]:
+    """Counts of every indicator for the area, overall or grouped by child unit, ownership or facility type."""
+    q = _Query(area, indicators)
+    columns: list[Any] = []
+    for ind in indicators:
+        counted = q.counted(ind)
+        columns += [_sum(counted), _sum(sa.and_(counted, q.valid(ind))), _sum(sa.and_(counted, q.meeting(ind)))]
+    keys: list[Any] = []
+    child = aliased(AdminUnit, name="child")
+    if group == "ownership":
+        keys = [Facility.ownership]
+    elif group == "type":
+        keys = [Facility.type]
+    elif group == "unit":
+        keys = [child.id, child.name, child.code]
+    stmt = q.select_from(sa.select(*keys, *columns))
+    if group == "unit":
+        system = area.group_system
+        path = q.path_column(system)
+        if area.unit is not None:
+            on = sa.and_(child.parent_id == area.unit.id, path.startswith(child.path))
+        else:
+            on = sa.and_(child.level == "province", child.system == system, path.startswith(child.path))
+        stmt = stmt.outerjoin(child, on)
+    if keys:
+        stmt = stmt.group_by(*keys).order_by(*keys[-1:] if group == "unit" else keys)
+    rows = []
+    for row in db.session.execute(stmt):
+        values = list(row)
+        head, tail = values[:len(keys)], values[len(keys):]
+        key = head[0] if head else None
+        label = f"{head[1]} ({head[2]})" if group == "unit" and key is not None else (str(key) if key else "")
+        counts = {ind.id: Counts(int(tail[3 * i]), int(tail[3 * i + 1]), int(tail[3 * i + 2]))
+                  for i, ind in enumerate(indicators)}
+        rows.append(GroupRow(key=key, label=label, counts=counts))
+    if group == "all" and not rows:
+        rows = [GroupRow(key=None, label="", counts={ind.id: Counts() for ind in indicators})]
+    return rows
+
+
+@dataclass
+class FacilityStatus:
+    """One facility's status on the day, as exported and listed."""
+
+    id: int
+    code: str
+    name: str
+    type: str
+    ownership: str
+    high_fertility: bool
+    unit: str
+    legacy_unit: str | None
+    inspection_id: int | None
+    inspection_date: dt.date | None
+    classification: str | None
+    overall_percent: float | None
+    critical_failures: int | None
+    valid: bool
+    # indicator id -> None (not counted by it), True (meets its rule) or False.
+    indicators: dict[str, bool | None] = field(default_factory=dict)
+    failing_sections: list[tuple[str, float | None, int]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """not_assessed, expired, or the classification of the valid inspection."""
+        if self.inspection_id is None:
+            return "not_assessed"
+        if not self.valid:
+            return "expired"
+        return self.classification or "not_assessed"
+
+
+def facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indicator, *, failing_only: bool = False,
+                      limit: int | None = None, offset: int = 0) -> tuple[list[FacilityStatus], int]:
+    """Facilities of the area with their status (a page of them, and how many there are in all)."""
+    q = _Query(area, indicators)
+    flags: list[Any] = [sa.case((q.valid(main), 1), else_=0)]
+    for ind in indicators:
+        flags += [sa.case((q.counted(ind), 1), else_=0), sa.case((q.meeting(ind), 1), else_=0)]
+    cols = [Facility.id, Facility.code, Facility.name, Facility.type, Facility.ownership, Facility.high_fertility,
+            q.cur.name, q.leg.name, q.latest.c.id, q.latest.c.inspection_date, q.latest.c.classification,
+            q.latest.c.overall_percent, q.latest.c.critical_failures]
+    stmt = q.select_from(sa.select(*cols, *flags))
+    if failing_only:
+        stmt = stmt.where(q.counted(main), sa.not_(sa.func.coalesce(q.meeting(main), False)))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    stmt = stmt.order_by(q.cur.name, Facility.name, Facility.id).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    result = []
+    for row in db.session.execute(stmt):
+        values = list(row)
+        base, rest = values[:13], values[13:]
+        status = FacilityStatus(
+            id=base[0], code=base[1], name=base[2], type=base[3], ownership=base[4], high_fertility=bool(base[5]),
+            unit=base[6], legacy_unit=base[7], inspection_id=base[8], inspection_date=base[9],
+            classification=base[10], overall_percent=float(base[11]) if base[11] is not None else None,
+            critical_failures=base[12], valid=bool(rest[0]))
+        for i, ind in enumerate(indicators):
+            status.indicators[ind.id] = bool(rest[2 + 2 * i]) if rest[1 + 2 * i] else None
+        result.append(status)
+    _attach_failing_sections(result)
+    return result, int(total)
+
+
+def _attach_failing_sections(statuses: list[FacilityStatus]) -> None:
+    ids = {s.inspection_id: s for s in statuses if s.inspection_id is not None and s.valid}
+    if not ids:
+        return
+    rules = version_rules()
+    minimum = sa.case({vid: smin for vid, (_, smin) in rules.items()}, value=Inspection.checklist_version_id,
+                      else_=DEFAULT_SECTION_MIN) if rules else sa.literal(DEFAULT_SECTION_MIN)
+    stmt = (sa.select(SectionResult.inspection_id, SectionResult.section_id, SectionResult.percent,
+                      SectionResult.critical_failures)
+            .join(Inspection, Inspection.id == SectionResult.inspection_id)
+            .where(SectionResult.inspection_id.in_(list(ids)),
+                   sa.or_(SectionResult.percent < minimum, SectionResult.critical_failures > 0))
+            .order_by(SectionResult.inspection_id, SectionResult.section_id))
+    for inspection_id, section_id, percent, critical in db.session.execute(stmt):
+        ids[inspection_id].failing_sections.append(
+            (section_id, float(percent) if percent is not None else None, int(critical or 0)))
+
+
+@dataclass
+class FailedItem:
+    """An item failed in the latest valid inspections of the area."""
+
+    item_id: str
+    version_id: int
+    failed: int
+    answered: int
+
+
+def most_failed_items(area: Area, main: Indicator, limit: int = 10) -> list[FailedItem]:
+    """The items failed most often across the latest valid inspections of the facilities counted by ``main``."""
+    q = _Query(area, (main,))
+    failed = sa.func.sum(sa.case((Answer.failed.is_(True), 1), else_=0))
+    stmt = (q.select_from(sa.select(Answer.item_id, sa.func.max(q.latest.c.checklist_version_id), failed,
+                                    sa.func.count(Answer.failed)))
+            .join(Answer, Answer.inspection_id == q.latest.c.id)
+            .where(q.counted(main), q.valid(main))
+            .group_by(Answer.item_id)
+            .having(failed > 0)
+            .order_by(failed.desc(), Answer.item_id)
+            .limit(limit))
+    return [FailedItem(item_id=r[0], version_id=r[1], failed=int(r[2]), answered=int(r[3]))
+            for r in db.session.execute(stmt)]
+
+
+def province_of(unit: AdminUnit | None) -> AdminUnit | None:
+    """The province a unit lies in (itself for a province)."""
+    if unit is None:
+        return None
+    if unit.level == "province":
+        return unit
+    first = unit.path.strip("/").split("/")[0]
+    return db.session.get(AdminUnit, int(first)) if first.isdigit() else None
+
+
+def children_of(unit: AdminUnit | None, system: str) -> list[AdminUnit]:
+    """The units one level down (provinces of ``system`` for the whole country)."""
+    stmt = sa.select(AdminUnit)
+    if unit is None:
+        stmt = stmt.where(AdminUnit.level == "province", AdminUnit.system == system)
+    else:
+        stmt = stmt.where(AdminUnit.parent_id == unit.id)
+    return list(db.session.scalars(stmt.order_by(AdminUnit.code)))

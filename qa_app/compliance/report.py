@@ -1,0 +1,133 @@
+"""What the dashboard, the exports and the API show, built once so that all three agree."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from .chart import project
+from .indicators import Indicator, IndicatorSet, ProvinceKey
+from .queries import Area, Counts, GroupRow, indicator_counts, province_of
+
+TARGET_YEARS = (2025, 2030)
+MAX_TRAJECTORY_YEARS = 10
+
+
+@dataclass
+class IndicatorSummary:
+    """One indicator in one area on one day, with its targets."""
+
+    indicator: Indicator
+    counts: Counts
+    baseline: float | None
+    target_now: float | None
+    target_2025: float | None
+    target_2030: float | None
+    # (year, value) measured at the end of each year (the last one on the as-of day).
+    trajectory: list[tuple[int, float | None]] = field(default_factory=list)
+    projection: list[tuple[int, float]] = field(default_factory=list)
+    target_line: list[tuple[int, float]] = field(default_factory=list)
+
+    @property
+    def on_track(self) -> bool | None:
+        """Whether the value reaches this year's target (None without a target or data)."""
+        if self.target_now is None or self.counts.value is None:
+            return None
+        return self.counts.value >= self.target_now - 1e-9
+
+
+def province_key(area: Area) -> ProvinceKey | None:
+    """The (system, code) of the province whose plan applies to the area (None: national targets)."""
+    unit = area.unit if area.unit is not None else area.user.scope_unit
+    province = province_of(unit)
+    return (province.system, province.code) if province is not None else None
+
+
+def applicable(config: IndicatorSet, area: Area) -> tuple[Indicator, ...]:
+    """The indicators, with the province plan's overrides when the area lies in one province."""
+    return config.for_province(province_key(area))
+
+
+def _year_end(year: int, day: dt.date) -> dt.date:
+    return min(dt.date(year, 12, 31), day)
+
+
+def summarise(area: Area, indicators: tuple[Indicator, ...], trajectory: bool = True) -> list[IndicatorSummary]:
+    """Each indicator's value on the day against its targets; with the yearly trajectory if asked."""
+    now = indicator_counts(area, indicators)[0].counts
+    baseline_years = {ind.baseline_year for ind in indicators
+                      if ind.baseline_year is not None and ind.baseline_value is None}
+    first = min([area.day.year - 4, *baseline_years]) if trajectory else area.day.year
+    first = max(first, area.day.year - MAX_TRAJECTORY_YEARS + 1)
+    years = list(range(first, area.day.year + 1)) if trajectory else []
+    per_year: dict[int, dict[str, Counts]] = {}
+    for year in years:
+        if year == area.day.year:
+            per_year[year] = now
+        else:
+            per_year[year] = indicator_counts(dataclasses.replace(area, day=_year_end(year, area.day)),
+                                              indicators)[0].counts
+    for year in baseline_years - set(per_year):
+        if year <= area.day.year:
+            per_year[year] = indicator_counts(dataclasses.replace(area, day=_year_end(year, area.day)),
+                                              indicators)[0].counts
+    result = []
+    for ind in indicators:
+        measured = None
+        if ind.baseline_year is not None and ind.baseline_value is None and ind.baseline_year in per_year:
+            measured = per_year[ind.baseline_year][ind.id].value
+        baseline = ind.baseline_value if ind.baseline_value is not None else measured
+        summary = IndicatorSummary(
+            indicator=ind, counts=now[ind.id], baseline=baseline,
+            target_now=ind.target(area.day.year, measured),
+            target_2025=ind.target(2025, measured), target_2030=ind.target(2030, measured))
+        if trajectory:
+            summary.trajectory = [(year, per_year[year][ind.id].value) for year in years]
+            summary.projection = project([(y, v) for y, v in summary.trajectory if v is not None])
+            summary.target_line = [(year, t) for year in range(first, 2031)
+                                   if (t := ind.target(year, measured)) is not None]
+        result.append(summary)
+    return result
+
+
+def indicator_rows(area: Area, indicators: tuple[Indicator, ...], locale: str,
+                   labels: dict[str, dict[str, str]] | None = None) -> list[dict[str, Any]]:
+    """Rows for exports and the API: the area as a whole, then by child unit, ownership and facility type."""
+    labels = labels or {}
+    summaries = {s.indicator.id: s for s in summarise(area, indicators, trajectory=False)}
+    groups: list[tuple[str, GroupRow]] = [("all", row) for row in indicator_counts(area, indicators)]
+    for group in ("unit", "ownership", "type"):
+        groups += [(group, row) for row in indicator_counts(area, indicators, group)]
+    rows = []
+    for group, row in groups:
+        for ind in indicators:
+            counts = row.counts[ind.id]
+            if group != "all" and counts.total == 0:
+                continue
+            summary = summaries[ind.id]
+            key = row.key
+            label = labels.get(group, {}).get(str(key), row.label) if key is not None else (
+                labels.get("none", {}).get(group, ""))
+            rows.append({
+                "date": area.day.isoformat(),
+                "indicator": ind.id,
+                "title": ind.title.get(locale),
+                "group": group,
+                "key": key,
+                "label": label,
+                "numerator": counts.meeting,
+                "denominator": counts.total,
+                "assessed": counts.assessed,
+                "value": _round(counts.value),
+                "coverage": _round(counts.coverage),
+                "target_this_year": _round(summary.target_now),
+                "target_2025": _round(summary.target_2025),
+                "target_2030": _round(summary.target_2030),
+            })
+    return rows
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 2) if value is not None else None

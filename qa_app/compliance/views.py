@@ -1,0 +1,319 @@
+"""Compliance dashboard, CSV/XLSX exports and the JSON API (/api/v1/compliance)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..auth.views import login_required
+from ..checklists.models import ChecklistVersion
+from ..checklists.registry import checklist_of
+from ..extensions import db
+from ..regions.models import AdminUnit
+from .chart import build_chart
+from .indicators import DEFAULT_PATH, Indicator, load_indicators_cached
+from .queries import Area, children_of, facility_statuses, indicator_counts, most_failed_items
+from .report import applicable, indicator_rows, summarise
+
+bp = Blueprint("compliance", __name__, url_prefix="/compliance")
+api_bp = Blueprint("compliance_api", __name__, url_prefix="/api/v1/compliance")
+
+MAIN_INDICATOR = "facilities_meeting_standard"
+FAILING_LIMIT = 100
+API_PAGE_SIZE = 100
+# Cells starting with these are formulas to Excel/LibreOffice: an apostrophe keeps them text.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+OWNERSHIP_LABELS = {"public": _l("Public"), "non_public": _l("Non-public")}
+TYPE_LABELS = {"TYT": _l("Commune health station"), "TTYT": _l("District health centre"), "BV": _l("Hospital"),
+               "PK": _l("Private clinic"), "NT": _l("Pharmacy or drug counter")}
+STATUS_LABELS = {"meets": _l("Meets the standard"), "conditional": _l("Conditional"),
+                 "does_not_meet": _l("Does not meet"), "expired": _l("Assessment expired"),
+                 "not_assessed": _l("Never assessed")}
+
+
+def _locale() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "vi"
+
+
+def _indicators_config() -> Any:
+    return load_indicators_cached(current_app.config.get("COMPLIANCE_INDICATORS", DEFAULT_PATH))
+
+
+class _BadRequest(Exception):
+    """A query parameter that cannot be read; the message says which."""
+
+
+def _area() -> Area:
+    """The area of the request: date=, unit= (404 outside the user's scope) and system= (whole country)."""
+    raw_date = request.args.get("date", "").strip()
+    if raw_date:
+        try:
+            day = dt.date.fromisoformat(raw_date)
+        except ValueError:
+            raise _BadRequest(_("The date must look like 2025-12-31.")) from None
+    else:
+        day = dt.date.today()
+    user = g.user
+    unit = user.scope_unit
+    raw_unit = request.args.get("unit", "").strip()
+    if raw_unit:
+        if not raw_unit.isdigit():
+            abort(404)
+        unit = db.session.get(AdminUnit, int(raw_unit))
+        if unit is None or (user.scope_unit is not None and not unit.path.startswith(user.scope_unit.path)):
+            abort(404)
+    system = request.args.get("system", "2025")
+    return Area(user=user, day=day, unit=unit, system=system if system in ("2025", "pre2025") else "2025")
+
+
+def _labels(area: Area) -> dict[str, dict[str, str]]:
+    return {
+        "ownership": {k: str(v) for k, v in OWNERSHIP_LABELS.items()},
+        "type": {k: str(v) for k, v in TYPE_LABELS.items()},
+        "none": {"all": area.unit.label if area.unit is not None else _("Whole country"),
+                 "unit": _("Directly in this unit")},
+    }
+
+
+def _breadcrumbs(area: Area) -> list[AdminUnit]:
+    """The unit's ancestors that the user may open, top down."""
+    if area.unit is None:
+        return []
+    ids = [int(part) for part in area.unit.path.strip("/").split("/") if part.isdigit()]
+    units = {u.id: u for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(ids)))}
+    scope = g.user.scope_unit
+    return [units[i] for i in ids if i in units and (scope is None or units[i].path.startswith(scope.path))]
+
+
+def _item_texts(version_ids: Iterable[int], locale: str) -> dict[tuple[int, str], str]:
+    texts: dict[tuple[int, str], str] = {}
+    for version in db.session.scalars(sa.select(ChecklistVersion).where(ChecklistVersion.id.in_(set(version_ids)))):
+        for item in checklist_of(version).items:
+            texts[(version.id, item.id)] = item.text.get(locale)
+    return texts
+
+
+def _section_titles(locale: str) -> dict[str, str]:
+    titles: dict[str, str] = {}
+    for version in db.session.scalars(sa.select(ChecklistVersion).order_by(ChecklistVersion.version)):
+        for section in checklist_of(version).sections:
+            titles[section.id] = section.title.get(locale)
+    return titles
+
+
+@bp.errorhandler(_BadRequest)
+def _bad_request(exc: _BadRequest) -> ResponseReturnValue:
+    return render_template("compliance/error.html", message=str(exc)), 400
+
+
+@bp.get("/")
+@login_required
+def dashboard() -> ResponseReturnValue:
+    """Indicators against targets for the user's scope, with drill-down, breakdowns and failing facilities."""
+    area = _area()
+    locale = _locale()
+    indicators = applicable(_indicators_config(), area)
+    main = next((i for i in indicators if i.id == MAIN_INDICATOR), indicators[0])
+    summaries = summarise(area, indicators)
+    charts = {s.indicator.id: build_chart(s.trajectory, s.target_line, s.projection,
+                                          first_year=s.trajectory[0][0] if s.trajectory else area.day.year)
+              for s in summaries}
+    by_unit = indicator_counts(area, indicators, "unit")
+    by_ownership = indicator_counts(area, indicators, "ownership")
+    by_type = indicator_counts(area, indicators, "type")
+    failing, failing_total = facility_statuses(area, indicators, main, failing_only=True, limit=FAILING_LIMIT)
+    failed_items = most_failed_items(area, main)
+    texts = _item_texts((f.version_id for f in failed_items), locale)
+    children = {u.id: u for u in children_of(area.unit, area.group_system)}
+    return render_template(
+        "compliance/dashboard.html", area=area, indicators=indicators, summaries=summaries, charts=charts,
+        by_unit=by_unit, by_ownership=by_ownership, by_type=by_type, failing=failing, failing_total=failing_total,
+        failing_limit=FAILING_LIMIT, failed_items=failed_items, item_texts=texts, children=children,
+        breadcrumbs=_breadcrumbs(area), section_titles=_section_titles(locale), locale=locale,
+        ownership_labels=OWNERSHIP_LABELS, type_labels=TYPE_LABELS, status_labels=STATUS_LABELS,
+        query=_query_args(area), main=main)
+
+
+def _query_args(area: Area) -> dict[str, str]:
+    args = {"date": area.day.isoformat()}
+    if area.unit is not None and area.unit != g.user.scope_unit:
+        args["unit"] = str(area.unit.id)
+    if area.unit is None and area.system != "2025":
+        args["system"] = area.system
+    return args
+
+
+# --------------------------------------------------------------------------------------------------
+# Exports
+# --------------------------------------------------------------------------------------------------
+
+
+def neutralise(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe; other values pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _indicator_table(area: Area) -> tuple[list[str], list[list[Any]]]:
+    indicators = applicable(_indicators_config(), area)
+    rows = indicator_rows(area, indicators, _locale(), _labels(area))
+    headers = [_("Date"), _("Indicator"), _("Title"), _("Group"), _("Key"), _("Name"), _("Meeting"),
+               _("Facilities"), _("Assessed"), _("Value (percent)"), _("Coverage (percent)"),
+               _("Target this year (percent)"), _("Target 2025 (percent)"), _("Target 2030 (percent)")]
+    group_names = {"all": _("All"), "unit": _("Unit"), "ownership": _("Ownership"), "type": _("Facility type")}
+    body = [[r["date"], r["indicator"], r["title"], group_names[r["group"]], r["key"], r["label"], r["numerator"],
+             r["denominator"], r["assessed"], r["value"], r["coverage"], r["target_this_year"], r["target_2025"],
+             r["target_2030"]] for r in rows]
+    return headers, body
+
+
+def _facility_records(area: Area, limit: int | None = None, offset: int = 0) -> tuple[list[dict[str, Any]], int,
+                                                                                       tuple[Indicator, ...]]:
+    indicators = applicable(_indicators_config(), area)
+    main = next((i for i in indicators if i.id == MAIN_INDICATOR), indicators[0])
+    statuses, total = facility_statuses(area, indicators, main, limit=limit, offset=offset)
+    records = [{
+        "id": s.id, "code": s.code, "name": s.name, "type": s.type, "ownership": s.ownership,
+        "high_fertility": s.high_fertility, "unit": s.unit, "legacy_unit": s.legacy_unit, "status": s.status,
+        "inspection_id": s.inspection_id,
+        "inspection_date": s.inspection_date.isoformat() if s.inspection_date else None,
+        "classification": s.classification, "overall_percent": s.overall_percent,
+        "critical_failures": s.critical_failures,
+        "failing_sections": [sid for sid, _pct, _crit in s.failing_sections],
+        "indicators": dict(s.indicators),
+    } for s in statuses]
+    return records, total, indicators
+
+
+def _facility_table(area: Area) -> tuple[list[str], list[list[Any]]]:
+    records, _total, indicators = _facility_records(area)
+    yes, no = _("yes"), _("no")
+
+    def flag(value: bool | None) -> str:
+        return "" if value is None else (yes if value else no)
+
+    headers = [_("Date"), _("Code"), _("Facility"), _("Type"), _("Ownership"), _("High-fertility area"), _("Unit"),
+               _("Pre-2025 unit"), _("Status"), _("Last approved external inspection"), _("Overall (percent)"),
+               _("Critical failures"), _("Failing sections")] + [ind.id for ind in indicators]
+    body = [[area.day.isoformat(), r["code"], r["name"], r["type"], str(OWNERSHIP_LABELS[r["ownership"]]),
+             flag(r["high_fertility"]), r["unit"], r["legacy_unit"] or "", str(STATUS_LABELS[r["status"]]),
+             r["inspection_date"] or "", r["overall_percent"], r["critical_failures"],
+             " ".join(r["failing_sections"])] + [flag(r["indicators"][ind.id]) for ind in indicators]
+            for r in records]
+    return headers, body
+
+
+def _csv(name: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    buffer = io.StringIO()
+    # The BOM makes Excel read the file as UTF-8, so Vietnamese names survive a double-click.
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow([neutralise(h) for h in headers])
+    for row in rows:
+        writer.writerow(["" if v is None else neutralise(v) for v in row])
+    return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _xlsx(name: str, sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(sheet)
+    ws.append([neutralise(h) for h in headers])
+    for row in rows:
+        ws.append([neutralise(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return Response(out.getvalue(), headers={"Content-Disposition": f'attachment; filename="{name}"'},
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _export_name(kind: str, area: Area, ext: str) -> str:
+    where = f"-{area.unit.system}-{area.unit.code}" if area.unit is not None else ""
+    return f"compliance-{kind}{where}-{area.day.isoformat()}.{ext}"
+
+
+@bp.get("/export/indicators.<any(csv, xlsx):ext>")
+@login_required
+def export_indicators(ext: str) -> ResponseReturnValue:
+    """Indicator values for the area and date, as CSV (UTF-8 with BOM) or XLSX."""
+    area = _area()
+    headers, rows = _indicator_table(area)
+    name = _export_name("indicators", area, ext)
+    return _csv(name, headers, rows) if ext == "csv" else _xlsx(name, "indicators", headers, rows)
+
+
+@bp.get("/export/facilities.<any(csv, xlsx):ext>")
+@login_required
+def export_facilities(ext: str) -> ResponseReturnValue:
+    """Every active facility of the area with its status on the date, as CSV or XLSX."""
+    area = _area()
+    headers, rows = _facility_table(area)
+    name = _export_name("facilities", area, ext)
+    return _csv(name, headers, rows) if ext == "csv" else _xlsx(name, "facilities", headers, rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# JSON API
+# --------------------------------------------------------------------------------------------------
+
+
+@api_bp.before_request
+def _require_user() -> ResponseReturnValue | None:
+    if g.get("user") is None:
+        return jsonify(error="authentication required"), 401
+    return None
+
+
+@api_bp.errorhandler(_BadRequest)
+def _api_bad_request(exc: _BadRequest) -> ResponseReturnValue:
+    return jsonify(error=str(exc)), 400
+
+
+@api_bp.errorhandler(404)
+def _api_not_found(exc: Exception) -> ResponseReturnValue:
+    return jsonify(error="not found"), 404
+
+
+def _unit_json(area: Area) -> dict[str, Any] | None:
+    unit = area.unit
+    if unit is None:
+        return None
+    return {"id": unit.id, "system": unit.system, "level": unit.level, "code": unit.code, "name": unit.name}
+
+
+@api_bp.get("/indicators")
+def api_indicators() -> ResponseReturnValue:
+    """Indicator values for the area and date (same rows as the indicators export)."""
+    area = _area()
+    indicators = applicable(_indicators_config(), area)
+    return jsonify(date=area.day.isoformat(), unit=_unit_json(area),
+                   rows=indicator_rows(area, indicators, _locale(), _labels(area)))
+
+
+@api_bp.get("/facilities")
+def api_facilities() -> ResponseReturnValue:
+    """Facility statuses for the area and date, a page at a time (page=1…)."""
+    area = _area()
+    raw = request.args.get("page", "1")
+    page = int(raw) if raw.isdigit() and int(raw) >= 1 else 1
+    records, total, _indicators = _facility_records(area, limit=API_PAGE_SIZE, offset=(page - 1) * API_PAGE_SIZE)
+    pages = max(1, -(-total // API_PAGE_SIZE))
+    next_url = (url_for("compliance_api.api_facilities", **{**request.args.to_dict(), "page": page + 1})
+                if page < pages else None)
+    return jsonify(date=area.day.isoformat(), unit=_unit_json(area), page=page, per_page=API_PAGE_SIZE,
+                   total=total, pages=pages, next=next_url, items=records)

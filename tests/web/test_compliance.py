@@ -1,0 +1,253 @@
+"""Compliance: indicator values on fixed data, dashboard, exports and API agreeing, scope, locales."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+
+from qa_app.auth.models import User
+from qa_app.compliance.indicators import load_indicators
+from qa_app.compliance.queries import Area, facility_statuses, indicator_counts, most_failed_items
+from qa_app.compliance.report import applicable, summarise
+from qa_app.compliance.views import neutralise
+from qa_app.extensions import db
+from qa_app.regions.models import AdminUnit
+from tests.compliance_fixtures import AS_OF, Dataset, build_lai_chau, build_plan_provinces, login
+
+DATE = AS_OF.isoformat()
+
+
+@pytest.fixture
+def data(app: Flask) -> Dataset:
+    """The Lai Châu data set."""
+    return build_lai_chau(app)
+
+
+def _area(app: Flask, data: Dataset, user: str = "admin", unit: str | None = None, day: dt.date = AS_OF) -> Area:
+    u = db.session.get(User, data.users[user])
+    return Area(user=u, day=day, unit=db.session.get(AdminUnit, data.units[unit]) if unit else None)
+
+
+def _counts(area: Area, group: str = "all") -> dict:
+    indicators = applicable(load_indicators(), area)
+    return {row.key: {k: (c.meeting, c.total, c.assessed) for k, c in row.counts.items()}
+            for row in indicator_counts(area, indicators, group)}
+
+
+def test_indicator_values_match_hand_computed_expectations(app: Flask, data: Dataset) -> None:
+    with app.app_context():
+        whole = _counts(_area(app, data))[None]
+        # 7 active (F7 closed); meeting F1 F8; assessed F1 F4 F6 F8 (F2 expired, F3 never, F5 self only).
+        assert whole["facilities_meeting_standard"] == (2, 7, 4)
+        # Stations F1 F2 F3 F6 F8; F1 meets, F6 conditional (its submitted visit is ignored); F8 lacks IUDs.
+        assert whole["tyt_methods_ready"] == (2, 5, 3)
+        by_unit = _counts(_area(app, data, unit="old_province"), "unit")
+        assert by_unit[data.units["d1"]]["facilities_meeting_standard"] == (2, 4, 2)
+        assert by_unit[data.units["d2"]]["facilities_meeting_standard"] == (0, 3, 2)
+        by_owner = _counts(_area(app, data), "ownership")
+        assert by_owner["non_public"]["facilities_meeting_standard"] == (0, 2, 1)
+        by_type = _counts(_area(app, data), "type")
+        assert by_type["TYT"]["facilities_meeting_standard"] == (2, 5, 3)
+        assert "BV" not in by_type  # the closed hospital is out of the denominator
+
+
+def test_dates_change_the_status(app: Flask, data: Dataset) -> None:
+    with app.app_context():
+        # 2025-01-10: F2 (2023-05-01) still valid, F7 open and inspected 2025-01-01; F1, F4, F8 not inspected yet.
+        early = _counts(_area(app, data, day=dt.date(2025, 1, 10)))[None]
+        assert early["facilities_meeting_standard"] == (2, 8, 2)
+        # Before any inspection: nobody assessed, everybody in the denominator.
+        assert _counts(_area(app, data, day=dt.date(2022, 1, 1)))[None]["facilities_meeting_standard"] == (0, 8, 0)
+
+
+def test_high_fertility_override_and_province_targets(app: Flask, data: Dataset) -> None:
+    build_plan_provinces(app, data)
+    with app.app_context():
+        kon_tum = _area(app, data, unit="kon_tum")
+        indicators = applicable(load_indicators(), kon_tum)
+        ready = next(i for i in indicators if i.id == "tyt_methods_ready")
+        assert ready.filters.high_fertility is True
+        # K1 (high fertility, meets) counts; K2 (not high fertility) is outside Kon Tum's indicator.
+        assert _counts(kon_tum)[None]["tyt_methods_ready"] == (1, 1, 1)
+        # The same stations under the merged 2025 province use the national definition.
+        assert _counts(_area(app, data, unit="quang_ngai"))[None]["tyt_methods_ready"] == (1, 2, 1)
+        summaries = {s.indicator.id: s for s in summarise(_area(app, data, unit="bac_giang"), applicable(
+            load_indicators(), _area(app, data, unit="bac_giang")), trajectory=False)}
+        assert summaries["tyt_methods_ready"].target_2025 == 85
+        assert summaries["facilities_meeting_standard"].target_2030 == 90
+
+
+def test_failing_list_and_most_failed_items(app: Flask, data: Dataset) -> None:
+    with app.app_context():
+        area = _area(app, data)
+        indicators = applicable(load_indicators(), area)
+        main = indicators[0]
+        failing, total = facility_statuses(area, indicators, main, failing_only=True)
+        by_code = {f.code: f for f in failing}
+        assert total == 5
+        assert set(by_code) == {"F2", "F3", "F4", "F5", "F6"}
+        assert by_code["F2"].status == "expired"
+        assert by_code["F3"].status == "not_assessed"
+        assert by_code["F5"].status == "not_assessed"
+        assert by_code["F6"].status == "conditional"
+        # Section B (30%) and C (45%) are under the 50% minimum; B carries the critical failure.
+        assert by_code["F4"].failing_sections == [("B", 30.0, 1), ("C", 45.0, 1)]
+        items = {i.item_id: (i.failed, i.answered) for i in most_failed_items(area, main)}
+        assert items == {"B2": (2, 4), "B1": (1, 4)}
+
+
+def test_dashboard_renders_in_both_languages(app: Flask, client: FlaskClient, data: Dataset) -> None:
+    login(client, app, data.users["admin"])
+    en = client.get(f"/compliance/?date={DATE}&lang=en")
+    assert en.status_code == 200
+    page = en.get_data(as_text=True)
+    assert "FP service facilities meeting the quality standard" in page
+    assert "28.6%" in page
+    assert "57.1%" in page
+    assert "<svg" in page
+    assert "<polyline" in page
+    assert "<script" not in page
+    assert f'href="/facilities/{data.facilities["F4"]}"' in page
+    assert "Target 2030" in page
+    assert "90.0%" in page
+    assert "Phòng khám Hòa An" in page
+    assert "&#34;http://x&#34;" in page
+    vi = client.get(f"/compliance/?date={DATE}&lang=vi")
+    assert vi.status_code == 200
+    text = vi.get_data(as_text=True)
+    assert "Cơ sở cung cấp dịch vụ KHHGĐ đạt tiêu chuẩn chất lượng" in text
+    assert "28,6" in text  # Vietnamese decimal comma
+    home = client.get("/compliance/")
+    assert home.status_code == 200
+    nav = client.get("/compliance/?lang=en").get_data(as_text=True)
+    assert 'href="/compliance/"' in nav
+
+
+def test_dashboard_bad_date_is_a_clear_400(app: Flask, client: FlaskClient, data: Dataset) -> None:
+    login(client, app, data.users["admin"])
+    response = client.get("/compliance/?date=31/12/2025&lang=en")
+    assert response.status_code == 400
+    assert "2025-12-31" in response.get_data(as_text=True)
+    assert client.get("/api/v1/compliance/indicators?date=yesterday").status_code == 400
+
+
+def _csv_rows(response) -> list[list[str]]:
+    body = response.data.decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body[1:])))
+
+
+def test_exports_api_and_dashboard_agree(app: Flask, client: FlaskClient, data: Dataset) -> None:
+    login(client, app, data.users["manager"])
+    query = f"date={DATE}&unit={data.units['d2']}&lang=en"
+    api = client.get(f"/api/v1/compliance/indicators?{query}").get_json()
+    whole = {r["indicator"]: r for r in api["rows"] if r["group"] == "all"}
+    assert (whole["facilities_meeting_standard"]["numerator"], whole["facilities_meeting_standard"]["denominator"],
+            whole["facilities_meeting_standard"]["assessed"]) == (0, 3, 2)
+    rows = _csv_rows(client.get(f"/compliance/export/indicators.csv?{query}"))
+    header, body = rows[0], rows[1:]
+    assert len(body) == len(api["rows"])
+    csv_all = [r for r in body if r[1] == "facilities_meeting_standard" and r[3] == "All"][0]
+    assert [int(csv_all[6]), int(csv_all[7]), int(csv_all[8])] == [0, 3, 2]
+    book = load_workbook(io.BytesIO(client.get(f"/compliance/export/indicators.xlsx?{query}").data))
+    sheet = list(book.active.iter_rows(values_only=True))
+    assert list(sheet[0]) == header
+    assert len(sheet) == len(rows)
+    assert [r for r in sheet if r[1] == "facilities_meeting_standard" and r[3] == "All"][0][6:9] == (0, 3, 2)
+    facilities = client.get(f"/api/v1/compliance/facilities?{query}").get_json()
+    assert facilities["total"] == 3
+    assert {i["code"]: i["status"] for i in facilities["items"]} == {
+        "F3": "not_assessed", "F4": "does_not_meet", "F6": "conditional"}
+    f_csv = _csv_rows(client.get(f"/compliance/export/facilities.csv?{query}"))
+    f_xlsx = list(load_workbook(io.BytesIO(client.get(f"/compliance/export/facilities.xlsx?{query}").data))
+                  .active.iter_rows(values_only=True))
+    assert len(f_csv) == len(f_xlsx) == 4
+    page = client.get(f"/compliance/?{query}").get_data(as_text=True)
+    assert "0.0%" in page
+    assert "(0/3)" in page
+    assert "66.7%" in page
+
+
+def test_formula_injection_is_neutralised(app: Flask, client: FlaskClient, data: Dataset) -> None:
+    assert neutralise("=1+1") == "'=1+1"
+    assert neutralise("+84") == "'+84"
+    assert neutralise("-x") == "'-x"
+    assert neutralise("@SUM(A1)") == "'@SUM(A1)"
+    assert neutralise("\tx") == "'\tx"
+    assert neutralise("\rx") == "'\rx"
+    assert neutralise("Trạm") == "Trạm"
+    assert neutralise(-3) == -3
+    login(client, app, data.users["admin"])
+    rows = _csv_rows(client.get(f"/compliance/export/facilities.csv?date={DATE}"))
+    names = [r[2] for r in rows[1:]]
+    assert "'=HYPERLINK(\"http://x\") Phòng khám Hòa An" in names
+    assert not any(n.startswith("=") for n in names)
+    sheet = load_workbook(io.BytesIO(client.get(f"/compliance/export/facilities.xlsx?date={DATE}").data)).active
+    cells = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert not any(c.startswith("=") for c in cells)
+
+
+def test_district_reviewer_sees_only_their_district(app: Flask, client: FlaskClient, data: Dataset) -> None:
+    login(client, app, data.users["reviewer1"])
+    api = client.get(f"/api/v1/compliance/facilities?date={DATE}").get_json()
+    assert {i["code"] for i in api["items"]} == {"F1", "F2", "F5", "F8"}
+    page = client.get(f"/compliance/?date={DATE}&lang=en").get_data(as_text=True)
+    assert "50.0%" in page
+    assert "Mường So" not in page
+    assert client.get(f"/compliance/?unit={data.units['d2']}").status_code == 404
+    assert client.get(f"/compliance/?unit={data.units['old_province']}").status_code == 404
+    assert client.get(f"/compliance/export/facilities.csv?unit={data.units['d2']}").status_code == 404
+    assert client.get(f"/api/v1/compliance/indicators?unit={data.units['d2']}").status_code == 404
+    assert client.get(f"/compliance/?unit={data.units['c1']}").status_code == 200
+    assert client.get("/compliance/?unit=999999").status_code == 404
+
+
+def test_api_requires_sign_in(client: FlaskClient, data: Dataset) -> None:
+    response = client.get("/api/v1/compliance/indicators")
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "authentication required"}
+    assert client.get("/api/v1/compliance/facilities").status_code == 401
+    assert client.get("/compliance/").status_code == 302
+
+
+def test_api_pages(app: Flask, client: FlaskClient, data: Dataset, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("qa_app.compliance.views.API_PAGE_SIZE", 3)
+    login(client, app, data.users["admin"])
+    first = client.get(f"/api/v1/compliance/facilities?date={DATE}").get_json()
+    assert (first["total"], first["pages"], len(first["items"])) == (7, 3, 3)
+    third = client.get(f"/api/v1/compliance/facilities?date={DATE}&page=3").get_json()
+    assert len(third["items"]) == 1
+    assert third["next"] is None
+    codes = set()
+    for page in (1, 2, 3):
+        codes |= {i["code"] for i in client.get(f"/api/v1/compliance/facilities?date={DATE}&page={page}")
+                  .get_json()["items"]}
+    assert len(codes) == 7
+
+
+def test_national_view_can_group_by_pre2025_provinces(app: Flask, client: FlaskClient, data: Dataset) -> None:
+    login(client, app, data.users["admin"])
+    page = client.get(f"/compliance/?date={DATE}&system=pre2025&lang=vi").get_data(as_text=True)
+    assert f"unit={data.units['old_province']}" in page
+    drilled = client.get(f"/compliance/?date={DATE}&unit={data.units['old_province']}&lang=vi")
+    assert drilled.status_code == 200
+    assert "Huyện Tam Đường" in drilled.get_data(as_text=True)
+
+
+def test_validity_comes_from_each_checklist_version(app: Flask, data: Dataset,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    with app.app_context():
+        from qa_app.checklists.models import ChecklistVersion
+
+        v1 = db.session.scalar(sa.select(ChecklistVersion.id).where(ChecklistVersion.version == 1))
+        # Version 1 valid 12 months, another version 24: the cutoff becomes a CASE over versions.
+        monkeypatch.setattr("qa_app.compliance.queries.version_rules", lambda: {v1: (12, 50.0), 999: (24, 50.0)})
+        # On 2026-06-30 with 12 months: F1 (2025-03-01) and F6 (2025-06-01) expire; F4 and F8 stay valid.
+        assert _counts(_area(app, data))[None]["facilities_meeting_standard"] == (1, 7, 2)
