@@ -70,4 +70,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(users_cli)
     app.cli.add_command(facilities_cli)
     app.cli.add_command(regions_cli)
+
+    from .audit.cli import audit_cli
+    from .backup import backup_command, restore_command
+
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     return app
