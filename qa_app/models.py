@@ -1,5 +1,6 @@
 """Imports every domain's models so that metadata (and Alembic) sees all tables."""
 
+from .api.models import SyncRequest
 from .audit.models import AuditEntry
 from .auth.models import User
 from .checklists.models import ChecklistVersion
@@ -16,9 +17,11 @@ from .inspections.models import (
 )
 from .minutes.models import Minutes, MinutesCounter
 from .regions.models import AdminUnit, UnitSuccession
+from .rounds.models import RoundAssignment, RoundReportDate, SupervisionRound
 
 __all__ = [
     "AdminUnit", "Answer", "AuditEntry", "ChecklistVersion", "Facility", "FacilityService", "Inspection",
     "SectionResult", "UnitSuccession", "User", "CorrectiveAction", "Photo", "ReviewComment", "Signature",
-    "TeamMember", "Minutes", "MinutesCounter",
+    "TeamMember", "Minutes", "MinutesCounter", "SyncRequest",
+    "RoundAssignment", "RoundReportDate", "SupervisionRound",
 ]

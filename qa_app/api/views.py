@@ -265,3 +265,7 @@ def delete_photo(photo_uuid: str) -> ResponseReturnValue:
         return _refusal(exc, inspection, photo.item_id)
     db.session.commit()
     return jsonify(deleted=photo_uuid, inspection=_inspection_json(inspection))
+
+
+# The offline sync endpoints live in their own module and register on this blueprint.
+from . import sync  # noqa: E402,F401

@@ -1,0 +1,625 @@
+"""Offline sync: a whole inspection kept on a tablet is sent in one request, applied exactly once.
+
+``POST /api/v1/sync/inspections`` with an ``Idempotency-Key`` header. The inspection is named by the uuid the
+tablet generated when it was started offline, so a retry can never create a second one; the key (stored with
+the response in the same transaction as the changes) makes a retried request answer what the first one did.
+
+Every change goes through ``inspections.services``, the same functions the form uses, so the server refuses
+exactly what the form refuses. Each part carries what the tablet last saw of the server ("base"): an answer its
+revision, the team, the corrective actions and the facility's opinion their server value, a signature the
+sha256 of its image. A part the server changed since that base is a conflict: nothing is written and the
+answer carries both versions (``mine`` and ``theirs``) for the supervisor to choose, never a silent overwrite.
+See docs/offline.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+import math
+import re
+import uuid as uuidlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import g, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
+
+from ..checklists.answers import AnswerError, item_failed, normalize_answer
+from ..checklists.registry import checklist_of, version_for
+from ..checklists.schema import Item
+from ..extensions import db
+from ..facilities.models import Facility
+from ..facilities.services import facility_for
+from ..inspections import present, services
+from ..inspections.models import CorrectiveAction, Inspection, Photo, Signature, TeamMember
+from ..inspections.services import ConflictError, WorkflowError
+from .models import SyncRequest
+from .views import _answer_problem, api_login_required, bp, error
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
+SIGNATURE_ROLES = ("head", "facility_rep")
+MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
+MAX_ANSWERS = 2000
+EDITOR_ROLES = ("supervisor", "admin")
+
+
+class BadRequest(Exception):
+    """A request the server cannot read: answered 400/422 with the field that is wrong."""
+
+    def __init__(self, code: str, message: str, where: str, status: int = 422):
+        super().__init__(message)
+        self.code, self.message, self.where, self.status = code, message, where, status
+
+
+@dataclass
+class Outcome:
+    """What applying a request produced: a status and a JSON body (stored for replay)."""
+
+    status: int
+    body: dict[str, Any]
+    commit: bool = False
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------- read endpoints
+
+
+@bp.get("/session")
+def session_info() -> ResponseReturnValue:
+    """Who is signed in, with a fresh CSRF token: the offline page asks before every sync."""
+    if g.user is None:
+        return error("unauthenticated", _("You are signed out: sign in again (answers not yet saved stay "
+                                          "on this device)."), 401)
+    return jsonify(user={"id": g.user.id, "full_name": g.user.full_name, "role": g.user.role},
+                   csrf_token=generate_csrf())
+
+
+@bp.get("/offline/facilities")
+@api_login_required
+def offline_facilities() -> ResponseReturnValue:
+    """Facilities of the user's region operating today that match ``q`` (name or code), at most 50."""
+    from ..auth.services import facility_in_scope
+
+    today = present.local_today()
+    query = (sa.select(Facility).where(facility_in_scope(g.user), Facility.active_from <= today,
+                                       sa.or_(Facility.active_to.is_(None), Facility.active_to >= today))
+             .order_by(Facility.name).limit(50))
+    q = (request.args.get("q") or "").strip()
+    if q:
+        like = f"%{q.replace('%', '').replace('_', '')}%"
+        query = query.where(sa.or_(Facility.name.ilike(like), Facility.code.ilike(like)))
+    return jsonify(facilities=[{"id": f.id, "code": f.code, "name": f.name, "type": f.type}
+                               for f in db.session.scalars(query)])
+
+
+def _text(value: Any) -> dict[str, str]:
+    return {"vi": value.vi, "en": value.en or value.vi}
+
+
+def _item_json(item: Item) -> dict[str, Any]:
+    choices: list[dict[str, Any]]
+    if item.answer_type == "yes_no_na":
+        choices = [{"value": "met", "label": {"vi": "Đạt", "en": "Met"}},
+                   {"value": "not_met", "label": {"vi": "Không đạt", "en": "Not met"}}]
+    elif item.answer_type == "scale":
+        choices = [{"value": str(level.value), "label": _text(level.label)} for level in item.scale]
+    else:
+        choices = []
+    fails = [c["value"] for c in choices if item_failed(item, normalize_answer(item, c["value"]))]
+    return {"id": item.id, "text": _text(item.text), "guidance": _text(item.guidance),
+            "answer_type": item.answer_type, "choices": choices, "allow_na": item.allow_na, "fails": fails,
+            "critical": item.critical != "never", "unit": _text(item.unit) if item.unit else None}
+
+
+@bp.get("/facilities/<int:facility_id>/offline-bundle")
+@api_login_required
+def offline_bundle(facility_id: int) -> ResponseReturnValue:
+    """Everything needed to inspect a facility offline today: the facility and its applicable checklist items."""
+    facility = facility_for(g.user, facility_id)
+    if facility is None:
+        return error("not_found", _("No such facility in your region."), 404)
+    if g.user.role not in EDITOR_ROLES:
+        return error("forbidden", _("Only supervisors can inspect facilities."), 403)
+    today = present.local_today()
+    preview = present.start_preview(facility, today)
+    if preview.version is None or preview.checklist is None:
+        return error("cannot_start", preview.problem, 409)
+    checklist = preview.checklist
+    excluded = {item.id for item, _reason in preview.excluded}
+    sections = []
+    for section in checklist.sections:
+        items = [_item_json(item) for item in section.items if item.id not in excluded]
+        if items:
+            sections.append({"id": section.id, "title": _text(section.title), "items": items})
+    return jsonify(
+        prepared_for=today.isoformat(),
+        facility={"id": facility.id, "code": facility.code, "name": facility.name, "type": facility.type,
+                  "head_name": facility.head_name, "services": facility.services},
+        checklist={"code": checklist.code, "version": checklist.version, "sha256": preview.version.sha256,
+                   "title": _text(checklist.title), "corrective_days": checklist.scoring.corrective_days,
+                   "sections": sections},
+    )
+
+
+# ---------------------------------------------------------------------------------------------- parsing
+
+
+def _canonical_hash(body: Any) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+                          .encode("utf-8")).hexdigest()
+
+
+def _team_key(members: Any, where: str) -> list[tuple[str, str, str]]:
+    """Team as the service keeps it (blank names skipped, text stripped), for comparing versions."""
+    if not isinstance(members, list):
+        raise BadRequest("bad_team", _("%(where)s must be a list of team members.", where=where), where)
+    rows = []
+    for index, member in enumerate(members):
+        if not isinstance(member, dict) or not all(isinstance(member.get(k, ""), str)
+                                                   for k in ("role", "full_name", "position")):
+            raise BadRequest("bad_team", _("%(where)s: each member needs a role, a name and a position as text.",
+                                           where=f"{where}[{index}]"), f"{where}[{index}]")
+        if member.get("full_name", "").strip():
+            rows.append((member.get("role", "").strip(), member["full_name"].strip(),
+                         member.get("position", "").strip()))
+    return rows
+
+
+def _actions_key(actions: Any, where: str) -> list[tuple[str, str, str, str]]:
+    if not isinstance(actions, list):
+        raise BadRequest("bad_action", _("%(where)s must be a list of corrective actions.", where=where), where)
+    rows = []
+    for index, entry in enumerate(actions):
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k, ""), str)
+                                                  for k in ("item_id", "action", "responsible", "deadline")):
+            raise BadRequest("bad_action", _("%(where)s: each action needs an item, what, who and a deadline as "
+                                             "text.", where=f"{where}[{index}]"), f"{where}[{index}]")
+        rows.append((entry.get("item_id", "").strip(), entry.get("action", "").strip(),
+                     entry.get("responsible", "").strip(), entry.get("deadline", "").strip()))
+    return sorted(rows)
+
+
+def _part(body: dict[str, Any], name: str) -> tuple[Any, Any] | None:
+    """(value, base) of a whole-value part such as the team; None when the request does not change it."""
+    if name not in body or body[name] is None:
+        return None
+    part = body[name]
+    if not isinstance(part, dict) or "value" not in part:
+        raise BadRequest("bad_json", _("%(where)s must be an object {\"value\": …, \"base\": …}.", where=name), name)
+    return part["value"], part.get("base")
+
+
+def _decode_png(data_url: Any, where: str) -> bytes:
+    prefix = "data:image/png;base64,"
+    message = _("%(where)s must be a PNG image as a data: URL of at most 2 MB.", where=where)
+    if not isinstance(data_url, str) or not data_url.startswith(prefix):
+        raise BadRequest("bad_signature", message, where)
+    try:
+        raw = base64.b64decode(data_url[len(prefix):], validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("bad_signature", message, where) from None
+    if not raw.startswith(b"\x89PNG\r\n\x1a\n") or len(raw) > MAX_SIGNATURE_BYTES:
+        raise BadRequest("bad_signature", message, where)
+    return raw
+
+
+def _strokes(strokes: Any, where: str) -> list[list[list[float]]]:
+    message = _("%(where)s must be a list of strokes, each a list of [x, y] points between 0 and 1.", where=where)
+    if not isinstance(strokes, list):
+        raise BadRequest("bad_signature", message, where)
+    clean = []
+    for stroke in strokes:
+        if not isinstance(stroke, list):
+            raise BadRequest("bad_signature", message, where)
+        points = []
+        for point in stroke:
+            if (not isinstance(point, list) or len(point) != 2
+                    or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                               for v in point)):
+                raise BadRequest("bad_signature", message, where)
+            points.append([round(min(max(float(point[0]), 0.0), 1.0), 4),
+                           round(min(max(float(point[1]), 0.0), 1.0), 4)])
+        clean.append(points)
+    return clean
+
+
+def _parse(body: Any) -> dict[str, Any]:
+    """Check the shape of a sync request (types, formats); the services check the meaning."""
+    if not isinstance(body, dict):
+        raise BadRequest("bad_json", _("Send the inspection as a JSON object."), "", 400)
+    try:
+        inspection_uuid = str(uuidlib.UUID(str(body.get("uuid") or "")))
+    except ValueError:
+        raise BadRequest("bad_uuid", _("uuid must be the inspection's UUID made on the tablet."), "uuid") from None
+    facility_id = body.get("facility_id")
+    if isinstance(facility_id, bool) or not isinstance(facility_id, int):
+        raise BadRequest("bad_facility", _("facility_id must be a facility's number."), "facility_id")
+    try:
+        on = dt.date.fromisoformat(str(body.get("inspection_date") or ""))
+    except ValueError:
+        raise BadRequest("bad_date", _("inspection_date must be a date such as 2026-11-22."),
+                         "inspection_date") from None
+    kind = body.get("kind", "external")
+    if kind not in ("external", "self"):
+        raise BadRequest("bad_kind", _("kind must be “external” or “self”."), "kind")
+    checklist = body.get("checklist")
+    if (not isinstance(checklist, dict) or not isinstance(checklist.get("code"), str)
+            or isinstance(checklist.get("version"), bool) or not isinstance(checklist.get("version"), int)):
+        raise BadRequest("bad_checklist", _("checklist must name the code and version the tablet answered."),
+                         "checklist")
+    answers = body.get("answers") or {}
+    if not isinstance(answers, dict) or len(answers) > MAX_ANSWERS:
+        raise BadRequest("bad_json", _("answers must be an object keyed by item id."), "answers")
+    for item_id, change in answers.items():
+        where = f"answers.{item_id}"
+        if not isinstance(change, dict) or not ({"value", "note"} & change.keys()):
+            raise BadRequest("empty", _("%(where)s must hold a value and/or a note.", where=where), where)
+        base = change.get("base_revision")
+        if isinstance(base, bool) or not isinstance(base, int) or base < 0:
+            raise BadRequest("bad_revision", _("%(where)s.base_revision must be the answer's revision the tablet "
+                                               "last saw (0 for none).", where=where), f"{where}.base_revision")
+    signatures = body.get("signatures") or {}
+    if not isinstance(signatures, dict):
+        raise BadRequest("bad_signature", _("signatures must be an object keyed by signer role."), "signatures")
+    parsed_signatures = {}
+    for role, sig in signatures.items():
+        where = f"signatures.{role}"
+        if role not in SIGNATURE_ROLES or not isinstance(sig, dict):
+            raise BadRequest("bad_signature", _("%(where)s: only the head of the team and the facility "
+                                                "representative sign here.", where=where), where)
+        base = sig.get("base")
+        if base is not None and not isinstance(base, str):
+            raise BadRequest("bad_signature", _("%(where)s.base must be the sha256 the tablet last saw, or null.",
+                                                where=where), f"{where}.base")
+        if not isinstance(sig.get("signer_name"), str):
+            raise BadRequest("bad_signature", _("%(where)s.signer_name must be text.", where=where),
+                             f"{where}.signer_name")
+        parsed_signatures[role] = {"png": _decode_png(sig.get("png"), f"{where}.png"),
+                                   "strokes": _strokes(sig.get("strokes"), f"{where}.strokes"),
+                                   "signer_name": sig["signer_name"], "base": base}
+    team = _part(body, "team")
+    actions = _part(body, "corrective_actions")
+    opinion = _part(body, "facility_opinion")
+    if team is not None:
+        _team_key(team[0], "team.value")
+        if team[1] is not None:
+            _team_key(team[1], "team.base")
+    if actions is not None:
+        _actions_key(actions[0], "corrective_actions.value")
+        if actions[1] is not None:
+            _actions_key(actions[1], "corrective_actions.base")
+    if opinion is not None and (not isinstance(opinion[0], str) or not isinstance(opinion[1] or "", str)):
+        raise BadRequest("bad_opinion", _("facility_opinion.value and .base must be text."), "facility_opinion")
+    submit = body.get("submit", False)
+    if not isinstance(submit, bool):
+        raise BadRequest("bad_json", _("submit must be true or false."), "submit")
+    user_id = body.get("user_id")
+    if user_id is not None and (isinstance(user_id, bool) or not isinstance(user_id, int)):
+        raise BadRequest("bad_json", _("user_id must be the number of the user who made the changes."), "user_id")
+    return {"uuid": inspection_uuid, "facility_id": facility_id, "on": on, "kind": kind, "checklist": checklist,
+            "answers": answers, "signatures": parsed_signatures, "team": team, "actions": actions,
+            "opinion": opinion, "submit": submit, "user_id": user_id}
+
+
+# ---------------------------------------------------------------------------------------------- server state
+
+
+def _team_rows(inspection: Inspection) -> list[TeamMember]:
+    return list(db.session.scalars(sa.select(TeamMember).where(TeamMember.inspection_id == inspection.id)
+                                   .order_by(TeamMember.position_order, TeamMember.id)))
+
+
+def _action_rows(inspection: Inspection) -> list[CorrectiveAction]:
+    return list(db.session.scalars(sa.select(CorrectiveAction)
+                                   .where(CorrectiveAction.inspection_id == inspection.id)
+                                   .order_by(CorrectiveAction.item_id, CorrectiveAction.id)))
+
+
+def _signature_rows(inspection: Inspection) -> dict[str, Signature]:
+    return {s.role: s for s in db.session.scalars(sa.select(Signature)
+                                                  .where(Signature.inspection_id == inspection.id))}
+
+
+def server_state(inspection: Inspection) -> dict[str, Any]:
+    """The inspection as the server holds it, in the shape the tablet keeps (its new bases after a sync)."""
+    answers = services.answers_of(inspection)
+    names = present.user_names({a.updated_by_id for a in answers.values()})
+    return {
+        "inspection": {"id": inspection.id, "uuid": inspection.uuid, "revision": inspection.revision,
+                       "status": inspection.status, "url": url_for("inspections.view", inspection_id=inspection.id),
+                       "checklist": {"code": inspection.checklist_version.code,
+                                     "version": inspection.checklist_version.version}},
+        "answers": {item_id: {"value": a.value, "note": a.note, "revision": a.revision,
+                              "updated_by": names.get(a.updated_by_id or 0)} for item_id, a in answers.items()},
+        "team": [{"role": m.role, "full_name": m.full_name, "position": m.position} for m in _team_rows(inspection)],
+        "corrective_actions": [{"item_id": a.item_id, "action": a.action, "responsible": a.responsible,
+                                "deadline": a.deadline.isoformat()} for a in _action_rows(inspection)],
+        "facility_opinion": inspection.facility_opinion,
+        "signatures": {role: {"signer_name": s.signer_name, "sha256": hashlib.sha256(s.png).hexdigest()}
+                       for role, s in _signature_rows(inspection).items()},
+        "photos": list(db.session.scalars(sa.select(Photo.uuid).where(Photo.inspection_id == inspection.id)
+                                          .order_by(Photo.id))),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- applying
+
+
+def _workflow_message(exc: WorkflowError, inspection: Inspection, where: str, item: Item | None = None,
+                      value: Any = None) -> str:
+    """A refused change in the user's language, naming the part of the inspection."""
+    from ..review.views import _refusal_message
+
+    if exc.code == "bad_answer" and item is not None:
+        return _answer_problem(item, value)
+    if exc.code == "unknown_item":
+        return _("Item %(item)s is not in this checklist.", item=where)
+    if exc.code == "not_applicable":
+        return _("Item %(item)s does not apply to this facility.", item=where)
+    if exc.code == "bad_note":
+        return _("The note of item %(item)s was refused: it must be text of at most 4000 characters.", item=where)
+    if exc.code == "facility_inactive" or exc.code == "future_date" or exc.code == "no_checklist":
+        return present.start_problem(exc.code, inspection.facility, inspection.inspection_date)
+    return _refusal_message(exc, inspection)
+
+
+def _same_answer(item: Item, current: Any, change: dict[str, Any]) -> bool:
+    """Whether the server already holds what the tablet sends (a lost response, or two devices agreeing)."""
+    if current is None:
+        return False
+    if "value" in change:
+        try:
+            normalised = normalize_answer(item, change["value"])
+        except AnswerError:
+            return False
+        if (None if normalised is None else str(normalised)) != current.value:
+            return False
+    if "note" in change and (change["note"] or "").strip() != current.note:
+        return False
+    return True
+
+
+def _apply(data: dict[str, Any]) -> Outcome:
+    """Apply a parsed request in the open transaction; the caller commits only when ``commit`` is set."""
+    user = g.user
+    if data["user_id"] is not None and data["user_id"] != user.id:
+        return Outcome(409, {"error": "wrong_user", "message": _(
+            "These changes were made by another user on this tablet: they can only be sent when that user signs "
+            "in.")})
+    if user.role not in EDITOR_ROLES:
+        return Outcome(403, {"error": "forbidden", "message": _("Only supervisors can inspect facilities.")})
+    facility = facility_for(user, data["facility_id"])
+    if facility is None:
+        return Outcome(404, {"error": "not_found", "message": _("No such facility in your region."),
+                             "field": "facility_id"})
+    inspection = db.session.scalar(sa.select(Inspection).where(Inspection.uuid == data["uuid"]))
+    created = inspection is None
+    if inspection is not None:
+        if inspection.facility_id != facility.id:
+            return Outcome(409, {"error": "uuid_taken", "message": _(
+                "This inspection id is already used for another facility."), "field": "uuid"})
+        if not services.can_view(user, inspection):
+            return Outcome(404, {"error": "not_found", "message": _("No such inspection in your region.")})
+    else:
+        version = version_for(facility.type, data["on"])
+        if version is not None and (version.code, version.version) != (data["checklist"]["code"],
+                                                                       data["checklist"]["version"]):
+            return _checklist_changed(data, version.code, version.version)
+        try:
+            inspection = services.start_inspection(facility, user, on=data["on"], kind=data["kind"],
+                                                   client_uuid=data["uuid"])
+        except WorkflowError as exc:
+            message = present.start_problem(exc.code, facility, data["on"]) or exc.message
+            return Outcome(422, {"error": exc.code, "message": message, "field": "inspection_date"})
+    pinned = inspection.checklist_version
+    if (pinned.code, pinned.version) != (data["checklist"]["code"], data["checklist"]["version"]):
+        return _checklist_changed(data, pinned.code, pinned.version)
+
+    checklist = services.checklist_for(inspection)
+    current_answers = services.answers_of(inspection)
+    conflicts: list[dict[str, Any]] = []
+    answer_writes = []
+    for item_id, change in data["answers"].items():
+        try:
+            item = checklist.item(item_id)
+        except KeyError:
+            return Outcome(422, {"error": "unknown_item", "field": f"answers.{item_id}", "item_id": item_id,
+                                 "message": _("Item %(item)s is not in this checklist.", item=item_id)})
+        current = current_answers.get(item_id)
+        if _same_answer(item, current, change):
+            continue
+        if (current.revision if current is not None else 0) != change["base_revision"]:
+            theirs = present.conflict_json(item, services._answer_state(current))
+            conflicts.append({"part": "answer", "item_id": item_id,
+                              "mine": {k: change[k] for k in ("value", "note") if k in change}, "theirs": theirs})
+            continue
+        answer_writes.append((item, change))
+
+    team_rows = _team_rows(inspection)
+    team_now = [(m.role, m.full_name, m.position) for m in team_rows]
+    team_write = _whole_part(data["team"], team_now, _team_key, "team", conflicts,
+                             lambda: server_state_part(inspection, "team"))
+    actions_now = sorted((a.item_id, a.action, a.responsible, a.deadline.isoformat())
+                         for a in _action_rows(inspection))
+    actions_write = _whole_part(data["actions"], actions_now, _actions_key, "corrective_actions", conflicts,
+                                lambda: server_state_part(inspection, "corrective_actions"))
+    opinion_write = _whole_part(data["opinion"], inspection.facility_opinion.strip(),
+                                lambda v, _w: (v or "").strip(), "facility_opinion", conflicts,
+                                lambda: inspection.facility_opinion)
+    signatures_now = _signature_rows(inspection)
+    signature_writes = []
+    for role, sig in data["signatures"].items():
+        existing = signatures_now.get(role)
+        now_hash = hashlib.sha256(existing.png).hexdigest() if existing is not None else None
+        mine_hash = hashlib.sha256(sig["png"]).hexdigest()
+        if now_hash == mine_hash and existing is not None and existing.signer_name == sig["signer_name"].strip():
+            continue
+        if now_hash != sig["base"]:
+            conflicts.append({"part": "signature", "role": role, "mine": {"signer_name": sig["signer_name"]},
+                              "theirs": {"signer_name": existing.signer_name if existing else None,
+                                         "signed_at": existing.signed_at.isoformat() if existing else None}})
+            continue
+        signature_writes.append((role, sig))
+
+    changes = bool(answer_writes or team_write or actions_write or opinion_write or signature_writes)
+    wants_submit = data["submit"] and inspection.status in services.EDITABLE
+    if conflicts:
+        return Outcome(409, {"error": "conflict", "message": ngettext_conflicts(len(conflicts)),
+                             "conflicts": conflicts}, conflicts=conflicts)
+    if (changes or wants_submit) and inspection.status not in services.EDITABLE:
+        return Outcome(409, {"error": "locked", "status": inspection.status, "message": _(
+            "This inspection is %(status)s and can no longer be changed.",
+            status=_workflow_status(inspection.status))})
+    if (changes or wants_submit) and not services.can_edit(user, inspection):
+        return Outcome(403, {"error": "forbidden", "message": _("You may not change this inspection.")})
+
+    try:
+        for item, change in answer_writes:
+            where = item.id
+            services.save_answer(inspection, item.id, user, base_revision=change["base_revision"],
+                                 **{k: change[k] for k in ("value", "note") if k in change})
+        where = "team"
+        if team_write is not None:
+            services.set_team(inspection, team_write, user)
+        where = "corrective_actions"
+        if actions_write is not None:
+            services.set_corrective_actions(inspection, actions_write, user)
+        where = "facility_opinion"
+        if opinion_write is not None:
+            services.set_facility_opinion(inspection, opinion_write, user)
+        for role, sig in signature_writes:
+            where = f"signatures.{role}"
+            services.save_signature(inspection, role, sig["signer_name"], sig["png"], sig["strokes"], user)
+    except ConflictError as exc:
+        # Someone wrote between our read and our write: the same answer as a conflict found earlier.
+        return Outcome(409, {"error": "conflict", "message": ngettext_conflicts(1),
+                             "conflicts": [{"part": "answer", "item_id": where, "theirs": exc.current}]})
+    except WorkflowError as exc:
+        item = checklist.item(where) if where in {i.id for i in checklist.items} else None
+        value = dict(answer_writes).get(item, {}).get("value") if item else None
+        return Outcome(422, {"error": exc.code, "field": where if item is None else f"answers.{where}",
+                             "item_id": item.id if item else None,
+                             "message": _workflow_message(exc, inspection, where, item, value)})
+
+    submit_problems: list[str] = []
+    if wants_submit:
+        try:
+            with db.session.begin_nested():
+                services.submit(inspection, user)
+        except WorkflowError as exc:
+            # The draft is kept; what blocks submission is said, and the tablet shows it.
+            submit_problems = [p.strip() for p in exc.message.split(";")] if exc.code == "incomplete" else [
+                _workflow_message(exc, inspection, "submit")]
+    body = server_state(inspection)
+    body["created"] = created
+    body["submitted"] = inspection.status == "submitted"
+    body["submit_problems"] = submit_problems
+    if submit_problems:
+        body["message"] = _("Saved, but not submitted: %(problems)s", problems="; ".join(submit_problems))
+    return Outcome(201 if created else 200, body, commit=True)
+
+
+def server_state_part(inspection: Inspection, part: str) -> Any:
+    """One part of the server state, for a conflict's "theirs"."""
+    return server_state(inspection)[part]
+
+
+def _whole_part(part: tuple[Any, Any] | None, now: Any, key: Any, name: str, conflicts: list[dict[str, Any]],
+                theirs: Any) -> Any:
+    """The value to write for a whole-value part, None when nothing is to be written; records a conflict."""
+    if part is None:
+        return None
+    value, base = part
+    mine = key(value, f"{name}.value")
+    if mine == now:
+        return None
+    base_key = key(base, f"{name}.base") if base is not None else key([] if name != "facility_opinion" else "",
+                                                                       f"{name}.base")
+    if base_key != now:
+        conflicts.append({"part": name, "mine": value, "theirs": theirs()})
+        return None
+    return value
+
+
+def _workflow_status(status: str) -> str:
+    from ..facilities.labels import INSPECTION_STATUS_LABELS
+
+    return str(INSPECTION_STATUS_LABELS.get(status, status))
+
+
+def ngettext_conflicts(count: int) -> str:
+    from flask_babel import ngettext
+
+    return ngettext("%(num)d part of this inspection was changed on another device: choose which version to keep.",
+                    "%(num)d parts of this inspection were changed on another device: choose which version to keep.",
+                    count)
+
+
+def _checklist_changed(data: dict[str, Any], code: str, version: int) -> Outcome:
+    return Outcome(409, {"error": "checklist_changed", "field": "checklist", "message": _(
+        "The tablet answered %(mine)s but the server uses %(theirs)s for this inspection: prepare the facility "
+        "again.", mine=f"{data['checklist']['code']} v{data['checklist']['version']}", theirs=f"{code} v{version}")})
+
+
+# ---------------------------------------------------------------------------------------------- endpoint
+
+
+def _replay(stored: SyncRequest, request_hash: str) -> ResponseReturnValue:
+    if stored.request_hash != request_hash:
+        return error("idempotency_key_reused", _("This Idempotency-Key was already used for a different request: "
+                                                 "make a new key for every new version of the changes."), 422)
+    response = jsonify(stored.response)
+    response.status_code = stored.status_code
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.post("/sync/inspections")
+@api_login_required
+def sync_inspection() -> ResponseReturnValue:
+    """Create or update an inspection made offline, exactly once per Idempotency-Key (see module docstring)."""
+    key = (request.headers.get("Idempotency-Key") or "").strip()
+    if not KEY_PATTERN.match(key):
+        return error("idempotency_key_required", _("Send an Idempotency-Key header of 8 to 80 letters, digits or "
+                                                   "-_.: made once per version of the changes."), 400)
+    body = request.get_json(silent=True)
+    request_hash = _canonical_hash(body)
+
+    def stored() -> SyncRequest | None:
+        return db.session.scalar(sa.select(SyncRequest).where(SyncRequest.user_id == g.user.id,
+                                                              SyncRequest.key == key))
+
+    previous = stored()
+    if previous is not None:
+        return _replay(previous, request_hash)
+    try:
+        data = _parse(body)
+    except BadRequest as exc:
+        return error(exc.code, exc.message, exc.status, field=exc.where)
+
+    for _attempt in range(2):
+        outcome = _apply(data)
+        if not outcome.commit:
+            # Nothing of a refused request is kept; its answer is, so that a retry gets the same one.
+            db.session.rollback()
+        db.session.add(SyncRequest(user_id=g.user.id, key=key, request_hash=request_hash,
+                                   inspection_uuid=data["uuid"], status_code=outcome.status, response=outcome.body))
+        try:
+            db.session.commit()
+        except sa.exc.IntegrityError:
+            # A concurrent request with the same key (a retry racing the original) or the same new inspection
+            # uuid won: undo ours, then replay its answer or apply ours again on top of what it created.
+            db.session.rollback()
+            previous = stored()
+            if previous is not None:
+                return _replay(previous, request_hash)
+            continue
+        return jsonify(outcome.body), outcome.status
+    return error("busy", _("The server is busy with the same inspection: try again."), 503)

@@ -1,0 +1,398 @@
+"""The offline sync API: exactly once per Idempotency-Key and inspection uuid, the form's validation, conflicts."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid as uuidlib
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from qa_app.api.models import SyncRequest
+from qa_app.extensions import db
+from qa_app.facilities.models import Facility
+from qa_app.inspections.models import Answer, CorrectiveAction, Inspection, Signature, TeamMember
+
+from .. import inspection_fixtures as fx
+from ..conftest import make_app
+
+URL = "/api/v1/sync/inspections"
+STROKES = [[[0.1, 0.2], [0.3, 0.4], [0.5, 0.3]]]
+
+
+@pytest.fixture
+def world(app: Flask) -> dict[str, int]:
+    return fx.build_world(app)
+
+
+def _png_url() -> str:
+    return "data:image/png;base64," + base64.b64encode(fx.png_bytes(120, 40, (0, 0, 0))).decode()
+
+
+def _items(app: Flask, facility_id: int) -> tuple[list, str]:
+    """(applicable checklist items for the facility today, checklist code) from the offline bundle's rule."""
+    from qa_app.inspections import present
+
+    with app.test_request_context():
+        facility = db.session.get(Facility, facility_id)
+        preview = present.start_preview(facility, present.local_today())
+        excluded = {i.id for i, _r in preview.excluded}
+        return [i for i in preview.checklist.items if i.id not in excluded], preview.checklist.code
+
+
+def _body(app: Flask, ids: dict[str, int], *, uuid: str | None = None, answers: dict | None = None,
+          complete: bool = False, failing: tuple[str, ...] = (), submit: bool = False) -> dict:
+    items, code = _items(app, ids["tyt"])
+    body: dict = {
+        "uuid": uuid or str(uuidlib.uuid4()), "facility_id": ids["tyt"], "user_id": ids["sup"],
+        "inspection_date": dt.date.today().isoformat(), "kind": "external",
+        "checklist": {"code": code, "version": 1}, "answers": answers or {}, "submit": submit,
+    }
+    if complete:
+        body["answers"] = {
+            i.id: {"value": fx.failing_value(i) if i.id in failing else fx.passing_value(i),
+                   "note": f"ghi chú {i.id}" if i.id == items[0].id else "", "base_revision": 0} for i in items}
+        body["team"] = {"value": [{"role": "head", "full_name": "Nguyễn Văn An", "position": "Trưởng đoàn"},
+                                  {"role": "facility_rep", "full_name": "Phạm Thị Dung", "position": ""}],
+                        "base": []}
+        deadline = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+        body["corrective_actions"] = {"value": [{"item_id": i, "action": "Bổ sung sổ sách", "responsible": "Trạm",
+                                                 "deadline": deadline} for i in failing], "base": []}
+        body["facility_opinion"] = {"value": "Đồng ý với kết quả", "base": ""}
+        body["signatures"] = {role: {"signer_name": name, "png": _png_url(), "strokes": STROKES, "base": None}
+                              for role, name in (("head", "Nguyễn Văn An"), ("facility_rep", "Phạm Thị Dung"))}
+    return body
+
+
+def _sync(client: FlaskClient, body: dict, key: str | None = None):
+    return client.post(URL, json=body, headers={"Idempotency-Key": key or uuidlib.uuid4().hex})
+
+
+def _count(app: Flask, model) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def _inspection(app: Flask, uuid: str) -> Inspection | None:
+    with app.app_context():
+        row = db.session.scalar(sa.select(Inspection).where(Inspection.uuid == uuid))
+        db.session.expunge_all()
+        return row
+
+
+# ---------------------------------------------------------------------------------------------- creating
+
+
+def test_whole_offline_inspection_is_created_and_submitted_once(app: Flask, client: FlaskClient, world) -> None:
+    fx.login(app, client, world["sup"])
+    items, _code = _items(app, world["tyt"])
+    failing = (items[1].id,)
+    body = _body(app, world, complete=True, failing=failing, submit=True)
+    response = _sync(client, body, key="key-create-1")
+    assert response.status_code == 201, response.json
+    data = response.json
+    assert data["created"] is True and data["submitted"] is True and data["submit_problems"] == []
+    assert data["inspection"]["status"] == "submitted"
+    stored = _inspection(app, body["uuid"])
+    assert stored.status == "submitted" and stored.facility_opinion == "Đồng ý với kết quả"
+    with app.app_context():
+        answers = {a.item_id: a for a in db.session.scalars(sa.select(Answer).where(Answer.inspection_id == stored.id))}
+        assert {k: (a.value, a.note) for k, a in answers.items()} == {
+            k: (str(v["value"]), v["note"]) for k, v in body["answers"].items()}
+        assert [m.full_name for m in db.session.scalars(sa.select(TeamMember).order_by(TeamMember.position_order))] \
+            == ["Nguyễn Văn An", "Phạm Thị Dung"]
+        assert [a.item_id for a in db.session.scalars(sa.select(CorrectiveAction))] == list(failing)
+        assert sorted(db.session.scalars(sa.select(Signature.role))) == ["facility_rep", "head"]
+    assert data["answers"][items[0].id]["note"] == f"ghi chú {items[0].id}"
+    assert data["signatures"]["head"]["signer_name"] == "Nguyễn Văn An"
+
+
+def test_a_replayed_key_answers_the_same_and_writes_nothing(app: Flask, client: FlaskClient, world) -> None:
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, answers={"A2": {"value": "met", "base_revision": 0}})
+    first = _sync(client, body, key="same-key-123")
+    assert first.status_code == 201
+    revision = _inspection(app, body["uuid"]).revision
+    again = _sync(client, body, key="same-key-123")
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json == first.json
+    assert _inspection(app, body["uuid"]).revision == revision
+    assert _count(app, Inspection) == 1 and _count(app, SyncRequest) == 1
+
+
+def test_a_lost_response_retried_under_a_new_key_creates_nothing_twice(app: Flask, client: FlaskClient,
+                                                                      world) -> None:
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, complete=True)
+    assert _sync(client, body).status_code == 201
+    revision = _inspection(app, body["uuid"]).revision
+    # Same content, bases as the tablet had them before the lost response: already there, so nothing to do.
+    retry = _sync(client, body)
+    assert retry.status_code == 200, retry.json
+    assert retry.json["created"] is False
+    assert _inspection(app, body["uuid"]).revision == revision
+    assert _count(app, Inspection) == 1 and _count(app, Answer) == len(body["answers"])
+    assert _count(app, TeamMember) == 2 and _count(app, Signature) == 2
+
+
+def test_the_same_key_with_another_body_is_refused(app: Flask, client: FlaskClient, world) -> None:
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, answers={"A2": {"value": "met", "base_revision": 0}})
+    assert _sync(client, body, key="reused-key-1").status_code == 201
+    body["answers"]["A2"]["value"] = "not_met"
+    response = _sync(client, body, key="reused-key-1")
+    assert response.status_code == 422
+    assert response.json["error"] == "idempotency_key_reused"
+    with app.app_context():
+        assert db.session.scalar(sa.select(Answer.value)) == "met"
+
+
+@pytest.mark.parametrize("key", [None, "short", "bad key with spaces"])
+def test_a_key_is_required(app: Flask, client: FlaskClient, world, key: str | None) -> None:
+    fx.login(app, client, world["sup"])
+    headers = {"Idempotency-Key": key} if key else {}
+    response = client.post(URL, json=_body(app, world), headers=headers)
+    assert response.status_code == 400
+    assert response.json["error"] == "idempotency_key_required"
+    assert _count(app, Inspection) == 0
+
+
+def test_incomplete_submission_keeps_the_draft_and_says_what_is_missing(app: Flask, client: FlaskClient,
+                                                                       world) -> None:
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, answers={"A2": {"value": "met", "base_revision": 0}}, submit=True)
+    response = _sync(client, body)
+    assert response.status_code == 201
+    assert response.json["submitted"] is False
+    assert any("not answered" in p for p in response.json["submit_problems"])
+    assert _inspection(app, body["uuid"]).status == "draft"
+    assert _count(app, Answer) == 1
+
+
+# ---------------------------------------------------------------------------------------------- validation
+
+
+def test_a_refused_answer_names_the_item_and_writes_nothing(app: Flask, client: FlaskClient, world) -> None:
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, answers={"A2": {"value": "met", "base_revision": 0},
+                                      "A3": {"value": "maybe", "base_revision": 0}})
+    response = _sync(client, body)
+    assert response.status_code == 422
+    assert response.json["error"] == "bad_answer"
+    assert response.json["field"] == "answers.A3"
+    assert "A3" in response.json["message"]
+    assert _count(app, Inspection) == 0 and _count(app, Answer) == 0
+
+
+def test_an_item_left_out_for_the_facility_is_refused(app: Flask, client: FlaskClient, world) -> None:
+    fx.login(app, client, world["sup"])
+    items, _code = _items(app, world["tyt"])
+    with app.app_context():
+        from qa_app.checklists.registry import checklist_of, version_for
+
+        all_ids = [i.id for i in checklist_of(version_for("TYT", dt.date.today())).items]
+    left_out = next(i for i in all_ids if i not in {i.id for i in items})
+    response = _sync(client, _body(app, world, answers={left_out: {"value": "met", "base_revision": 0}}))
+    assert response.status_code == 422
+    assert response.json["error"] == "not_applicable"
+    assert _count(app, Inspection) == 0
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"uuid": "not-a-uuid"}, "uuid"),
+    ({"facility_id": "3"}, "facility_id"),
+    ({"inspection_date": "22/11/2026"}, "inspection_date"),
+    ({"kind": "audit"}, "kind"),
+    ({"answers": {"A2": {"value": "met"}}}, "answers.A2.base_revision"),
+    ({"team": {"value": "Nguyễn Văn An", "base": []}}, "team.value"),
+    ({"signatures": {"head": {"signer_name": "An", "png": "data:image/png;base64,AAAA", "strokes": STROKES}}},
+     "signatures.head.png"),
+])
+def test_malformed_parts_are_refused_with_where(app: Flask, client: FlaskClient, world, change, field) -> None:
+    fx.login(app, client, world["sup"])
+    response = _sync(client, {**_body(app, world), **change})
+    assert response.status_code == 422, response.json
+    assert response.json["field"] == field
+    assert _count(app, Inspection) == 0
+
+
+def test_a_team_without_head_is_refused_like_the_form(app: Flask, client: FlaskClient, world) -> None:
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, answers={"A2": {"value": "met", "base_revision": 0}})
+    body["team"] = {"value": [{"role": "facility_rep", "full_name": "Phạm Thị Dung", "position": ""}], "base": []}
+    response = _sync(client, body)
+    assert response.status_code == 422
+    assert response.json["error"] == "bad_team" and response.json["field"] == "team"
+    assert _count(app, Inspection) == 0
+
+
+def test_future_date_and_checklist_mismatch_are_refused(app: Flask, client: FlaskClient, world) -> None:
+    fx.login(app, client, world["sup"])
+    body = _body(app, world)
+    body["inspection_date"] = (dt.date.today() + dt.timedelta(days=5)).isoformat()
+    response = _sync(client, body)
+    assert response.status_code in (409, 422)
+    body = _body(app, world)
+    body["checklist"]["version"] = 99
+    response = _sync(client, body)
+    assert response.status_code == 409 and response.json["error"] == "checklist_changed"
+    assert _count(app, Inspection) == 0
+
+
+# ---------------------------------------------------------------------------------------------- who
+
+
+def test_only_the_user_who_made_the_changes_can_send_them(app: Flask, client: FlaskClient, world) -> None:
+    fx.login(app, client, world["sup_b"])
+    response = _sync(client, _body(app, world, answers={"A2": {"value": "met", "base_revision": 0}}))
+    assert response.status_code == 409 and response.json["error"] == "wrong_user"
+    assert _count(app, Inspection) == 0
+
+
+def test_reviewers_out_of_region_and_signed_out(app: Flask, client: FlaskClient, world) -> None:
+    body = _body(app, world, answers={"A2": {"value": "met", "base_revision": 0}})
+    assert _sync(client, body).status_code == 401
+    fx.login(app, client, world["rev"])
+    assert _sync(client, {**body, "user_id": world["rev"]}).status_code == 403
+    fx.login(app, client, world["sup2"])
+    assert _sync(client, {**body, "user_id": world["sup2"]}).status_code == 404
+    assert _count(app, Inspection) == 0
+
+
+def test_csrf_token_is_required(tmp_path: Path) -> None:
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        db.create_all()
+    ids = fx.build_world(app)
+    client = app.test_client()
+    fx.login(app, client, ids["sup"])
+    response = _sync(client, _body(app, ids))
+    assert response.status_code == 400 and response.json["error"] == "csrf"
+    session = client.get("/api/v1/session").json
+    assert session["user"]["id"] == ids["sup"]
+    ok = client.post(URL, json=_body(app, ids, answers={"A2": {"value": "met", "base_revision": 0}}),
+                     headers={"Idempotency-Key": "csrf-test-1", "X-CSRFToken": session["csrf_token"]})
+    assert ok.status_code == 201
+
+
+# ---------------------------------------------------------------------------------------------- conflicts
+
+
+def test_an_answer_changed_on_another_device_is_a_conflict_with_both_versions(app: Flask, client: FlaskClient,
+                                                                              world) -> None:
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, answers={"A2": {"value": "met", "base_revision": 0}})
+    assert _sync(client, body).status_code == 201
+    inspection_id = _inspection(app, body["uuid"]).id
+    # Another supervisor changes A2 online.
+    other = app.test_client()
+    fx.login(app, other, world["sup_b"])
+    assert other.put(f"/api/v1/inspections/{inspection_id}/answers/A2",
+                     json={"value": "not_met", "base_revision": 1}).status_code == 200
+    # The tablet, still on revision 1, changes A2 too and answers A3.
+    body["answers"] = {"A2": {"value": "met", "note": "đã xem lại", "base_revision": 1},
+                       "A3": {"value": "met", "base_revision": 0}}
+    response = _sync(client, body)
+    assert response.status_code == 409
+    conflict = response.json["conflicts"]
+    assert [c["item_id"] for c in conflict] == ["A2"]
+    assert conflict[0]["mine"] == {"value": "met", "note": "đã xem lại"}
+    assert conflict[0]["theirs"]["value"] == "not_met"
+    assert conflict[0]["theirs"]["updated_by"] == "Trần Thị Bình"
+    with app.app_context():
+        # Nothing of the request was written, not even the answer that did not conflict.
+        assert db.session.scalar(sa.select(Answer.value).where(Answer.item_id == "A2")) == "not_met"
+        assert db.session.scalar(sa.select(Answer).where(Answer.item_id == "A3")) is None
+    # "Use mine": resend on their revision.
+    body["answers"]["A2"]["base_revision"] = conflict[0]["theirs"]["revision"]
+    response = _sync(client, body)
+    assert response.status_code == 200
+    assert response.json["answers"]["A2"]["value"] == "met"
+    assert response.json["answers"]["A3"]["value"] == "met"
+
+
+def test_team_changed_on_another_device_is_a_conflict(app: Flask, client: FlaskClient, world) -> None:
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, complete=True)
+    assert _sync(client, body).status_code == 201
+    with app.app_context():
+        from qa_app.auth.models import User
+        from qa_app.inspections import services
+
+        inspection = db.session.scalar(sa.select(Inspection).where(Inspection.uuid == body["uuid"]))
+        services.set_team(inspection, [{"role": "head", "full_name": "Lê Văn Hùng"},
+                                       {"role": "facility_rep", "full_name": "Phạm Thị Dung"}],
+                          db.session.get(User, world["sup_b"]))
+        db.session.commit()
+    # The tablet still thinks the team is what it sent, and changes the head's position.
+    old = body["team"]["value"]
+    body["team"] = {"value": [{**old[0], "position": "Phó trưởng đoàn"}, old[1]], "base": old}
+    response = _sync(client, body)
+    assert response.status_code == 409
+    (conflict,) = response.json["conflicts"]
+    assert conflict["part"] == "team"
+    assert conflict["theirs"][0]["full_name"] == "Lê Văn Hùng"
+    assert conflict["mine"][0]["position"] == "Phó trưởng đoàn"
+
+
+def test_changes_to_a_submitted_or_approved_inspection_are_locked(app: Flask, client: FlaskClient, world) -> None:
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, answers={"A2": {"value": "met", "base_revision": 0}})
+    assert _sync(client, body).status_code == 201
+    inspection_id = _inspection(app, body["uuid"]).id
+    fx.submit_complete(app, inspection_id, world["sup"])
+    with app.app_context():
+        from qa_app.auth.models import User
+        from qa_app.inspections import services
+
+        services.approve(db.session.get(Inspection, inspection_id), db.session.get(User, world["rev"]))
+        db.session.commit()
+    current = _inspection(app, body["uuid"])
+    body["answers"] = {"A2": {"value": "not_met", "base_revision": 99}}
+    response = _sync(client, body)
+    assert response.status_code == 409
+    assert response.json["error"] == "conflict"  # A2 changed since the tablet's base: both versions are shown
+    body["answers"] = {"A2": {"value": "met", "base_revision": 99}}  # what the server already holds
+    body["submit"] = True
+    response = _sync(client, body)
+    assert response.status_code == 200  # nothing to change: a late retry is answered with the server state
+    assert response.json["inspection"]["status"] == "approved"
+    with app.app_context():
+        answer = db.session.scalar(sa.select(Answer).where(Answer.inspection_id == inspection_id,
+                                                           Answer.item_id == "A3"))
+    body["answers"] = {"A3": {"value": "not_met", "base_revision": answer.revision}}
+    response = _sync(client, body)
+    assert response.status_code == 409 and response.json["error"] == "locked"
+    assert response.json["status"] == "approved"
+    assert _inspection(app, body["uuid"]).revision == current.revision
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def test_offline_bundle_has_the_applicable_items_only(app: Flask, client: FlaskClient, world) -> None:
+    fx.login(app, client, world["sup"])
+    response = client.get(f"/api/v1/facilities/{world['nt']}/offline-bundle")
+    assert response.status_code == 200
+    data = response.json
+    items, _code = _items(app, world["nt"])
+    assert [i["id"] for s in data["checklist"]["sections"] for i in s["items"]] == [i.id for i in items]
+    assert data["facility"]["name"] == "Nhà thuốc Minh Châu"
+    yes_no = next(i for s in data["checklist"]["sections"] for i in s["items"] if i["answer_type"] == "yes_no_na")
+    assert yes_no["fails"] == ["not_met"]
+    assert client.get(f"/api/v1/facilities/{world['tyt2']}/offline-bundle").status_code == 404
+    fx.login(app, client, world["rev"])
+    assert client.get(f"/api/v1/facilities/{world['tyt']}/offline-bundle").status_code == 403
+
+
+def test_offline_facility_search_is_scoped(app: Flask, client: FlaskClient, world) -> None:
+    fx.login(app, client, world["sup"])
+    names = [f["name"] for f in client.get("/api/v1/offline/facilities").json["facilities"]]
+    assert "Trạm Y tế xã Bản Giang" in names and "Trạm Y tế xã Mường So" not in names
+    names = [f["name"] for f in client.get("/api/v1/offline/facilities?q=Minh").json["facilities"]]
+    assert names == ["Nhà thuốc Minh Châu"]
