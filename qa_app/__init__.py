@@ -57,6 +57,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                       minutes_bp, compliance_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(compliance_api_bp)
+    from .rounds.views import bp as rounds_bp
+
+    app.register_blueprint(rounds_bp)
     # The JSON API authenticates with the session and sends the CSRF token in a header (X-CSRFToken).
 
     from .auth.cli import users_cli

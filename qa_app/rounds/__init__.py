@@ -1,0 +1,1 @@
+"""Supervision rounds: planning, coverage, progress and period reports."""

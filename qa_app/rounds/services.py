@@ -1,0 +1,425 @@
+"""Supervision rounds: planning, assignments and progress (flush, never commit; views commit).
+
+Scope works as everywhere else: a user manages rounds whose region lies in their own subtree; a user whose
+subtree lies inside a round's region (a district reviewer under a provincial round) sees that round, but
+only the facilities of their own subtree. Everything else is a 404 in the views.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import aliased
+
+from ..audit.services import record
+from ..auth.models import User
+from ..auth.services import facility_in_scope
+from ..checklists.schema import FACILITY_TYPES
+from ..extensions import db
+from ..facilities.models import Facility
+from ..inspections.models import Inspection
+from ..regions.models import AdminUnit
+from .coverage import BASES, FacilityVisit, GroupCoverage, RoundWindow, coverage, state, total
+from .models import REPORT_KINDS, RoundAssignment, RoundReportDate, SupervisionRound
+
+PLAN_ROLES = ("district_reviewer", "provincial_manager", "admin")
+MAX_NAME = 200
+MAX_REPORT_DATES = 12
+# Ranks of what an inspection within the round's window amounts to (the best one counts).
+_VISIT_RANK = {"draft": 1, "returned": 2, "submitted": 2, "approved": 3}
+_RANK_VISIT = {0: "none", 1: "draft", 2: "done", 3: "approved"}
+
+
+class RoundError(ValueError):
+    """Input that cannot make a round; ``field`` names the form field it is about."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+# ---------------------------------------------------------------------------------------------- scope
+
+
+def unit_in_scope(user: User, unit: AdminUnit) -> bool:
+    """Whether the unit lies in the user's subtree (administrators without scope: everywhere)."""
+    if user.scope_unit_id is None:
+        return user.role == "admin"
+    return unit.path.startswith(user.scope_unit.path)
+
+
+def can_see(user: User, rnd: SupervisionRound) -> bool:
+    """The round's region is in the user's subtree, or the user's subtree is inside the round's region."""
+    if unit_in_scope(user, rnd.unit):
+        return True
+    scope = user.scope_unit
+    if scope is not None and scope.path.startswith(rnd.unit.path):
+        return True
+    # A supervisor assigned to a visit of the round sees it, whatever the region.
+    return db.session.scalar(sa.select(RoundAssignment.id).where(
+        RoundAssignment.round_id == rnd.id, RoundAssignment.supervisor_id == user.id).limit(1)) is not None
+
+
+def can_manage(user: User, rnd: SupervisionRound) -> bool:
+    """Planning roles manage the rounds of their own subtree."""
+    return user.role in PLAN_ROLES and unit_in_scope(user, rnd.unit)
+
+
+def round_for(user: User, round_id: int) -> SupervisionRound | None:
+    """The round if the user may see it, else None (the view answers 404 either way)."""
+    rnd = db.session.get(SupervisionRound, round_id)
+    return rnd if rnd is not None and can_see(user, rnd) else None
+
+
+def rounds_for(user: User) -> list[SupervisionRound]:
+    """Rounds the user may see, newest deadline first."""
+    stmt = sa.select(SupervisionRound).join(AdminUnit, AdminUnit.id == SupervisionRound.unit_id)
+    scope = user.scope_unit
+    if scope is not None:
+        ancestors = [int(p) for p in scope.path.strip("/").split("/") if p.isdigit()]
+        assigned = sa.select(RoundAssignment.round_id).where(RoundAssignment.supervisor_id == user.id)
+        stmt = stmt.where(sa.or_(AdminUnit.path.startswith(scope.path, autoescape=True),
+                                 AdminUnit.id.in_(ancestors), SupervisionRound.id.in_(assigned)))
+    elif user.role != "admin":
+        return []
+    return list(db.session.scalars(stmt.order_by(SupervisionRound.deadline.desc(), SupervisionRound.id.desc())))
+
+
+def plannable_units(user: User) -> list[AdminUnit]:
+    """Provinces and districts of the user's subtree that a round may cover."""
+    stmt = sa.select(AdminUnit).where(AdminUnit.level.in_(("province", "district")))
+    if user.scope_unit is not None:
+        stmt = stmt.where(AdminUnit.path.startswith(user.scope_unit.path, autoescape=True))
+    elif user.role != "admin":
+        return []
+    return list(db.session.scalars(stmt.order_by(AdminUnit.system.desc(), AdminUnit.path)).all()[:500])
+
+
+# ---------------------------------------------------------------------------------------------- planning
+
+
+@dataclass
+class RoundInput:
+    """What the planning form sends, as text, before checking."""
+
+    name: str = ""
+    unit_id: str = ""
+    facility_types: Sequence[str] = ()
+    start_date: str = ""
+    deadline: str = ""
+    coverage_basis: str = "facilities"
+    coverage_target: str = ""
+    progress_dates: str = ""
+    final_date: str = ""
+
+
+def _date(field: str, raw: str, label: str) -> dt.date:
+    raw = (raw or "").strip()
+    if not raw:
+        raise RoundError(field, _("%(label)s: a date is required", label=label))
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise RoundError(field, _("%(label)s: \u201c%(raw)s\u201d is not a date like 2026-04-30", label=label, raw=raw)) from None
+
+
+def _dates(field: str, raw: str, label: str) -> list[dt.date]:
+    parts = [p for p in (raw or "").replace(";", ",").replace("\n", ",").split(",") if p.strip()]
+    if len(parts) > MAX_REPORT_DATES:
+        raise RoundError(field, _("%(label)s: at most %(n)d dates", label=label, n=MAX_REPORT_DATES))
+    return sorted({_date(field, p, label) for p in parts})
+
+
+def check_input(user: User, data: RoundInput) -> dict[str, object]:
+    """Every field checked; the first problem raises RoundError naming the field. Returns clean values."""
+    name = unicodedata.normalize("NFC", (data.name or "").strip())
+    if not name:
+        raise RoundError("name", _("Name: required"))
+    if len(name) > MAX_NAME:
+        raise RoundError("name", _("Name: at most %(n)d characters", n=MAX_NAME))
+    raw_unit = (data.unit_id or "").strip()
+    unit = db.session.get(AdminUnit, int(raw_unit)) if raw_unit.isdigit() else None
+    if unit is None or not unit_in_scope(user, unit):
+        raise RoundError("unit_id", _("Region: choose a province or district of your area"))
+    if unit.level == "commune":
+        raise RoundError("unit_id", _("Region: a round covers a province or a district, not one commune"))
+    types = [t for t in data.facility_types if t]
+    unknown = [t for t in types if t not in FACILITY_TYPES]
+    if unknown:
+        raise RoundError("facility_types", _("Facility types: unknown %(codes)s", codes=", ".join(unknown)))
+    if not types:
+        raise RoundError("facility_types", _("Facility types: choose at least one"))
+    start = _date("start_date", data.start_date, _("Start date"))
+    deadline = _date("deadline", data.deadline, _("Deadline"))
+    if deadline < start:
+        raise RoundError("deadline", _("Deadline: must not be before the start date"))
+    if data.coverage_basis not in BASES:
+        raise RoundError("coverage_basis", _("Coverage basis: choose facilities or communes"))
+    if data.coverage_basis == "communes" and unit.system == "2025" and unit.level == "province":
+        # Fine: communes of the province; the per-district table has one row (no districts since 2025).
+        pass
+    try:
+        target = Decimal((data.coverage_target or "").strip().replace(",", "."))
+    except InvalidOperation:
+        raise RoundError("coverage_target", _("Coverage target: a percentage such as 80")) from None
+    if not target.is_finite() or not 0 < target <= 100:
+        raise RoundError("coverage_target", _("Coverage target: a percentage above 0 and at most 100"))
+    progress = _dates("progress_dates", data.progress_dates, _("Progress report dates"))
+    final = _dates("final_date", data.final_date, _("Final report date"))
+    if len(final) > 1:
+        raise RoundError("final_date", _("Final report date: one date"))
+    for day in progress + final:
+        if day < start:
+            raise RoundError("progress_dates" if day in progress else "final_date",
+                             _("Report dates: %(date)s is before the start of the round", date=day.isoformat()))
+    if final and any(p > final[0] for p in progress):
+        raise RoundError("progress_dates", _("Progress report dates: must come before the final report date"))
+    return {"name": name, "unit": unit, "facility_types": sorted(set(types), key=FACILITY_TYPES.index),
+            "start_date": start, "deadline": deadline, "coverage_basis": data.coverage_basis,
+            "coverage_target": target.quantize(Decimal("0.01")),
+            "report_dates": [("progress", d) for d in progress] + [("final", d) for d in final]}
+
+
+def create_round(user: User, data: RoundInput) -> SupervisionRound:
+    """Check the input and add the round with its reporting dates (flush only)."""
+    if user.role not in PLAN_ROLES:
+        raise RoundError("", _("Only district and provincial managers plan rounds"))
+    clean = check_input(user, data)
+    rnd = SupervisionRound(
+        name=clean["name"], unit=clean["unit"], facility_types=clean["facility_types"],
+        start_date=clean["start_date"], deadline=clean["deadline"], coverage_basis=clean["coverage_basis"],
+        coverage_target=clean["coverage_target"], created_by_id=user.id)
+    rnd.report_dates = [RoundReportDate(kind=k, due_date=d) for k, d in clean["report_dates"]]
+    db.session.add(rnd)
+    db.session.flush()
+    record("round.created", "supervision_round", rnd.id, user_id=user.id, details={
+        "name": rnd.name, "unit": rnd.unit_id, "types": rnd.facility_types, "start": rnd.start_date.isoformat(),
+        "deadline": rnd.deadline.isoformat(), "basis": rnd.coverage_basis, "target": str(rnd.coverage_target)})
+    return rnd
+
+
+# ---------------------------------------------------------------------------------------------- facilities
+
+
+def _region_columns(rnd: SupervisionRound) -> tuple[sa.ColumnElement, sa.ColumnElement, sa.ColumnElement, list]:
+    """(unit path, commune id, group id, joins) of a facility in the round's unit system."""
+    if rnd.unit.system == "pre2025":
+        commune = aliased(AdminUnit, name="r_commune")
+        return (commune.path, commune.id, commune.parent_id,
+                [(commune, commune.id == Facility.legacy_unit_id)])
+    commune = aliased(AdminUnit, name="r_commune")
+    return commune.path, commune.id, sa.literal(rnd.unit_id), [(commune, commune.id == Facility.unit_id)]
+
+
+def _visit_rank(rnd: SupervisionRound) -> sa.ScalarSelect:
+    rank = sa.case(*[(Inspection.status == s, r) for s, r in _VISIT_RANK.items()], else_=0)
+    return (sa.select(sa.func.coalesce(sa.func.max(rank), 0))
+            .where(Inspection.facility_id == Facility.id, Inspection.kind == "external",
+                   Inspection.inspection_date >= rnd.start_date, Inspection.inspection_date <= rnd.deadline)
+            .scalar_subquery())
+
+
+@dataclass
+class RoundFacility:
+    """A facility of the round as listed on the progress page."""
+
+    id: int
+    code: str
+    name: str
+    type: str
+    commune: str
+    group_id: int
+    assignment_id: int | None
+    supervisor_id: int | None
+    supervisor: str
+    due_date: dt.date | None
+    visit: FacilityVisit
+    state: str = ""
+
+
+def round_facilities(rnd: SupervisionRound, user: User, day: dt.date,
+                     facility_ids: Iterable[int] | None = None) -> list[RoundFacility]:
+    """Facilities of the round's region and types, within the user's scope, with assignment and visit."""
+    path, commune_id, group_id, joins = _region_columns(rnd)
+    commune = joins[0][0]
+    sup = aliased(User, name="sup")
+    stmt = (sa.select(Facility.id, Facility.code, Facility.name, Facility.type, commune.name, commune_id, group_id,
+                      Facility.active_from, Facility.active_to, RoundAssignment.id, RoundAssignment.supervisor_id,
+                      sup.full_name, RoundAssignment.due_date, _visit_rank(rnd))
+            .select_from(Facility).join(*joins[0])
+            .outerjoin(RoundAssignment, sa.and_(RoundAssignment.facility_id == Facility.id,
+                                                RoundAssignment.round_id == rnd.id))
+            .outerjoin(sup, sup.id == RoundAssignment.supervisor_id)
+            .where(path.startswith(rnd.unit.path, autoescape=True), Facility.type.in_(rnd.facility_types),
+                   facility_in_scope(user),
+                   # Facilities that closed before the round or opened after its deadline are not part of it.
+                   Facility.active_from <= rnd.deadline,
+                   sa.or_(Facility.active_to.is_(None), Facility.active_to >= rnd.start_date)))
+    if facility_ids is not None:
+        stmt = stmt.where(Facility.id.in_(list(facility_ids)))
+    window = window_of(rnd)
+    rows = []
+    for r in db.session.execute(stmt.order_by(commune.name, Facility.name, Facility.id)):
+        visit = FacilityVisit(facility_id=r[0], group_id=int(r[6]) if r[6] is not None else 0, commune_id=r[5],
+                              active_from=r[7], active_to=r[8], visit=_RANK_VISIT[int(r[13] or 0)],
+                              assigned=r[9] is not None, due=r[12])
+        rows.append(RoundFacility(id=r[0], code=r[1], name=r[2], type=r[3], commune=r[4], group_id=visit.group_id,
+                                  assignment_id=r[9], supervisor_id=r[10], supervisor=r[11] or "", due_date=r[12],
+                                  visit=visit, state=state(visit, window, day)))
+    return rows
+
+
+def window_of(rnd: SupervisionRound) -> RoundWindow:
+    """The pure view of the round's dates and target."""
+    return RoundWindow(start=rnd.start_date, deadline=rnd.deadline, target=float(rnd.coverage_target),
+                       basis=rnd.coverage_basis)
+
+
+@dataclass
+class Progress:
+    """A round's coverage per district and in total on one day."""
+
+    round: SupervisionRound
+    day: dt.date
+    groups: list[GroupCoverage]
+    total: GroupCoverage
+    group_names: dict[int, str]
+    facilities: list[RoundFacility]
+
+
+def progress(rnd: SupervisionRound, user: User, day: dt.date) -> Progress:
+    """Coverage of the round per district (per the user's scope) on ``day``."""
+    facilities = round_facilities(rnd, user, day)
+    window = window_of(rnd)
+    groups = coverage((f.visit for f in facilities), window, day)
+    ids = [g.group_id for g in groups if g.group_id]
+    names = {u.id: u.name for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(ids)))}
+    return Progress(round=rnd, day=day, groups=groups, total=total(groups, window), group_names=names,
+                    facilities=facilities)
+
+
+# ---------------------------------------------------------------------------------------------- assignments
+
+
+def assignable_supervisors(rnd: SupervisionRound, manager: User) -> list[User]:
+    """Active supervisors whose scope overlaps the round's region and lies in the manager's subtree."""
+    stmt = (sa.select(User).join(AdminUnit, AdminUnit.id == User.scope_unit_id)
+            .where(User.role == "supervisor", User.active.is_(True)))
+    region = rnd.unit.path
+    ancestors = [int(p) for p in region.strip("/").split("/") if p.isdigit()]
+    stmt = stmt.where(sa.or_(AdminUnit.path.startswith(region, autoescape=True), AdminUnit.id.in_(ancestors)))
+    users = list(db.session.scalars(stmt.order_by(User.full_name, User.id)))
+    return [u for u in users if manager.scope_unit is None or u.scope_unit.path.startswith(manager.scope_unit.path)
+            or manager.scope_unit.path.startswith(u.scope_unit.path)]
+
+
+def assign(rnd: SupervisionRound, manager: User, facility_ids: Sequence[int], supervisor_id: int | None,
+           due_date: dt.date | None = None) -> int:
+    """Assign (or reassign) facilities to a supervisor; ``supervisor_id`` None removes the assignments.
+
+    Every facility must belong to the round and the manager's scope, and lie in the supervisor's scope;
+    any refusal leaves nothing changed. Returns the number of facilities changed.
+    """
+    if not can_manage(manager, rnd):
+        raise RoundError("", _("You cannot change this round's assignments"))
+    wanted = sorted({int(i) for i in facility_ids})
+    if not wanted:
+        raise RoundError("facility_ids", _("Facilities: choose at least one"))
+    known = {f.id: f for f in round_facilities(rnd, manager, rnd.start_date, wanted)}
+    missing = [i for i in wanted if i not in known]
+    if missing:
+        raise RoundError("facility_ids", _("Facilities: %(n)d of the chosen facilities are not part of this round", n=len(missing)))
+    if due_date is not None and not rnd.start_date <= due_date <= rnd.deadline:
+        raise RoundError("due_date", _("Visit due date: must lie between the round's start date and its deadline"))
+    existing = {a.facility_id: a for a in db.session.scalars(sa.select(RoundAssignment).where(
+        RoundAssignment.round_id == rnd.id, RoundAssignment.facility_id.in_(wanted)))}
+    if supervisor_id is None:
+        for a in existing.values():
+            db.session.delete(a)
+        db.session.flush()
+        record("round.unassigned", "supervision_round", rnd.id, user_id=manager.id,
+               details={"facilities": sorted(existing)})
+        return len(existing)
+    supervisor = db.session.get(User, supervisor_id)
+    if supervisor is None or supervisor not in assignable_supervisors(rnd, manager):
+        raise RoundError("supervisor_id", _("Supervisor: choose an active supervisor of this round's area"))
+    outside = [known[i].code for i in wanted
+               if db.session.scalar(sa.select(Facility.id).where(Facility.id == i, facility_in_scope(supervisor)))
+               is None]
+    if outside:
+        raise RoundError("supervisor_id", _("Supervisor: %(name)s does not cover %(codes)s", name=supervisor.full_name, codes=", ".join(outside)))
+    for i in wanted:
+        a = existing.get(i)
+        if a is None:
+            db.session.add(RoundAssignment(round_id=rnd.id, facility_id=i, supervisor_id=supervisor.id,
+                                           due_date=due_date))
+        else:
+            a.supervisor_id, a.due_date = supervisor.id, due_date
+    db.session.flush()
+    record("round.assigned", "supervision_round", rnd.id, user_id=manager.id,
+           details={"facilities": wanted, "supervisor": supervisor.id,
+                    "due": due_date.isoformat() if due_date else None})
+    return len(wanted)
+
+
+@dataclass
+class MyVisit:
+    """An assigned visit as the supervisor sees it."""
+
+    round: SupervisionRound
+    facility: RoundFacility
+
+
+def my_visits(user: User, day: dt.date) -> list[MyVisit]:
+    """The user's assigned visits in rounds not finished more than 30 days ago, due soonest first."""
+    rounds = db.session.scalars(
+        sa.select(SupervisionRound).where(SupervisionRound.id.in_(
+            sa.select(RoundAssignment.round_id).where(RoundAssignment.supervisor_id == user.id)),
+            SupervisionRound.deadline >= day - dt.timedelta(days=30))
+        .order_by(SupervisionRound.deadline))
+    out = []
+    for rnd in rounds:
+        for f in round_facilities(rnd, user, day):
+            if f.supervisor_id == user.id:
+                out.append(MyVisit(rnd, f))
+    order = {"overdue": 0, "in_progress": 1, "planned": 2, "done": 3, "approved": 4, "not_required": 5}
+    out.sort(key=lambda v: (order.get(v.facility.state, 9), v.facility.due_date or v.round.deadline,
+                            v.facility.name))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- due dates
+
+
+@dataclass(frozen=True)
+class DueReport:
+    """A reporting date of a round, as the compliance dashboard lists it."""
+
+    round_id: int
+    round_name: str
+    kind: str
+    due_date: dt.date
+
+
+def due_reports(user: User, unit: AdminUnit | None, day: dt.date, past_days: int = 30,
+                ahead_days: int = 120) -> list[DueReport]:
+    """Reporting dates of the rounds the user sees, for the viewed unit, around ``day``."""
+    rows = []
+    for rnd in rounds_for(user):
+        if unit is not None and not (rnd.unit.path.startswith(unit.path) or unit.path.startswith(rnd.unit.path)):
+            continue
+        for rd in rnd.report_dates:
+            if day - dt.timedelta(days=past_days) <= rd.due_date <= day + dt.timedelta(days=ahead_days):
+                rows.append(DueReport(rnd.id, rnd.name, rd.kind, rd.due_date))
+    return sorted(rows, key=lambda r: (r.due_date, r.round_name))
+
+
+__all__ = ["REPORT_KINDS", "PLAN_ROLES", "RoundError", "RoundInput", "create_round", "assign", "progress",
+           "round_for", "rounds_for", "my_visits", "due_reports"]
