@@ -31,6 +31,17 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def remember_language() -> None:
+    """Keep a ?lang= choice even when the view answers with a redirect.
+
+    Flask-Babel calls the locale selector lazily, on the first translated string; a view that only redirects
+    never translates anything, so without this hook the choice made on that URL would be lost.
+    """
+    chosen = request.args.get("lang")
+    if chosen in current_app.config["LANGUAGES"]:
+        session["locale"] = chosen
+
+
 def pct(value: float | None, digits: int = 1) -> str:
     """A percentage (0–100) in the user's locale: 75,5 % in Vietnamese, 75.5% in English."""
     if value is None:
@@ -71,6 +82,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = datetime
     app.jinja_env.globals["get_locale"] = get_locale
     app.cli.add_command(translate)
+    app.before_request(remember_language)
 
 
 @click.group()
@@ -78,20 +90,64 @@ def translate() -> None:
     """Extract, update and compile the interface translations."""
 
 
+# Keywords beyond Babel's defaults (_, gettext, ngettext, N_, pgettext…): the lazy forms used by forms and
+# module-level labels. Without them `_l("…")` strings silently never reach the catalogues.
+KEYWORDS = ("_l", "lazy_gettext", "lazy_ngettext:1,2", "lazy_pgettext:1c,2")
+CATALOGUE_LOCALES = ("vi", "en")
+SOURCE_LOCALE = "en"  # msgids are written in English; an empty en msgstr falls back to them
+
+
+def extract_args(output: Path) -> list[str]:
+    """The `pybabel` arguments that extract every interface string (run from the project root).
+
+    templates/ sits at the project root, beside the package, so both folders are scanned; the tests run the
+    same extraction to check that the catalogues are up to date.
+    """
+    keywords = [arg for keyword in KEYWORDS for arg in ("-k", keyword)]
+    return ["extract", "-F", "pyproject.toml", *keywords, "--add-comments=TRANSLATORS:", "--sort-by-file",
+            "--no-wrap", "--project=qa-app", "-o", str(output), "qa_app", "templates"]
+
+
 def _pybabel(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=PROJECT_ROOT)
+    done = subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], cwd=PROJECT_ROOT, check=False)
+    if done.returncode != 0:
+        raise click.ClickException(f"pybabel {args[0]} failed (exit {done.returncode}); see the messages above.")
+
+
+def catalogue_gaps(po_path: Path) -> tuple[int, int, int]:
+    """(messages, untranslated, fuzzy) of one .po file, the header entry excluded."""
+    from babel.messages.pofile import read_po
+
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle)
+    messages = [m for m in catalog if m.id]
+    # A plural entry is untranslated when any of its forms is empty.
+    untranslated = sum(1 for m in messages if not all(m.string if isinstance(m.string, tuple) else (m.string,)))
+    return len(messages), untranslated, sum(1 for m in messages if m.fuzzy)
 
 
 @translate.command("update")
 def translate_update() -> None:
-    """Extract messages from code and templates and merge them into every catalogue."""
+    """Extract messages from qa_app/ and templates/ and merge them into the vi and en catalogues.
+
+    Fuzzy matching is off: a changed msgid comes back untranslated rather than with a guessed translation
+    that would be served as correct. English msgids are the English interface, so en needs no msgstr.
+    """
     pot = TRANSLATIONS / "messages.pot"
-    _pybabel("extract", "-F", "pyproject.toml", "-k", "_l", "--sort-by-file", "--no-wrap",
-             "-o", str(pot), "qa_app", "templates")
-    _pybabel("update", "-i", str(pot), "-d", str(TRANSLATIONS), "--no-wrap", "--ignore-obsolete")
+    _pybabel(*extract_args(pot))
+    for locale in CATALOGUE_LOCALES:
+        _pybabel("update", "-i", str(pot), "-d", str(TRANSLATIONS), "-l", locale, "--no-wrap",
+                 "--ignore-obsolete", "--no-fuzzy-matching", "--init-missing")
+    for locale in CATALOGUE_LOCALES:
+        total, untranslated, fuzzy = catalogue_gaps(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po")
+        if locale == SOURCE_LOCALE:
+            click.echo(f"{locale}: {total} messages (the msgids are the English text)")
+        else:
+            click.echo(f"{locale}: {total} messages, {untranslated} untranslated, {fuzzy} fuzzy"
+                       + (" – translate them, then run `flask translate compile`" if untranslated or fuzzy else ""))
 
 
 @translate.command("compile")
 def translate_compile() -> None:
-    """Compile the catalogues to .mo files."""
+    """Compile the catalogues to .mo files (committed, so an installed package needs no compile step)."""
     _pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
