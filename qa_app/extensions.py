@@ -77,3 +77,15 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_savepoint_needs_a_transaction(conn: Any, name: str) -> None:
+    # Python's sqlite3 only opens a transaction before INSERT/UPDATE/DELETE, not before SAVEPOINT. A savepoint
+    # taken before the request's first write would itself become the outermost transaction, and releasing it
+    # would COMMIT the nested insert at once: a crash later in the request would leave a half-write (an answer
+    # stored without the inspection's revision bump). Opening the transaction first keeps the request atomic.
+    if conn.dialect.name == "sqlite":
+        dbapi_connection = conn.connection.driver_connection
+        if not dbapi_connection.in_transaction:
+            dbapi_connection.execute("BEGIN")

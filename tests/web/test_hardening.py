@@ -1,0 +1,216 @@
+"""Hostile requests: a crash after the first write leaves the database as it was; lying, huge and bomb uploads are
+refused with words and store nothing; HTML in notes and comments is shown as text."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from qa_app.audit.models import AuditEntry
+from qa_app.extensions import db
+from qa_app.inspections.models import Answer, Inspection, Photo
+from qa_app.minutes.models import Minutes, MinutesCounter
+
+from .. import inspection_fixtures as fx
+from .. import review_fixtures as rf
+
+HOSTILE_NOTE = '<b>x</b> & <script>alert("xss")</script> Thiếu găng tay, “khẩu trang” đủ'
+
+
+@pytest.fixture
+def world(app: Flask) -> dict[str, int]:
+    ids = fx.build_world(app)
+    ids["insp"] = fx.start(app, ids["tyt"], ids["sup"])
+    return ids
+
+
+def counts(app: Flask) -> dict[str, int]:
+    """Row counts of what a request may write, plus the inspection revisions."""
+    with app.app_context():
+        out = {model.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+               for model in (Answer, Photo, AuditEntry, Minutes, MinutesCounter)}
+        out["revisions"] = tuple(db.session.scalars(sa.select(Inspection.revision).order_by(Inspection.id)))
+        out["statuses"] = tuple(db.session.scalars(sa.select(Inspection.status).order_by(Inspection.id)))
+        db.session.remove()
+        return out
+
+
+def upload(client: FlaskClient, url: str, fields: dict[str, object]):
+    """POST a multipart body built in memory (the test client spools big bodies to a file it never closes)."""
+    boundary, body = encode_multipart(fields)
+    return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+# ---------------------------------------------------------------------------------------------- crashes
+
+
+def test_crash_after_the_answer_is_written_leaves_nothing(app: Flask, client: FlaskClient, world,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa_app.inspections import services
+
+    fx.login(app, client, world["sup"])
+    assert client.put(f"/api/v1/inspections/{world['insp']}/answers/A3",
+                      json={"value": "met", "base_revision": 0}).status_code == 200
+    before = counts(app)
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("power cut between two writes")
+
+    # _bump runs after the answer row is inserted or updated, inside the same request.
+    monkeypatch.setattr(services, "_bump", explode)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    new = client.put(f"/api/v1/inspections/{world['insp']}/answers/A4", json={"value": "met", "base_revision": 0})
+    changed = client.put(f"/api/v1/inspections/{world['insp']}/answers/A3",
+                         json={"value": "not_met", "note": "x", "base_revision": 1})
+    assert new.status_code == 500 and changed.status_code == 500
+    assert counts(app) == before
+    with app.app_context():
+        answer = db.session.scalar(sa.select(Answer).where(Answer.item_id == "A3"))
+        assert (answer.value, answer.note, answer.revision) == ("met", "", 1)
+    monkeypatch.undo()
+    # And the next request works normally on the untouched data.
+    assert client.put(f"/api/v1/inspections/{world['insp']}/answers/A4",
+                      json={"value": "met", "base_revision": 0}).status_code == 200
+
+
+def test_crash_while_issuing_the_minutes_leaves_the_inspection_submitted(app: Flask, client: FlaskClient,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa_app.minutes import services as minutes_services
+
+    ids = rf.setup_region(app)
+    inspection_id = rf.submitted(app, ids)
+    before = counts(app)
+    assert before["statuses"] == ("submitted",)
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full while recording the minutes")
+
+    # By then approve() has changed the status, written its audit entry, taken a number and stored the PDF.
+    monkeypatch.setattr(minutes_services, "record", explode)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    rf.login(client, app, ids["rev"])
+    response = client.post(f"/review/inspections/{inspection_id}/approve")
+    assert response.status_code == 500
+    assert counts(app) == before
+    monkeypatch.undo()
+    response = client.post(f"/review/inspections/{inspection_id}/approve")
+    assert response.status_code == 302
+    with app.app_context():
+        minutes = db.session.scalar(sa.select(Minutes))
+        assert minutes.number == 1  # the number taken by the crashed request was given back
+
+
+# ---------------------------------------------------------------------------------------------- uploads
+
+
+def _gif() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (20, 20), (0, 0, 0)).save(out, "GIF")
+    return out.getvalue()
+
+
+LIES = [
+    ("svg.png", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+    ("page.jpg", b"<!doctype html><html><body><script>alert(1)</script></body></html>"),
+    ("doc.jpg", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"),
+    ("anim.jpg", _gif()),
+    ("truncated.jpg", fx.jpeg_bytes(400, 300)[:200]),
+    ("header-only.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"A" * 100),
+    ("bomb.jpg", fx.bomb_png(30_000, 30_000)),
+]
+
+
+@pytest.mark.parametrize(("name", "data"), LIES, ids=[n for n, _d in LIES])
+def test_files_lying_about_being_photos_are_refused_by_api_and_form(app: Flask, client: FlaskClient, world,
+                                                                    name: str, data: bytes) -> None:
+    fx.login(app, client, world["sup"])
+    before = counts(app)
+    response = upload(client, f"/api/v1/inspections/{world['insp']}/photos?lang=en",
+                      {"item_id": "A3", "file": FileStorage(io.BytesIO(data), name, content_type="image/jpeg")})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.get_json()["error"] == "bad_photo"
+    assert "A3" in response.get_json()["message"]
+    page = upload(client, f"/inspections/{world['insp']}/items/A3?lang=en",
+                  {"base_revision": "0", "photo": FileStorage(io.BytesIO(data), name, content_type="image/jpeg")})
+    assert page.status_code == 302
+    shown = client.get(page.headers["Location"]).get_data(as_text=True)
+    assert "The photo of item A3 was refused" in shown
+    assert counts(app) == before
+
+
+def test_accepted_photos_are_re_encoded_without_metadata_and_served_as_jpeg(app: Flask, client: FlaskClient,
+                                                                          world) -> None:
+    from PIL import Image
+
+    fx.login(app, client, world["sup"])
+    exif = Image.Exif()
+    exif[0x010E] = "SECRET-LOCATION 22.39N"  # ImageDescription: must not survive
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 10)).save(out, "PNG", exif=exif.tobytes())
+    png = out.getvalue()
+    assert b"SECRET-LOCATION" in png
+    response = upload(client, f"/api/v1/inspections/{world['insp']}/photos",
+                      {"item_id": "A3", "file": FileStorage(io.BytesIO(png), "p.jpg", content_type="image/jpeg")})
+    assert response.status_code == 201
+    with app.app_context():
+        photo = db.session.scalar(sa.select(Photo))
+        stored, photo_id = bytes(photo.data), photo.id
+    assert stored.startswith(b"\xff\xd8") and b"SECRET-LOCATION" not in stored and b"Exif" not in stored
+    served = client.get(f"/inspections/{world['insp']}/photos/{photo_id}")
+    assert served.mimetype == "image/jpeg"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert served.data == stored
+
+
+def test_a_body_over_max_content_length_is_refused_before_it_is_read(app: Flask, client: FlaskClient,
+                                                                      world) -> None:
+    fx.login(app, client, world["sup"])
+    before = counts(app)
+    huge = FileStorage(io.BytesIO(b"\xff\xd8" + b"\0" * (17 * 1024 * 1024)), "huge.jpg")
+    response = upload(client, f"/inspections/{world['insp']}/items/A3", {"base_revision": "0", "photo": huge})
+    assert response.status_code == 413
+    assert counts(app) == before
+
+
+def test_verification_upload_refuses_huge_and_non_pdf_files(app: Flask, client: FlaskClient) -> None:
+    for data, words in ((b"\0" * (17 * 1024 * 1024), "too large"), (fx.jpeg_bytes(), "not a PDF"),
+                        (b"%PDF-1.7\n" + b"\xff" * 5000, "signature cannot be read"),
+                        (b"%PDF-" + b"(" * 100_000, "never issued")):
+        response = upload(client, "/verify?lang=en", {"file": FileStorage(io.BytesIO(data), "x.pdf")})
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert "Not authentic" in page
+        assert words in page
+
+
+# ---------------------------------------------------------------------------------------------- escaping
+
+
+def test_html_in_notes_and_comments_is_shown_as_text(app: Flask, client: FlaskClient) -> None:
+    ids = rf.setup_region(app)
+    inspection_id = rf.submitted(app, ids)
+    with app.app_context():
+        from qa_app.auth.models import User
+        from qa_app.inspections import services
+
+        inspection = db.session.get(Inspection, inspection_id)
+        services.add_comment(inspection, db.session.get(User, ids["rev"]), HOSTILE_NOTE, item_id="A3")
+        services.return_inspection(inspection, db.session.get(User, ids["rev"]), HOSTILE_NOTE)
+        services.save_answer(inspection, "A3", db.session.get(User, ids["sup"]), note=HOSTILE_NOTE,
+                             base_revision=db.session.scalar(sa.select(Answer.revision).where(
+                                 Answer.inspection_id == inspection_id, Answer.item_id == "A3")))
+        db.session.commit()
+    escaped = "&lt;b&gt;x&lt;/b&gt; &amp; &lt;script&gt;alert(&#34;xss&#34;)&lt;/script&gt; Thiếu găng tay"
+    rf.login(client, app, ids["sup"])
+    for url in (f"/inspections/{inspection_id}/form", f"/review/inspections/{inspection_id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in page and "<b>x</b>" not in page, url
+        assert escaped in page, url
