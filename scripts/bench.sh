@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Run the benchmarks (scripts/bench.py) on SQLite and on a throwaway PostgreSQL cluster, and print the figures.
+# Not part of the test suite: it takes several minutes and its figures depend on the machine.
+# Extra arguments go to scripts/bench.py (e.g. --requests 50, --national, --json /tmp/bench.json).
+# QA_SKIP_POSTGRES=1 measures SQLite only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/system-deps.sh
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+[[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
+# gunicorn (the load test's server) and psycopg come with the postgres extra.
+.venv/bin/python -m pip install --quiet -e ".[postgres]"
+
+if [[ -z ${QA_SKIP_POSTGRES:-} ]]; then
+  pgdir=$(mktemp -d /tmp/qa-bench-pg.XXXXXX)
+  trap 'bash scripts/pg-throwaway.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
+  eval "$(bash scripts/pg-throwaway.sh start "$pgdir" "${QA_BENCH_PG_PORT:-54339}")"
+  export QA_BENCH_POSTGRES_URL=$QA_TEST_DATABASE_URL
+fi
+.venv/bin/python scripts/bench.py "$@"
