@@ -11,6 +11,7 @@ import datetime as dt
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
@@ -55,12 +56,37 @@ def unit_in_scope(user: User, unit: AdminUnit) -> bool:
     return unit.path.startswith(user.scope_unit.path)
 
 
+def _region_facility_ids(rnd: SupervisionRound) -> sa.Select:
+    """Ids of the facilities located in the round's region (in the round's unit system)."""
+    unit = aliased(AdminUnit, name="rg_unit")
+    column = Facility.legacy_unit_id if rnd.unit.system == "pre2025" else Facility.unit_id
+    return (sa.select(Facility.id).join(unit, unit.id == column)
+            .where(unit.path.startswith(rnd.unit.path, autoescape=True)))
+
+
+def overlaps(user: User, rnd: SupervisionRound) -> bool:
+    """Some facility of the round's region lies in the user's scope (the scope may be in the other unit system)."""
+    return db.session.scalar(sa.select(Facility.id).where(
+        Facility.id.in_(_region_facility_ids(rnd)), facility_in_scope(user)).limit(1)) is not None
+
+
+def covers(user: User, rnd: SupervisionRound) -> bool:
+    """Every facility of the round's region lies in the user's scope (a 2025 province over a pre-2025 district)."""
+    if user.scope_unit_id is None:
+        return user.role == "admin"
+    outside = db.session.scalar(sa.select(Facility.id).where(
+        Facility.id.in_(_region_facility_ids(rnd)), sa.not_(facility_in_scope(user))).limit(1))
+    return outside is None and overlaps(user, rnd)
+
+
 def can_see(user: User, rnd: SupervisionRound) -> bool:
-    """The round's region is in the user's subtree, or the user's subtree is inside the round's region."""
+    """The round's region and the user's subtree overlap (either contains the other, or they share facilities)."""
     if unit_in_scope(user, rnd.unit):
         return True
     scope = user.scope_unit
     if scope is not None and scope.path.startswith(rnd.unit.path):
+        return True
+    if scope is not None and scope.system != rnd.unit.system and overlaps(user, rnd):
         return True
     # A supervisor assigned to a visit of the round sees it, whatever the region.
     return db.session.scalar(sa.select(RoundAssignment.id).where(
@@ -68,8 +94,8 @@ def can_see(user: User, rnd: SupervisionRound) -> bool:
 
 
 def can_manage(user: User, rnd: SupervisionRound) -> bool:
-    """Planning roles manage the rounds of their own subtree."""
-    return user.role in PLAN_ROLES and unit_in_scope(user, rnd.unit)
+    """Planning roles manage the rounds of their own subtree (or whose facilities all lie in it)."""
+    return user.role in PLAN_ROLES and (unit_in_scope(user, rnd.unit) or covers(user, rnd))
 
 
 def round_for(user: User, round_id: int) -> SupervisionRound | None:
@@ -86,10 +112,13 @@ def rounds_for(user: User) -> list[SupervisionRound]:
         ancestors = [int(p) for p in scope.path.strip("/").split("/") if p.isdigit()]
         assigned = sa.select(RoundAssignment.round_id).where(RoundAssignment.supervisor_id == user.id)
         stmt = stmt.where(sa.or_(AdminUnit.path.startswith(scope.path, autoescape=True),
-                                 AdminUnit.id.in_(ancestors), SupervisionRound.id.in_(assigned)))
+                                 AdminUnit.id.in_(ancestors), SupervisionRound.id.in_(assigned),
+                                 # The other unit system: kept below only if they share facilities.
+                                 AdminUnit.system != scope.system))
     elif user.role != "admin":
         return []
-    return list(db.session.scalars(stmt.order_by(SupervisionRound.deadline.desc(), SupervisionRound.id.desc())))
+    rounds = db.session.scalars(stmt.order_by(SupervisionRound.deadline.desc(), SupervisionRound.id.desc()))
+    return [r for r in rounds if scope is None or r.unit.system == scope.system or can_see(user, r)]
 
 
 def plannable_units(user: User) -> list[AdminUnit]:
@@ -208,14 +237,20 @@ def create_round(user: User, data: RoundInput) -> SupervisionRound:
 # ---------------------------------------------------------------------------------------------- facilities
 
 
-def _region_columns(rnd: SupervisionRound) -> tuple[sa.ColumnElement, sa.ColumnElement, sa.ColumnElement, list]:
-    """(unit path, commune id, group id, joins) of a facility in the round's unit system."""
-    if rnd.unit.system == "pre2025":
-        commune = aliased(AdminUnit, name="r_commune")
-        return (commune.path, commune.id, commune.parent_id,
-                [(commune, commune.id == Facility.legacy_unit_id)])
+def _region_columns(rnd: SupervisionRound) -> tuple[sa.ColumnElement, Any, sa.ColumnElement, list]:
+    """(unit path, commune, group id, joins) of a facility in the round's unit system.
+
+    Pre-2025 rounds group by district (the parent of the facility's pre-2025 commune). A 2025 round has no
+    districts in its own system, so it groups by the pre-2025 district of each facility where the registry
+    knows it (managers still plan by the old districts' health centres), else by the round's unit.
+    """
     commune = aliased(AdminUnit, name="r_commune")
-    return commune.path, commune.id, sa.literal(rnd.unit_id), [(commune, commune.id == Facility.unit_id)]
+    if rnd.unit.system == "pre2025":
+        return commune.path, commune, commune.parent_id, [(commune, commune.id == Facility.legacy_unit_id)]
+    legacy = aliased(AdminUnit, name="r_legacy")
+    group = sa.case((legacy.level == "commune", legacy.parent_id), else_=rnd.unit_id)
+    return commune.path, commune, group, [(commune, commune.id == Facility.unit_id),
+                                          (legacy, legacy.id == Facility.legacy_unit_id)]
 
 
 def _visit_rank(rnd: SupervisionRound) -> sa.ScalarSelect:
@@ -247,10 +282,9 @@ class RoundFacility:
 def round_facilities(rnd: SupervisionRound, user: User, day: dt.date,
                      facility_ids: Iterable[int] | None = None) -> list[RoundFacility]:
     """Facilities of the round's region and types, within the user's scope, with assignment and visit."""
-    path, commune_id, group_id, joins = _region_columns(rnd)
-    commune = joins[0][0]
+    path, commune, group_id, joins = _region_columns(rnd)
     sup = aliased(User, name="sup")
-    stmt = (sa.select(Facility.id, Facility.code, Facility.name, Facility.type, commune.name, commune_id, group_id,
+    stmt = (sa.select(Facility.id, Facility.code, Facility.name, Facility.type, commune.name, commune.id, group_id,
                       Facility.active_from, Facility.active_to, RoundAssignment.id, RoundAssignment.supervisor_id,
                       sup.full_name, RoundAssignment.due_date, _visit_rank(rnd))
             .select_from(Facility).join(*joins[0])
@@ -262,6 +296,8 @@ def round_facilities(rnd: SupervisionRound, user: User, day: dt.date,
                    # Facilities that closed before the round or opened after its deadline are not part of it.
                    Facility.active_from <= rnd.deadline,
                    sa.or_(Facility.active_to.is_(None), Facility.active_to >= rnd.start_date)))
+    for target, on in joins[1:]:
+        stmt = stmt.outerjoin(target, on)
     if facility_ids is not None:
         stmt = stmt.where(Facility.id.in_(list(facility_ids)))
     window = window_of(rnd)
@@ -301,23 +337,24 @@ def progress(rnd: SupervisionRound, user: User, day: dt.date) -> Progress:
     groups = coverage((f.visit for f in facilities), window, day)
     ids = [g.group_id for g in groups if g.group_id]
     names = {u.id: u.name for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(ids)))}
-    return Progress(round=rnd, day=day, groups=groups, total=total(groups, window), group_names=names,
-                    facilities=facilities)
+    # Computed over all facilities, not summed: a 2025 commune may hold facilities of two old districts.
+    whole = coverage((f.visit for f in facilities), window, day, by_group=False)
+    return Progress(round=rnd, day=day, groups=groups, total=whole[0] if whole else total([], window),
+                    group_names=names, facilities=facilities)
 
 
 # ---------------------------------------------------------------------------------------------- assignments
 
 
 def assignable_supervisors(rnd: SupervisionRound, manager: User) -> list[User]:
-    """Active supervisors whose scope overlaps the round's region and lies in the manager's subtree."""
-    stmt = (sa.select(User).join(AdminUnit, AdminUnit.id == User.scope_unit_id)
-            .where(User.role == "supervisor", User.active.is_(True)))
-    region = rnd.unit.path
-    ancestors = [int(p) for p in region.strip("/").split("/") if p.isdigit()]
-    stmt = stmt.where(sa.or_(AdminUnit.path.startswith(region, autoescape=True), AdminUnit.id.in_(ancestors)))
-    users = list(db.session.scalars(stmt.order_by(User.full_name, User.id)))
-    return [u for u in users if manager.scope_unit is None or u.scope_unit.path.startswith(manager.scope_unit.path)
-            or manager.scope_unit.path.startswith(u.scope_unit.path)]
+    """Active supervisors who cover at least one facility of the round that the manager also covers."""
+    region = _region_facility_ids(rnd).where(facility_in_scope(manager))
+    users = list(db.session.scalars(sa.select(User).where(User.role == "supervisor", User.active.is_(True))
+                                    .order_by(User.full_name, User.id)))
+    # One small query per supervisor of the country is fine for a province; the scope test is the same
+    # SQL condition every list uses, so a supervisor offered here can always be assigned.
+    return [u for u in users if db.session.scalar(
+        sa.select(Facility.id).where(Facility.id.in_(region), facility_in_scope(u)).limit(1)) is not None]
 
 
 def assign(rnd: SupervisionRound, manager: User, facility_ids: Sequence[int], supervisor_id: int | None,

@@ -245,16 +245,16 @@ def _report_response(kind: str, ext: str, unit: AdminUnit | None, start: dt.date
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@bp.get("/<int:round_id>/report/<any(progress, final):kind>.<any(pdf, xlsx):ext>")
+@bp.get("/<int:round_id>/report/<any(progress, final):kind>.<any(pdf, xlsx):fmt>")
 @roles_required(*PLAN_ROLES)
-def round_report(round_id: int, kind: str, ext: str) -> ResponseReturnValue:
+def round_report(round_id: int, kind: str, fmt: str) -> ResponseReturnValue:
     """A round's progress report (as of date=, default today) or final report (as of its deadline)."""
     rnd = _round_or_404(round_id)
     default_end = rnd.deadline if kind == "final" else min(local_today(), rnd.deadline)
     end = _date_arg("date", default_end, _("Report date"))
     # Report on the round's region, or on the user's own part of it when the round is wider than their scope.
-    unit = rnd.unit if services.unit_in_scope(g.user, rnd.unit) else g.user.scope_unit
-    return _report_response(kind, ext, unit, rnd.start_date, max(end, rnd.start_date), [rnd], f"round-{rnd.id}")
+    unit = rnd.unit if services.unit_in_scope(g.user, rnd.unit) or services.covers(g.user, rnd) else g.user.scope_unit
+    return _report_response(kind, fmt, unit, rnd.start_date, max(end, rnd.start_date), [rnd], f"round-{rnd.id}")
 
 
 @bp.get("/reports")
@@ -270,16 +270,16 @@ def reports() -> ResponseReturnValue:
                            rounds=rounds_in_region(g.user, unit, start, end) if start <= end else [])
 
 
-@bp.get("/reports/<any(progress, final):kind>.<any(pdf, xlsx):ext>")
+@bp.get("/reports/<any(progress, final):kind>.<any(pdf, xlsx):fmt>")
 @roles_required(*PLAN_ROLES)
-def period_report(kind: str, ext: str) -> ResponseReturnValue:
+def period_report(kind: str, fmt: str) -> ResponseReturnValue:
     """The report of a region and period: compliance, rounds' coverage, classes, failures, actions, districts."""
     today = local_today()
     unit = _region_unit()
     start = _date_arg("start", dt.date(today.year, 1, 1), _("From"))
     end = _date_arg("end", today, _("To"))
     stem = f"report-{unit.system}-{unit.code}" if unit is not None else "report"
-    return _report_response(kind, ext, unit, start, end, rounds_in_region(g.user, unit, start, end), stem)
+    return _report_response(kind, fmt, unit, start, end, rounds_in_region(g.user, unit, start, end), stem)
 
 
 @bp.get("/self-assessments")

@@ -247,6 +247,19 @@ def test_report_figures_match_the_dashboard(app: Flask, client: FlaskClient, dat
     assert round_id
 
 
+def test_report_page_links_the_downloads_for_the_chosen_region(app: Flask, client: FlaskClient,
+                                                               data: Dataset) -> None:
+    planned_round(app, client, data)
+    unit = data.units["d1"]
+    page = client.get(f"/rounds/reports?unit={unit}&start=2026-01-01&end=2026-06-30").get_data(as_text=True)
+    assert f"/rounds/reports/final.pdf?start=2026-01-01&amp;end=2026-06-30&amp;unit={unit}" in page
+    assert "Đợt I năm 2026" in page
+    response = client.get(f"/rounds/reports/final.pdf?start=2026-01-01&end=2026-06-30&unit={unit}")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    login(client, app, data.users["reviewer1"])
+    assert client.get(f"/rounds/reports?unit={data.units['d2']}").status_code == 404
+
+
 def test_reporting_dates_appear_on_the_dashboard(app: Flask, client: FlaskClient, data: Dataset) -> None:
     planned_round(app, client, data)
     page = client.get("/compliance/?date=2026-05-10").get_data(as_text=True)
@@ -278,3 +291,32 @@ def test_self_assessment_page_pairs_self_and_external(app: Flask, client: FlaskC
     assert "34" in page  # 96 - 62 points
     items = page.split('id="self-items"', 1)[1]
     assert items.index(">B1<") < items.index(">B2<")
+
+
+def test_a_2025_province_round_is_followed_by_the_old_districts(app: Flask, client: FlaskClient,
+                                                                  data: Dataset) -> None:
+    """The 2025 system has no districts: the progress page groups by each facility's pre-2025 district."""
+    with app.app_context():
+        from qa_app.regions.models import AdminUnit
+
+        province = db.session.get(AdminUnit, data.units["province"])
+        manager_2025 = factories.user("quanly.2025", "provincial_manager", province).id
+        db.session.commit()
+    login(client, app, manager_2025)
+    assert plan(client, data.units["province"], name="Đợt tỉnh 2025").status_code == 302
+    with app.app_context():
+        round_id = db.session.scalar(sa.select(SupervisionRound.id).where(SupervisionRound.name == "Đợt tỉnh 2025"))
+    page = client.get(f"/rounds/{round_id}?date=2026-06-30").get_data(as_text=True)
+    rows = progress_rows(page)
+    assert rows["Huyện Tam Đường"][:5] == ["4", "0", "1", "1", "0"]
+    assert rows["Huyện Phong Thổ"][:5] == ["3", "0", "2", "1", "0"]
+    # A district round planned in the old system lies wholly in the 2025 province: its manager sees and manages it.
+    login(client, app, data.users["reviewer1"])
+    assert plan(client, data.units["d1"], name="Đợt huyện").status_code == 302
+    with app.app_context():
+        district_round = db.session.scalar(sa.select(SupervisionRound.id).where(SupervisionRound.name == "Đợt huyện"))
+    login(client, app, manager_2025)
+    assert "Đợt huyện" in client.get("/rounds/").get_data(as_text=True)
+    assert 'name="facility_ids"' in client.get(f"/rounds/{district_round}").get_data(as_text=True)
+    response = client.get(f"/rounds/{district_round}/report/final.xlsx")
+    assert response.status_code == 200
