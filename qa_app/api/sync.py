@@ -464,19 +464,21 @@ def _apply(data: dict[str, Any]) -> Outcome:
         if now_hash != sig["base"]:
             conflicts.append({"part": "signature", "role": role, "mine": {"signer_name": sig["signer_name"]},
                               "theirs": {"signer_name": existing.signer_name if existing else None,
-                                         "signed_at": existing.signed_at.isoformat() if existing else None}})
+                                         "signed_at": existing.signed_at.isoformat() if existing else None,
+                                         "sha256": now_hash}})
             continue
         signature_writes.append((role, sig))
 
     changes = bool(answer_writes or team_write or actions_write or opinion_write or signature_writes)
     wants_submit = data["submit"] and inspection.status in services.EDITABLE
     if conflicts:
+        # The server's whole state goes with the conflicts, so the tablet can show both versions side by side.
         return Outcome(409, {"error": "conflict", "message": ngettext_conflicts(len(conflicts)),
-                             "conflicts": conflicts}, conflicts=conflicts)
+                             "conflicts": conflicts, "server": server_state(inspection)}, conflicts=conflicts)
     if (changes or wants_submit) and inspection.status not in services.EDITABLE:
-        return Outcome(409, {"error": "locked", "status": inspection.status, "message": _(
-            "This inspection is %(status)s and can no longer be changed.",
-            status=_workflow_status(inspection.status))})
+        return Outcome(409, {"error": "locked", "status": inspection.status, "server": server_state(inspection),
+                             "message": _("This inspection is %(status)s and can no longer be changed.",
+                                          status=_workflow_status(inspection.status))})
     if (changes or wants_submit) and not services.can_edit(user, inspection):
         return Outcome(403, {"error": "forbidden", "message": _("You may not change this inspection.")})
 

@@ -175,6 +175,14 @@
       this.nameInput.focus();
       return;
     }
+    if (data.offline !== undefined) {
+      // The offline page keeps the signature on the tablet and sends it with the inspection (offline.js).
+      this.root.dispatchEvent(new CustomEvent("sigpad:save", {
+        bubbles: true,
+        detail: { role: data.role, signer_name: name, png: this.png(), strokes: this.strokes }
+      }));
+      return;
+    }
     this.saveButton.disabled = true;
     this.say(data.msgSaving, "");
     fetch(data.url, {

@@ -1,0 +1,173 @@
+"""The installable offline app: its page (/offline/), the service worker (/sw.js) and the web app manifest.
+
+The page is a shell drawn by static/js/offline.js from data kept in IndexedDB; the service worker keeps the
+shell, its styles and scripts and the icons in the Cache API so the page opens with no network. See
+docs/offline.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from ..auth.views import login_required
+
+bp = Blueprint("offline", __name__)
+
+# What the service worker caches when it installs (besides the page itself), relative to the static folder.
+SHELL_ASSETS = ("css/app.css", "css/review.css", "css/offline.css", "js/offline.js", "js/signature.js",
+                "icons/icon-192.png", "icons/icon-512.png")
+
+
+def _assets_version() -> str:
+    """A hash of the cached files: a new deployment changes /sw.js, so tablets pick up the new shell."""
+    digest = hashlib.sha256()
+    static = Path(current_app.static_folder or "")
+    for name in SHELL_ASSETS:
+        path = static / name
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"")
+    digest.update((Path(current_app.template_folder or "") / "offline" / "app.html").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _strings() -> dict[str, str]:
+    """Words of the offline page, in the user's language; ``{n}``-style placeholders are filled in by the script."""
+    return {
+        "synced": _("Everything is synced"),
+        "waiting_one": _("Waiting to sync (1 change)"),
+        "waiting": _("Waiting to sync (%(count)s changes)", count="{n}"),
+        "syncing": _("Syncing…"),
+        "offline": _("No connection: changes are kept on this tablet and sent when the network is back."),
+        "signed_out": _("You are signed out: sign in again to send the changes kept on this tablet."),
+        "other_user": _("Signed in as %(name)s: these changes belong to %(owner)s and are sent only when they "
+                        "sign in.", name="{name}", owner="{owner}"),
+        "sync_error": _("The server could not take the changes now; they are kept and will be retried."),
+        "ready": _("Ready for offline"),
+        "app_ready": _("This app opens without a network on this tablet."),
+        "app_not_ready": _("Preparing the app for offline use…"),
+        "no_sw": _("This browser cannot keep the app for offline use."),
+        "prepared": _("Checklist %(checklist)s, prepared on %(date)s", checklist="{checklist}", date="{date}"),
+        "prepare": _("Prepare for offline"),
+        "update": _("Update"),
+        "remove": _("Remove"),
+        "start": _("Start inspection"),
+        "open": _("Open"),
+        "no_facilities": _("No facility prepared yet: search for the facilities you will inspect and prepare them "
+                           "while you have a network."),
+        "no_results": _("No facility found."),
+        "search_offline": _("Searching needs a network."),
+        "no_inspections": _("No inspection on this tablet yet."),
+        "prepare_failed": _("The facility could not be prepared: %(message)s", message="{message}"),
+        "st_draft": _("On this tablet only"),
+        "st_waiting": _("Waiting to sync"),
+        "st_synced": _("Synced"),
+        "st_submitted": _("Submitted"),
+        "st_approved": _("Approved"),
+        "st_returned": _("Returned"),
+        "st_conflict": _("Conflict: choose a version"),
+        "st_refused": _("Refused by the server"),
+        "st_locked": _("Locked on the server"),
+        "external": _("External inspection"),
+        "self": _("Self-assessment"),
+        "met": _("Met"),
+        "not_met": _("Not met"),
+        "na": _("N/A"),
+        "note": _("Note"),
+        "guidance": _("Guidance"),
+        "critical": _("Critical item"),
+        "add_photo": _("Add photo"),
+        "photo_waiting": _("Photo kept on this tablet"),
+        "photo_uploaded": _("Photo uploaded"),
+        "photo_refused": _("Photo refused: %(message)s", message="{message}"),
+        "remove_photo": _("Remove photo"),
+        "item_waiting": _("Waiting to sync"),
+        "progress": _("%(answered)s of %(applicable)s answered", answered="{answered}", applicable="{applicable}"),
+        "role_head": _("Head of the team"),
+        "role_deputy": _("Deputy head"),
+        "role_member": _("Member"),
+        "role_secretary": _("Secretary"),
+        "role_facility_rep": _("Facility representative"),
+        "full_name": _("Full name"),
+        "position": _("Position"),
+        "add_member": _("Add a team member"),
+        "remove_member": _("Remove"),
+        "no_actions": _("No failed item: no corrective action is needed."),
+        "action": _("What must be done"),
+        "responsible": _("Who is responsible"),
+        "deadline": _("Deadline"),
+        "sig_kept": _("Signature kept on this tablet: it is sent with the inspection."),
+        "submit_missing": _("Before submitting: %(problems)s", problems="{problems}"),
+        "missing_answers": _("%(count)s item(s) not answered", count="{n}"),
+        "missing_team": _("name the head of the team and the facility representative"),
+        "missing_signature": _("the signature of the %(role)s", role="{role}"),
+        "missing_action": _("a corrective action for item %(item)s", item="{item}"),
+        "submit_queued": _("Will be submitted as soon as it is synced."),
+        "submitted": _("Submitted. It can no longer be changed here."),
+        "submit_refused": _("Not submitted by the server: %(problems)s", problems="{problems}"),
+        "conflict_title": _("Changed on another device"),
+        "conflict_answer": _("Item %(item)s", item="{item}"),
+        "conflict_team": _("The team"),
+        "conflict_actions": _("The corrective actions"),
+        "conflict_opinion": _("The facility's opinion"),
+        "conflict_signature": _("The signature of the %(role)s", role="{role}"),
+        "mine": _("On this tablet"),
+        "theirs": _("On the server (by %(name)s, %(time)s)", name="{name}", time="{time}"),
+        "theirs_plain": _("On the server"),
+        "keep_theirs": _("Keep the server's version"),
+        "use_mine": _("Use mine"),
+        "empty": _("(empty)"),
+        "no_answer": _("(no answer)"),
+        "locked_title": _("This inspection is %(status)s on the server: the changes below were not applied.",
+                          status="{status}"),
+        "discard_mine": _("Discard my changes and keep the server's version"),
+        "refused_title": _("The server refused these changes: %(message)s", message="{message}"),
+        "sign_in": _("Sign in again"),
+        "other_users": _("This tablet also keeps the unsent data of %(count)s other user(s): it is sent when they "
+                         "sign in, and is not shown here.", count="{n}"),
+        "view_online": _("Open on the server"),
+    }
+
+
+@bp.get("/offline/")
+@login_required
+def app_page() -> ResponseReturnValue:
+    """The offline inspection app for the signed-in user (their id keys the data on the tablet)."""
+    response = Response(render_template("offline/app.html", user=g.user, strings=_strings()))
+    # The service worker keeps its own copy; the browser's HTTP cache must not serve another user's page.
+    response.headers["Cache-Control"] = "no-cache, private"
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker() -> ResponseReturnValue:
+    """The service worker, served from the root so that its scope can cover /offline/."""
+    assets = [url_for("static", filename=name) for name in SHELL_ASSETS]
+    body = render_template("offline/sw.js", version=_assets_version(), assets=assets,
+                           shell=url_for("offline.app_page"), manifest=url_for("offline.manifest"))
+    response = Response(body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest() -> ResponseReturnValue:
+    """The web app manifest: installs the offline app on the tablet's home screen."""
+    response = jsonify({
+        "name": _("FP quality inspections (offline)"),
+        "short_name": _("FP inspections"),
+        "start_url": url_for("offline.app_page"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5cad",
+        "icons": [{"src": url_for("static", filename=f"icons/icon-{size}.png"), "sizes": f"{size}x{size}",
+                   "type": "image/png", "purpose": "any"} for size in (192, 512)],
+    })
+    response.mimetype = "application/manifest+json"
+    return response

@@ -1,0 +1,1069 @@
+/* Offline inspections (page /offline/, see docs/offline.md).
+ *
+ * Everything the supervisor enters is written first to IndexedDB, in a database named after the signed-in
+ * user ("qa-offline:v1:<user id>"), so it survives a closed browser and another user of the same tablet never
+ * sees it. Each inspection record keeps:
+ *   answers/team/actions/opinion/signatures  what was entered, as entered;
+ *   server   the inspection as the server last confirmed it (the "bases" of the next sync);
+ *   dirty    what changed since, with the edit sequence number of the last change;
+ *   pending  the exact request being sent and its Idempotency-Key, kept until the server answers, so a retry
+ *            after a dropped connection (even after closing the page) resends the same request and the server
+ *            replays its answer instead of applying it twice.
+ * Sync: POST /api/v1/sync/inspections (whole inspection), then photos (idempotent by their uuid), then the
+ * submission once every photo is on the server. Conflicts come back with both versions; the supervisor chooses.
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("offline-app");
+  if (!root) { return; }
+  var T = JSON.parse(document.getElementById("offline-strings").textContent);
+  var USER = Number(root.dataset.userId);
+  var USER_NAME = root.dataset.userName;
+  var LANG = root.dataset.lang === "en" ? "en" : "vi";
+  var API = root.dataset.api;
+  var DB_PREFIX = "qa-offline:v1:";
+  var PHOTO_SIDE = 1600;
+
+  var db = null;
+  var bundles = {};      // facility id -> bundle
+  var checklists = {};   // "code@version" -> checklist
+  var records = {};      // uuid -> inspection record
+  var photos = {};       // uuid -> photo record
+  var current = null;    // uuid of the open inspection
+  var csrf = "";
+  var syncing = false;
+  var syncState = null;  // null, "offline", "signedOut", "otherUser", "error"
+  var otherName = "";
+  var retryDelay = 2000;
+  var retryTimer = null;
+  var syncTimer = null;
+
+  // ------------------------------------------------------------------------------------------ helpers
+
+  function t(key, params) {
+    var text = T[key] || key;
+    Object.keys(params || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(params[name])); });
+    return text;
+  }
+
+  function txt(value) { return value ? (value[LANG] || value.vi || "") : ""; }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      var value = attrs[name];
+      if (value === null || value === undefined || value === false) { return; }
+      if (name === "text") { node.textContent = value; } else { node.setAttribute(name, value === true ? "" : value); }
+    });
+    (children || []).forEach(function (child) { if (child) { node.appendChild(typeof child === "string" ? document.createTextNode(child) : child); } });
+    return node;
+  }
+
+  function q(selector, scope) { return (scope || root).querySelector(selector); }
+
+  function uuid4() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function today() {
+    var d = new Date();
+    return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+  }
+
+  function addDays(iso, days) {
+    var d = new Date(iso + "T00:00:00");
+    d.setDate(d.getDate() + days);
+    return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+  }
+
+  function showDate(iso) {
+    var p = (iso || "").slice(0, 10).split("-");
+    return p.length === 3 ? p[2] + "/" + p[1] + "/" + p[0] : iso;
+  }
+
+  // ------------------------------------------------------------------------------------------ IndexedDB
+
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      var request = indexedDB.open(DB_PREFIX + USER, 1);
+      request.onupgradeneeded = function () {
+        var d = request.result;
+        d.createObjectStore("bundles", { keyPath: "facility.id" });
+        d.createObjectStore("checklists", { keyPath: "key" });
+        d.createObjectStore("inspections", { keyPath: "uuid" });
+        d.createObjectStore("photos", { keyPath: "uuid" });
+      };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+  }
+
+  function store(name, mode, action) {
+    return new Promise(function (resolve, reject) {
+      var tx = db.transaction(name, mode);
+      var result;
+      var request = action(tx.objectStore(name));
+      if (request) { request.onsuccess = function () { result = request.result; }; }
+      tx.oncomplete = function () { resolve(result); };
+      tx.onerror = function () { reject(tx.error); };
+      tx.onabort = function () { reject(tx.error); };
+    });
+  }
+
+  function getAll(name) { return store(name, "readonly", function (s) { return s.getAll(); }); }
+  function put(name, value) { return store(name, "readwrite", function (s) { return s.put(value); }); }
+  function del(name, key) { return store(name, "readwrite", function (s) { return s.delete(key); }); }
+
+  function saveRecord(rec) { return put("inspections", rec); }
+
+  // ------------------------------------------------------------------------------------------ records
+
+  function emptyServer() {
+    return { inspection: null, answers: {}, team: [], corrective_actions: [], facility_opinion: "", signatures: {}, photos: [] };
+  }
+
+  function serverOf(rec) { return rec.server || emptyServer(); }
+
+  function statusOnServer(rec) { return rec.server && rec.server.inspection ? rec.server.inspection.status : null; }
+
+  function isLockedLocally(rec) {
+    var status = statusOnServer(rec);
+    return rec.submitRequested || status === "submitted" || status === "approved";
+  }
+
+  function photosOf(rec) {
+    return Object.keys(photos).map(function (k) { return photos[k]; })
+      .filter(function (p) { return p.inspection_uuid === rec.uuid; });
+  }
+
+  function photosWaiting(rec) { return photosOf(rec).filter(function (p) { return !p.uploaded && !p.refused; }); }
+
+  function hasDirty(rec) {
+    var d = rec.dirty;
+    return Object.keys(d.answers).length > 0 || Object.keys(d.signatures).length > 0 || !!d.team || !!d.actions || !!d.opinion;
+  }
+
+  function changeCount(rec) {
+    var d = rec.dirty;
+    var n = Object.keys(d.answers).length + Object.keys(d.signatures).length + (d.team ? 1 : 0) + (d.actions ? 1 : 0) + (d.opinion ? 1 : 0);
+    n += photosWaiting(rec).length;
+    if (rec.submitRequested && statusOnServer(rec) !== "submitted") { n += 1; }
+    if (!rec.server && n === 0) { n = 1; } // a started inspection the server has not seen yet
+    return n;
+  }
+
+  function checklistOf(rec) { return checklists[rec.checklist.code + "@" + rec.checklist.version]; }
+
+  function itemsOf(rec) {
+    var list = [];
+    var checklist = checklistOf(rec);
+    (checklist ? checklist.sections : []).forEach(function (s) { s.items.forEach(function (i) { list.push(i); }); });
+    return list;
+  }
+
+  function failingItems(rec) {
+    return itemsOf(rec).filter(function (item) {
+      var a = rec.answers[item.id];
+      return a && a.value !== null && a.value !== undefined && item.fails.indexOf(String(a.value)) !== -1;
+    });
+  }
+
+  function touch(rec) {
+    rec.seq += 1;
+    // A change made after a refusal is the supervisor fixing it: the next sync may try again.
+    if (rec.blocked === "refused") { rec.blocked = null; rec.error = null; }
+    return rec.seq;
+  }
+
+  async function edit(rec, change) {
+    var seq = touch(rec);
+    change(seq);
+    await saveRecord(rec);
+    renderStatus();
+    if (current === rec.uuid) { renderInspectionHeader(rec); }
+    scheduleSync(1500);
+  }
+
+  // ------------------------------------------------------------------------------------------ network
+
+  function NetworkError(message) { this.message = message; }
+
+  async function request(method, url, body, extraHeaders) {
+    var headers = Object.assign({ "Accept": "application/json" }, extraHeaders || {});
+    var options = { method: method, credentials: "same-origin", headers: headers, redirect: "manual" };
+    if (body instanceof FormData) {
+      options.body = body;
+    } else if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    if (method !== "GET") { headers["X-CSRFToken"] = csrf; }
+    var response;
+    try {
+      response = await fetch(url, options);
+    } catch (e) {
+      throw new NetworkError(String(e));
+    }
+    if (response.status >= 500 || response.type === "opaqueredirect") { throw new NetworkError("HTTP " + response.status); }
+    var data = {};
+    try { data = await response.json(); } catch (e) { data = {}; }
+    return { status: response.status, data: data };
+  }
+
+  async function checkSession() {
+    var res = await request("GET", API + "/session");
+    if (res.status === 401) { syncState = "signedOut"; return false; }
+    if (res.status !== 200) { throw new NetworkError("session " + res.status); }
+    if (res.data.user.id !== USER) {
+      syncState = "otherUser";
+      otherName = res.data.user.full_name;
+      return false;
+    }
+    csrf = res.data.csrf_token;
+    return true;
+  }
+
+  // ------------------------------------------------------------------------------------------ sync
+
+  function buildBody(rec, submit) {
+    var server = serverOf(rec);
+    var body = {
+      uuid: rec.uuid, user_id: USER, facility_id: rec.facility.id, inspection_date: rec.inspection_date,
+      kind: rec.kind, checklist: { code: rec.checklist.code, version: rec.checklist.version },
+      answers: {}, submit: !!submit
+    };
+    Object.keys(rec.dirty.answers).forEach(function (itemId) {
+      var a = rec.answers[itemId] || { value: null, note: "" };
+      var base = server.answers[itemId];
+      body.answers[itemId] = { value: a.value === undefined ? null : a.value, note: a.note || "", base_revision: base ? base.revision : 0 };
+    });
+    // A team without its head or the facility's representative, or an action row half filled in, is still being
+    // written: it waits on the tablet (and counts as a change) instead of being refused by the server.
+    if (rec.dirty.team && teamReady(rec)) { body.team = { value: rec.team, base: server.team }; }
+    if (rec.dirty.actions && actionsReady(rec)) { body.corrective_actions = { value: actionList(rec), base: server.corrective_actions }; }
+    if (rec.dirty.opinion) { body.facility_opinion = { value: rec.opinion, base: server.facility_opinion }; }
+    var sigs = Object.keys(rec.dirty.signatures);
+    if (sigs.length) {
+      body.signatures = {};
+      sigs.forEach(function (role) {
+        var s = rec.signatures[role];
+        var base = server.signatures[role];
+        body.signatures[role] = { signer_name: s.signer_name, png: s.png, strokes: s.strokes, base: base ? base.sha256 : null };
+      });
+    }
+    return body;
+  }
+
+  function teamReady(rec) {
+    var roles = rec.team.filter(function (m) { return (m.full_name || "").trim(); }).map(function (m) { return m.role; });
+    return roles.indexOf("head") !== -1 && roles.indexOf("facility_rep") !== -1;
+  }
+
+  function actionsReady(rec) {
+    return actionList(rec).every(function (a) { return a.responsible.trim() && a.deadline; });
+  }
+
+  function sendable(rec) {
+    var d = rec.dirty;
+    return Object.keys(d.answers).length > 0 || Object.keys(d.signatures).length > 0 || !!d.opinion ||
+      (!!d.team && teamReady(rec)) || (!!d.actions && actionsReady(rec));
+  }
+
+  function actionList(rec) {
+    var failing = failingItems(rec).map(function (i) { return i.id; });
+    return failing.filter(function (id) { return rec.actions[id] && (rec.actions[id].action || "").trim(); })
+      .map(function (id) {
+        var a = rec.actions[id];
+        return { item_id: id, action: a.action, responsible: a.responsible || "", deadline: a.deadline || "" };
+      });
+  }
+
+  function clearSent(rec, sent) {
+    // Only what the request carried, and only if it was not changed again while the request was on its way.
+    var d = rec.dirty;
+    var body = sent.body;
+    Object.keys(body.answers).forEach(function (k) { if (d.answers[k] <= sent.seq) { delete d.answers[k]; } });
+    Object.keys(body.signatures || {}).forEach(function (k) { if (d.signatures[k] <= sent.seq) { delete d.signatures[k]; } });
+    [["team", "team"], ["actions", "corrective_actions"], ["opinion", "facility_opinion"]].forEach(function (pair) {
+      if (body[pair[1]] && d[pair[0]] && d[pair[0]] <= sent.seq) { d[pair[0]] = 0; }
+    });
+  }
+
+  async function applyResponse(rec, res) {
+    var data = res.data;
+    var sent = rec.pending;
+    rec.pending = null;
+    if (res.status === 200 || res.status === 201) {
+      rec.server = data;
+      clearSent(rec, sent);
+      rec.conflicts = [];
+      rec.blocked = null;
+      rec.error = null;
+      if (data.submit_problems && data.submit_problems.length) {
+        rec.submitRequested = false;
+        rec.notice = t("submit_refused", { problems: data.submit_problems.join("; ") });
+      } else if (data.submitted) {
+        rec.notice = t("submitted");
+      }
+      // Photos deleted on the tablet after upload are not tracked; uploaded ones are confirmed by the list.
+      (data.photos || []).forEach(function (id) { if (photos[id] && !photos[id].uploaded) { photos[id].uploaded = true; put("photos", photos[id]); } });
+    } else if (res.status === 409 && data.error === "conflict") {
+      rec.blocked = "conflict";
+      rec.conflicts = data.conflicts || [];
+      if (data.server) { rec.serverSeen = data.server; }
+    } else if (res.status === 409 && data.error === "locked") {
+      rec.blocked = "locked";
+      rec.serverSeen = data.server;
+      rec.error = { message: data.message };
+    } else if (res.status === 409 && data.error === "wrong_user") {
+      syncState = "otherUser";
+    } else if (res.status === 401) {
+      rec.pending = sent; // not processed: send the same request after signing in
+      syncState = "signedOut";
+    } else if (res.status === 400 && data.error === "csrf") {
+      rec.pending = sent;
+      throw new NetworkError("csrf");
+    } else {
+      rec.blocked = "refused";
+      rec.error = { message: data.message || ("HTTP " + res.status), field: data.field || "" };
+    }
+    await saveRecord(rec);
+  }
+
+  async function uploadPhotos(rec) {
+    var list = photosWaiting(rec);
+    for (var i = 0; i < list.length; i++) {
+      var p = list[i];
+      var form = new FormData();
+      form.append("item_id", p.item_id);
+      form.append("client_uuid", p.uuid);
+      form.append("file", p.blob, p.uuid + ".jpg");
+      var res = await request("POST", API + "/inspections/" + rec.server.inspection.id + "/photos", form);
+      if (res.status === 200 || res.status === 201) {
+        p.uploaded = true;
+      } else if (res.status === 401) {
+        syncState = "signedOut";
+        return;
+      } else if (res.status === 400 && res.data.error === "csrf") {
+        throw new NetworkError("csrf");
+      } else {
+        p.refused = res.data.message || ("HTTP " + res.status);
+      }
+      await put("photos", p);
+      if (current === rec.uuid) { renderPhotos(rec, p.item_id); }
+    }
+  }
+
+  async function syncRecord(rec) {
+    for (var round = 0; round < 5; round++) {
+      if (rec.blocked || syncState) { return; }
+      var waiting = photosWaiting(rec);
+      if (!rec.pending) {
+        var submitNow = rec.submitRequested && statusOnServer(rec) !== "submitted" && waiting.length === 0;
+        if (!sendable(rec) && !submitNow && rec.server) {
+          if (waiting.length) { await uploadPhotos(rec); continue; }
+          return;
+        }
+        rec.pending = { key: uuid4(), seq: rec.seq, body: buildBody(rec, submitNow) };
+        await saveRecord(rec); // kept before sending: a retry after a crash resends this very request
+      }
+      var res = await request("POST", API + "/sync/inspections", rec.pending.body, { "Idempotency-Key": rec.pending.key });
+      await applyResponse(rec, res);
+      if (current === rec.uuid) {
+        renderInspection();
+        if (rec.blocked) { q("[data-insp-problems]").scrollIntoView({ block: "start" }); }
+      }
+      renderStatus();
+    }
+  }
+
+  async function syncAll() {
+    if (syncing) { return; }
+    var todo = Object.keys(records).map(function (k) { return records[k]; })
+      .filter(function (r) { return !r.blocked && (r.pending || changeCount(r) > 0); });
+    if (!todo.length && !syncState) { renderStatus(); return; }
+    syncing = true;
+    syncState = null;
+    renderStatus();
+    try {
+      if (await checkSession()) {
+        for (var i = 0; i < todo.length; i++) {
+          try {
+            await syncRecord(todo[i]);
+          } catch (e) {
+            if (e instanceof NetworkError && e.message === "csrf") { await checkSession(); await syncRecord(todo[i]); } else { throw e; }
+          }
+          if (syncState) { break; }
+        }
+      }
+      retryDelay = 2000;
+    } catch (e) {
+      if (!(e instanceof NetworkError)) { throw e; }
+      syncState = navigator.onLine === false || /fetch|network|Failed/i.test(e.message) ? "offline" : "error";
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(syncAll, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 30000);
+    } finally {
+      syncing = false;
+      renderStatus();
+      renderHome();
+    }
+  }
+
+  function scheduleSync(delay) {
+    clearTimeout(syncTimer);
+    syncTimer = setTimeout(syncAll, delay);
+  }
+
+  // ------------------------------------------------------------------------------------------ status
+
+  function totalChanges() {
+    return Object.keys(records).reduce(function (n, k) { return n + changeCount(records[k]); }, 0);
+  }
+
+  function renderStatus() {
+    var node = q("[data-sync-status]");
+    var n = totalChanges();
+    var blocked = Object.keys(records).some(function (k) { return records[k].blocked; });
+    var state, text;
+    if (syncing) {
+      state = "syncing"; text = t("syncing");
+    } else if (n === 0 && !blocked) {
+      state = "synced"; text = t("synced");
+    } else {
+      state = "waiting";
+      text = n === 1 ? t("waiting_one") : t("waiting", { n: n });
+      if (syncState === "offline") { text += " — " + t("offline"); state = "offline"; }
+      if (syncState === "error") { text += " — " + t("sync_error"); }
+      if (syncState === "signedOut") { text += " — " + t("signed_out"); state = "signedOut"; }
+      if (syncState === "otherUser") { text += " — " + t("other_user", { name: otherName, owner: USER_NAME }); state = "otherUser"; }
+      if (blocked) { state = "conflict"; }
+    }
+    node.dataset.state = state;
+    node.dataset.changes = String(n);
+    node.textContent = text;
+    q("[data-sign-in]").hidden = syncState !== "signedOut" && syncState !== "otherUser";
+  }
+
+  function recordState(rec) {
+    if (rec.blocked === "conflict") { return "conflict"; }
+    if (rec.blocked === "locked") { return "locked"; }
+    if (rec.blocked === "refused") { return "refused"; }
+    if (changeCount(rec) > 0) { return rec.server ? "waiting" : "draft"; }
+    var status = statusOnServer(rec);
+    if (status === "submitted" || status === "approved" || status === "returned") { return status; }
+    return "synced";
+  }
+
+  function recordStatusText(rec) {
+    var state = recordState(rec);
+    var n = changeCount(rec);
+    var text = t("st_" + state);
+    if (state === "waiting" || state === "draft") { text += " (" + (n === 1 ? t("waiting_one") : t("waiting", { n: n })) + ")"; }
+    return { state: state, text: text };
+  }
+
+  // ------------------------------------------------------------------------------------------ home
+
+  function renderHome() {
+    var list = q("[data-inspection-list]");
+    list.textContent = "";
+    var recs = Object.keys(records).map(function (k) { return records[k]; })
+      .sort(function (a, b) { return a.created_at < b.created_at ? 1 : -1; });
+    if (!recs.length) { list.appendChild(el("li", { "class": "muted", text: t("no_inspections") })); }
+    recs.forEach(function (rec) {
+      var st = recordStatusText(rec);
+      var answered = answeredCount(rec);
+      list.appendChild(el("li", { "data-uuid": rec.uuid, "class": "oentry" }, [
+        el("div", {}, [el("strong", { text: rec.facility.name }), el("br"),
+          el("span", { "class": "muted", text: showDate(rec.inspection_date) + " · " + t(rec.kind) + " · " + t("progress", { answered: answered[0], applicable: answered[1] }) })]),
+        el("span", { "class": "osync-status", "data-record-status": true, "data-state": st.state, text: st.text }),
+        el("a", { "class": "btn", href: "#/i/" + rec.uuid, text: t("open") })
+      ]));
+    });
+    var ready = q("[data-ready-list]");
+    ready.textContent = "";
+    var ids = Object.keys(bundles);
+    if (!ids.length) { ready.appendChild(el("li", { "class": "muted", text: t("no_facilities") })); }
+    ids.forEach(function (id) {
+      var b = bundles[id];
+      var kind = el("select", { "data-kind": true, "aria-label": t("external") + " / " + t("self") }, [
+        el("option", { value: "external", text: t("external") }), el("option", { value: "self", text: t("self") })]);
+      ready.appendChild(el("li", { "class": "oentry", "data-facility-id": id }, [
+        el("div", {}, [el("strong", { text: b.facility.name }), " ", el("span", { "class": "oready", "data-ready": true, text: "✓ " + t("ready") }),
+          el("br"), el("span", { "class": "muted small", text: t("prepared", { checklist: b.checklist.code + " v" + b.checklist.version, date: showDate(b.prepared_for) }) })]),
+        el("div", { "class": "obuttons" }, [kind,
+          el("button", { type: "button", "class": "btn btn-primary", "data-start": id, text: t("start") }),
+          el("button", { type: "button", "class": "btn", "data-prepare": id, text: t("update") }),
+          el("button", { type: "button", "class": "btn", "data-unprepare": id, text: t("remove") })])
+      ]));
+    });
+  }
+
+  function answeredCount(rec) {
+    var items = itemsOf(rec);
+    var done = items.filter(function (i) { var a = rec.answers[i.id]; return a && a.value !== null && a.value !== "" && a.value !== undefined; });
+    return [done.length, items.length];
+  }
+
+  async function searchFacilities(text) {
+    var results = q("[data-facility-results]");
+    try {
+      var res = await request("GET", API + "/offline/facilities?q=" + encodeURIComponent(text));
+      results.textContent = "";
+      if (res.status !== 200) { results.appendChild(el("li", { "class": "muted", text: res.data.message || "" })); return; }
+      if (!res.data.facilities.length) { results.appendChild(el("li", { "class": "muted", text: t("no_results") })); }
+      res.data.facilities.forEach(function (f) {
+        results.appendChild(el("li", { "class": "oentry" }, [
+          el("span", { text: f.name + " (" + f.code + ")" }),
+          el("button", { type: "button", "class": "btn", "data-prepare": String(f.id), text: bundles[f.id] ? t("update") : t("prepare") })]));
+      });
+    } catch (e) {
+      results.textContent = "";
+      results.appendChild(el("li", { "class": "muted", text: t("search_offline") }));
+    }
+  }
+
+  async function prepare(facilityId, button) {
+    if (button) { button.disabled = true; }
+    try {
+      var res = await request("GET", API + "/facilities/" + facilityId + "/offline-bundle");
+      if (res.status !== 200) { throw new Error(res.data.message || ("HTTP " + res.status)); }
+      var bundle = res.data;
+      var key = bundle.checklist.code + "@" + bundle.checklist.version;
+      await put("checklists", Object.assign({ key: key }, bundle.checklist));
+      checklists[key] = Object.assign({ key: key }, bundle.checklist);
+      bundle.checklist = { code: bundle.checklist.code, version: bundle.checklist.version, corrective_days: bundle.checklist.corrective_days };
+      await put("bundles", bundle);
+      bundles[bundle.facility.id] = bundle;
+      renderHome();
+      searchFacilities(q("[data-facility-search]").value.trim());
+    } catch (e) {
+      window.alert(t("prepare_failed", { message: e.message }));
+    } finally {
+      if (button) { button.disabled = false; }
+    }
+  }
+
+  async function startInspection(facilityId, kind) {
+    var b = bundles[facilityId];
+    var rec = {
+      uuid: uuid4(), created_at: new Date().toISOString(), inspection_date: today(), kind: kind || "external",
+      facility: { id: b.facility.id, name: b.facility.name, code: b.facility.code },
+      checklist: { code: b.checklist.code, version: b.checklist.version, corrective_days: b.checklist.corrective_days },
+      answers: {}, actions: {}, opinion: "", signatures: {},
+      team: [{ role: "head", full_name: USER_NAME, position: "" }, { role: "facility_rep", full_name: b.facility.head_name || "", position: "" }],
+      // The team is prefilled (the user, the facility's head) but only sent once edited or at submission.
+      seq: 1, dirty: { answers: {}, signatures: {}, team: 0, actions: 0, opinion: 0 },
+      server: null, pending: null, blocked: null, conflicts: [], error: null, notice: "", submitRequested: false
+    };
+    await saveRecord(rec);
+    records[rec.uuid] = rec;
+    location.hash = "#/i/" + rec.uuid;
+    scheduleSync(1500);
+  }
+
+  // ------------------------------------------------------------------------------------------ inspection
+
+  function answerButtons(item, value, disabled) {
+    var choices = item.choices.slice();
+    if (item.allow_na) { choices.push({ value: "na", label: { vi: T.na, en: T.na } }); }
+    var input = null;
+    if (!item.choices.length) {
+      // Number and text items: typed, with the N/A button beside when the checklist allows it.
+      input = el("input", { "class": "otext", type: item.answer_type === "number" ? "number" : "text", inputmode: item.answer_type === "number" ? "decimal" : null,
+        "data-value-input": true, value: value === null || value === undefined || value === "na" ? "" : String(value), disabled: disabled, "aria-label": item.id });
+    }
+    return el("div", { "class": "oanswers", role: "group", "aria-label": item.id }, [input].concat(choices.map(function (c) {
+      var label = c.value === "met" ? T.met : c.value === "not_met" ? T.not_met : txt(c.label);
+      return el("button", { type: "button", "class": "btn oans oans-" + c.value, "data-value": c.value, disabled: disabled,
+        "aria-pressed": String(value !== null && value !== undefined && String(value) === c.value), text: label });
+    })));
+  }
+
+  function renderItem(rec, item) {
+    var a = rec.answers[item.id] || { value: null, note: "" };
+    var disabled = isLockedLocally(rec);
+    return el("article", { "class": "oitem", id: "oi-" + item.id, "data-item": item.id }, [
+      el("h3", {}, [el("span", { "class": "oitem-id", text: item.id }), " ", txt(item.text), item.critical ? el("span", { "class": "ocrit", title: T.critical, text: " ★" }) : null]),
+      txt(item.guidance) ? el("details", {}, [el("summary", { text: T.guidance }), el("p", { text: txt(item.guidance) })]) : null,
+      answerButtons(item, a.value, disabled),
+      el("label", { "class": "onote" }, [T.note, el("textarea", { "class": "otext", rows: "2", maxlength: "4000", "data-note": true, disabled: disabled }, [a.note || ""])]),
+      el("div", { "class": "ophotos" }, [
+        el("label", { "class": "btn" }, [T.add_photo, el("input", { type: "file", accept: "image/*", capture: "environment", "data-photo": true, hidden: true, disabled: disabled })]),
+        el("span", { "data-thumbs": true })]),
+      el("p", { "class": "oitem-dirty small", "data-item-dirty": true, hidden: !rec.dirty.answers[item.id], text: T.item_waiting })
+    ]);
+  }
+
+  function renderPhotos(rec, itemId) {
+    var holder = q("#oi-" + CSS.escape(itemId) + " [data-thumbs]");
+    if (!holder) { return; }
+    holder.textContent = "";
+    photosOf(rec).filter(function (p) { return p.item_id === itemId; }).forEach(function (p) {
+      var img = el("img", { alt: p.refused ? t("photo_refused", { message: p.refused }) : p.uploaded ? T.photo_uploaded : T.photo_waiting,
+        title: p.refused ? t("photo_refused", { message: p.refused }) : p.uploaded ? T.photo_uploaded : T.photo_waiting,
+        "class": "othumb" + (p.uploaded ? " is-uploaded" : ""), "data-photo-uuid": p.uuid });
+      img.src = URL.createObjectURL(p.blob);
+      var parts = [img];
+      if (!p.uploaded && !isLockedLocally(rec)) {
+        parts.push(el("button", { type: "button", "class": "btn btn-link", "data-remove-photo": p.uuid, text: T.remove_photo }));
+      }
+      holder.appendChild(el("span", { "class": "ophoto" }, parts));
+    });
+  }
+
+  function renderInspectionHeader(rec) {
+    var counts = answeredCount(rec);
+    q("[data-insp-progress]").textContent = t("progress", { answered: counts[0], applicable: counts[1] });
+    var st = recordStatusText(rec);
+    var node = q("[data-insp-status]");
+    node.dataset.state = st.state;
+    node.textContent = st.text;
+    Object.keys(rec.answers).forEach(function (id) {
+      var flag = q("#oi-" + CSS.escape(id) + " [data-item-dirty]");
+      if (flag) { flag.hidden = !rec.dirty.answers[id]; }
+    });
+    renderProblems(rec);
+    var msg = q("[data-submit-msg]");
+    msg.hidden = !rec.notice;
+    msg.textContent = rec.notice || "";
+    q("[data-submit]").disabled = isLockedLocally(rec);
+  }
+
+  function describeAnswer(rec, itemId, value, note) {
+    var item = itemsOf(rec).filter(function (i) { return i.id === itemId; })[0];
+    var label = value === null || value === undefined || value === "" ? T.no_answer : String(value);
+    if (item) {
+      var c = item.choices.filter(function (x) { return x.value === String(value); })[0];
+      if (c) { label = value === "met" ? T.met : value === "not_met" ? T.not_met : txt(c.label); }
+      if (value === "na") { label = T.na; }
+    }
+    return label + (note ? " — " + note : "");
+  }
+
+  function describeTeam(team) {
+    return (team || []).map(function (m) { return t("role_" + m.role) + ": " + m.full_name + (m.position ? " (" + m.position + ")" : ""); }).join("; ") || T.empty;
+  }
+
+  function describeActions(actions) {
+    return (actions || []).map(function (a) { return a.item_id + ": " + a.action + " — " + a.responsible + ", " + showDate(a.deadline); }).join("; ") || T.empty;
+  }
+
+  function versions(mine, theirs, theirsLabel) {
+    return el("dl", { "class": "oversions" }, [el("dt", { text: T.mine }), el("dd", { "data-mine": true, text: mine }),
+      el("dt", { text: theirsLabel }), el("dd", { "data-theirs": true, text: theirs })]);
+  }
+
+  function renderProblems(rec) {
+    var box = q("[data-insp-problems]");
+    box.textContent = "";
+    box.hidden = !rec.blocked;
+    if (rec.blocked === "conflict") {
+      box.appendChild(el("h2", { text: T.conflict_title }));
+      rec.conflicts.forEach(function (c, index) {
+        var title, mine, theirs, label = T.theirs_plain;
+        if (c.part === "answer") {
+          title = t("conflict_answer", { item: c.item_id });
+          var own = rec.answers[c.item_id] || {};
+          mine = describeAnswer(rec, c.item_id, own.value, own.note);
+          theirs = c.theirs.revision ? describeAnswer(rec, c.item_id, c.theirs.value, c.theirs.note) : T.no_answer;
+          if (c.theirs.updated_by) { label = t("theirs", { name: c.theirs.updated_by, time: c.theirs.updated_at_display || "" }); }
+        } else if (c.part === "team") {
+          title = T.conflict_team; mine = describeTeam(rec.team); theirs = describeTeam(c.theirs);
+        } else if (c.part === "corrective_actions") {
+          title = T.conflict_actions; mine = describeActions(actionList(rec)); theirs = describeActions(c.theirs);
+        } else if (c.part === "facility_opinion") {
+          title = T.conflict_opinion; mine = rec.opinion || T.empty; theirs = c.theirs || T.empty;
+        } else {
+          title = t("conflict_signature", { role: t("role_" + c.role) });
+          mine = (rec.signatures[c.role] || {}).signer_name || T.empty; theirs = c.theirs.signer_name || T.empty;
+        }
+        box.appendChild(el("div", { "class": "oconflict", "data-conflict": c.part + ":" + (c.item_id || c.role || "") }, [
+          el("h3", { text: title }), versions(mine, theirs, label),
+          el("div", { "class": "obuttons" }, [
+            el("button", { type: "button", "class": "btn", "data-resolve": "theirs", "data-index": String(index), text: T.keep_theirs }),
+            el("button", { type: "button", "class": "btn btn-primary", "data-resolve": "mine", "data-index": String(index), text: T.use_mine })])]));
+      });
+    } else if (rec.blocked === "locked") {
+      var server = rec.serverSeen || emptyServer();
+      box.appendChild(el("h2", { text: t("locked_title", { status: t("st_" + (server.inspection ? server.inspection.status : "locked")) }) }));
+      Object.keys(rec.dirty.answers).forEach(function (id) {
+        var own = rec.answers[id] || {};
+        var theirs = server.answers[id];
+        box.appendChild(el("div", { "class": "oconflict", "data-conflict": "answer:" + id }, [
+          el("h3", { text: t("conflict_answer", { item: id }) }),
+          versions(describeAnswer(rec, id, own.value, own.note), theirs ? describeAnswer(rec, id, theirs.value, theirs.note) : T.no_answer, T.theirs_plain)]));
+      });
+      box.appendChild(el("button", { type: "button", "class": "btn", "data-discard": true, text: T.discard_mine }));
+      if (server.inspection) { box.appendChild(el("a", { "class": "btn", href: server.inspection.url, text: T.view_online })); }
+    } else if (rec.blocked === "refused") {
+      box.appendChild(el("p", { "data-refusal": true, text: t("refused_title", { message: rec.error ? rec.error.message : "" }) }));
+    }
+  }
+
+  function renderTeam(rec) {
+    var holder = q("[data-team]");
+    holder.textContent = "";
+    var disabled = isLockedLocally(rec);
+    rec.team.forEach(function (m, index) {
+      var fixed = index < 2;
+      var role = fixed ? el("strong", { text: t("role_" + m.role) }) : el("select", { "data-team-field": "role", "data-index": String(index), disabled: disabled, "aria-label": T.position },
+        ["deputy", "member", "secretary"].map(function (r) { return el("option", { value: r, selected: m.role === r, text: t("role_" + r) }); }));
+      holder.appendChild(el("div", { "class": "orow", "data-team-row": String(index) }, [role,
+        el("input", { "class": "otext", "data-team-field": "full_name", "data-index": String(index), value: m.full_name, placeholder: T.full_name, "aria-label": T.full_name, maxlength: "120", disabled: disabled }),
+        el("input", { "class": "otext", "data-team-field": "position", "data-index": String(index), value: m.position, placeholder: T.position, "aria-label": T.position, maxlength: "160", disabled: disabled }),
+        fixed ? null : el("button", { type: "button", "class": "btn", "data-remove-member": String(index), disabled: disabled, text: T.remove_member })]));
+    });
+  }
+
+  function renderActions(rec) {
+    var holder = q("[data-actions]");
+    holder.textContent = "";
+    var failing = failingItems(rec);
+    var disabled = isLockedLocally(rec);
+    if (!failing.length) { holder.appendChild(el("p", { "class": "muted", text: T.no_actions })); }
+    failing.forEach(function (item) {
+      var a = rec.actions[item.id] || {};
+      holder.appendChild(el("fieldset", { "class": "oaction", "data-action-item": item.id }, [
+        el("legend", { text: item.id + " " + txt(item.text) }),
+        el("label", {}, [T.action, el("textarea", { "class": "otext", rows: "2", "data-action-field": "action", disabled: disabled }, [a.action || ""])]),
+        el("label", {}, [T.responsible, el("input", { "class": "otext", "data-action-field": "responsible", value: a.responsible || "", disabled: disabled })]),
+        el("label", {}, [T.deadline, el("input", { "class": "otext", type: "date", "data-action-field": "deadline", value: a.deadline || addDays(rec.inspection_date, rec.checklist.corrective_days || 30), disabled: disabled })])]));
+    });
+  }
+
+  function renderSignatures(rec) {
+    root.querySelectorAll("[data-sigpad]").forEach(function (padRoot) {
+      var role = padRoot.dataset.role;
+      var pad = padRoot.signaturePad;
+      var sig = rec.signatures[role];
+      var member = rec.team.filter(function (m) { return m.role === role; })[0];
+      padRoot.querySelector(".sig-name").value = sig ? sig.signer_name : (member ? member.full_name : "");
+      var preview = padRoot.querySelector("[data-sig-preview]");
+      preview.hidden = !sig;
+      if (sig) {
+        preview.querySelector("img").src = sig.png;
+        preview.querySelector("figcaption").textContent = sig.signer_name;
+      }
+      padRoot.querySelectorAll("button, input").forEach(function (b) { b.disabled = isLockedLocally(rec); });
+      if (pad) {
+        pad.strokes = sig ? JSON.parse(JSON.stringify(sig.strokes)) : [];
+        pad.resize();
+        pad.say(sig ? T.sig_kept : "", sig ? "ok" : "");
+      }
+    });
+  }
+
+  function renderInspection() {
+    var rec = records[current];
+    if (!rec) { return; }
+    q("[data-insp-title]").textContent = rec.facility.name;
+    q("[data-insp-meta]").textContent = showDate(rec.inspection_date) + " · " + t(rec.kind) + " · " + rec.checklist.code + " v" + rec.checklist.version;
+    var holder = q("[data-insp-sections]");
+    holder.textContent = "";
+    var checklist = checklistOf(rec);
+    (checklist ? checklist.sections : []).forEach(function (section) {
+      holder.appendChild(el("section", { "class": "osection", "data-section": section.id }, [
+        el("h2", { text: section.id + ". " + txt(section.title) })].concat(section.items.map(function (item) { return renderItem(rec, item); }))));
+    });
+    itemsOf(rec).forEach(function (item) { renderPhotos(rec, item.id); });
+    q("[data-opinion]").value = rec.opinion || "";
+    q("[data-opinion]").disabled = isLockedLocally(rec);
+    q("[data-add-member]").disabled = isLockedLocally(rec);
+    renderTeam(rec);
+    renderActions(rec);
+    renderSignatures(rec);
+    renderInspectionHeader(rec);
+  }
+
+  function route() {
+    var match = /^#\/i\/([0-9a-f-]{36})$/.exec(location.hash);
+    current = match && records[match[1]] ? match[1] : null;
+    q("[data-view=home]").hidden = !!current;
+    q("[data-view=inspection]").hidden = !current;
+    if (current) { renderInspection(); } else { renderHome(); }
+    window.scrollTo(0, 0);
+  }
+
+  // ------------------------------------------------------------------------------------------ editing
+
+  function itemOf(target) {
+    var article = target.closest("[data-item]");
+    return article ? article.dataset.item : null;
+  }
+
+  function setAnswer(rec, itemId, field, value) {
+    return edit(rec, function (seq) {
+      var a = rec.answers[itemId] || { value: null, note: "" };
+      a[field] = value;
+      rec.answers[itemId] = a;
+      rec.dirty.answers[itemId] = seq;
+      if (field === "value") { rec.dirty.actions = rec.dirty.actions || (rec.actions[itemId] ? seq : 0); }
+    });
+  }
+
+  var noteTimers = {};
+
+  function onInput(event) {
+    var rec = records[current];
+    if (!rec) { return; }
+    var target = event.target;
+    var itemId = itemOf(target);
+    if (target.matches("[data-value-input]")) {
+      target.parentNode.querySelectorAll(".oans").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
+    }
+    if (target.matches("[data-note]") || target.matches("[data-value-input]")) {
+      var field = target.matches("[data-note]") ? "note" : "value";
+      clearTimeout(noteTimers[itemId + field]);
+      noteTimers[itemId + field] = setTimeout(function () { setAnswer(rec, itemId, field, target.value); }, event.type === "change" ? 0 : 400);
+    } else if (target.matches("[data-team-field]")) {
+      var index = Number(target.dataset.index);
+      edit(rec, function (seq) { rec.team[index][target.dataset.teamField] = target.value; rec.dirty.team = seq; });
+    } else if (target.matches("[data-action-field]")) {
+      var item = target.closest("[data-action-item]").dataset.actionItem;
+      edit(rec, function (seq) {
+        var a = rec.actions[item] || { action: "", responsible: "", deadline: addDays(rec.inspection_date, rec.checklist.corrective_days || 30) };
+        a[target.dataset.actionField] = target.value;
+        rec.actions[item] = a;
+        rec.dirty.actions = seq;
+      });
+    } else if (target.matches("[data-opinion]")) {
+      edit(rec, function (seq) { rec.opinion = target.value; rec.dirty.opinion = seq; });
+    }
+  }
+
+  function resizePhoto(file) {
+    return new Promise(function (resolve, reject) {
+      var url = URL.createObjectURL(file);
+      var img = new Image();
+      img.onload = function () {
+        var scale = Math.min(1, PHOTO_SIDE / Math.max(img.naturalWidth, img.naturalHeight));
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
+        canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
+        canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+        URL.revokeObjectURL(url);
+        canvas.toBlob(function (blob) { if (blob) { resolve(blob); } else { reject(new Error("photo")); } }, "image/jpeg", 0.8);
+      };
+      img.onerror = function () { URL.revokeObjectURL(url); reject(new Error("photo")); };
+      img.src = url;
+    });
+  }
+
+  async function onPhoto(rec, itemId, input) {
+    var files = Array.prototype.slice.call(input.files || []);
+    for (var i = 0; i < files.length; i++) {
+      var blob = await resizePhoto(files[i]);
+      var p = { uuid: uuid4(), inspection_uuid: rec.uuid, item_id: itemId, blob: blob, uploaded: false, refused: null, created_at: new Date().toISOString() };
+      await put("photos", p);
+      photos[p.uuid] = p;
+    }
+    input.value = "";
+    renderPhotos(rec, itemId);
+    renderInspectionHeader(rec);
+    renderStatus();
+    scheduleSync(1500);
+  }
+
+  function submitProblems(rec) {
+    var problems = [];
+    var counts = answeredCount(rec);
+    if (counts[0] < counts[1]) { problems.push(t("missing_answers", { n: counts[1] - counts[0] })); }
+    var roles = rec.team.filter(function (m) { return (m.full_name || "").trim(); }).map(function (m) { return m.role; });
+    if (roles.indexOf("head") === -1 || roles.indexOf("facility_rep") === -1) { problems.push(T.missing_team); }
+    ["head", "facility_rep"].forEach(function (role) { if (!rec.signatures[role]) { problems.push(t("missing_signature", { role: t("role_" + role) })); } });
+    var acted = actionList(rec).map(function (a) { return a.item_id; });
+    failingItems(rec).forEach(function (item) { if (acted.indexOf(item.id) === -1) { problems.push(t("missing_action", { item: item.id })); } });
+    return problems;
+  }
+
+  async function onClick(event) {
+    var target = event.target.closest("button");
+    if (!target) { return; }
+    var rec = records[current];
+    if (target.matches("[data-sync-now]")) { syncState = null; retryDelay = 2000; syncAll(); return; }
+    if (target.dataset.prepare) { prepare(target.dataset.prepare, target); return; }
+    if (target.dataset.unprepare) {
+      await del("bundles", Number(target.dataset.unprepare));
+      delete bundles[target.dataset.unprepare];
+      renderHome();
+      return;
+    }
+    if (target.dataset.start) {
+      var kind = target.closest("li").querySelector("[data-kind]").value;
+      startInspection(target.dataset.start, kind);
+      return;
+    }
+    if (!rec) { return; }
+    if (target.matches(".oans")) {
+      var itemId = itemOf(target);
+      var pressed = target.getAttribute("aria-pressed") === "true";
+      target.parentNode.querySelectorAll(".oans").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
+      if (!pressed) { target.setAttribute("aria-pressed", "true"); }
+      var typed = target.parentNode.querySelector("[data-value-input]");
+      if (typed) { typed.value = ""; }
+      await setAnswer(rec, itemId, "value", pressed ? null : target.dataset.value);
+      renderActions(rec);
+    } else if (target.dataset.removePhoto) {
+      var p = photos[target.dataset.removePhoto];
+      await del("photos", p.uuid);
+      delete photos[p.uuid];
+      renderPhotos(rec, p.item_id);
+      renderStatus();
+      renderInspectionHeader(rec);
+    } else if (target.matches("[data-add-member]")) {
+      await edit(rec, function (seq) { rec.team.push({ role: "member", full_name: "", position: "" }); rec.dirty.team = seq; });
+      renderTeam(rec);
+    } else if (target.dataset.removeMember) {
+      await edit(rec, function (seq) { rec.team.splice(Number(target.dataset.removeMember), 1); rec.dirty.team = seq; });
+      renderTeam(rec);
+    } else if (target.dataset.resolve) {
+      await resolve(rec, Number(target.dataset.index), target.dataset.resolve);
+    } else if (target.matches("[data-discard]")) {
+      await discard(rec);
+    } else if (target.matches("[data-submit]")) {
+      var problems = submitProblems(rec);
+      if (problems.length) {
+        rec.notice = t("submit_missing", { problems: problems.join("; ") });
+        await saveRecord(rec);
+        renderInspectionHeader(rec);
+        return;
+      }
+      await edit(rec, function (seq) {
+        rec.submitRequested = true;
+        rec.notice = T.submit_queued;
+        rec.dirty.team = rec.dirty.team || seq; // the prefilled team may never have been edited
+      });
+      renderInspection();
+      scheduleSync(100);
+    }
+  }
+
+  async function resolve(rec, index, choice) {
+    var c = rec.conflicts[index];
+    var server = rec.server || (rec.server = emptyServer());
+    if (c.part === "answer") {
+      var theirs = { value: c.theirs.revision ? c.theirs.value : null, note: c.theirs.revision ? (c.theirs.note || "") : "", revision: c.theirs.revision || 0 };
+      if (c.theirs.revision) { server.answers[c.item_id] = theirs; } else { delete server.answers[c.item_id]; }
+      if (choice === "theirs") { rec.answers[c.item_id] = { value: theirs.value, note: theirs.note }; delete rec.dirty.answers[c.item_id]; }
+    } else if (c.part === "signature") {
+      if (c.theirs.sha256) { server.signatures[c.role] = { sha256: c.theirs.sha256, signer_name: c.theirs.signer_name }; } else { delete server.signatures[c.role]; }
+      if (choice === "theirs") { delete rec.signatures[c.role]; delete rec.dirty.signatures[c.role]; }
+    } else {
+      var field = { team: "team", corrective_actions: "actions", facility_opinion: "opinion" }[c.part];
+      server[c.part] = c.theirs;
+      if (choice === "theirs") {
+        if (c.part === "corrective_actions") {
+          rec.actions = {};
+          c.theirs.forEach(function (a) { rec.actions[a.item_id] = { action: a.action, responsible: a.responsible, deadline: a.deadline }; });
+        } else if (c.part === "team") {
+          rec.team = c.theirs.map(function (m) { return { role: m.role, full_name: m.full_name, position: m.position }; });
+        } else {
+          rec.opinion = c.theirs;
+        }
+        rec.dirty[field] = 0;
+      }
+    }
+    rec.conflicts.splice(index, 1);
+    touch(rec);
+    if (!rec.conflicts.length) { rec.blocked = null; }
+    await saveRecord(rec);
+    renderInspection();
+    renderStatus();
+    if (!rec.blocked) { scheduleSync(300); }
+  }
+
+  async function discard(rec) {
+    var server = rec.serverSeen || rec.server || emptyServer();
+    rec.server = server;
+    rec.answers = {};
+    Object.keys(server.answers).forEach(function (id) { rec.answers[id] = { value: server.answers[id].value, note: server.answers[id].note }; });
+    rec.team = server.team.slice();
+    rec.actions = {};
+    server.corrective_actions.forEach(function (a) { rec.actions[a.item_id] = { action: a.action, responsible: a.responsible, deadline: a.deadline }; });
+    rec.opinion = server.facility_opinion;
+    rec.signatures = {};
+    rec.dirty = { answers: {}, signatures: {}, team: 0, actions: 0, opinion: 0 };
+    rec.submitRequested = false;
+    rec.blocked = null;
+    rec.error = null;
+    photosWaiting(rec).forEach(function (p) { del("photos", p.uuid); delete photos[p.uuid]; });
+    await saveRecord(rec);
+    renderInspection();
+    renderStatus();
+  }
+
+  function onSignature(event) {
+    var rec = records[current];
+    if (!rec) { return; }
+    var d = event.detail;
+    edit(rec, function (seq) {
+      rec.signatures[d.role] = { signer_name: d.signer_name, png: d.png, strokes: d.strokes, signed_at: new Date().toISOString() };
+      rec.dirty.signatures[d.role] = seq;
+    }).then(function () { renderSignatures(rec); });
+  }
+
+  // ------------------------------------------------------------------------------------------ service worker
+
+  function registerWorker() {
+    var node = q("[data-sw-state]");
+    if (!("serviceWorker" in navigator)) { node.textContent = T.no_sw; return; }
+    navigator.serviceWorker.register(root.dataset.swUrl, { scope: "/" }).catch(function () { node.textContent = T.no_sw; });
+    navigator.serviceWorker.ready.then(function () {
+      node.textContent = T.app_ready;
+      node.dataset.ready = "true";
+      document.body.dataset.offlineReady = "true";
+    });
+  }
+
+  async function otherUsers() {
+    if (!indexedDB.databases) { return; }
+    var list = await indexedDB.databases();
+    var others = list.filter(function (d) { return d.name && d.name.indexOf(DB_PREFIX) === 0 && d.name !== DB_PREFIX + USER; });
+    var node = q("[data-other-users]");
+    node.hidden = !others.length;
+    node.textContent = t("other_users", { n: others.length });
+  }
+
+  // ------------------------------------------------------------------------------------------ start
+
+  async function init() {
+    db = await openDb();
+    (await getAll("bundles")).forEach(function (b) { bundles[b.facility.id] = b; });
+    (await getAll("checklists")).forEach(function (c) { checklists[c.key] = c; });
+    (await getAll("inspections")).forEach(function (r) { records[r.uuid] = r; });
+    (await getAll("photos")).forEach(function (p) { photos[p.uuid] = p; });
+    root.addEventListener("click", onClick);
+    root.addEventListener("input", onInput);
+    root.addEventListener("change", function (event) {
+      var rec = records[current];
+      if (rec && event.target.matches("[data-photo]")) { onPhoto(rec, itemOf(event.target), event.target); return; }
+      if (event.target.matches("[data-note], [data-value-input]")) { onInput(event); }
+    });
+    root.addEventListener("sigpad:save", onSignature);
+    var search = q("[data-facility-search]");
+    var searchTimer = null;
+    search.addEventListener("input", function () {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(function () { searchFacilities(search.value.trim()); }, 300);
+    });
+    window.addEventListener("hashchange", route);
+    window.addEventListener("online", function () { syncState = null; retryDelay = 2000; syncAll(); });
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) { scheduleSync(500); } });
+    route();
+    renderStatus();
+    root.dataset.loaded = "true";
+    registerWorker();
+    otherUsers();
+    searchFacilities("");
+    scheduleSync(300);
+  }
+
+  init();
+})();
