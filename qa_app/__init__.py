@@ -51,12 +51,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .facilities.views import bp as facilities_bp
     from .inspections.views import bp as inspections_bp
     from .minutes.views import bp as minutes_bp
+    from .offline.views import bp as offline_bp
     from .review.views import bp as review_bp
 
     for blueprint in (auth_bp, core_bp, facilities_bp, inspections_bp, review_bp, admin_bp, api_bp,
                       minutes_bp, compliance_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(compliance_api_bp)
+    app.register_blueprint(offline_bp)
     from .rounds.views import bp as rounds_bp
 
     app.register_blueprint(rounds_bp)
