@@ -9,7 +9,7 @@ Regions, seen from the signed-in users (all placed in district ``d1`` of provinc
 
 Each region holds a facility, a draft inspection (one answer, one photo), a submitted one (signatures, corrective
 actions), a returned one and an approved one (with its signed minutes), so that every URL parameter of every
-route can be filled with an object of a chosen region.
+route can be filled with an object of a chosen region; and a supervision round on each region's district.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from qa_app.facilities.models import Facility
 from qa_app.inspections import services
 from qa_app.inspections.models import CorrectiveAction, Inspection, Photo
 from qa_app.minutes.models import Minutes
+from qa_app.rounds.services import RoundInput, create_round
 from qa_app.scoring import applicable_items
 
 from . import factories as f
@@ -63,6 +64,7 @@ class RegionObjects:
     item: str = ""  # the draft's answered item (the one its photo belongs to)
     token: str = ""  # the approved inspection's minutes verification token
     commune: int = 0  # the facility's 2025 commune (a provincial manager's scope is in the 2025 system)
+    round: int = 0  # a supervision round on the region's district
     user: int = 0  # an account of the region that the matrix may open for editing (never a signed-in user)
 
 
@@ -138,6 +140,13 @@ def build_world(app: Flask) -> World:
         db.session.commit()
     for objects in world.regions.values():
         _inspections(app, objects, {"admin": world.users["admin"]})
+    with app.test_request_context():  # the round's messages are translated strings
+        admin = db.session.get_one(User, world.users["admin"])
+        for region, objects in world.regions.items():
+            objects.round = create_round(admin, RoundInput(
+                name=f"Đợt giám sát quý I ({region})", unit_id=str(objects.district), facility_types=["TYT"],
+                start_date="2026-01-01", deadline="2026-04-30", coverage_target="80")).id
+        db.session.commit()
     return world
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
@@ -34,6 +35,7 @@ from werkzeug.test import TestResponse
 
 from qa_app import create_app
 from qa_app.extensions import db
+from qa_app.inspections.models import Answer
 from tests import authz_fixtures as af
 from tests.authz_fixtures import REGIONS, ROLES, RegionObjects, World
 from tests.conftest import make_app
@@ -105,6 +107,10 @@ def idempotency_key() -> dict[str, str]:
 EDITORS_IN_REGION = only({"supervisor": (BAD, NOT_FOUND), "admin": BAD})
 REVIEWERS_IN_REGION = only({"district_reviewer": (GO, NOT_FOUND), "provincial_manager": (GO, NOT_FOUND),
                             "admin": GO})
+PLAN_ROLES = ("district_reviewer", "provincial_manager", "admin")
+PLANNERS_OK: dict[str, Spec] = dict.fromkeys(PLAN_ROLES, OK)
+PLANNERS_IN_REGION: dict[str, Spec] = {"district_reviewer": (OK, NOT_FOUND), "provincial_manager": (OK, NOT_FOUND),
+                                       "admin": OK}
 PASSWORD = "Mat-khau-2025"
 
 MATRIX: dict[str, Case | tuple[Case, ...]] = {
@@ -121,6 +127,11 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
                             csrf_form=lambda o, r: {"number": "01/BB-TTYT", "year": "2026"})),
     # The QR code's target: public by design (anyone holding the paper may check it).
     "minutes.verify_token": Case(OK, everyone(OK)),
+    # The installable offline app: its service worker and manifest are static-like and public (a tablet fetches
+    # them while installing); the page itself is the inspecting roles' (their user id keys the tablet's data).
+    "offline.service_worker": Case(OK, everyone(OK)),
+    "offline.manifest": Case(OK, everyone(OK)),
+    "offline.app_page": Case(LOGIN, only({"supervisor": OK, "admin": OK})),
     # ------------------------------------------------------------------ administration
     "admin.users": Case(LOGIN, only({"admin": OK})),
     "admin.new_user": (Case(LOGIN, only({"admin": OK})),
@@ -192,6 +203,24 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
                                 json=sync_body, headers=idempotency_key, ignore_tables=("sync_request",),
                                 csrf_json=lambda o, r: {**sync_body(o, r), "facility_opinion": {
                                     "value": "Đồng ý", "base": ""}}),
+    # ------------------------------------------------------------------ supervision rounds
+    "rounds.index": Case(LOGIN, everyone(OK)),
+    "rounds.mine": Case(LOGIN, everyone(OK)),
+    "rounds.new": (Case(LOGIN, only(PLANNERS_OK)),
+                   Case(LOGIN, only(dict.fromkeys(PLAN_ROLES, BAD)), "POST", form=no_body,
+                        csrf_form=lambda o, r: {"name": "Đợt mới", "unit_id": str(o.district),
+                                                "facility_types": "TYT", "start_date": "2026-01-01",
+                                                "deadline": "2026-06-30", "coverage_target": "80"})),
+    "rounds.view": Case(LOGIN, scoped(OK)),
+    # Nothing ticked: refused after the role and region checks (flash, back to the round).
+    "rounds.assign": Case(LOGIN, only({"district_reviewer": (GO, NOT_FOUND), "provincial_manager": (GO, NOT_FOUND),
+                                       "admin": GO}), "POST", form=no_body,
+                          csrf_form=lambda o, r: {"facility_ids": str(o.facility), "supervisor_id": "none"}),
+    "rounds.round_report": Case(LOGIN, only(PLANNERS_IN_REGION)),
+    "rounds.reports": Case(LOGIN, only(PLANNERS_IN_REGION), query=unit_of),
+    "rounds.period_report": Case(LOGIN, only(PLANNERS_IN_REGION), query=unit_of),
+    "rounds.self_assessments": Case(LOGIN, only(PLANNERS_IN_REGION), query=unit_of),
+    # ------------------------------------------------------------------ compliance
     "compliance.dashboard": Case(LOGIN, scoped(OK), query=unit_of),
     "compliance.export_indicators": Case(LOGIN, scoped(OK), query=unit_of),
     "compliance.export_facilities": Case(LOGIN, scoped(OK), query=unit_of),
@@ -210,10 +239,13 @@ ARGUMENTS: dict[str, Callable[[RegionObjects, Case], Any]] = {
     "item_id": lambda o, case: o.item,
     "token": lambda o, case: o.token,
     "role": lambda o, case: "head",
+    "round_id": lambda o, case: o.round,
+    "kind": lambda o, case: "progress",
     "ext": lambda o, case: "csv",
+    "fmt": lambda o, case: "xlsx",
 }
 # Parameters that do not point into a region (the same URL for every region).
-NEUTRAL_ARGUMENTS = {"role", "ext", "token"}
+NEUTRAL_ARGUMENTS = {"role", "ext", "fmt", "token", "kind"}
 
 
 def _rules() -> list[Rule]:
@@ -477,3 +509,38 @@ def test_writes_without_csrf_token_are_refused(world_app: tuple[Flask, World], m
     response = send(client, request, {"X-CSRFToken": token})
     assert answer_class(response) == expected(case, role, "own"), f"{method} {request.url} with the token"
     assert CSRF_MESSAGE not in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------------------------- mixed parameters
+
+
+def test_parameters_cannot_be_mixed_across_regions(world_app: tuple[Flask, World]) -> None:
+    """An object of the user's region in one parameter does not open another region's object in another."""
+    app, world = world_app
+    own, far = world.regions["own"], world.regions["far"]
+    client = app.test_client()
+    af.login(app, client, world.users["supervisor"])
+    # Another region's photo under the supervisor's own inspection.
+    assert client.get(f"/inspections/{own.draft}/photos/{far.photo}").status_code == 404
+    # Deleting another region's photo through the own inspection's no-script form: nothing is deleted.
+    before = af.fingerprint(app)
+    with app.app_context():
+        revision = db.session.scalar(sa.select(Answer.revision).where(Answer.inspection_id == own.draft,
+                                                                     Answer.item_id == own.item))
+    response = client.post(f"/inspections/{own.draft}/items/{own.item}",
+                           data={"base_revision": str(revision), "delete_photo": far.photo_uuid})
+    assert response.status_code == 302
+    assert af.photo_exists(app, far.photo_uuid)
+    assert af.fingerprint(app) == before
+    # The offline sync naming the own facility but another region's inspection: refused, nothing written.
+    before = af.fingerprint(app, ("sync_request",))
+    response = client.post("/api/v1/sync/inspections", headers=idempotency_key(),
+                           json={**sync_body(own, "supervisor"), "uuid": far.draft_uuid,
+                                 "facility_opinion": {"value": "Ghi đè", "base": ""}})
+    assert response.status_code in (404, 409), response.get_json()
+    assert af.fingerprint(app, ("sync_request",)) == before
+    # A filter on another region's unit lists nothing of it.
+    for unit in (far.district, far.commune, world.regions["sibling"].district):
+        text = client.get(f"/facilities/?unit={unit}").get_data(as_text=True)
+        assert af.FACILITY_NAMES["far"] not in text
+        assert af.FACILITY_NAMES["sibling"] not in text
