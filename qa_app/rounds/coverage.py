@@ -179,7 +179,7 @@ def coverage(facilities: Iterable[FacilityVisit], window: RoundWindow, day: dt.d
 
 
 def total(rows: Iterable[GroupCoverage], window: RoundWindow) -> GroupCoverage:
-    """The sum of district rows (communes never span two districts, so their counts add up)."""
+    """The sum of rows; for pre-2025 districts (a commune lies in one district) it equals the whole round's row."""
     out = GroupCoverage(group_id=None, basis=window.basis, target=window.target)
     for r in rows:
         for name in ("required", "visited", "planned", "done", "approved", "overdue", "unassigned",

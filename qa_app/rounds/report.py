@@ -87,9 +87,6 @@ class DistrictLine:
     meeting: int
     value: float | None
     coverage: float | None
-    inspections: int = 0
-    actions_open: int = 0
-    actions_overdue: int = 0
 
 
 @dataclass

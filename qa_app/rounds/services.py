@@ -11,8 +11,8 @@ import datetime as dt
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -156,7 +156,8 @@ def _date(field: str, raw: str, label: str) -> dt.date:
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise RoundError(field, _("%(label)s: \u201c%(raw)s\u201d is not a date like 2026-04-30", label=label, raw=raw)) from None
+        raise RoundError(field, _("%(label)s: “%(raw)s” is not a date like 2026-04-30",
+                                  label=label, raw=raw[:40])) from None
 
 
 def _dates(field: str, raw: str, label: str) -> list[dt.date]:
@@ -191,9 +192,6 @@ def check_input(user: User, data: RoundInput) -> dict[str, object]:
         raise RoundError("deadline", _("Deadline: must not be before the start date"))
     if data.coverage_basis not in BASES:
         raise RoundError("coverage_basis", _("Coverage basis: choose facilities or communes"))
-    if data.coverage_basis == "communes" and unit.system == "2025" and unit.level == "province":
-        # Fine: communes of the province; the per-district table has one row (no districts since 2025).
-        pass
     try:
         target = Decimal((data.coverage_target or "").strip().replace(",", "."))
     except InvalidOperation:
@@ -372,7 +370,8 @@ def assign(rnd: SupervisionRound, manager: User, facility_ids: Sequence[int], su
     known = {f.id: f for f in round_facilities(rnd, manager, rnd.start_date, wanted)}
     missing = [i for i in wanted if i not in known]
     if missing:
-        raise RoundError("facility_ids", _("Facilities: %(n)d of the chosen facilities are not part of this round", n=len(missing)))
+        raise RoundError("facility_ids", _("Facilities: %(n)d of the chosen facilities are not part of this round",
+                                           n=len(missing)))
     if due_date is not None and not rnd.start_date <= due_date <= rnd.deadline:
         raise RoundError("due_date", _("Visit due date: must lie between the round's start date and its deadline"))
     existing = {a.facility_id: a for a in db.session.scalars(sa.select(RoundAssignment).where(
@@ -391,7 +390,8 @@ def assign(rnd: SupervisionRound, manager: User, facility_ids: Sequence[int], su
                if db.session.scalar(sa.select(Facility.id).where(Facility.id == i, facility_in_scope(supervisor)))
                is None]
     if outside:
-        raise RoundError("supervisor_id", _("Supervisor: %(name)s does not cover %(codes)s", name=supervisor.full_name, codes=", ".join(outside)))
+        raise RoundError("supervisor_id", _("Supervisor: %(name)s does not cover %(codes)s",
+                                            name=supervisor.full_name, codes=", ".join(outside)))
     for i in wanted:
         a = existing.get(i)
         if a is None:

@@ -265,8 +265,7 @@ def reports() -> ResponseReturnValue:
     unit = _region_unit()
     start = _date_arg("start", dt.date(today.year, 1, 1), _("From"))
     end = _date_arg("end", today, _("To"))
-    units = [u for u in services.plannable_units(g.user)]
-    return render_template("rounds/reports.html", unit=unit, units=units, start=start, end=end,
+    return render_template("rounds/reports.html", unit=unit, units=services.plannable_units(g.user), start=start, end=end,
                            rounds=rounds_in_region(g.user, unit, start, end) if start <= end else [])
 
 
@@ -292,7 +291,7 @@ def self_assessments() -> ResponseReturnValue:
     end = _date_arg("end", today, _("To"))
     if end < start:
         raise _BadRequest(_("The end of the period is before its start."))
-    from .report import self_comparison, item_texts
+    from .report import item_texts, self_comparison
 
     area = Area(user=g.user, day=end, unit=unit, system=unit.system if unit is not None else "2025")
     items, _sections = item_texts(_locale())

@@ -130,7 +130,8 @@ def test_nothing_required_has_no_value() -> None:
     assert coverage([], WINDOW, D(2026, 4, 1)) == []
     (g,) = coverage([fac(1, active_from=D(2026, 4, 15))], WINDOW, D(2026, 4, 20))
     assert g.required == 0
-    assert g.value is None and g.meets_target is None
+    assert g.value is None
+    assert g.meets_target is None
 
 
 def test_whole_round_as_one_row() -> None:
@@ -139,7 +140,7 @@ def test_whole_round_as_one_row() -> None:
     assert (rows[0].group_id, rows[0].required, rows[0].visited) == (None, 2, 1)
 
 
-@pytest.mark.parametrize("kwargs, message", [
+@pytest.mark.parametrize(("kwargs", "message"), [
     ({"start": D(2026, 5, 1), "deadline": D(2026, 4, 1), "target": 80.0}, "deadline"),
     ({"start": D(2026, 4, 1), "deadline": D(2026, 4, 30), "target": 120.0}, "target"),
     ({"start": D(2026, 4, 1), "deadline": D(2026, 4, 30), "target": 80.0, "basis": "hamlets"}, "basis"),

@@ -66,7 +66,7 @@ def test_manager_plans_a_round_with_reporting_dates(app: Flask, client: FlaskCli
     assert "Đợt I năm 2026" in page
 
 
-@pytest.mark.parametrize("over, message", [
+@pytest.mark.parametrize(("over", "message"), [
     ({"name": "  "}, "Name: required"),
     ({"deadline": "2025-12-31"}, "Deadline: must not be before the start date"),
     ({"deadline": "30/06/2026"}, "is not a date like 2026-04-30"),
@@ -138,7 +138,8 @@ def test_district_reviewer_sees_only_their_part_and_cannot_manage(app: Flask, cl
     assert "Mường So" not in page
     assert 'name="facility_ids"' not in page
     response = client.post(f"/rounds/{round_id}/assign",
-                           data={"facility_ids": [str(data.facilities["F1"])], "supervisor_id": str(data.users["sup1"])})
+                           data={"facility_ids": [str(data.facilities["F1"])],
+                                 "supervisor_id": str(data.users["sup1"])})
     assert response.status_code == 404
     # A round of Tam Đường planned by its reviewer is invisible to Phong Thổ's.
     assert plan(client, data.units["d1"], name="Đợt huyện").status_code == 302
@@ -173,7 +174,8 @@ def test_assignments_are_all_or_nothing_and_show_on_my_visits(app: Flask, client
         assert rows == [(f1, dt.date(2026, 3, 31)), (f2, dt.date(2026, 3, 31))]
     login(client, app, data.users["sup1"])
     mine = client.get("/rounds/mine?date=2026-04-01").get_data(as_text=True)
-    assert "Trạm Y tế xã Bản Giang" in mine and "Trạm Y tế thị trấn Tam Đường" in mine
+    assert "Trạm Y tế xã Bản Giang" in mine
+    assert "Trạm Y tế thị trấn Tam Đường" in mine
     assert "Trạm Y tế xã Mường So" not in mine
     # Their due date has passed: both are overdue and offer to start the inspection.
     assert mine.count("badge-overdue") == 2
@@ -198,7 +200,8 @@ def test_overdue_visits_after_their_due_date(app: Flask, client: FlaskClient, da
     # F1 and F2 missed their due date; F8 was visited on 5 January.
     assert after["Huyện Tam Đường"][:5] == ["4", "3", "1", "1", "2"]
     page = client.get(f"/rounds/{round_id}?date=2026-04-01&state=overdue").get_data(as_text=True)
-    assert "Trạm Y tế xã Bản Giang" in page and "Trạm Y tế xã Hồ Thầu" not in page
+    assert "Trạm Y tế xã Bản Giang" in page
+    assert "Trạm Y tế xã Hồ Thầu" not in page
 
 
 def test_bad_dates_in_the_query_are_a_clear_400(app: Flask, client: FlaskClient, data: Dataset) -> None:
@@ -219,7 +222,8 @@ def test_report_figures_match_the_dashboard(app: Flask, client: FlaskClient, dat
     unit = data.units["old_province"]
     api = client.get(f"/api/v1/compliance/indicators?date=2026-06-30&unit={unit}").get_json()
     expected = {(r["title"]): r for r in api["rows"] if r["group"] == "all"}
-    by_unit = {r["label"]: r for r in api["rows"] if r["group"] == "unit" and r["indicator"] == "facilities_meeting_standard"}
+    by_unit = {r["label"]: r for r in api["rows"]
+               if r["group"] == "unit" and r["indicator"] == "facilities_meeting_standard"}
     response = client.get(f"/rounds/reports/progress.xlsx?unit={unit}&start=2026-01-01&end=2026-06-30")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
@@ -229,11 +233,13 @@ def test_report_figures_match_the_dashboard(app: Flask, client: FlaskClient, dat
     for title, total, assessed, meeting, value, target_now, t2025, t2030 in rows:
         e = expected[title]
         assert (total, assessed, meeting) == (e["denominator"], e["assessed"], e["numerator"])
-        assert value == e["value"] and target_now == e["target_this_year"]
+        assert value == e["value"]
+        assert target_now == e["target_this_year"]
         assert (t2025, t2030) == (e["target_2025"], e["target_2030"])
     # The hand-computed values of the data set: 2 of 7 facilities meet the standard.
     main = next(r for r in rows if r[1] == 7)
-    assert main[3] == 2 and main[4] == pytest.approx(28.57)
+    assert main[3] == 2
+    assert main[4] == pytest.approx(28.57)
     districts = {r[0]: r for r in book.worksheets[5].iter_rows(min_row=2, values_only=True)}
     for label, e in by_unit.items():
         assert districts[label][1:4] == (e["denominator"], e["assessed"], e["numerator"])
@@ -255,7 +261,8 @@ def test_report_page_links_the_downloads_for_the_chosen_region(app: Flask, clien
     assert f"/rounds/reports/final.pdf?start=2026-01-01&amp;end=2026-06-30&amp;unit={unit}" in page
     assert "Đợt I năm 2026" in page
     response = client.get(f"/rounds/reports/final.pdf?start=2026-01-01&end=2026-06-30&unit={unit}")
-    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert response.status_code == 200
+    assert response.data.startswith(b"%PDF")
     login(client, app, data.users["reviewer1"])
     assert client.get(f"/rounds/reports?unit={data.units['d2']}").status_code == 404
 

@@ -41,7 +41,8 @@ def test_plan_assign_inspect_approve_and_report(app: Flask, client: FlaskClient)
         round_id = db.session.scalar(sa.select(SupervisionRound.id))
     page = client.get(f"/rounds/{round_id}").get_data(as_text=True)
     # Only the district's two facilities, not the other district's station.
-    assert "Trạm Y tế xã Bản Giang" in page and "Nhà thuốc Minh Châu" in page
+    assert "Trạm Y tế xã Bản Giang" in page
+    assert "Nhà thuốc Minh Châu" in page
     assert "Trạm Y tế xã Mường So" not in page
 
     # 2. Both are assigned to the same supervisor.
