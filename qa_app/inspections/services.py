@@ -159,7 +159,9 @@ def _require_editable(inspection: Inspection, user: User) -> None:
 
 
 def _bump(inspection: Inspection, user: User) -> None:
-    inspection.revision += 1
+    # Incremented in SQL (UPDATE … SET revision = revision + 1), not in Python: two tablets saving different items
+    # at once both read revision N, and a Python increment would store N + 1 twice and lose a change's bump.
+    inspection.revision = Inspection.revision + 1
     inspection.updated_at = utcnow()
 
 
