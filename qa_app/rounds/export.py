@@ -51,6 +51,7 @@ LABELS: dict[str, dict[str, str]] = {
         "failed_intro": "Theo kết quả còn hiệu lực của các cơ sở tính đến ngày {end} (như trên trang theo dõi).",
         "h_item": "Mã", "h_text": "Nội dung", "h_failed": "Số cơ sở không đạt", "h_answered": "Số cơ sở được chấm",
         "none": "Không có.",
+        "failed_sections": "Các phần không đạt yêu cầu tối thiểu:", "failed_items": "Các tiêu chí không đạt:",
         "s_actions": "V. KHẮC PHỤC SAU KIỂM TRA",
         "actions": ("Yêu cầu khắc phục phát sinh trong kỳ: {opened}; đã hoàn thành trong kỳ: {done}; "
                     "quá hạn chưa hoàn thành tính đến ngày {end}: {overdue}."),
@@ -102,6 +103,7 @@ LABELS: dict[str, dict[str, str]] = {
         "failed_intro": "From the facilities' valid results as of {end} (as on the dashboard).",
         "h_item": "Code", "h_text": "Content", "h_failed": "Facilities failing", "h_answered": "Facilities scored",
         "none": "None.",
+        "failed_sections": "Sections below their minimum:", "failed_items": "Items not met:",
         "s_actions": "V. CORRECTIVE ACTIONS",
         "actions": ("Corrective actions opened in the period: {opened}; done in the period: {done}; "
                     "overdue and not done on {end}: {overdue}."),
@@ -166,16 +168,17 @@ def _cls(L: dict[str, str], cls: str | None) -> str:
 
 
 def _table(rows: list[list[Any]], widths: list[float], st: dict, header_rows: int = 1,
-           bold_last: bool = False) -> Table:
+           bold_last: bool = False, text_cols: tuple[int, ...] = (0,)) -> Table:
+    # Text columns are left-aligned, figures centred, as in the minutes' tables.
     cells = []
     for r, row in enumerate(rows):
-        style = st["cell_h"] if r < header_rows else st["cell"]
         out = []
         for c, value in enumerate(row):
             text = m.esc(value)
             if bold_last and r == len(rows) - 1:
                 text = f"<b>{text}</b>"
-            out.append(Paragraph(text, style if c == 0 or r < header_rows else st["cell_c"]))
+            style = st["cell_h"] if r < header_rows else st["cell"] if c in text_cols else st["cell_c"]
+            out.append(Paragraph(text, style))
         cells.append(out)
     table = Table(cells, colWidths=widths, repeatRows=header_rows)
     table.setStyle(m._grid_style(header_rows))
@@ -257,13 +260,16 @@ def build_report_pdf(data: ReportData, issuer: Issuer, locale: str = "vi") -> by
     # IV. Failed items and sections
     m._heading(story, L["s_failed"], st["heading"])
     story.append(Paragraph(m.esc(L["failed_intro"].format(end=end)), st["body"]))
-    for lines in (data.failed_sections, data.failed_items):
+    for n, (heading, lines) in enumerate(((L["failed_sections"], data.failed_sections),
+                                          (L["failed_items"], data.failed_items)), 1):
+        story.append(Paragraph(m.esc(f"{n}. {heading}"), st["sub"]))
         if not lines:
             story.append(Paragraph(m.esc(L["none"]), st["body"]))
             continue
         rows = [[L["h_item"], L["h_text"], L["h_failed"], L["h_answered"]]]
         rows += [[x.id, x.text, x.failed, x.answered] for x in lines]
-        story.append(_table(rows, [14 * mm, m.TEXT_W - 14 * mm - 52 * mm, 26 * mm, 26 * mm], st))
+        story.append(_table(rows, [14 * mm, m.TEXT_W - 14 * mm - 52 * mm, 26 * mm, 26 * mm], st,
+                            text_cols=(0, 1)))
         story.append(Spacer(1, 6))
 
     # V. Corrective actions
@@ -290,13 +296,15 @@ def build_report_pdf(data: ReportData, issuer: Issuer, locale: str = "vi") -> by
             rows.append([p.facility, f"{_d(p.self_date)}: {_pct(p.self_percent, locale)} – {_cls(L, p.self_class)}",
                          f"{_d(p.ext_date)}: {_pct(p.ext_percent, locale)} – {_cls(L, p.ext_class)}",
                          "—" if gap is None else m.fmt_number(gap, locale)])
-        story.append(_table(rows, [m.TEXT_W - 2 * 48 * mm - 22 * mm, 48 * mm, 48 * mm, 22 * mm], st))
+        story.append(_table(rows, [m.TEXT_W - 2 * 48 * mm - 22 * mm, 48 * mm, 48 * mm, 22 * mm], st,
+                            text_cols=(0, 1, 2)))
         if data.disagreements:
             story.append(Spacer(1, 6))
             story.append(Paragraph(m.esc(L["disagree"]), st["sub"]))
             rows = [[L["h_item"], L["h_text"], L["h_up"], L["h_down"]]]
             rows += [[x.id, x.text, x.self_met_ext_failed, x.self_failed_ext_met] for x in data.disagreements]
-            story.append(_table(rows, [14 * mm, m.TEXT_W - 14 * mm - 56 * mm, 28 * mm, 28 * mm], st))
+            story.append(_table(rows, [14 * mm, m.TEXT_W - 14 * mm - 56 * mm, 28 * mm, 28 * mm], st,
+                                text_cols=(0, 1)))
 
     story.append(CondPageBreak(60 * mm))
     story.append(Spacer(1, 12))
