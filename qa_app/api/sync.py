@@ -32,7 +32,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from ..checklists.answers import AnswerError, item_failed, normalize_answer
-from ..checklists.registry import checklist_of, version_for
+from ..checklists.registry import version_for
 from ..checklists.schema import Item
 from ..extensions import db
 from ..facilities.models import Facility
@@ -381,9 +381,7 @@ def _same_answer(item: Item, current: Any, change: dict[str, Any]) -> bool:
             return False
         if (None if normalised is None else str(normalised)) != current.value:
             return False
-    if "note" in change and (change["note"] or "").strip() != current.note:
-        return False
-    return True
+    return not ("note" in change and (change["note"] or "").strip() != current.note)
 
 
 def _apply(data: dict[str, Any]) -> Outcome:

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from ..auth.views import login_required
+from ..auth.views import roles_required
 
 bp = Blueprint("offline", __name__)
 
@@ -134,7 +134,7 @@ def _strings() -> dict[str, str]:
 
 
 @bp.get("/offline/")
-@login_required
+@roles_required("supervisor", "admin")
 def app_page() -> ResponseReturnValue:
     """The offline inspection app for the signed-in user (their id keys the data on the tablet)."""
     response = Response(render_template("offline/app.html", user=g.user, strings=_strings()))

@@ -230,7 +230,8 @@ def test_connection_cut_mid_sync_is_retried_into_exactly_one_inspection(live_ser
         page.unroute("**/api/v1/sync/inspections")
         assert len(keys) == 1
         state = _server_inspection(app, uuid)
-        assert state["count"] == 1 and len(state["answers"]) == len(items)
+        assert state["count"] == 1
+        assert len(state["answers"]) == len(items)
 
         # The tablet does not know it arrived: reopen the page and sync again; the same request is sent.
         page.close()

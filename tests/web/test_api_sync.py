@@ -95,10 +95,13 @@ def test_whole_offline_inspection_is_created_and_submitted_once(app: Flask, clie
     response = _sync(client, body, key="key-create-1")
     assert response.status_code == 201, response.json
     data = response.json
-    assert data["created"] is True and data["submitted"] is True and data["submit_problems"] == []
+    assert data["created"] is True
+    assert data["submitted"] is True
+    assert data["submit_problems"] == []
     assert data["inspection"]["status"] == "submitted"
     stored = _inspection(app, body["uuid"])
-    assert stored.status == "submitted" and stored.facility_opinion == "Đồng ý với kết quả"
+    assert stored.status == "submitted"
+    assert stored.facility_opinion == "Đồng ý với kết quả"
     with app.app_context():
         answers = {a.item_id: a for a in db.session.scalars(sa.select(Answer).where(Answer.inspection_id == stored.id))}
         assert {k: (a.value, a.note) for k, a in answers.items()} == {
@@ -122,7 +125,8 @@ def test_a_replayed_key_answers_the_same_and_writes_nothing(app: Flask, client: 
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json == first.json
     assert _inspection(app, body["uuid"]).revision == revision
-    assert _count(app, Inspection) == 1 and _count(app, SyncRequest) == 1
+    assert _count(app, Inspection) == 1
+    assert _count(app, SyncRequest) == 1
 
 
 def test_a_lost_response_retried_under_a_new_key_creates_nothing_twice(app: Flask, client: FlaskClient,
@@ -136,8 +140,10 @@ def test_a_lost_response_retried_under_a_new_key_creates_nothing_twice(app: Flas
     assert retry.status_code == 200, retry.json
     assert retry.json["created"] is False
     assert _inspection(app, body["uuid"]).revision == revision
-    assert _count(app, Inspection) == 1 and _count(app, Answer) == len(body["answers"])
-    assert _count(app, TeamMember) == 2 and _count(app, Signature) == 2
+    assert _count(app, Inspection) == 1
+    assert _count(app, Answer) == len(body["answers"])
+    assert _count(app, TeamMember) == 2
+    assert _count(app, Signature) == 2
 
 
 def test_the_same_key_with_another_body_is_refused(app: Flask, client: FlaskClient, world) -> None:
@@ -186,7 +192,8 @@ def test_a_refused_answer_names_the_item_and_writes_nothing(app: Flask, client: 
     assert response.json["error"] == "bad_answer"
     assert response.json["field"] == "answers.A3"
     assert "A3" in response.json["message"]
-    assert _count(app, Inspection) == 0 and _count(app, Answer) == 0
+    assert _count(app, Inspection) == 0
+    assert _count(app, Answer) == 0
 
 
 def test_an_item_left_out_for_the_facility_is_refused(app: Flask, client: FlaskClient, world) -> None:
@@ -227,7 +234,8 @@ def test_a_team_without_head_is_refused_like_the_form(app: Flask, client: FlaskC
     body["team"] = {"value": [{"role": "facility_rep", "full_name": "Phạm Thị Dung", "position": ""}], "base": []}
     response = _sync(client, body)
     assert response.status_code == 422
-    assert response.json["error"] == "bad_team" and response.json["field"] == "team"
+    assert response.json["error"] == "bad_team"
+    assert response.json["field"] == "team"
     assert _count(app, Inspection) == 0
 
 
@@ -240,7 +248,8 @@ def test_future_date_and_checklist_mismatch_are_refused(app: Flask, client: Flas
     body = _body(app, world)
     body["checklist"]["version"] = 99
     response = _sync(client, body)
-    assert response.status_code == 409 and response.json["error"] == "checklist_changed"
+    assert response.status_code == 409
+    assert response.json["error"] == "checklist_changed"
     assert _count(app, Inspection) == 0
 
 
@@ -250,7 +259,8 @@ def test_future_date_and_checklist_mismatch_are_refused(app: Flask, client: Flas
 def test_only_the_user_who_made_the_changes_can_send_them(app: Flask, client: FlaskClient, world) -> None:
     fx.login(app, client, world["sup_b"])
     response = _sync(client, _body(app, world, answers={"A2": {"value": "met", "base_revision": 0}}))
-    assert response.status_code == 409 and response.json["error"] == "wrong_user"
+    assert response.status_code == 409
+    assert response.json["error"] == "wrong_user"
     assert _count(app, Inspection) == 0
 
 
@@ -272,7 +282,8 @@ def test_csrf_token_is_required(tmp_path: Path) -> None:
     client = app.test_client()
     fx.login(app, client, ids["sup"])
     response = _sync(client, _body(app, ids))
-    assert response.status_code == 400 and response.json["error"] == "csrf"
+    assert response.status_code == 400
+    assert response.json["error"] == "csrf"
     session = client.get("/api/v1/session").json
     assert session["user"]["id"] == ids["sup"]
     ok = client.post(URL, json=_body(app, ids, answers={"A2": {"value": "met", "base_revision": 0}}),
@@ -367,7 +378,8 @@ def test_changes_to_a_submitted_or_approved_inspection_are_locked(app: Flask, cl
                                                            Answer.item_id == "A3"))
     body["answers"] = {"A3": {"value": "not_met", "base_revision": answer.revision}}
     response = _sync(client, body)
-    assert response.status_code == 409 and response.json["error"] == "locked"
+    assert response.status_code == 409
+    assert response.json["error"] == "locked"
     assert response.json["status"] == "approved"
     assert _inspection(app, body["uuid"]).revision == current.revision
 
@@ -393,6 +405,32 @@ def test_offline_bundle_has_the_applicable_items_only(app: Flask, client: FlaskC
 def test_offline_facility_search_is_scoped(app: Flask, client: FlaskClient, world) -> None:
     fx.login(app, client, world["sup"])
     names = [f["name"] for f in client.get("/api/v1/offline/facilities").json["facilities"]]
-    assert "Trạm Y tế xã Bản Giang" in names and "Trạm Y tế xã Mường So" not in names
+    assert "Trạm Y tế xã Bản Giang" in names
+    assert "Trạm Y tế xã Mường So" not in names
     names = [f["name"] for f in client.get("/api/v1/offline/facilities?q=Minh").json["facilities"]]
     assert names == ["Nhà thuốc Minh Châu"]
+
+
+# ---------------------------------------------------------------------------------------------- documented shapes
+
+
+def test_requests_and_responses_match_docs_openapi(app: Flask, client: FlaskClient, world) -> None:
+    import jsonschema
+    import yaml
+
+    spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml").read_text("utf-8"))
+
+    def check(body: object, schema: str) -> None:
+        jsonschema.Draft202012Validator({**spec, "$ref": f"#/components/schemas/{schema}"}).validate(body)
+
+    fx.login(app, client, world["sup"])
+    check(client.get(f"/api/v1/facilities/{world['tyt']}/offline-bundle").json, "OfflineBundle")
+    body = _body(app, world, complete=True, failing=(_items(app, world["tyt"])[0][1].id,))
+    check(body, "SyncRequest")
+    created = _sync(client, body)
+    check(created.json, "SyncResult")
+    body["answers"] = {"A2": {"value": "not_met", "base_revision": 0}}
+    conflict = _sync(client, body)
+    assert conflict.status_code == 409
+    check(conflict.json, "SyncConflict")
+    check(_sync(client, {**body, "uuid": "x"}).json, "Error")
