@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, get_timezone, ngettext
@@ -178,6 +179,12 @@ def assign(round_id: int) -> ResponseReturnValue:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for(".view", round_id=rnd.id)), 303
+    except sa.exc.IntegrityError:
+        # Two managers assigning the same facility at once: the second one's change is refused whole.
+        db.session.rollback()
+        flash(_("Someone else changed these assignments at the same time: nothing was saved, please try again."),
+              "error")
+        return redirect(url_for(".view", round_id=rnd.id)), 303
     db.session.commit()
     flash(ngettext("%(num)d facility updated.", "%(num)d facilities updated.", count), "success")
     return redirect(url_for(".view", round_id=rnd.id)), 303
@@ -253,7 +260,8 @@ def round_report(round_id: int, kind: str, fmt: str) -> ResponseReturnValue:
     default_end = rnd.deadline if kind == "final" else min(local_today(), rnd.deadline)
     end = _date_arg("date", default_end, _("Report date"))
     # Report on the round's region, or on the user's own part of it when the round is wider than their scope.
-    unit = rnd.unit if services.unit_in_scope(g.user, rnd.unit) or services.covers(g.user, rnd) else g.user.scope_unit
+    own = services.unit_in_scope(g.user, rnd.unit) or services.covers(g.user, rnd)
+    unit = rnd.unit if own else g.user.scope_unit
     return _report_response(kind, fmt, unit, rnd.start_date, max(end, rnd.start_date), [rnd], f"round-{rnd.id}")
 
 
@@ -265,7 +273,8 @@ def reports() -> ResponseReturnValue:
     unit = _region_unit()
     start = _date_arg("start", dt.date(today.year, 1, 1), _("From"))
     end = _date_arg("end", today, _("To"))
-    return render_template("rounds/reports.html", unit=unit, units=services.plannable_units(g.user), start=start, end=end,
+    return render_template("rounds/reports.html", unit=unit, units=services.plannable_units(g.user), start=start,
+                           end=end,
                            rounds=rounds_in_region(g.user, unit, start, end) if start <= end else [])
 
 

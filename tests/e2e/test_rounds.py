@@ -64,7 +64,8 @@ def test_round_from_planning_to_reports(live_server, browser, tablet) -> None:
     page.fill("#final_date", (today + dt.timedelta(days=30)).isoformat())
     with page.expect_navigation():
         page.click("form.form button[type=submit]")
-    assert "/rounds/" in page.url and "Đợt I – giám sát chất lượng KHHGĐ" in page.inner_text("h1")
+    assert "/rounds/" in page.url
+    assert "Đợt I – giám sát chất lượng KHHGĐ" in page.inner_text("h1")
     # The district's two facilities only; assign both to the supervisor by ticking them.
     rows = page.locator("input[name=facility_ids]")
     assert rows.count() == 2
