@@ -409,7 +409,16 @@ def _inspection_context(inspection: Inspection) -> dict[str, Any]:
         "can_comment": reviewer and inspection.status in ("submitted", "returned"),
         "form_url": _form_url(inspection),
         "today": _local_today(),
+        # Approval issues the signed minutes; the record page is where people look for them.
+        "minutes_url": (url_for("minutes.download", inspection_id=inspection.id)
+                        if inspection.status == "approved" and _has_minutes(inspection.id) else None),
     }
+
+
+def _has_minutes(inspection_id: int) -> bool:
+    from ..minutes.models import Minutes  # the minutes package imports the inspection services
+
+    return db.session.scalar(sa.select(Minutes.id).where(Minutes.inspection_id == inspection_id)) is not None
 
 
 @bp.get("/inspections/<int:inspection_id>")
