@@ -239,7 +239,7 @@ def _parse(body: Any) -> dict[str, Any]:
     except ValueError:
         raise BadRequest("bad_uuid", _("uuid must be the inspection's UUID made on the tablet."), "uuid") from None
     facility_id = body.get("facility_id")
-    if isinstance(facility_id, bool) or not isinstance(facility_id, int):
+    if isinstance(facility_id, bool) or not isinstance(facility_id, int) or not 0 < facility_id < 2**31:
         raise BadRequest("bad_facility", _("facility_id must be a facility's number."), "facility_id")
     try:
         on = dt.date.fromisoformat(str(body.get("inspection_date") or ""))
@@ -251,7 +251,8 @@ def _parse(body: Any) -> dict[str, Any]:
         raise BadRequest("bad_kind", _("kind must be “external” or “self”."), "kind")
     checklist = body.get("checklist")
     if (not isinstance(checklist, dict) or not isinstance(checklist.get("code"), str)
-            or isinstance(checklist.get("version"), bool) or not isinstance(checklist.get("version"), int)):
+            or isinstance(checklist.get("version"), bool) or not isinstance(checklist.get("version"), int)
+            or not 0 < checklist["version"] < 2**31):
         raise BadRequest("bad_checklist", _("checklist must name the code and version the tablet answered."),
                          "checklist")
     answers = body.get("answers") or {}
@@ -261,8 +262,14 @@ def _parse(body: Any) -> dict[str, Any]:
         where = f"answers.{item_id}"
         if not isinstance(change, dict) or not ({"value", "note"} & change.keys()):
             raise BadRequest("empty", _("%(where)s must hold a value and/or a note.", where=where), where)
+        value = change.get("value")
+        if isinstance(value, bool) or not isinstance(value, str | int | float | None):
+            raise BadRequest("bad_answer", _("%(where)s.value must be text, a number or null.", where=where),
+                             f"{where}.value")
+        if not isinstance(change.get("note"), str | None):
+            raise BadRequest("bad_note", _("%(where)s.note must be text.", where=where), f"{where}.note")
         base = change.get("base_revision")
-        if isinstance(base, bool) or not isinstance(base, int) or base < 0:
+        if isinstance(base, bool) or not isinstance(base, int) or not 0 <= base < 2**31:
             raise BadRequest("bad_revision", _("%(where)s.base_revision must be the answer's revision the tablet "
                                                "last saw (0 for none).", where=where), f"{where}.base_revision")
     signatures = body.get("signatures") or {}

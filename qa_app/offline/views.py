@@ -57,6 +57,7 @@ def _strings() -> dict[str, str]:
         "remove": _("Remove"),
         "start": _("Start inspection"),
         "open": _("Open"),
+        "forget": _("Remove from this tablet"),
         "no_facilities": _("No facility prepared yet: search for the facilities you will inspect and prepare them "
                            "while you have a network."),
         "no_results": _("No facility found."),

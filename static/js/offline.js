@@ -308,6 +308,8 @@
         rec.submitRequested = false;
         rec.notice = t("submit_refused", { problems: data.submit_problems.join("; ") });
       } else if (data.submitted) {
+        // From now on the server's status locks the inspection here.
+        rec.submitRequested = false;
         rec.notice = t("submitted");
       }
       // Photos deleted on the tablet after upload are not tracked; uploaded ones are confirmed by the list.
@@ -483,7 +485,11 @@
         el("div", {}, [el("strong", { text: rec.facility.name }), el("br"),
           el("span", { "class": "muted", text: showDate(rec.inspection_date) + " · " + t(rec.kind) + " · " + t("progress", { answered: answered[0], applicable: answered[1] }) })]),
         el("span", { "class": "osync-status", "data-record-status": true, "data-state": st.state, text: st.text }),
-        el("a", { "class": "btn", href: "#/i/" + rec.uuid, text: t("open") })
+        el("div", { "class": "obuttons" }, [
+          el("a", { "class": "btn", href: "#/i/" + rec.uuid, text: t("open") }),
+          // Only what the server fully holds may leave the tablet.
+          changeCount(rec) === 0 && !rec.blocked && !rec.pending
+            ? el("button", { type: "button", "class": "btn", "data-forget": rec.uuid, text: t("forget") }) : null])
       ]));
     });
     var ready = q("[data-ready-list]");
@@ -893,6 +899,16 @@
       await del("bundles", Number(target.dataset.unprepare));
       delete bundles[target.dataset.unprepare];
       renderHome();
+      return;
+    }
+    if (target.dataset.forget) {
+      var gone = records[target.dataset.forget];
+      if (!gone || changeCount(gone) > 0 || gone.blocked || gone.pending) { return; }
+      for (var i = 0, list = photosOf(gone); i < list.length; i++) { await del("photos", list[i].uuid); delete photos[list[i].uuid]; }
+      await del("inspections", gone.uuid);
+      delete records[gone.uuid];
+      renderHome();
+      renderStatus();
       return;
     }
     if (target.dataset.start) {

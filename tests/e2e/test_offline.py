@@ -196,6 +196,12 @@ def test_whole_inspection_offline_survives_reopening_and_syncs_exactly(live_serv
     assert state["signatures"] == [("facility_rep", "Phạm Thị Dung"), ("head", "Nguyễn Văn An")]
     assert state["photos"] == [(first.id, True)]
     assert state["opinion"] == "Cơ sở đồng ý với kết quả"
+    # Once the server holds everything, the inspection may leave the tablet.
+    page.goto(f"{url}/offline/#")
+    entry = page.locator(f"[data-inspection-list] [data-uuid='{uuid}']")
+    expect(entry.locator("[data-record-status]")).to_have_attribute("data-state", "submitted")
+    entry.locator("[data-forget]").click()
+    expect(page.locator("[data-inspection-list] [data-uuid]")).to_have_count(0)
 
 
 def test_connection_cut_mid_sync_is_retried_into_exactly_one_inspection(live_server, browser, tablet) -> None:

@@ -434,3 +434,19 @@ def test_requests_and_responses_match_docs_openapi(app: Flask, client: FlaskClie
     assert conflict.status_code == 409
     check(conflict.json, "SyncConflict")
     check(_sync(client, {**body, "uuid": "x"}).json, "Error")
+
+
+@pytest.mark.parametrize(("answer", "field"), [
+    ({"value": {"x": 1}, "base_revision": 0}, "answers.A2.value"),
+    ({"value": True, "base_revision": 0}, "answers.A2.value"),
+    ({"value": "met", "note": 12, "base_revision": 0}, "answers.A2.note"),
+    ({"value": "met", "base_revision": 2**40}, "answers.A2.base_revision"),
+])
+def test_answer_types_are_checked_before_anything_else(app: Flask, client: FlaskClient, world, answer,
+                                                       field) -> None:
+    fx.login(app, client, world["sup"])
+    response = _sync(client, _body(app, world, answers={"A2": answer}))
+    assert response.status_code == 422
+    assert response.json["field"] == field
+    assert "answers.A2" in response.json["message"]
+    assert _count(app, Inspection) == 0
