@@ -111,14 +111,17 @@ def rounds_for(user: User) -> list[SupervisionRound]:
     if scope is not None:
         ancestors = [int(p) for p in scope.path.strip("/").split("/") if p.isdigit()]
         assigned = sa.select(RoundAssignment.round_id).where(RoundAssignment.supervisor_id == user.id)
+        # A round shares facilities with the user exactly when its unit holds (or is an ancestor of the unit
+        # holding) one of the user's facilities, in either unit system: one query for every round at once.
+        from ..facilities.services import allowed_unit_ids
+
+        sharing = sorted(allowed_unit_ids(user))
         stmt = stmt.where(sa.or_(AdminUnit.path.startswith(scope.path, autoescape=True),
                                  AdminUnit.id.in_(ancestors), SupervisionRound.id.in_(assigned),
-                                 # The other unit system: kept below only if they share facilities.
-                                 AdminUnit.system != scope.system))
+                                 SupervisionRound.unit_id.in_(sharing)))
     elif user.role != "admin":
         return []
-    rounds = db.session.scalars(stmt.order_by(SupervisionRound.deadline.desc(), SupervisionRound.id.desc()))
-    return [r for r in rounds if scope is None or r.unit.system == scope.system or can_see(user, r)]
+    return list(db.session.scalars(stmt.order_by(SupervisionRound.deadline.desc(), SupervisionRound.id.desc())))
 
 
 def plannable_units(user: User) -> list[AdminUnit]:
@@ -128,7 +131,9 @@ def plannable_units(user: User) -> list[AdminUnit]:
         stmt = stmt.where(AdminUnit.path.startswith(user.scope_unit.path, autoescape=True))
     elif user.role != "admin":
         return []
-    return list(db.session.scalars(stmt.order_by(AdminUnit.system.desc(), AdminUnit.path)).all()[:500])
+    # Provinces first, then districts: a national administrator's list stays usable.
+    order = sa.case((AdminUnit.level == "province", 0), else_=1)
+    return list(db.session.scalars(stmt.order_by(AdminUnit.system.desc(), order, AdminUnit.name).limit(1000)))
 
 
 # ---------------------------------------------------------------------------------------------- planning
