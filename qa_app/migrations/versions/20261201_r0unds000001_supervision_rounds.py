@@ -5,9 +5,8 @@ Revises: c0ff1ine0001
 Create Date: 2026-12-01 06:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'r0unds000001'
