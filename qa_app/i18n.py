@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 
 from .config import PROJECT_ROOT
@@ -18,6 +18,9 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 def select_locale() -> str:
     """The user's choice (?lang=, kept in the session), then their profile, then the default (Vietnamese)."""
+    if not has_request_context():
+        # CLI commands and scripts translate too (e.g. a password rule message): the configured default.
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = request.args.get("lang")
     if chosen in languages:

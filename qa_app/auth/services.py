@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from ..audit.services import record
@@ -25,11 +26,12 @@ class PasswordRuleError(ValueError):
 def check_password_rules(password: str, username: str = "") -> None:
     """Refuse short passwords, ones without letters and digits, and ones containing the username."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordRuleError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        # Lazy: the admin form shows str(exc) in the user's language; the CLI gets the default language.
+        raise PasswordRuleError(_l("password must have at least %(n)d characters", n=MIN_PASSWORD_LENGTH))
     if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
-        raise PasswordRuleError("password must contain letters and digits")
+        raise PasswordRuleError(_l("password must contain letters and digits"))
     if username and username.lower() in password.lower():
-        raise PasswordRuleError("password must not contain the username")
+        raise PasswordRuleError(_l("password must not contain the username"))
 
 
 def authenticate(username: str, password: str) -> User | None:

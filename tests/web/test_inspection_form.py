@@ -325,7 +325,7 @@ def test_each_item_saves_without_javascript(app: Flask, client: FlaskClient, wor
     # A stale form (someone saved since) is refused with a message, not an overwrite.
     response = client.post(url, data={"base_revision": "0", "value_choice": "not_met", "note": "Có niêm yết"},
                            follow_redirects=True)
-    assert "was changed by someone else" in _text(response)
+    assert "đã bị người khác sửa" in _text(response)  # the default language is Vietnamese
     client.post(url, data={"base_revision": "1", "note": "Có niêm yết, giá đúng"})
     client.post(f"/inspections/{inspection_id}/items/B9", data={"base_revision": "0", "value": "7", "note": ""})
     with app.app_context():

@@ -189,7 +189,9 @@ def test_approved_inspection_is_locked_and_issue_is_idempotent(app: Flask, issue
 
 
 def post_file(client: FlaskClient, data: bytes, name: str = "x.pdf") -> str:
-    response = client.post("/verify", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    # In English (kept in the session for the following requests): the assertions read the English verdicts.
+    response = client.post("/verify?lang=en", data={"file": (io.BytesIO(data), name)},
+                           content_type="multipart/form-data")
     assert response.status_code == 200
     return response.get_data(as_text=True)
 
