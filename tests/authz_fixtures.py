@@ -45,6 +45,8 @@ FACILITY_NAMES = {
     "far": "Trạm Y tế phường Chiềng Lề",
 }
 
+ROUND_NAMES = {region: f"Đợt giám sát quý I ({region})" for region in ("own", "sibling", "far")}
+
 
 @dataclass
 class RegionObjects:
@@ -58,6 +60,7 @@ class RegionObjects:
     submitted: int = 0
     returned: int = 0
     approved: int = 0
+    approved_uuid: str = ""
     photo: int = 0
     photo_uuid: str = ""
     action: int = 0
@@ -96,6 +99,7 @@ def _inspections(app: Flask, objects: RegionObjects, ids: dict[str, int]) -> Non
         services.approve(db.session.get_one(Inspection, objects.approved), admin)
         draft = db.session.get_one(Inspection, objects.draft)
         objects.draft_uuid = draft.uuid
+        objects.approved_uuid = db.session.get_one(Inspection, objects.approved).uuid
         first = next(i for i, ok, _r in applicable_items(services.checklist_for(draft), services.profile_of(draft))
                      if ok and i.answer_type == "yes_no_na")
         services.save_answer(draft, first.id, admin, value="met", base_revision=0)
@@ -144,7 +148,7 @@ def build_world(app: Flask) -> World:
         admin = db.session.get_one(User, world.users["admin"])
         for region, objects in world.regions.items():
             objects.round = create_round(admin, RoundInput(
-                name=f"Đợt giám sát quý I ({region})", unit_id=str(objects.district), facility_types=["TYT"],
+                name=ROUND_NAMES[region], unit_id=str(objects.district), facility_types=["TYT"],
                 start_date="2026-01-01", deadline="2026-04-30", coverage_target="80")).id
         db.session.commit()
     return world

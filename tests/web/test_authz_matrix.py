@@ -100,6 +100,12 @@ def sync_body(objects: RegionObjects, _role: str) -> dict[str, Any]:
             "checklist": {"code": "fp-quality", "version": 1}}
 
 
+def signature_body() -> dict[str, Any]:
+    from tests.review_fixtures import STROKES, png_data_url
+
+    return {"role": "head", "signer_name": "Nguyễn Văn Giám", "png": png_data_url(), "strokes": STROKES}
+
+
 def idempotency_key() -> dict[str, str]:
     return {"Idempotency-Key": f"authz-{uuid.uuid4().hex}"}
 
@@ -158,20 +164,29 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
                               csrf_form=lambda o, r: {"facility_id": o.facility, "kind": "external"}),
     "inspections.view": Case(LOGIN, scoped(GO)),
     # Reviewers are sent on to the read-only record; only editors get the form.
-    "inspections.form": Case(LOGIN, {**scoped(GO), "supervisor": (OK, NOT_FOUND), "admin": OK}),
+    "inspections.form": (Case(LOGIN, {**scoped(GO), "supervisor": (OK, NOT_FOUND), "admin": OK}),
+                         # Past submission nobody edits: everyone is sent on to the read-only record.
+                         Case(LOGIN, scoped(GO), inspection="approved")),
     # Without base_revision the no-script save refuses (flash and back to the item): nothing saved.
-    "inspections.save_item": Case(LOGIN, only({"supervisor": (GO, NOT_FOUND), "admin": GO}), "POST", form=no_body,
-                                  csrf_form=lambda o, r: {"base_revision": "1", "value_choice": "not_met"}),
+    "inspections.save_item": (Case(LOGIN, only({"supervisor": (GO, NOT_FOUND), "admin": GO}), "POST", form=no_body,
+                                   csrf_form=lambda o, r: {"base_revision": "1", "value_choice": "not_met"}),
+                              # A complete, well-formed change of an approved inspection: refused, nothing saved.
+                              Case(LOGIN, only({"supervisor": (GO, NOT_FOUND), "admin": GO}), "POST",
+                                   inspection="approved", form=lambda o, r: {"base_revision": "1",
+                                                                             "value_choice": "not_met"})),
     "inspections.photo": Case(LOGIN, scoped(OK)),
     # ------------------------------------------------------------------ review and finishing
     "review.queue": Case(LOGIN, only({"district_reviewer": OK, "provincial_manager": OK, "admin": OK})),
     "review.inspection": Case(LOGIN, scoped(OK), inspection="submitted"),
     "review.finish": (Case(LOGIN, only({"supervisor": (OK, NOT_FOUND), "admin": OK})),
+                      Case(LOGIN, only({"supervisor": (GO, NOT_FOUND), "admin": GO}), inspection="approved"),
                       # An opinion over 4000 characters is refused by the form: nothing is saved.
                       Case(LOGIN, EDITORS_IN_REGION, "POST", inspection="returned",
                            form=lambda o, r: {"facility_opinion": "x" * 4001},
                            csrf_form=lambda o, r: {"facility_opinion": "Đồng ý với kết quả"})),
-    "review.save_signature": Case(LOGIN, EDITORS_IN_REGION, "POST"),
+    "review.save_signature": (Case(LOGIN, EDITORS_IN_REGION, "POST"),
+                              Case(LOGIN, only({"supervisor": ("409", NOT_FOUND), "admin": "409"}), "POST",
+                                   inspection="approved", json=lambda o, r: signature_body())),
     "review.signature_image": Case(LOGIN, scoped(OK), inspection="submitted"),
     # Empty comments are refused after the role and region checks (flash and back to the page).
     "review.comment": Case(LOGIN, REVIEWERS_IN_REGION, "POST", inspection="submitted", form=no_body,
@@ -188,8 +203,11 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "minutes.download": Case(LOGIN, scoped(OK), inspection="approved"),
     # ------------------------------------------------------------------ JSON API (401/403/404 as JSON)
     "api.inspection": Case(UNAUTH, scoped(OK)),
-    "api.put_answer": Case(UNAUTH, {**only({"supervisor": (BAD, NOT_FOUND), "admin": BAD}, (DENY, NOT_FOUND))},
-                           "PUT", csrf_json=lambda o, r: {"value": "not_met", "base_revision": 1}),
+    "api.put_answer": (Case(UNAUTH, only({"supervisor": (BAD, NOT_FOUND), "admin": BAD}, (DENY, NOT_FOUND)),
+                            "PUT", csrf_json=lambda o, r: {"value": "not_met", "base_revision": 1}),
+                       # A well-formed change of an approved inspection: locked (409) for everyone in the region.
+                       Case(UNAUTH, scoped("409"), "PUT", inspection="approved",
+                            json=lambda o, r: {"value": "not_met", "base_revision": 1})),
     "api.post_photo": Case(UNAUTH, {**only({"supervisor": (BAD, NOT_FOUND), "admin": BAD}, (DENY, NOT_FOUND))},
                            "POST"),
     "api.delete_photo": Case(UNAUTH, {**only({"supervisor": (OK, NOT_FOUND), "admin": OK}, (DENY, NOT_FOUND))},
@@ -199,10 +217,15 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "api.offline_bundle": Case(UNAUTH, only({"supervisor": (OK, NOT_FOUND), "admin": OK}, (DENY, NOT_FOUND))),
     # The offline sync of the region's existing draft with no changes: the role is checked first, then the
     # facility's region. Every answer, refusals included, is stored under its Idempotency-Key for replay.
-    "api.sync_inspection": Case(UNAUTH, only({"supervisor": (OK, NOT_FOUND), "admin": OK}), "POST",
-                                json=sync_body, headers=idempotency_key, ignore_tables=("sync_request",),
-                                csrf_json=lambda o, r: {**sync_body(o, r), "facility_opinion": {
-                                    "value": "Đồng ý", "base": ""}}),
+    "api.sync_inspection": (Case(UNAUTH, only({"supervisor": (OK, NOT_FOUND), "admin": OK}), "POST",
+                                 json=sync_body, headers=idempotency_key, ignore_tables=("sync_request",),
+                                 csrf_json=lambda o, r: {**sync_body(o, r), "facility_opinion": {
+                                     "value": "Đồng ý", "base": ""}}),
+                            # A change sent for an approved inspection (a tablet that missed the approval).
+                            Case(UNAUTH, only({"supervisor": ("409", NOT_FOUND), "admin": "409"}), "POST",
+                                 json=lambda o, r: {**sync_body(o, r), "uuid": o.approved_uuid,
+                                                    "facility_opinion": {"value": "Ghi đè", "base": ""}},
+                                 headers=idempotency_key, ignore_tables=("sync_request",))),
     # ------------------------------------------------------------------ supervision rounds
     "rounds.index": Case(LOGIN, everyone(OK)),
     "rounds.mine": Case(LOGIN, everyone(OK)),
@@ -379,7 +402,7 @@ def test_matrix_names_every_route() -> None:
     assert not stale, f"matrix entries for routes that no longer exist: {stale}"
     for endpoint, rule in RULES_BY_ENDPOINT.items():
         probed = [case.method for case in cases_of(endpoint)]
-        assert sorted(probed) == sorted(methods_of(rule)), (
+        assert set(probed) == methods_of(rule), (
             f"{endpoint} answers {sorted(methods_of(rule))} but the matrix probes {probed}")
         for case in cases_of(endpoint):
             assert set(case.roles) == set(ROLES), f"{endpoint} {case.method}: give an answer for every role"
@@ -420,12 +443,16 @@ def test_authorization_matrix(world_app: tuple[Flask, World], endpoint: str) -> 
 
 
 LIST_PAGES = ("/facilities/", "/review/?tab=submitted", "/review/?tab=approved", "/review/actions",
-              "/compliance/export/facilities.csv", "/api/v1/compliance/facilities", "/api/v1/offline/facilities")
+              "/compliance/export/facilities.csv", "/api/v1/compliance/facilities", "/api/v1/offline/facilities",
+              "/rounds/")
+# Pages checked only for what they must not show (which rounds a period report includes is tested elsewhere).
+LEAK_ONLY_PAGES = ("/rounds/reports",)
 
 
-@pytest.mark.parametrize("url", LIST_PAGES)
+@pytest.mark.parametrize("url", LIST_PAGES + LEAK_ONLY_PAGES)
 def test_lists_show_exactly_the_region(world_app: tuple[Flask, World], url: str) -> None:
-    """A list shows the facilities of the user's region and none of another region's."""
+    """A list shows the facilities (or rounds) of the user's region and none of another region's."""
+    names = af.ROUND_NAMES if url.startswith("/rounds/") else af.FACILITY_NAMES
     app, world = world_app
     client = app.test_client()
     for role in ROLES:
@@ -437,9 +464,9 @@ def test_lists_show_exactly_the_region(world_app: tuple[Flask, World], url: str)
         body = response.get_json(silent=True)
         # JSON escapes non-ASCII letters: compare the decoded document.
         text = response.get_data(as_text=True) if body is None else json.dumps(body, ensure_ascii=False)
-        for region, name in af.FACILITY_NAMES.items():
+        for region, name in names.items():
             if af.in_scope(role, region):
-                assert name in text, f"{url} as {role} does not show {name} of its region"
+                assert name in text or url in LEAK_ONLY_PAGES, f"{url} as {role} does not show {name} of its region"
             else:
                 assert name not in text, f"{url} as {role} shows {name} of a region outside its scope"
 
