@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import aliased
 
 from ..audit.services import record
@@ -172,16 +173,19 @@ def _dates(field: str, raw: str, label: str) -> list[dt.date]:
     return sorted({_date(field, p, label) for p in parts})
 
 
-def check_input(user: User, data: RoundInput) -> dict[str, object]:
-    """Every field checked; the first problem raises RoundError naming the field. Returns clean values."""
+def check_input(user: User, data: RoundInput, fixed_unit: AdminUnit | None = None) -> dict[str, object]:
+    """Every field checked; the first problem raises RoundError naming the field. Returns clean values.
+
+    ``fixed_unit``: editing a round, whose region does not change (its assignments depend on it).
+    """
     name = unicodedata.normalize("NFC", (data.name or "").strip())
     if not name:
         raise RoundError("name", _("Name: required"))
     if len(name) > MAX_NAME:
         raise RoundError("name", _("Name: at most %(n)d characters", n=MAX_NAME))
     raw_unit = (data.unit_id or "").strip()
-    unit = db.session.get(AdminUnit, int(raw_unit)) if raw_unit.isdigit() else None
-    if unit is None or not unit_in_scope(user, unit):
+    unit = fixed_unit or (db.session.get(AdminUnit, int(raw_unit)) if raw_unit.isdigit() else None)
+    if unit is None or (fixed_unit is None and not unit_in_scope(user, unit)):
         raise RoundError("unit_id", _("Region: choose a province or district of your area"))
     if unit.level == "commune":
         raise RoundError("unit_id", _("Region: a round covers a province or a district, not one commune"))
@@ -235,6 +239,52 @@ def create_round(user: User, data: RoundInput) -> SupervisionRound:
         "name": rnd.name, "unit": rnd.unit_id, "types": rnd.facility_types, "start": rnd.start_date.isoformat(),
         "deadline": rnd.deadline.isoformat(), "basis": rnd.coverage_basis, "target": str(rnd.coverage_target)})
     return rnd
+
+
+def update_round(user: User, rnd: SupervisionRound, data: RoundInput) -> SupervisionRound:
+    """Change a round's name, dates, target and reporting dates (a deadline extension, most often).
+
+    The region and the facility types stay: assignments were made for them. Refused whole when an assigned
+    visit's own due date would fall outside the new dates.
+    """
+    if not can_manage(user, rnd):
+        raise RoundError("", _("You cannot change this round"))
+    data.facility_types = list(rnd.facility_types)
+    clean = check_input(user, data, fixed_unit=rnd.unit)
+    start, deadline = clean["start_date"], clean["deadline"]
+    outside = db.session.scalar(sa.select(sa.func.count()).select_from(RoundAssignment).where(
+        RoundAssignment.round_id == rnd.id, RoundAssignment.due_date.is_not(None),
+        sa.or_(RoundAssignment.due_date < start, RoundAssignment.due_date > deadline)))
+    if outside:
+        raise RoundError("deadline", ngettext(
+            "Dates: %(num)d assigned visit is due outside the new dates; change its due date first.",
+            "Dates: %(num)d assigned visits are due outside the new dates; change their due dates first.",
+            outside))
+    before = {"name": rnd.name, "start": rnd.start_date.isoformat(), "deadline": rnd.deadline.isoformat(),
+              "basis": rnd.coverage_basis, "target": str(rnd.coverage_target),
+              "reports": [(r.kind, r.due_date.isoformat()) for r in rnd.report_dates]}
+    rnd.name, rnd.start_date, rnd.deadline = clean["name"], start, deadline
+    rnd.coverage_basis, rnd.coverage_target = clean["coverage_basis"], clean["coverage_target"]
+    wanted = set(clean["report_dates"])
+    rnd.report_dates = [r for r in rnd.report_dates if (r.kind, r.due_date) in wanted] + [
+        RoundReportDate(kind=k, due_date=d) for k, d in sorted(wanted - {(r.kind, r.due_date)
+                                                                          for r in rnd.report_dates})]
+    db.session.flush()
+    record("round.changed", "supervision_round", rnd.id, user_id=user.id, details={
+        "before": before, "after": {"name": rnd.name, "start": start.isoformat(), "deadline": deadline.isoformat(),
+                                    "basis": rnd.coverage_basis, "target": str(rnd.coverage_target),
+                                    "reports": [(k, d.isoformat()) for k, d in sorted(wanted)]}})
+    return rnd
+
+
+def input_of(rnd: SupervisionRound) -> RoundInput:
+    """The planning form filled with a round's current values."""
+    return RoundInput(
+        name=rnd.name, unit_id=str(rnd.unit_id), facility_types=list(rnd.facility_types),
+        start_date=rnd.start_date.isoformat(), deadline=rnd.deadline.isoformat(), coverage_basis=rnd.coverage_basis,
+        coverage_target=f"{rnd.coverage_target.normalize():f}",
+        progress_dates=", ".join(r.due_date.isoformat() for r in rnd.report_dates if r.kind == "progress"),
+        final_date=next((r.due_date.isoformat() for r in rnd.report_dates if r.kind == "final"), ""))
 
 
 # ---------------------------------------------------------------------------------------------- facilities

@@ -136,6 +136,30 @@ def new() -> ResponseReturnValue:
         400 if error else 200)
 
 
+@bp.route("/<int:round_id>/edit", methods=["GET", "POST"])
+@roles_required(*PLAN_ROLES)
+def edit(round_id: int) -> ResponseReturnValue:
+    """Change a round's name, dates, target and reporting dates (its region and facility types stay)."""
+    rnd = _round_or_404(round_id)
+    if not services.can_manage(g.user, rnd):
+        abort(404)
+    data = services.input_of(rnd)
+    error: RoundError | None = None
+    if request.method == "POST":
+        data = _form_input()
+        try:
+            services.update_round(g.user, rnd, data)
+        except RoundError as exc:
+            db.session.rollback()
+            error = exc
+        else:
+            db.session.commit()
+            flash(_("Round “%(name)s” saved.", name=rnd.name), "success")
+            return redirect(url_for(".view", round_id=rnd.id))
+    return render_template("rounds/new.html", data=data, error=error, units=[rnd.unit], types=FACILITY_TYPES,
+                           rnd=rnd), (400 if error else 200)
+
+
 @bp.get("/<int:round_id>")
 @login_required
 def view(round_id: int) -> ResponseReturnValue:

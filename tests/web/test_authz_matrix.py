@@ -235,6 +235,12 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
                                                 "facility_types": "TYT", "start_date": "2026-01-01",
                                                 "deadline": "2026-06-30", "coverage_target": "80"})),
     "rounds.view": Case(LOGIN, scoped(OK)),
+    # Changing a round's dates or target: its managers only; an empty name is refused by the form (nothing saved).
+    "rounds.edit": (Case(LOGIN, only(PLANNERS_IN_REGION)),
+                    Case(LOGIN, only({"district_reviewer": (BAD, NOT_FOUND), "provincial_manager": (BAD, NOT_FOUND),
+                                      "admin": BAD}), "POST", form=no_body,
+                         csrf_form=lambda o, r: {"name": "Đợt gia hạn", "start_date": "2026-01-01",
+                                                 "deadline": "2026-12-31", "coverage_target": "80"})),
     # Nothing ticked: refused after the role and region checks (flash, back to the round).
     "rounds.assign": Case(LOGIN, only({"district_reviewer": (GO, NOT_FOUND), "provincial_manager": (GO, NOT_FOUND),
                                        "admin": GO}), "POST", form=no_body,

@@ -327,3 +327,36 @@ def test_a_2025_province_round_is_followed_by_the_old_districts(app: Flask, clie
     assert 'name="facility_ids"' in client.get(f"/rounds/{district_round}").get_data(as_text=True)
     response = client.get(f"/rounds/{district_round}/report/final.xlsx")
     assert response.status_code == 200
+
+
+def test_a_manager_extends_the_deadline_and_changes_the_reporting_dates(app: Flask, client: FlaskClient,
+                                                                        data: Dataset) -> None:
+    round_id = planned_round(app, client, data)
+    form = client.get(f"/rounds/{round_id}/edit").get_data(as_text=True)
+    assert 'value="2026-06-30"' in form
+    assert "2026-05-15, 2026-06-15" in form
+    client.post(f"/rounds/{round_id}/assign", data={
+        "facility_ids": [str(data.facilities["F1"])], "supervisor_id": str(data.users["sup1"]),
+        "due_date": "2026-06-20"})
+    base = {"name": "Đợt I năm 2026 (gia hạn)", "start_date": START, "coverage_basis": "facilities",
+            "coverage_target": "75", "progress_dates": "2026-05-15", "final_date": "2026-08-05",
+            # Sent by a crafted form: the region and types of a round never change.
+            "unit_id": str(data.units["d2"]), "facility_types": ["NT"]}
+    # Shortening the round before an assigned visit's due date is refused whole.
+    response = client.post(f"/rounds/{round_id}/edit", data={**base, "deadline": "2026-06-10"})
+    assert response.status_code == 400
+    assert "1 assigned visit is due outside the new dates" in response.get_data(as_text=True)
+    response = client.post(f"/rounds/{round_id}/edit", data={**base, "deadline": "2026-07-31"})
+    assert response.status_code == 302
+    with app.app_context():
+        rnd = db.session.get(SupervisionRound, round_id)
+        assert (rnd.name, rnd.deadline, float(rnd.coverage_target)) == ("Đợt I năm 2026 (gia hạn)",
+                                                                        dt.date(2026, 7, 31), 75.0)
+        assert rnd.unit_id == data.units["old_province"]
+        assert rnd.facility_types == ["TYT", "BV", "PK", "NT"]
+        assert [(r.kind, r.due_date) for r in rnd.report_dates] == [("progress", dt.date(2026, 5, 15)),
+                                                                    ("final", dt.date(2026, 8, 5))]
+    # A district reviewer cannot change the province's round.
+    login(client, app, data.users["reviewer1"])
+    assert client.get(f"/rounds/{round_id}/edit").status_code == 404
+    assert client.post(f"/rounds/{round_id}/edit", data={**base, "deadline": "2026-12-31"}).status_code == 404
