@@ -15,6 +15,7 @@ import datetime as dt
 import decimal
 import hashlib
 import io
+import unicodedata
 import uuid as uuidlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -151,6 +152,11 @@ def start_inspection(facility: Facility, user: User, *, on: dt.date, kind: str =
 # ---------------------------------------------------------------------------------------------- answers
 
 
+def _clean(text: str) -> str:
+    """Typed text as stored: NFC (a Vietnamese word typed on any keyboard is stored the same way) and trimmed."""
+    return unicodedata.normalize("NFC", text).strip()
+
+
 def _require_editable(inspection: Inspection, user: User) -> None:
     if inspection.status not in EDITABLE:
         raise WorkflowError("locked", f"this inspection is {inspection.status} and can no longer be changed")
@@ -198,7 +204,7 @@ def save_answer(inspection: Inspection, item_id: str, user: User, *, value: obje
     if note is not _MISSING:
         if note is not None and not isinstance(note, str):
             raise WorkflowError("bad_note", f"the note of item {item_id} must be text")
-        text = (note or "").strip()
+        text = _clean(note or "")
         if len(text) > 4000:
             raise WorkflowError("bad_note", f"the note of item {item_id} is longer than 4000 characters")
         changes["note"] = text
@@ -347,7 +353,7 @@ def set_team(inspection: Inspection, members: Iterable[Mapping[str, str]], user:
     rows: list[TeamMember] = []
     for order, member in enumerate(members):
         role = (member.get("role") or "").strip()
-        name = (member.get("full_name") or "").strip()
+        name = _clean(member.get("full_name") or "")
         if not name:
             continue
         if role not in ("head", "deputy", "member", "secretary", "facility_rep"):
@@ -355,7 +361,7 @@ def set_team(inspection: Inspection, members: Iterable[Mapping[str, str]], user:
         if len(name) > 120 or len(member.get("position") or "") > 160:
             raise WorkflowError("bad_team", f"name or position too long for '{name[:40]}'")
         rows.append(TeamMember(inspection_id=inspection.id, role=role, full_name=name,
-                               position=(member.get("position") or "").strip(), position_order=order))
+                               position=_clean(member.get("position") or ""), position_order=order))
     for role, label in (("head", "the head of the team"), ("facility_rep", "the facility representative")):
         if sum(1 for r in rows if r.role == role) != 1:
             raise WorkflowError("bad_team", f"name exactly one {label}")
@@ -377,7 +383,7 @@ def save_signature(inspection: Inspection, role: str, signer_name: str, png: byt
     if sum(len(s) for s in strokes if isinstance(s, list)) > 20_000:
         raise WorkflowError("bad_signature", "the signature has too many points")
     image = process_photo(png, max_side=800)
-    signer_name = (signer_name or "").strip()
+    signer_name = _clean(signer_name or "")
     if not signer_name:
         raise WorkflowError("bad_signature", "the signer's name is required")
     db.session.execute(sa.delete(Signature).where(Signature.inspection_id == inspection.id,
@@ -403,8 +409,8 @@ def set_corrective_actions(inspection: Inspection, actions: Iterable[Mapping[str
             checklist.item(item_id)
         except KeyError:
             raise WorkflowError("bad_action", f"item {item_id} is not in this checklist") from None
-        what = str(entry.get("action") or "").strip()
-        who = str(entry.get("responsible") or "").strip()
+        what = _clean(str(entry.get("action") or ""))
+        who = _clean(str(entry.get("responsible") or ""))
         deadline = entry.get("deadline")
         if isinstance(deadline, str):
             try:
@@ -427,7 +433,7 @@ def set_corrective_actions(inspection: Inspection, actions: Iterable[Mapping[str
 def set_facility_opinion(inspection: Inspection, opinion: str, user: User) -> None:
     """Record the inspected facility's opinion (ý kiến của cơ sở) on an editable inspection."""
     _require_editable(inspection, user)
-    opinion = (opinion or "").strip()
+    opinion = _clean(opinion or "")
     if len(opinion) > 4000:
         raise WorkflowError("bad_opinion", "the facility's opinion is longer than 4000 characters")
     if opinion != inspection.facility_opinion:
@@ -445,7 +451,7 @@ def mark_action_done(action: CorrectiveAction, evidence: str, user: User) -> Cor
     """Close a corrective action with the evidence that it was done."""
     if action.status == "done":
         raise WorkflowError("already_done", "this corrective action is already closed")
-    evidence = (evidence or "").strip()
+    evidence = _clean(evidence or "")
     if not evidence:
         raise WorkflowError("bad_evidence", "describe the evidence that the action was done")
     if not facility_visible(user, action.facility_id):
@@ -554,7 +560,7 @@ def return_inspection(inspection: Inspection, reviewer: User, comment: str,
         raise WorkflowError("bad_transition", f"only a submitted inspection can be returned (it is {inspection.status})")
     if not can_review(reviewer, inspection):
         raise WorkflowError("forbidden", "you may not review this inspection")
-    comment = (comment or "").strip()
+    comment = _clean(comment or "")
     if not comment:
         raise WorkflowError("comment_required", "say why the inspection is returned")
     add_comment(inspection, reviewer, comment)
@@ -587,7 +593,7 @@ def approve(inspection: Inspection, reviewer: User) -> None:
 
 def add_comment(inspection: Inspection, author: User, body: str, item_id: str | None = None) -> ReviewComment:
     """Add a reviewer's comment on the inspection or on one item."""
-    body = (body or "").strip()
+    body = _clean(body or "")
     if not body:
         raise WorkflowError("comment_required", "the comment is empty")
     if item_id is not None:

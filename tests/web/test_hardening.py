@@ -214,3 +214,31 @@ def test_html_in_notes_and_comments_is_shown_as_text(app: Flask, client: FlaskCl
         page = client.get(url).get_data(as_text=True)
         assert "<script>alert" not in page and "<b>x</b>" not in page, url
         assert escaped in page, url
+
+
+def test_typed_text_is_stored_nfc_whatever_the_keyboard(app: Flask, client: FlaskClient, world) -> None:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", "  Thiếu găng tay, khẩu trang — Nguyễn Thị Hương  ")
+    assert decomposed.strip() != unicodedata.normalize("NFC", decomposed).strip()
+    fx.login(app, client, world["sup"])
+    response = client.put(f"/api/v1/inspections/{world['insp']}/answers/A3",
+                          json={"value": "met", "note": decomposed, "base_revision": 0})
+    assert response.status_code == 200
+    assert response.get_json()["answer"]["note"] == "Thiếu găng tay, khẩu trang — Nguyễn Thị Hương"
+    with app.app_context():
+        from qa_app.auth.models import User
+        from qa_app.inspections import services
+
+        inspection = db.session.get(Inspection, world["insp"])
+        user = db.session.get(User, world["sup"])
+        services.set_team(inspection, [{"role": "head", "full_name": decomposed, "position": decomposed},
+                                       {"role": "facility_rep", "full_name": "Lò Văn A"}], user)
+        services.set_facility_opinion(inspection, decomposed, user)
+        db.session.commit()
+        from qa_app.inspections.models import TeamMember
+
+        team = db.session.scalars(sa.select(TeamMember)).all()
+        stored = [inspection.facility_opinion, *(m.full_name for m in team), *(m.position for m in team),
+                  db.session.scalar(sa.select(Answer.note))]
+        assert all(text == unicodedata.normalize("NFC", text).strip() for text in stored), stored
