@@ -242,3 +242,30 @@ def test_typed_text_is_stored_nfc_whatever_the_keyboard(app: Flask, client: Flas
         stored = [inspection.facility_opinion, *(m.full_name for m in team), *(m.position for m in team),
                   db.session.scalar(sa.select(Answer.note))]
         assert all(text == unicodedata.normalize("NFC", text).strip() for text in stored), stored
+
+
+def test_markup_in_every_user_text_prints_literally_in_the_minutes_pdf() -> None:
+    import dataclasses
+    import unicodedata
+
+    pypdf = pytest.importorskip("pypdf")
+    from qa_app.checklists.loader import load_checklist
+    from qa_app.pdf import minutes
+    from qa_app.pdf.sample import sample_view
+
+    checklist = load_checklist(fx.REAL_CHECKLISTS / "fp-quality" / "v1.yaml")
+    view = sample_view(checklist)
+    note = "<b>x</b> & <script>"
+    view = dataclasses.replace(
+        view,
+        facility_name=f"Trạm Y tế {note}",
+        facility_opinion=f"Ý kiến {note}",
+        team=tuple(dataclasses.replace(p, name=f"{p.name} {note}") for p in view.team),
+        failed_items=tuple(dataclasses.replace(f, note=note) for f in view.failed_items),
+        actions=tuple(dataclasses.replace(a, action=f"Làm {note}") for a in view.actions),
+    )
+    reader = pypdf.PdfReader(io.BytesIO(minutes.build_minutes_pdf(view, "vi")))
+    text = " ".join(unicodedata.normalize("NFC", " ".join(p.extract_text() or "" for p in reader.pages)).split())
+    for expected in (f"Ý kiến {note}", f"Làm {note}", note):
+        assert expected in text, expected
+    assert "&amp;" not in text and "&lt;" not in text
