@@ -227,6 +227,13 @@ def _pages(world: dict[str, int]) -> dict[str, tuple[str, str]]:
         "import": ("admin", "/facilities/import"),
         "users": ("admin", "/admin/users"),
         "new user": ("admin", "/admin/users/new"),
+        "verify minutes": ("sup", "/verify"),
+        "supervision rounds": ("rev", "/rounds/"),
+        "plan a round": ("rev", "/rounds/new"),
+        "my visits": ("sup", "/rounds/mine"),
+        "period reports": ("rev", "/rounds/reports"),
+        "self-assessments": ("rev", "/rounds/self-assessments"),
+        "offline app": ("sup", "/offline/"),
     }
 
 
