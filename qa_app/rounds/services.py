@@ -1,8 +1,9 @@
 """Supervision rounds: planning, assignments and progress (flush, never commit; views commit).
 
-Scope works as everywhere else: a user manages rounds whose region lies in their own subtree; a user whose
-subtree lies inside a round's region (a district reviewer under a provincial round) sees that round, but
-only the facilities of their own subtree. Everything else is a 404 in the views.
+Scope works as everywhere else: a user manages rounds whose region lies in their own subtree (or whose
+facilities all lie in it, across the two unit systems: a 2025 province over a pre-2025 district); a user whose
+subtree lies inside a round's region (a district reviewer under a provincial round), or shares facilities with
+it, sees that round, but only the facilities of their own subtree. Everything else is a 404 in the views.
 """
 
 from __future__ import annotations
