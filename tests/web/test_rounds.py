@@ -238,6 +238,8 @@ def test_report_figures_match_the_dashboard(app: Flask, client: FlaskClient, dat
         assert (t2025, t2030) == (e["target_2025"], e["target_2030"])
     # The hand-computed values of the data set: 2 of 7 facilities meet the standard.
     main = next(r for r in rows if r[1] == 7)
+    dashboard = client.get(f"/compliance/?date=2026-06-30&unit={unit}").get_data(as_text=True)
+    assert f"{main[3]} of {main[1]} facilities" in dashboard
     assert main[3] == 2
     assert main[4] == pytest.approx(28.57)
     districts = {r[0]: r for r in book.worksheets[5].iter_rows(min_row=2, values_only=True)}
