@@ -86,6 +86,18 @@ def timed(n: int, call: Callable[[], object]) -> tuple[float, float]:
     return median, p95
 
 
+def cpu_timed(n: int, call: Callable[[], object]) -> float:
+    """Median CPU time (ms) of this process over n calls after a warm-up: less sensitive to a busy machine
+    than wall time (SQLite runs in-process, so it is counted; a PostgreSQL server's work is not)."""
+    call()
+    samples = []
+    for _ in range(n):
+        started = time.process_time()
+        call()
+        samples.append((time.process_time() - started) * 1000)
+    return statistics.median(samples)
+
+
 # ---------------------------------------------------------------------------------------------- data sets
 
 
@@ -139,6 +151,13 @@ def row_counts(app: Any) -> dict[str, int]:
 def compliance_rows(app: Any, n: int) -> list[Row]:
     """Dashboard, drill-downs, exports, API and the bare aggregate; then app/floor ratios."""
     rows = [Row("compliance", label, median, p95) for label, median, p95 in bench_compliance._bench(app, n)]
+    client = _admin_client(app)
+
+    def dashboard() -> None:
+        assert client.get(f"/compliance/?date={AS_OF.isoformat()}").status_code == 200
+
+    rows.insert(1, Row("compliance", "dashboard, whole country: CPU time of the app process",
+                       cpu_timed(max(1, n // 2), dashboard)))
     floor = next(r for r in rows if r.what.startswith("bare SQL aggregate (both"))
     for r in list(rows):
         if r.what.startswith(("dashboard", "drill-down")):
@@ -243,10 +262,12 @@ def form_rows(app: Any, n: int) -> tuple[list[Row], dict[str, Any]]:
         assert client.get(path).status_code == 200
 
     median, p95 = timed(n, get)
+    cpu = cpu_timed(max(1, n // 2), get)
     weight = page_weight(client, path)
     weight["items"] = items
     rows = [
         Row("form", f"form page server time ({items} applicable items)", median, p95),
+        Row("form", "form page: CPU time of the app process", cpu),
         Row("form", "form page + assets, gzip", weight["total_gzip"] / 1024, unit="KiB"),
         Row("form", "form page + assets, uncompressed", weight["total_bytes"] / 1024, unit="KiB"),
         Row("form", "requests to load the page (page + static assets)", weight["requests"], unit="requests"),
@@ -347,8 +368,12 @@ class _Session:
             return exc.code
 
 
-def run_autosave(base: str, plans: list[Plan], seconds: float) -> dict[str, Any]:
-    """Every supervisor at once: sign in, open the form, send each answer in turn (stop at ``seconds``)."""
+def run_autosave(base: str, plans: list[Plan], seconds: float, think: float = 0.0) -> dict[str, Any]:
+    """Every supervisor at once: sign in, open the form, send each answer in turn (stop at ``seconds``).
+
+    ``think``: seconds from one tap to the next of the same supervisor (0: back to back, a stress test; a
+    supervisor reading the checklist on site taps every several seconds at most).
+    """
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     acknowledged: dict[int, dict[str, str]] = {p.inspection_id: {} for p in plans}
@@ -375,6 +400,8 @@ def run_autosave(base: str, plans: list[Plan], seconds: float) -> dict[str, Any]
             ready.wait(timeout=300)  # all sessions start tapping together
         except threading.BrokenBarrierError:
             pass
+        # Paced supervisors start spread over one think time, as people do, not in lockstep.
+        time.sleep(think * plans.index(plan) / len(plans) if think else 0)
         for item_id, value in plan.answers:
             if time.perf_counter() > window[1]:
                 break
@@ -391,6 +418,7 @@ def run_autosave(base: str, plans: list[Plan], seconds: float) -> dict[str, Any]
                 statuses[str(status)] = statuses.get(str(status), 0) + 1
                 if status == 200:
                     acknowledged[plan.inspection_id][item_id] = value
+            time.sleep(max(0.0, think - elapsed / 1000))
 
     threads = [threading.Thread(target=supervisor, args=(p,)) for p in plans]
     for t in threads:
@@ -447,29 +475,32 @@ def gunicorn_server(url: str, workers: int) -> tuple[subprocess.Popen[bytes], st
 
 
 def autosave_rows(app: Any, url: str, supervisors: int, seconds: float, workers: int,
-                  max_items: int | None = None) -> tuple[list[Row], dict[str, Any]]:
-    """The load test against gunicorn, and the stored-answer check."""
-    plans = prepare_supervisors(app, supervisors, max_items)
+                  thinks: tuple[float, ...] = (0.0, 2.0)) -> tuple[list[Row], list[dict[str, Any]]]:
+    """The load test against gunicorn, back to back and paced (new drafts each), and the stored-answer check."""
     proc, base = gunicorn_server(url, workers)
+    rows: list[Row] = []
+    results: list[dict[str, Any]] = []
     try:
-        result = run_autosave(base, plans, seconds)
+        for think in thinks:
+            plans = prepare_supervisors(app, supervisors)
+            result = run_autosave(base, plans, seconds, think)
+            lost = lost_answers(app, result.pop("acknowledged"))
+            result.update(lost=len(lost), lost_examples=lost[:5], workers=workers, think=think)
+            results.append(result)
+            how = f"one tap every {think:g} s each" if think else "back to back"
+            rows += [
+                Row("autosave", f"autosave PUT, {supervisors} supervisors at once, {how}, gunicorn {workers} "
+                    "workers", result["median"] or 0.0, result["p95"]),
+                Row("autosave", f"({how}) answers sent / planned (limit {seconds:.0f} s)", result["sent"],
+                    unit=f"/ {result['planned']}"),
+                Row("autosave", f"({how}) errors (non-200 or failed requests)", result["errors"], unit="requests"),
+                Row("autosave", f"({how}) acknowledged answers not stored", result["lost"], unit="answers"),
+                Row("autosave", f"({how}) throughput", result["throughput"], unit="answers/s"),
+            ]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    lost = lost_answers(app, result.pop("acknowledged"))
-    result["lost"] = len(lost)
-    result["lost_examples"] = lost[:5]
-    result["workers"] = workers
-    rows = [
-        Row("autosave", f"autosave PUT, {supervisors} supervisors at once, gunicorn {workers} workers",
-            result["median"] or 0.0, result["p95"]),
-        Row("autosave", f"answers sent / planned (limit {seconds:.0f} s)", result["sent"],
-            unit=f"/ {result['planned']}"),
-        Row("autosave", "errors (non-200 or failed requests)", result["errors"], unit="requests"),
-        Row("autosave", "acknowledged answers not stored", result["lost"], unit="answers"),
-        Row("autosave", "throughput", result["throughput"], unit="answers/s"),
-    ]
-    return rows, result
+    return rows, results
 
 
 # ---------------------------------------------------------------------------------------------- minutes, RSS
@@ -488,7 +519,9 @@ def minutes_rows(n: int) -> list[Row]:
                                        unit_code="TTKSBT")
         register_fonts()
         median, p95 = timed(n, lambda: signing.sign_pdf(build_minutes_pdf(view), key))
-    return [Row("minutes", "minutes render + sign (100 items)", median, p95)]
+        cpu = cpu_timed(max(1, n // 2), lambda: signing.sign_pdf(build_minutes_pdf(view), key))
+    return [Row("minutes", "minutes render + sign (100 items)", median, p95),
+            Row("minutes", "minutes render + sign: CPU time", cpu)]
 
 
 def rss_child(url: str, n: int) -> None:
@@ -497,11 +530,19 @@ def rss_child(url: str, n: int) -> None:
                       "INSTANCE_PATH": tempfile.mkdtemp(prefix="qa-bench-rss-")})
     client = _admin_client(app)
     client.get("/login")
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _vm_kib("VmRSS")
     for _ in range(n):
         assert client.get(f"/compliance/?date={AS_OF.isoformat()}").status_code == 200
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"startup_kib": before, "peak_kib": peak}))
+    print(json.dumps({"startup_kib": before, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                      "end_kib": _vm_kib("VmRSS")}))
+
+
+def _vm_kib(field: str) -> int:
+    """A memory figure of this process from /proc (Linux), in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
 
 
 def rss_rows(url: str, n: int) -> list[Row]:
@@ -509,8 +550,69 @@ def rss_rows(url: str, n: int) -> list[Row]:
     out = subprocess.run([sys.executable, __file__, "--rss-child", url, "--requests", str(n)], cwd=ROOT,
                          check=True, capture_output=True, text=True).stdout
     figures = json.loads(out.strip().splitlines()[-1])
-    return [Row("memory", "RSS after start-up and sign-in", figures["startup_kib"] / 1024, unit="MiB"),
+    return [Row("memory", "RSS after start-up (app created, first page served)", figures["startup_kib"] / 1024,
+                unit="MiB"),
             Row("memory", f"peak RSS over {n} whole-country dashboards", figures["peak_kib"] / 1024, unit="MiB")]
+
+
+# ---------------------------------------------------------------------------------------------- Lighthouse
+
+
+def lighthouse_rows(app: Any, lighthouse: str) -> tuple[list[Row], dict[str, Any]]:
+    """Lighthouse (npm, driving Debian's Chromium) on the sign-in page, the form page and the dashboard.
+
+    The app is served by Werkzeug's threaded server on loopback, uncompressed (production puts a compressing
+    proxy in front), with the administrator's session cookie sent as an extra header.
+    """
+    from werkzeug.serving import make_server
+
+    inspection_id, _items = largest_draft(app)
+    client = _admin_client(app)
+    client.get("/login")
+    cookie = client.get_cookie("session").value
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    pages = {"sign-in page": ("/login", False), "inspection form": (f"/inspections/{inspection_id}/form", True),
+             "compliance dashboard": (f"/compliance/?date={AS_OF.isoformat()}", True)}
+    rows: list[Row] = []
+    details: dict[str, Any] = {}
+    env = dict(os.environ, CHROME_PATH=os.environ.get("QA_CHROMIUM", "/usr/bin/chromium"))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, (path, signed_in) in pages.items():
+                out = Path(tmp) / "report.json"
+                command = [lighthouse, base + path, "--quiet", "--output=json", f"--output-path={out}",
+                           "--chrome-flags=--headless=new --no-sandbox --disable-gpu", "--throttling-method=provided"]
+                if signed_in:
+                    command.append("--extra-headers=" + json.dumps({"Cookie": f"session={cookie}"}))
+                subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
+                report = json.loads(out.read_text(encoding="utf-8"))
+                audits = report["audits"]
+                requests = [r["url"] for r in audits["network-requests"]["details"]["items"]]
+                foreign = [u for u in requests if urllib.parse.urlsplit(u).hostname not in ("127.0.0.1", None)]
+                scores = {k: v["score"] for k, v in report["categories"].items()}
+                details[name] = {"scores": scores, "requests": requests, "third_party": foreign,
+                                 "failed": [a["title"] for a in audits.values() if a.get("score") is not None
+                                            and a["score"] < 0.9 and a.get("scoreDisplayMode") == "binary"]}
+                rows += [
+                    Row("lighthouse", f"{name}: scores performance / accessibility / best practices / SEO",
+                        (scores.get("performance") or 0.0) * 100, None,
+                        "scores: " + " / ".join(f"{(scores.get(k) or 0) * 100:.0f}" for k in
+                                   ("performance", "accessibility", "best-practices", "seo"))),
+                    Row("lighthouse", f"{name}: largest contentful paint",
+                        audits["largest-contentful-paint"]["numericValue"]),
+                    Row("lighthouse", f"{name}: total blocking time", audits["total-blocking-time"]["numericValue"]),
+                    Row("lighthouse", f"{name}: bytes transferred (uncompressed server)",
+                        audits["total-byte-weight"]["numericValue"] / 1024, unit="KiB"),
+                    Row("lighthouse", f"{name}: requests (third-party: {len(foreign)})", len(requests),
+                        unit="requests"),
+                ]
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+    return rows, details
 
 
 # ---------------------------------------------------------------------------------------------- report
@@ -558,9 +660,15 @@ def run_target(name: str, url: str, params: Any, args: argparse.Namespace) -> di
     form, weight = form_rows(app, args.requests)
     rows += form
     rows += rss_rows(url, max(3, args.requests // 4))
-    autosave: dict[str, Any] = {}
+    lighthouse: dict[str, Any] = {}
+    if args.lighthouse and name.startswith("SQLite"):  # the pages are the same on both databases
+        more, lighthouse = lighthouse_rows(app, args.lighthouse)
+        rows += more
+        print("lighthouse done", flush=True)
+    autosave: list[dict[str, Any]] = []
     if args.supervisors:
-        more, autosave = autosave_rows(app, url, args.supervisors, args.autosave_seconds, args.workers)
+        more, autosave = autosave_rows(app, url, args.supervisors, args.autosave_seconds, args.workers,
+                                       (0.0, args.think) if args.think else (0.0,))
         rows += more
     with app.app_context():
         db.engine.dispose()
@@ -571,7 +679,7 @@ def run_target(name: str, url: str, params: Any, args: argparse.Namespace) -> di
         print("THIRD-PARTY REFERENCES:", weight["third_party"])
     return {"name": name, "server": server, "generation_s": seconds, "counts": counts,
             "rows": [dataclasses.asdict(r) for r in rows],
-            "form_assets": weight["assets"], "autosave": autosave}
+            "form_assets": weight["assets"], "autosave": autosave, "lighthouse": lighthouse}
 
 
 def main() -> None:
@@ -584,8 +692,12 @@ def main() -> None:
     parser.add_argument("--supervisors", type=int, default=20, help="concurrent supervisors (0: no load test)")
     parser.add_argument("--autosave-seconds", type=float, default=60.0, help="upper bound of the load test")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers for the load test")
+    parser.add_argument("--think", type=float, default=2.0,
+                        help="seconds between taps in the paced load test (0: back-to-back only)")
     parser.add_argument("--national", action="store_true",
                         help="also the national set (~50,000 facilities): hours of generation, see docs")
+    parser.add_argument("--lighthouse", default=None,
+                        help="Lighthouse CLI to run on three pages (bash scripts/bench.sh installs it from npm)")
     parser.add_argument("--json", type=Path, default=None, help="also write every figure to this file")
     parser.add_argument("--rss-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
