@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -279,7 +280,9 @@ NEUTRAL_ARGUMENTS = {"role", "ext", "fmt", "token", "kind"}
 
 def _rules() -> list[Rule]:
     # Building the application does no database work, so the rules are known at collection time.
-    app = create_app({"TESTING": True, "SECRET_KEY": "collect", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    # An instance folder that does not exist: a developer's instance/config.py must not shape the test.
+    app = create_app({"TESTING": True, "SECRET_KEY": "collect", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "INSTANCE_PATH": str(Path(tempfile.gettempdir()) / "qa-authz-no-instance")})
     return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
 
 
