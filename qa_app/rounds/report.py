@@ -323,12 +323,18 @@ def collect(user: User, unit: AdminUnit | None, start: dt.date, end: dt.date, ki
 
 def rounds_in_region(user: User, unit: AdminUnit | None, start: dt.date, end: dt.date) -> list[SupervisionRound]:
     """Rounds the user sees that overlap the region and the period."""
-    from .services import rounds_for
+    from .services import region_facility_ids, rounds_for
 
+    area = Area(user=user, day=end, unit=unit)
     out = []
     for rnd in rounds_for(user):
         if rnd.deadline < start or rnd.start_date > end:
             continue
         if unit is None or rnd.unit.path.startswith(unit.path) or unit.path.startswith(rnd.unit.path):
+            out.append(rnd)
+        elif rnd.unit.system != unit.system and db.session.scalar(
+                # The other unit system: the round belongs to the report when they share a facility.
+                sa.select(Facility.id).where(Facility.id.in_(region_facility_ids(rnd)),
+                                             Facility.id.in_(_area_facilities(area))).limit(1)) is not None:
             out.append(rnd)
     return sorted(out, key=lambda r: (r.start_date, r.id))

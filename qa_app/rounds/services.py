@@ -58,7 +58,7 @@ def unit_in_scope(user: User, unit: AdminUnit) -> bool:
     return unit.path.startswith(user.scope_unit.path)
 
 
-def _region_facility_ids(rnd: SupervisionRound) -> sa.Select:
+def region_facility_ids(rnd: SupervisionRound) -> sa.Select:
     """Ids of the facilities located in the round's region (in the round's unit system)."""
     unit = aliased(AdminUnit, name="rg_unit")
     column = Facility.legacy_unit_id if rnd.unit.system == "pre2025" else Facility.unit_id
@@ -69,7 +69,7 @@ def _region_facility_ids(rnd: SupervisionRound) -> sa.Select:
 def overlaps(user: User, rnd: SupervisionRound) -> bool:
     """Some facility of the round's region lies in the user's scope (the scope may be in the other unit system)."""
     return db.session.scalar(sa.select(Facility.id).where(
-        Facility.id.in_(_region_facility_ids(rnd)), facility_in_scope(user)).limit(1)) is not None
+        Facility.id.in_(region_facility_ids(rnd)), facility_in_scope(user)).limit(1)) is not None
 
 
 def covers(user: User, rnd: SupervisionRound) -> bool:
@@ -77,7 +77,7 @@ def covers(user: User, rnd: SupervisionRound) -> bool:
     if user.scope_unit_id is None:
         return user.role == "admin"
     outside = db.session.scalar(sa.select(Facility.id).where(
-        Facility.id.in_(_region_facility_ids(rnd)), sa.not_(facility_in_scope(user))).limit(1))
+        Facility.id.in_(region_facility_ids(rnd)), sa.not_(facility_in_scope(user))).limit(1))
     return outside is None and overlaps(user, rnd)
 
 
@@ -402,7 +402,7 @@ def progress(rnd: SupervisionRound, user: User, day: dt.date) -> Progress:
 
 def assignable_supervisors(rnd: SupervisionRound, manager: User) -> list[User]:
     """Active supervisors who cover at least one facility of the round that the manager also covers."""
-    region = _region_facility_ids(rnd).where(facility_in_scope(manager))
+    region = region_facility_ids(rnd).where(facility_in_scope(manager))
     users = list(db.session.scalars(sa.select(User).where(User.role == "supervisor", User.active.is_(True))
                                     .order_by(User.full_name, User.id)))
     # One small query per supervisor of the country is fine for a province; the scope test is the same

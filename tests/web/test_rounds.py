@@ -329,6 +329,9 @@ def test_a_2025_province_round_is_followed_by_the_old_districts(app: Flask, clie
     assert 'name="facility_ids"' in client.get(f"/rounds/{district_round}").get_data(as_text=True)
     response = client.get(f"/rounds/{district_round}/report/final.xlsx")
     assert response.status_code == 200
+    # The 2025 province's period report includes the pre-2025 district's round: they share facilities.
+    page = client.get(f"/rounds/reports?unit={data.units['province']}&start=2026-01-01&end=2026-06-30")
+    assert "Đợt huyện" in page.get_data(as_text=True)
 
 
 def test_a_manager_extends_the_deadline_and_changes_the_reporting_dates(app: Flask, client: FlaskClient,
