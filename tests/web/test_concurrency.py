@@ -1,9 +1,11 @@
 """Concurrent autosaves from several tablets, as threads against one app on a file SQLite database (WAL): every
-answer is stored or reported as a conflict, never a "database is locked" 500, and no revision bump is lost.
+answer is stored or reported as a conflict, never a "database is locked" 500, and no revision bump is lost
+(on PostgreSQL too when QA_TEST_DATABASE_URL names one).
 (Gap-free numbering of the minutes under concurrency is tested in tests/web/test_minutes.py.)"""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -25,14 +27,21 @@ THREADS = 6
 
 @pytest.fixture
 def file_app(tmp_path: Path):
-    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'concurrent.sqlite3'}")
+    """A SQLite file in WAL mode (the default deployment), or the PostgreSQL test database when one is given."""
+    url = os.environ.get("QA_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'concurrent.sqlite3'}"
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=url)
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a crash must show up as a 500 status, counted below
     with app.app_context():
+        db.drop_all()
         db.create_all()
-        assert db.session.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+        if db.engine.dialect.name == "sqlite":
+            assert db.session.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
         db.session.remove()
     yield app
     with app.app_context():
+        db.session.remove()
+        if db.engine.dialect.name != "sqlite":
+            db.drop_all()
         db.engine.dispose()
 
 
