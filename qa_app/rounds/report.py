@@ -326,15 +326,17 @@ def rounds_in_region(user: User, unit: AdminUnit | None, start: dt.date, end: dt
     from .services import region_facility_ids, rounds_for
 
     area = Area(user=user, day=end, unit=unit)
+
+    def shares_facilities(rnd: SupervisionRound) -> bool:
+        # The other unit system: the round belongs to the report when they share a facility.
+        return db.session.scalar(sa.select(Facility.id).where(
+            Facility.id.in_(region_facility_ids(rnd)), Facility.id.in_(_area_facilities(area))).limit(1)) is not None
+
     out = []
     for rnd in rounds_for(user):
         if rnd.deadline < start or rnd.start_date > end:
             continue
-        if unit is None or rnd.unit.path.startswith(unit.path) or unit.path.startswith(rnd.unit.path):
-            out.append(rnd)
-        elif rnd.unit.system != unit.system and db.session.scalar(
-                # The other unit system: the round belongs to the report when they share a facility.
-                sa.select(Facility.id).where(Facility.id.in_(region_facility_ids(rnd)),
-                                             Facility.id.in_(_area_facilities(area))).limit(1)) is not None:
+        nested = unit is None or rnd.unit.path.startswith(unit.path) or unit.path.startswith(rnd.unit.path)
+        if nested or (rnd.unit.system != unit.system and shares_facilities(rnd)):
             out.append(rnd)
     return sorted(out, key=lambda r: (r.start_date, r.id))
