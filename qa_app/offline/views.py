@@ -93,6 +93,7 @@ def _strings() -> dict[str, str]:
         "role_member": _("Member"),
         "role_secretary": _("Secretary"),
         "role_facility_rep": _("Facility representative"),
+        "role": _("Role in the team"),
         "full_name": _("Full name"),
         "position": _("Position"),
         "add_member": _("Add a team member"),

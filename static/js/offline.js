@@ -719,7 +719,7 @@
     var disabled = isLockedLocally(rec);
     rec.team.forEach(function (m, index) {
       var fixed = index < 2;
-      var role = fixed ? el("strong", { text: t("role_" + m.role) }) : el("select", { "data-team-field": "role", "data-index": String(index), disabled: disabled, "aria-label": T.position },
+      var role = fixed ? el("strong", { text: t("role_" + m.role) }) : el("select", { "data-team-field": "role", "data-index": String(index), disabled: disabled, "aria-label": T.role },
         ["deputy", "member", "secretary"].map(function (r) { return el("option", { value: r, selected: m.role === r, text: t("role_" + r) }); }));
       holder.appendChild(el("div", { "class": "orow", "data-team-row": String(index) }, [role,
         el("input", { "class": "otext", "data-team-field": "full_name", "data-index": String(index), value: m.full_name, placeholder: T.full_name, "aria-label": T.full_name, maxlength: "120", disabled: disabled }),

@@ -278,17 +278,25 @@ def test_csrf_token_is_required(tmp_path: Path) -> None:
     app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
     with app.app_context():
         db.create_all()
-    ids = fx.build_world(app)
-    client = app.test_client()
-    fx.login(app, client, ids["sup"])
-    response = _sync(client, _body(app, ids))
-    assert response.status_code == 400
-    assert response.json["error"] == "csrf"
-    session = client.get("/api/v1/session").json
-    assert session["user"]["id"] == ids["sup"]
-    ok = client.post(URL, json=_body(app, ids, answers={"A2": {"value": "met", "base_revision": 0}}),
-                     headers={"Idempotency-Key": "csrf-test-1", "X-CSRFToken": session["csrf_token"]})
-    assert ok.status_code == 201
+    try:
+        ids = fx.build_world(app)
+        client = app.test_client()
+        fx.login(app, client, ids["sup"])
+        response = _sync(client, _body(app, ids))
+        assert response.status_code == 400
+        assert response.json["error"] == "csrf"
+        # The offline page takes a fresh token (its cached copy's may have expired) and then may write.
+        session = client.get("/api/v1/session").json
+        assert session["user"]["id"] == ids["sup"]
+        ok = client.post(URL, json=_body(app, ids, answers={"A2": {"value": "met", "base_revision": 0}}),
+                         headers={"Idempotency-Key": "csrf-test-1", "X-CSRFToken": session["csrf_token"]})
+        assert ok.status_code == 201
+    finally:
+        with app.app_context():
+            db.session.remove()
+            if db.engine.url.database not in (None, "", ":memory:"):
+                db.drop_all()
+            db.engine.dispose()
 
 
 # ---------------------------------------------------------------------------------------------- conflicts
