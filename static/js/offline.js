@@ -151,7 +151,8 @@
   function changeCount(rec) {
     var d = rec.dirty;
     var n = Object.keys(d.answers).length + Object.keys(d.signatures).length + (d.team ? 1 : 0) + (d.actions ? 1 : 0) + (d.opinion ? 1 : 0);
-    n += photosWaiting(rec).length;
+    // A photo the server refused is not on the server: it counts until the supervisor removes it.
+    n += photosOf(rec).filter(function (p) { return !p.uploaded; }).length;
     if (rec.submitRequested && statusOnServer(rec) !== "submitted") { n += 1; }
     if (!rec.server && n === 0) { n = 1; } // a started inspection the server has not seen yet
     return n;
@@ -455,7 +456,7 @@
   function recordState(rec) {
     if (rec.blocked === "conflict") { return "conflict"; }
     if (rec.blocked === "locked") { return "locked"; }
-    if (rec.blocked === "refused") { return "refused"; }
+    if (rec.blocked === "refused" || photosOf(rec).some(function (p) { return p.refused; })) { return "refused"; }
     if (changeCount(rec) > 0) { return rec.server ? "waiting" : "draft"; }
     var status = statusOnServer(rec);
     if (status === "submitted" || status === "approved" || status === "returned") { return status; }
@@ -617,6 +618,7 @@
         "class": "othumb" + (p.uploaded ? " is-uploaded" : ""), "data-photo-uuid": p.uuid });
       img.src = URL.createObjectURL(p.blob);
       var parts = [img];
+      if (p.refused) { parts.push(el("span", { "class": "small ophoto-refused", "data-photo-refused": true, text: t("photo_refused", { message: p.refused }) })); }
       if (!p.uploaded && !isLockedLocally(rec)) {
         parts.push(el("button", { type: "button", "class": "btn btn-link", "data-remove-photo": p.uuid, text: T.remove_photo }));
       }

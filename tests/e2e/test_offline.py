@@ -48,7 +48,7 @@ def _prepare(page, facility_name: str, facility_id: int) -> None:
 def _start(page, facility_id: int) -> str:
     """Start an inspection of a prepared facility; its uuid (made on the tablet)."""
     page.locator(f"[data-ready-list] [data-start='{facility_id}']").click()
-    page.wait_for_function("/^#\\/i\\/[0-9a-f-]{36}$/.test(location.hash)")
+    # The inspection view is shown only once the new inspection's hash is the page's location.
     page.locator("[data-view=inspection]").wait_for()
     return page.evaluate("location.hash.slice(4)")
 
@@ -118,8 +118,16 @@ def test_whole_inspection_offline_survives_reopening_and_syncs_exactly(live_serv
     _open_app(page, url)
     # The app itself is kept for offline use (service worker installed, page cached).
     expect(page.locator("[data-sw-state]")).to_have_attribute("data-ready", "true", timeout=20000)
-    page.wait_for_function("caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k).then(c => "
-                           "c.match('/offline/'))))).then(rs => rs.some(Boolean))", timeout=20000)
+    # (Polled inside the page: wait_for_function would evaluate a string, which the CSP forbids.)
+    assert page.evaluate("""async () => {
+        for (let i = 0; i < 100; i++) {
+            for (const key of await caches.keys()) {
+                if (await (await caches.open(key)).match('/offline/')) { return true; }
+            }
+            await new Promise(resolve => setTimeout(resolve, 200));
+        }
+        return false;
+    }""")
     _prepare(page, "Bản Giang", ids["tyt"])
     page.screenshot(path=str(SHOTS / "offline-home.png"))
 
