@@ -39,6 +39,20 @@ def _open_app(page, url: str) -> None:
     page.locator("#offline-app[data-loaded]").wait_for(state="attached")
 
 
+def _shell_cached(page, wanted: bool) -> bool:
+    """Whether the service worker's cache comes to hold (or stop holding) the offline page within 10 s.
+
+    Polled inside the page: wait_for_function would evaluate a string, which the CSP forbids.
+    """
+    return page.evaluate("""async (wanted) => {
+        for (let i = 0; i < 50; i++) {
+            if (Boolean(await caches.match('/offline/')) === wanted) { return true; }
+            await new Promise(resolve => setTimeout(resolve, 200));
+        }
+        return false;
+    }""", wanted)
+
+
 def _prepare(page, facility_name: str, facility_id: int) -> None:
     page.fill("[data-facility-search]", facility_name)
     page.locator(f"[data-facility-results] [data-prepare='{facility_id}']").click()
@@ -118,16 +132,7 @@ def test_whole_inspection_offline_survives_reopening_and_syncs_exactly(live_serv
     _open_app(page, url)
     # The app itself is kept for offline use (service worker installed, page cached).
     expect(page.locator("[data-sw-state]")).to_have_attribute("data-ready", "true", timeout=20000)
-    # (Polled inside the page: wait_for_function would evaluate a string, which the CSP forbids.)
-    assert page.evaluate("""async () => {
-        for (let i = 0; i < 100; i++) {
-            for (const key of await caches.keys()) {
-                if (await (await caches.open(key)).match('/offline/')) { return true; }
-            }
-            await new Promise(resolve => setTimeout(resolve, 200));
-        }
-        return false;
-    }""")
+    assert _shell_cached(page, True)
     _prepare(page, "Bản Giang", ids["tyt"])
     page.screenshot(path=str(SHOTS / "offline-home.png"))
 
@@ -343,10 +348,13 @@ def test_another_user_on_the_same_tablet_does_not_see_the_data(live_server, cont
     _start(page, ids["tyt"])
     page.locator("#oi-A2 button[data-value=met]").click()
     expect(page.locator("[data-insp-status]")).to_contain_text("Waiting to sync")
+    assert _shell_cached(page, True)
     context.set_offline(False)
     # Signed out before the change reached the server (session expired, or another user takes the tablet).
     page.evaluate("document.querySelector('form.userbox').submit()")
     page.wait_for_url("**/login**")
+    # Signing out dropped the cached page: nobody can open the previous user's page offline.
+    assert _shell_cached(page, False)
     _login(page, url, "giamsat1b")
     _open_app(page, url)
     expect(page.locator("[data-inspection-list] [data-uuid]")).to_have_count(0)
