@@ -372,3 +372,47 @@ def test_another_user_on_the_same_tablet_does_not_see_the_data(live_server, cont
 
         answer = db.session.scalars(sa.select(Answer)).one()
         assert (answer.item_id, answer.value, answer.updated_by_id) == ("A2", "met", ids["sup"])
+
+
+def test_expired_session_keeps_the_changes_until_the_same_user_signs_in(live_server, browser, tablet) -> None:
+    app = live_server.app
+    url = live_server.url
+    ids = fx.build_world(app)
+    context = browser.new_context(**tablet, service_workers="block")
+    try:
+        page = context.new_page()
+        _login(page, url, "giamsat1")
+        _open_app(page, url)
+        _prepare(page, "Bản Giang", ids["tyt"])
+        context.set_offline(True)
+        _start(page, ids["tyt"])
+        page.locator("#oi-A2 button[data-value=met]").click()
+        page.fill("#oi-A2 [data-note]", "hết phiên")
+        page.locator("#oi-A2 [data-note]").blur()
+        # The session expires while the tablet is offline.
+        context.clear_cookies()
+        context.set_offline(False)
+        page.click("[data-sync-now]")
+        expect(_status(page)).to_have_attribute("data-state", "signedOut", timeout=20000)
+        sign_in = page.locator("[data-sign-in]")
+        expect(sign_in).to_be_visible()
+        with app.app_context():
+            from qa_app.extensions import db
+            from qa_app.inspections.models import Answer, Inspection
+
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(Inspection)) == 0
+        with page.expect_navigation():
+            sign_in.click()
+        page.fill("#username", "giamsat1")
+        page.fill("#password", fx.PASSWORD)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        # Back on the offline app, which sends what it kept.
+        page.locator("#offline-app[data-loaded]").wait_for(state="attached")
+        expect(_status(page)).to_have_attribute("data-state", "synced", timeout=30000)
+        with app.app_context():
+            answer = db.session.scalars(sa.select(Answer)).one()
+            assert (answer.item_id, answer.value, answer.note, answer.updated_by_id) == ("A2", "met", "hết phiên",
+                                                                                        ids["sup"])
+    finally:
+        context.close()
