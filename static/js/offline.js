@@ -642,6 +642,8 @@
     msg.hidden = !rec.notice;
     msg.textContent = rec.notice || "";
     q("[data-submit]").disabled = isLockedLocally(rec);
+    // Until the submission has left the tablet, the supervisor may take it back.
+    q("[data-cancel-submit]").hidden = !(rec.submitRequested && !rec.pending && statusOnServer(rec) !== "submitted");
   }
 
   function describeAnswer(rec, itemId, value, note) {
@@ -945,6 +947,13 @@
       await resolve(rec, Number(target.dataset.index), target.dataset.resolve);
     } else if (target.matches("[data-discard]")) {
       await discard(rec);
+    } else if (target.matches("[data-cancel-submit]")) {
+      if (!rec.submitRequested || rec.pending) { return; }
+      rec.submitRequested = false;
+      rec.notice = "";
+      await saveRecord(rec);
+      renderInspection();
+      renderStatus();
     } else if (target.matches("[data-submit]")) {
       var problems = submitProblems(rec);
       if (problems.length) {

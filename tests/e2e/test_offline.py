@@ -164,6 +164,11 @@ def test_whole_inspection_offline_survives_reopening_and_syncs_exactly(live_serv
     _sign(page, "facility_rep", "Phạm Thị Dung")
     page.click("[data-submit]")
     expect(page.locator("[data-submit-msg]")).to_contain_text("submitted as soon as")
+    # Not sent yet, so it can be taken back, and submitted again.
+    page.click("[data-cancel-submit]")
+    expect(page.locator(f"#oi-{first.id} [data-note]")).to_be_editable()
+    page.click("[data-submit]")
+    expect(page.locator("[data-submit-msg]")).to_contain_text("submitted as soon as")
     expect(page.locator("[data-insp-status]")).to_contain_text("Waiting to sync")
     assert int(_status(page).get_attribute("data-changes")) >= len(items)
     page.screenshot(path=str(SHOTS / "offline-inspection.png"), full_page=False)
