@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from ..auth.views import login_required
 from ..checklists.models import ChecklistVersion
 from ..checklists.registry import checklist_of
+from ..core.security import MAX_DB_INT
 from ..extensions import db
 from ..regions.models import AdminUnit
 from .chart import build_chart
@@ -31,6 +32,8 @@ api_bp = Blueprint("compliance_api", __name__, url_prefix="/api/v1/compliance")
 MAIN_INDICATOR = "facilities_meeting_standard"
 FAILING_LIMIT = 100
 API_PAGE_SIZE = 100
+# Dates the compliance pages accept: the programme runs to 2030; year 1 or 9999 would overflow date arithmetic.
+MIN_YEAR, MAX_YEAR = 1990, 2100
 # Cells starting with these are formulas to Excel/LibreOffice: an apostrophe keeps them text.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -63,13 +66,16 @@ def _area() -> Area:
             day = dt.date.fromisoformat(raw_date)
         except ValueError:
             raise _BadRequest(_("The date must look like 2025-12-31.")) from None
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            # Year 1 or 9999 would overflow the date arithmetic of the queries (a 500, not an answer).
+            raise _BadRequest(_("The date must be between %(first)d and %(last)d.", first=MIN_YEAR, last=MAX_YEAR))
     else:
         day = dt.date.today()
     user = g.user
     unit = user.scope_unit
     raw_unit = request.args.get("unit", "").strip()
     if raw_unit:
-        if not raw_unit.isdigit():
+        if not raw_unit.isdigit() or int(raw_unit) > MAX_DB_INT:
             abort(404)
         unit = db.session.get(AdminUnit, int(raw_unit))
         if unit is None or (user.scope_unit is not None and not unit.path.startswith(user.scope_unit.path)):
@@ -310,7 +316,7 @@ def api_facilities() -> ResponseReturnValue:
     """Facility statuses for the area and date, a page at a time (page=1…)."""
     area = _area()
     raw = request.args.get("page", "1")
-    page = int(raw) if raw.isdigit() and int(raw) >= 1 else 1
+    page = int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_DB_INT else 1
     records, total, _indicators = _facility_records(area, limit=API_PAGE_SIZE, offset=(page - 1) * API_PAGE_SIZE)
     pages = max(1, -(-total // API_PAGE_SIZE))
     next_url = (url_for("compliance_api.api_facilities", **{**request.args.to_dict(), "page": page + 1})

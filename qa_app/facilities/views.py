@@ -13,6 +13,7 @@ from werkzeug.routing import BuildError
 
 from ..auth.views import login_required, roles_required
 from ..checklists.schema import FACILITY_TYPES
+from ..core.security import db_int
 from ..extensions import db
 from ..inspections.services import open_actions
 from ..regions.importers import FileFormatError
@@ -59,7 +60,7 @@ def _registry_helpers() -> dict[str, Any]:
 
 def _int_arg(name: str) -> int | None:
     try:
-        return int(request.args.get(name, ""))
+        return db_int(request.args.get(name, ""))
     except ValueError:
         return None
 

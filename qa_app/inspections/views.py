@@ -14,6 +14,7 @@ from werkzeug.routing import BuildError
 
 from ..auth.services import facility_in_scope
 from ..auth.views import login_required, roles_required
+from ..core.security import db_int
 from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS, INSPECTION_KIND_LABELS, INSPECTION_STATUS_LABELS
 from ..facilities.models import Facility
@@ -72,7 +73,7 @@ def _render_start(facility: Facility, form: StartForm, on: dt.date, error: str =
 @roles_required(*EDITORS)
 def start_page() -> ResponseReturnValue:
     """What starting an inspection of a facility would do: the checklist version and the items left out, and why."""
-    facility_id = request.args.get("facility_id", type=int)
+    facility_id = request.args.get("facility_id", type=db_int)
     if facility_id is None:
         flash(_("Choose the facility to inspect, then press “Start an inspection”."), "error")
         return redirect(url_for("facilities.index"))
@@ -95,7 +96,7 @@ def start() -> ResponseReturnValue:
     """Start an inspection with the checklist version chosen by rule, then open its form."""
     form = StartForm()
     facility = _facility_or_404(form.facility_id.data if form.facility_id.data is not None
-                                else request.form.get("facility_id", type=int))
+                                else request.form.get("facility_id", type=db_int))
     on = form.inspection_date.data or present.local_today()
     if not form.validate():
         problems = [f"{getattr(form, name).label.text}: {'; '.join(errors)}" for name, errors in form.errors.items()

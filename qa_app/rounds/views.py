@@ -17,6 +17,7 @@ from ..checklists.schema import FACILITY_TYPES
 from ..compliance.indicators import DEFAULT_PATH, load_indicators_cached
 from ..compliance.queries import Area
 from ..compliance.report import applicable
+from ..core.security import MAX_DB_INT
 from ..extensions import db
 from ..regions.models import AdminUnit
 from . import services
@@ -80,10 +81,13 @@ def _date_arg(name: str, default: dt.date, label: str) -> dt.date:
     if not raw:
         return default
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         raise _BadRequest(_("%(field)s: “%(value)s” is not a date like 2026-04-30.", field=label,
                             value=raw[:40])) from None
+    if not 1990 <= day.year <= 2100:  # year 1 or 9999 overflows the date arithmetic of the queries (a 500)
+        raise _BadRequest(_("%(field)s: “%(value)s” is not a date like 2026-04-30.", field=label, value=raw[:40]))
+    return day
 
 
 def _round_or_404(round_id: int) -> Any:
@@ -247,7 +251,7 @@ def _region_unit() -> AdminUnit | None:
     raw = request.args.get("unit", "").strip()
     if not raw:
         return g.user.scope_unit
-    unit = db.session.get(AdminUnit, int(raw)) if raw.isdigit() else None
+    unit = db.session.get(AdminUnit, int(raw)) if raw.isdigit() and int(raw) <= MAX_DB_INT else None
     if unit is None or not services.unit_in_scope(g.user, unit):
         abort(404)
     return unit
