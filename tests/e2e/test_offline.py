@@ -40,12 +40,12 @@ def _open_app(page, url: str) -> None:
 
 
 def _shell_cached(page, wanted: bool) -> bool:
-    """Whether the service worker's cache comes to hold (or stop holding) the offline page within 10 s.
+    """Whether the service worker's cache comes to hold (or stop holding) the offline page within 30 s.
 
     Polled inside the page: wait_for_function would evaluate a string, which the CSP forbids.
     """
     return page.evaluate("""async (wanted) => {
-        for (let i = 0; i < 50; i++) {
+        for (let i = 0; i < 150; i++) {
             if (Boolean(await caches.match('/offline/')) === wanted) { return true; }
             await new Promise(resolve => setTimeout(resolve, 200));
         }
