@@ -14,7 +14,7 @@ from werkzeug.routing import BuildError
 
 from ..auth.services import facility_in_scope
 from ..auth.views import login_required, roles_required
-from ..core.security import db_int
+from ..core.security import MAX_DB_INT, db_int
 from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS, INSPECTION_KIND_LABELS, INSPECTION_STATUS_LABELS
 from ..facilities.models import Facility
@@ -31,7 +31,7 @@ THUMB_SIZE = (240, 180)
 
 def _facility_or_404(facility_id: int | None) -> Facility:
     # Out of scope is "not found": a supervisor must not learn that another district's facility exists.
-    if facility_id is None:
+    if facility_id is None or not 0 < facility_id <= MAX_DB_INT:  # a huge number overflowed SQLite (a 500)
         abort(404)
     return db.one_or_404(sa.select(Facility).where(Facility.id == facility_id, facility_in_scope(g.user)))
 
