@@ -564,13 +564,17 @@ def lighthouse_rows(app: Any, lighthouse: str) -> tuple[list[Row], dict[str, Any
     The app is served by Werkzeug's threaded server on loopback, uncompressed (production puts a compressing
     proxy in front), with the administrator's session cookie sent as an extra header.
     """
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args: object, **kwargs: object) -> None:
+            pass  # keep the figures readable
 
     inspection_id, _items = largest_draft(app)
     client = _admin_client(app)
     client.get("/login")
     cookie = client.get_cookie("session").value
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
