@@ -387,7 +387,7 @@ def run_autosave(base: str, plans: list[Plan], seconds: float, think: float = 0.
 
     ready = threading.Barrier(len(plans), action=go)
 
-    def supervisor(plan: Plan) -> None:
+    def supervisor(plan: Plan, number: int) -> None:
         session = _Session(base)
         try:
             session.login(plan.username, BENCH_PASSWORD)
@@ -401,7 +401,7 @@ def run_autosave(base: str, plans: list[Plan], seconds: float, think: float = 0.
         except threading.BrokenBarrierError:
             pass
         # Paced supervisors start spread over one think time, as people do, not in lockstep.
-        time.sleep(think * plans.index(plan) / len(plans) if think else 0)
+        time.sleep(think * number / len(plans) if think else 0)
         for item_id, value in plan.answers:
             if time.perf_counter() > window[1]:
                 break
@@ -420,7 +420,7 @@ def run_autosave(base: str, plans: list[Plan], seconds: float, think: float = 0.
                     acknowledged[plan.inspection_id][item_id] = value
             time.sleep(max(0.0, think - elapsed / 1000))
 
-    threads = [threading.Thread(target=supervisor, args=(p,)) for p in plans]
+    threads = [threading.Thread(target=supervisor, args=(p, i)) for i, p in enumerate(plans)]
     for t in threads:
         t.start()
     for t in threads:
