@@ -183,7 +183,7 @@ def _safe_name(name: str) -> bool:
 def read_archive(archive: Path, staging: Path) -> dict[str, Any]:
     """Extract and check an archive into ``staging``: manifest, names, sizes, hashes, database integrity."""
     try:
-        tar = tarfile.open(archive, "r:*")
+        tar = tarfile.open(archive, "r:*")  # noqa: SIM115 - closed by the with below; opened here to report
     except (OSError, tarfile.TarError) as exc:
         raise BackupError([f"{archive}: not a backup archive ({exc})"]) from None
     with tar:

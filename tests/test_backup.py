@@ -74,7 +74,9 @@ def source(tmp_path: Path) -> Flask:
 
 def test_backup_then_restore_into_an_empty_instance(source: Flask, tmp_path: Path) -> None:
     before = snapshot(source)
-    assert len(before["photos"]) == 2 and len(before["minutes"]) == 1 and len(before["inspections"]) == 2
+    assert len(before["photos"]) == 2
+    assert len(before["minutes"]) == 1
+    assert len(before["inspections"]) == 2
     out = tmp_path / "backups"
     out.mkdir()
     result = source.test_cli_runner().invoke(args=["backup", str(out)])
@@ -118,14 +120,16 @@ def test_restore_refuses_a_database_with_data_unless_forced(source: Flask, tmp_p
         db.session.commit()
     result = source.test_cli_runner().invoke(args=["restore", str(archive)])
     assert result.exit_code == 1
-    assert "not empty" in result.output and "--force" in result.output
+    assert "not empty" in result.output
+    assert "--force" in result.output
     assert len(snapshot(source)["photos"]) == 1
     result = source.test_cli_runner().invoke(args=["restore", "--force", str(archive)])
     assert result.exit_code == 0, result.output
     assert snapshot(source) == before
     # A second backup to the same file name is refused rather than overwriting it.
     result = source.test_cli_runner().invoke(args=["backup", str(archive)])
-    assert result.exit_code == 1 and "already exists" in result.output
+    assert result.exit_code == 1
+    assert "already exists" in result.output
     with source.app_context():
         db.engine.dispose()
 
@@ -315,7 +319,8 @@ def test_postgresql_gets_pg_dump_guidance_not_a_fake_backup(tmp_path: Path, monk
 
         with pytest.raises(BackupError) as caught:
             create_backup(tmp_path)
-        assert "pg_dump" in str(caught.value) and "pg_restore" in str(caught.value)
+        assert "pg_dump" in str(caught.value)
+        assert "pg_restore" in str(caught.value)
         with pytest.raises(BackupError):
             restore_backup(tmp_path / "x.tar.gz")
         db.engine.dispose()
