@@ -35,8 +35,14 @@ def _items(app, facility_id: int) -> list:
 
 
 def _open_app(page, url: str) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type in ("error", "warning") else None)
     page.goto(url + "/offline/?lang=en")
-    page.locator("#offline-app[data-loaded]").wait_for(state="attached")
+    try:
+        page.locator("#offline-app[data-loaded]").wait_for(state="attached")
+    except Exception as exc:
+        raise AssertionError(f"the offline app did not start: {errors}") from exc
 
 
 def _shell_cached(page, wanted: bool) -> bool:
