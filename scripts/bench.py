@@ -25,6 +25,7 @@ tests (tests/test_bench.py only checks that these helpers still run on a tiny se
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import gzip
@@ -56,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import bench_compliance  # noqa: E402
+
 from qa_app import create_app  # noqa: E402
 from qa_app.auth.models import User  # noqa: E402
 from qa_app.extensions import db  # noqa: E402
@@ -396,10 +398,8 @@ def run_autosave(base: str, plans: list[Plan], seconds: float, think: float = 0.
             with lock:
                 failures.append(f"{plan.username}: {exc}")
             plan = dataclasses.replace(plan, answers=[])
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             ready.wait(timeout=300)  # all sessions start tapping together
-        except threading.BrokenBarrierError:
-            pass
         # Paced supervisors start spread over one think time, as people do, not in lockstep.
         time.sleep(think * number / len(plans) if think else 0)
         for item_id, value in plan.answers:

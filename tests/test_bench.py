@@ -38,7 +38,8 @@ def test_bench_helpers_run_on_a_tiny_set(bench: ModuleType, tmp_path: Path) -> N
     from qa_app.extensions import db
 
     app, seconds, summary = bench.build(f"sqlite:///{tmp_path / 'bench.sqlite3'}", TINY)
-    assert seconds is not None and "Facilities:" in summary
+    assert seconds is not None
+    assert "Facilities:" in summary
     try:
         assert bench.row_counts(app)["answers"] > 0
         rows = bench.compliance_rows(app, 1)
@@ -62,7 +63,8 @@ def test_bench_helpers_run_on_a_tiny_set(bench: ModuleType, tmp_path: Path) -> N
         finally:
             server.shutdown()
             thread.join(timeout=5)
-        assert result["sent"] == 8 and result["errors"] == 0, result
+        assert result["sent"] == 8, result
+        assert result["errors"] == 0, result
         assert sum(len(sent) for sent in result["acknowledged"].values()) == 8
         assert bench.lost_answers(app, result["acknowledged"]) == []
         # A value the server never stored is reported as lost.
