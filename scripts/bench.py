@@ -699,7 +699,7 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=2.0,
                         help="seconds between taps in the paced load test (0: back-to-back only)")
     parser.add_argument("--national", action="store_true",
-                        help="also the national set (~50,000 facilities): hours of generation, see docs")
+                        help="also the national set (~50,000 facilities): tens of minutes of generation per database")
     parser.add_argument("--lighthouse", default=None,
                         help="Lighthouse CLI to run on three pages (bash scripts/bench.sh installs it from npm)")
     parser.add_argument("--json", type=Path, default=None, help="also write every figure to this file")
