@@ -51,6 +51,7 @@ def _strings() -> dict[str, str]:
         "app_ready": _("This app opens without a network on this tablet."),
         "app_not_ready": _("Preparing the app for offline use…"),
         "no_sw": _("This browser cannot keep the app for offline use."),
+        "blocked": _("Another tab holds this app's data open: close the other tabs of the app."),
         "prepared": _("Checklist %(checklist)s, prepared on %(date)s", checklist="{checklist}", date="{date}"),
         "prepare": _("Prepare for offline"),
         "update": _("Update"),

@@ -98,8 +98,14 @@
         d.createObjectStore("inspections", { keyPath: "uuid" });
         d.createObjectStore("photos", { keyPath: "uuid" });
       };
-      request.onsuccess = function () { resolve(request.result); };
+      request.onsuccess = function () {
+        var d = request.result;
+        // A newer version of the app in another tab must be able to upgrade the database: let go of it.
+        d.onversionchange = function () { d.close(); };
+        resolve(d);
+      };
       request.onerror = function () { reject(request.error); };
+      request.onblocked = function () { q("[data-sw-state]").textContent = T.blocked; };
     });
   }
 
