@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 # Integer ids are 32-bit on PostgreSQL; SQLite overflows past 64 bits.
@@ -33,6 +36,51 @@ def db_int(value: str) -> int:
     return number
 
 
+def unstorable_text(value: object) -> bool:
+    """Whether a form value or decoded JSON holds text no database can store: NUL, or a lone UTF-16 surrogate.
+
+    PostgreSQL refuses NUL in text and both databases fail to encode a lone surrogate ("\\ud800" in JSON): a 500
+    deep in a service, after other writes, instead of a clear refusal. Walked without recursion.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _refuse_unstorable_input() -> ResponseReturnValue | None:
+    """400 for a request whose query, form fields or JSON body cannot be stored as text (see unstorable_text)."""
+    try:
+        values: list[object] = [*request.args.values()]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            values.extend(request.form.values())  # files are bytes and not checked here
+        if request.is_json:
+            values.append(request.get_json(silent=True))  # cached: the view reads the same object
+    except RequestEntityTooLarge:
+        return None  # the view (or the 413 handler) reports it in its own words
+    except RecursionError:
+        values = ["\x00"]  # JSON nested too deep to decode is refused like unstorable text
+    if not unstorable_text(values):
+        return None
+    message = _("The request contains characters that cannot be stored (a NUL character, or JSON nested too "
+                "deeply or with a broken escape): remove them and try again.")
+    if request.path.startswith("/api/"):
+        return jsonify(error="bad_text", message=message), 400
+    return Response(message, status=400, mimetype="text/plain")
+
+
 def init_app(app: Flask) -> None:
     """Add the headers, and trust one reverse proxy's X-Forwarded-* when configured (QA_PROXY_FIX=1)."""
     # Before any blueprint is registered: rules pick their converters when they are added.
@@ -41,6 +89,8 @@ def init_app(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    app.before_request(_refuse_unstorable_input)
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -274,3 +274,36 @@ def test_markup_in_every_user_text_prints_literally_in_the_minutes_pdf() -> None
         assert expected in text, expected
     assert "&amp;" not in text
     assert "&lt;" not in text
+
+
+@pytest.mark.parametrize("body", [
+    '{"value": "met", "note": "a\\u0000b", "base_revision": 0}',
+    '{"value": "met", "note": "lone \\ud800 surrogate", "base_revision": 0}',
+    '{"value": "met", "note": "ok", "base_revision": 0, "x": ["\\udfff"]}',
+    "[" * 50_000 + "]" * 50_000,
+])
+def test_text_no_database_can_store_is_refused_before_any_write(app: Flask, client: FlaskClient, world,
+                                                               body: str) -> None:
+    fx.login(app, client, world["sup"])
+    before = counts(app)
+    response = client.put(f"/api/v1/inspections/{world['insp']}/answers/A3", data=body,
+                          content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"] in ("bad_text", "bad_json")
+    assert counts(app) == before
+    # A valid surrogate pair (an emoji escaped by the tablet's JSON encoder) is ordinary text.
+    ok = client.put(f"/api/v1/inspections/{world['insp']}/answers/A3", content_type="application/json",
+                    data='{"value": "met", "note": "\\ud83d\\ude00 đủ", "base_revision": 0}')
+    assert ok.status_code == 200
+    assert ok.get_json()["answer"]["note"] == "😀 đủ"
+
+
+def test_nul_in_a_form_or_query_is_refused(app: Flask, client: FlaskClient, world) -> None:
+    fx.login(app, client, world["sup"])
+    before = counts(app)
+    response = client.post(f"/inspections/{world['insp']}/items/A3?lang=en",
+                           data={"base_revision": "0", "value_choice": "met", "note": "a\x00b"})
+    assert response.status_code == 400
+    assert "cannot be stored" in response.get_data(as_text=True)
+    assert counts(app) == before
+    assert client.get("/facilities/?q=a%00b").status_code == 400
