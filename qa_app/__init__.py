@@ -42,6 +42,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_security(app)
 
+    from .core.compress import init_app as init_compress
+
+    init_compress(app)
+
     from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp

@@ -31,6 +31,7 @@ class DefaultConfig:
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     CHECKLISTS_DIR = str(PROJECT_ROOT / "checklists")
     JSON_SORT_KEYS = False
+    GZIP = True  # QA_GZIP=false when the reverse proxy compresses
 
 
 # Short environment names for the settings people set most often.
