@@ -3,22 +3,51 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, g, jsonify, render_template
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import joinedload
 
 from ..checklists.models import ChecklistVersion
 from ..extensions import db
+from ..inspections.models import Inspection
+
+HOME_LIMIT = 20
 
 bp = Blueprint("core", __name__)
 
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    """Home page: what the product is and which checklist versions are registered."""
+    """Home page: the signed-in user's open work first, then the registered checklist versions."""
     versions = db.session.scalars(
         sa.select(ChecklistVersion).order_by(ChecklistVersion.code, ChecklistVersion.version.desc())
     ).all()
-    return render_template("core/index.html", versions=versions)
+    return render_template("core/index.html", versions=versions, **_open_work())
+
+
+def _open_work() -> dict[str, object]:
+    """What waits for this user: their drafts and returned inspections, and (reviewers) the review queue size.
+
+    A supervisor coming back to the tablet must find the inspection they left half done without searching
+    the registry for the facility.
+    """
+    user = g.get("user")
+    if user is None:
+        return {"mine": [], "waiting_review": None}
+    from ..inspections.services import inspections_in_scope
+
+    mine = []
+    if user.role in ("supervisor", "admin"):
+        mine = db.session.scalars(
+            inspections_in_scope(user).options(joinedload(Inspection.facility))
+            .where(Inspection.created_by_id == user.id, Inspection.status.in_(("draft", "returned")))
+            .order_by(Inspection.status.desc(), Inspection.updated_at.desc()).limit(HOME_LIMIT)).all()
+    waiting = None
+    if user.role in ("district_reviewer", "provincial_manager", "admin"):
+        waiting = db.session.scalar(
+            sa.select(sa.func.count()).select_from(
+                inspections_in_scope(user).where(Inspection.status == "submitted").subquery()))
+    return {"mine": mine, "waiting_review": waiting}
 
 
 @bp.get("/healthz")
