@@ -103,6 +103,9 @@
     el.classList.toggle("is-conflict", !!conflicts[id]);
     el.classList.toggle("is-error", !!errors[id]);
     el.classList.toggle("is-answered", it.value !== null && it.value !== "" || !!(pending[id] && "value" in pending[id] && pending[id].value !== ""));
+    // A failed item must not look "done and fine" at a glance: its border turns orange, not green.
+    var shown = pending[id] && "value" in pending[id] ? pending[id].value : it.value;
+    el.classList.toggle("is-failed", shown === "not_met");
     var status = el.querySelector("[data-item-status]");
     if (status) {
       status.textContent = errors[id] || (pending[id] && !conflicts[id] ? (inflight[id] ? T.saving : T.pending) : "");

@@ -270,6 +270,9 @@ def test_whole_inspection_on_a_tablet(live_server, context, tmp_path: Path) -> N
             expect(page.locator(f"#item-{item_id} [data-answer-input]")).to_have_value(
                 _expected_value(item_id, answer_type))
     expect(page.locator("#item-A3 [data-note]")).to_have_value(NOTE)
+    # A failed item is marked as failed, not as merely answered, also after the reload.
+    expect(page.locator("#item-A3")).to_have_class(re.compile(r"\bis-failed\b"))
+    expect(page.locator("#item-A4")).not_to_have_class(re.compile(r"\bis-failed\b"))
     thumb = page.locator("#item-A3 [data-photos] li[data-photo] img")
     expect(thumb).to_have_count(1)
     assert thumb.evaluate("img => img.complete && img.naturalWidth > 0")
