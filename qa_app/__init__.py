@@ -46,6 +46,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_compress(app)
 
+    from .core.errors import init_app as init_errors
+
+    init_errors(app)
+
     from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp

@@ -47,7 +47,7 @@ DEFAULTS = {
     "MINUTES_LOCALE": "vi",
     # Besides the inspected facility (always first); a list, or one string separated by ";".
     "MINUTES_RECIPIENTS": ("Sở Y tế tỉnh Lai Châu (để b/c)",),
-    "MINUTES_MAX_UPLOAD": 20 * 1024 * 1024,
+    "MINUTES_MAX_UPLOAD": 10 * 1024 * 1024,  # below MAX_CONTENT_LENGTH, so our message is shown
 }
 ROLE_ORDER = {"head": 0, "deputy": 1, "secretary": 2, "member": 3, "facility_rep": 4}
 # "07/BB-TTKSBT/2026", "7/BB-TTKSBT 2026", "Số: 07/BB-TTKSBT" (+ a separate year).
