@@ -42,9 +42,14 @@ def setup(demo: bool) -> None:
     if demo and db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
         from .demo.generator import DemoParams, generate
 
-        summary = generate(DemoParams())
+        from .demo.showcase import add_showcase
+
+        params = DemoParams()
+        summary = generate(params)
         db.session.commit()
         click.echo(summary.describe())
+        click.echo(add_showcase(params.today).describe())
+        db.session.commit()
     if demo:
         _print_logins()
 
