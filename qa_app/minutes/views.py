@@ -20,6 +20,7 @@ from . import services
 from .models import Minutes
 
 bp = Blueprint("minutes", __name__, cli_group="minutes")
+bp.cli.help = "Signed minutes: verify a file, re-check the whole archive."
 
 REASONS = {
     "not_pdf": _l("The file is not a PDF document."),
