@@ -8,11 +8,13 @@ from each checklist version's scoring rules, turned into a CASE over the (few) r
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.orm import aliased
 
 from ..auth.models import User
@@ -42,7 +44,20 @@ _RULES_CACHE: dict[tuple[int, str], tuple[int, float]] = {}
 
 
 def version_rules() -> dict[int, tuple[int, float]]:
-    """(validity_months, section_min) of every registered checklist version, by version id."""
+    """(validity_months, section_min) of every registered checklist version, by version id.
+
+    Read once per request (a dashboard builds several queries): versions registered during a request are not
+    seen by that request's later queries, which is what a consistent page needs anyway.
+    """
+    if has_request_context():
+        memo = g.get("_compliance_version_rules")
+        if memo is None:
+            memo = g._compliance_version_rules = _version_rules()
+        return memo
+    return _version_rules()
+
+
+def _version_rules() -> dict[int, tuple[int, float]]:
     pairs = db.session.execute(sa.select(ChecklistVersion.id, ChecklistVersion.sha256)).all()
     missing = [vid for vid, sha in pairs if (vid, sha) not in _RULES_CACHE]
     if missing:
@@ -102,35 +117,63 @@ class GroupRow:
 class _Query:
     """The pieces shared by every compliance query for one area, date and set of indicators."""
 
-    def __init__(self, area: Area, indicators: tuple[Indicator, ...]) -> None:
+    def __init__(self, area: Area, indicators: tuple[Indicator, ...], timeline: sa.CTE | None = None,
+                 rules: dict[int, tuple[int, float]] | None = None) -> None:
         self.area = area
         self.indicators = indicators
-        self.rules = version_rules()
+        self.rules = rules if rules is not None else version_rules()
         self.cur = aliased(AdminUnit, name="cur_unit")
         self.leg = aliased(AdminUnit, name="leg_unit")
-        self.latest = self._latest()
+        # With a timeline (see timeline_cte), the latest inspection on the area's day is picked from it by date;
+        # several _Query objects for different days then share one window computation in one statement.
+        self.timeline = timeline
+        self.latest = timeline if timeline is not None else self._latest()
 
-    def _latest(self) -> sa.CTE:
+    def _eligible(self, *columns: Any) -> sa.Select:
+        """Approved external inspections of the area up to its day, corrected ones left out."""
         superseded = (sa.select(Inspection.supersedes_id)
                       .where(Inspection.supersedes_id.is_not(None), Inspection.status == "approved"))
-        rank = sa.func.row_number().over(
-            partition_by=Inspection.facility_id, order_by=(Inspection.inspection_date.desc(), Inspection.id.desc()))
-        ranked = (
-            sa.select(Inspection.id, Inspection.facility_id, Inspection.inspection_date,
-                      Inspection.checklist_version_id, Inspection.classification, Inspection.overall_percent,
-                      Inspection.critical_failures, rank.label("rn"))
-            .where(Inspection.status == "approved", Inspection.kind == "external",
-                   Inspection.inspection_date <= self.area.day,
-                   # An approved correction replaces the inspection it corrects.
-                   Inspection.id.not_in(superseded))
-            .subquery("ranked"))
+        stmt = (sa.select(Inspection.id, Inspection.facility_id, Inspection.inspection_date,
+                          Inspection.checklist_version_id, Inspection.classification, Inspection.overall_percent,
+                          Inspection.critical_failures, *columns)
+                .where(Inspection.status == "approved", Inspection.kind == "external",
+                       Inspection.inspection_date <= self.area.day,
+                       # An approved correction replaces the inspection it corrects.
+                       Inspection.id.not_in(superseded)))
         area_ids = self._area_facility_ids()
         if area_ids is not None:
             # Rank only the area's inspections: a district's drill-down must not sort the nation's.
-            ranked = ranked.element.where(Inspection.facility_id.in_(area_ids)).subquery("ranked")
+            stmt = stmt.where(Inspection.facility_id.in_(area_ids))
+        return stmt
+
+    def _latest(self) -> sa.CTE:
+        rank = sa.func.row_number().over(
+            partition_by=Inspection.facility_id, order_by=(Inspection.inspection_date.desc(), Inspection.id.desc()))
+        ranked = self._eligible(rank.label("rn")).subquery("ranked")
         # MATERIALIZED: computed once per query. Without it SQLite re-runs the window for every facility
         # of the outer join (60 s instead of milliseconds at province scale).
         return sa.select(ranked).where(ranked.c.rn == 1).cte("latest").prefix_with("MATERIALIZED")
+
+    def timeline_cte(self) -> sa.CTE:
+        """Every eligible inspection with the date of the facility's next one (NULL for its latest).
+
+        The inspection that is the latest on a day D <= the area's day is the one with inspection_date <= D and
+        no next one on or before D: the same pick as ROW_NUMBER() ordered by (date desc, id desc), since the
+        next one in (date, id) order of a same-day pair has the same date. One window for every day asked.
+        """
+        following = sa.func.lead(Inspection.inspection_date).over(
+            partition_by=Inspection.facility_id, order_by=(Inspection.inspection_date, Inspection.id))
+        return self._eligible(following.label("next_date")).cte("timeline").prefix_with("MATERIALIZED")
+
+    def _latest_on(self) -> sa.ColumnElement[bool]:
+        """Join condition of a facility with its latest inspection on the area's day."""
+        latest = self.latest
+        on = latest.c.facility_id == Facility.id
+        if self.timeline is not None:
+            day = self.area.day
+            on = sa.and_(on, latest.c.inspection_date <= day,
+                         sa.or_(latest.c.next_date.is_(None), latest.c.next_date > day))
+        return on
 
     def _area_facility_ids(self) -> sa.Select | None:
         """Ids of the facilities of the area (None: the whole country, no filter needed)."""
@@ -187,7 +230,7 @@ class _Query:
         stmt = (stmt.select_from(Facility)
                 .join(self.cur, self.cur.id == Facility.unit_id)
                 .outerjoin(self.leg, self.leg.id == Facility.legacy_unit_id)
-                .outerjoin(self.latest, self.latest.c.facility_id == Facility.id)
+                .outerjoin(self.latest, self._latest_on())
                 .where(Facility.active_from <= day,
                        sa.or_(Facility.active_to.is_(None), Facility.active_to >= day),
                        facility_in_scope(self.area.user)))
@@ -200,44 +243,136 @@ def _sum(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
-def indicator_counts(area: Area, indicators: tuple[Indicator, ...], group: str = "all") -> list[GroupRow]:
-    """Counts of every indicator for the area, overall or grouped by child unit, ownership or facility type."""
-    q = _Query(area, indicators)
+def _count_columns(q: _Query, indicators: tuple[Indicator, ...]) -> list[Any]:
     columns: list[Any] = []
     for ind in indicators:
         counted = q.counted(ind)
         columns += [_sum(counted), _sum(sa.and_(counted, q.valid(ind))), _sum(sa.and_(counted, q.meeting(ind)))]
-    keys: list[Any] = []
-    child = aliased(AdminUnit, name="child")
+    return columns
+
+
+def _group_keys(group: str, child: Any) -> list[Any]:
     if group == "ownership":
-        keys = [Facility.ownership]
-    elif group == "type":
-        keys = [Facility.type]
-    elif group == "unit":
-        keys = [child.id, child.name, child.code]
-    stmt = q.select_from(sa.select(*keys, *columns))
+        return [Facility.ownership]
+    if group == "type":
+        return [Facility.type]
     if group == "unit":
-        system = area.group_system
-        path = q.path_column(system)
-        if area.unit is not None:
-            on = sa.and_(child.parent_id == area.unit.id, path.startswith(child.path))
-        else:
-            on = sa.and_(child.level == "province", child.system == system, path.startswith(child.path))
-        stmt = stmt.outerjoin(child, on)
+        return [child.id, child.name, child.code]
+    return []
+
+
+def _join_children(q: _Query, stmt: sa.Select, child: Any) -> sa.Select:
+    """Join each facility to the child unit (of the area's unit, or province of the country) it lies in."""
+    area = q.area
+    path = q.path_column(area.group_system)
+    if area.unit is not None:
+        on = sa.and_(child.parent_id == area.unit.id, path.startswith(child.path))
+    else:
+        on = sa.and_(child.level == "province", child.system == area.group_system, path.startswith(child.path))
+    return stmt.outerjoin(child, on)
+
+
+def _group_row(group: str, head: list[Any], tail: list[Any], indicators: tuple[Indicator, ...]) -> GroupRow:
+    key = head[0] if head else None
+    label = f"{head[1]} ({head[2]})" if group == "unit" and key is not None else (str(key) if key else "")
+    counts = {ind.id: Counts(int(tail[3 * i]), int(tail[3 * i + 1]), int(tail[3 * i + 2]))
+              for i, ind in enumerate(indicators)}
+    return GroupRow(key=key, label=label, counts=counts)
+
+
+def _empty_all(indicators: tuple[Indicator, ...]) -> list[GroupRow]:
+    return [GroupRow(key=None, label="", counts={ind.id: Counts() for ind in indicators})]
+
+
+def indicator_counts(area: Area, indicators: tuple[Indicator, ...], group: str = "all") -> list[GroupRow]:
+    """Counts of every indicator for the area, overall or grouped by child unit, ownership or facility type."""
+    q = _Query(area, indicators)
+    child = aliased(AdminUnit, name="child")
+    keys = _group_keys(group, child)
+    stmt = q.select_from(sa.select(*keys, *_count_columns(q, indicators)))
+    if group == "unit":
+        stmt = _join_children(q, stmt, child)
     if keys:
         stmt = stmt.group_by(*keys).order_by(*keys[-1:] if group == "unit" else keys)
     rows = []
     for row in db.session.execute(stmt):
         values = list(row)
-        head, tail = values[:len(keys)], values[len(keys):]
-        key = head[0] if head else None
-        label = f"{head[1]} ({head[2]})" if group == "unit" and key is not None else (str(key) if key else "")
-        counts = {ind.id: Counts(int(tail[3 * i]), int(tail[3 * i + 1]), int(tail[3 * i + 2]))
-                  for i, ind in enumerate(indicators)}
-        rows.append(GroupRow(key=key, label=label, counts=counts))
+        rows.append(_group_row(group, values[:len(keys)], values[len(keys):], indicators))
     if group == "all" and not rows:
-        rows = [GroupRow(key=None, label="", counts={ind.id: Counts() for ind in indicators})]
+        rows = _empty_all(indicators)
     return rows
+
+
+@dataclass
+class Overview:
+    """What indicator_counts gives for several groups on the area's day and for the whole area on other days."""
+
+    groups: dict[str, list[GroupRow]]
+    days: dict[dt.date, dict[str, Counts]]
+
+
+def area_overview(area: Area, indicators: tuple[Indicator, ...], groups: tuple[str, ...] = GROUPS,
+                  days: tuple[dt.date, ...] = ()) -> Overview:
+    """indicator_counts for each of ``groups`` on the area's day and "all" on each of ``days``, in ONE statement.
+
+    The same figures as separate indicator_counts calls (tests compare them): every branch is the same
+    aggregate, but the latest-inspection window is computed once (a shared timeline CTE) instead of once per
+    group and per day, and the page makes one round trip instead of one per group and trajectory year.
+    ``days`` must not be after the area's day.
+    """
+    base = _Query(area, indicators)
+    timeline = base.timeline_cte()
+    integer, text = sa.Integer, sa.String
+    branches: list[sa.Select] = []
+    plan: list[tuple[str, dt.date]] = [(group, area.day) for group in groups]
+    plan += [("all", day) for day in days if day != area.day or "all" not in groups]
+    for tag, (group, day) in enumerate(plan):
+        if day > area.day:
+            raise ValueError(f"{day} is after the area's day {area.day}")
+        q = _Query(dataclasses.replace(area, day=day), indicators, timeline=timeline, rules=base.rules)
+        child = aliased(AdminUnit, name="child")
+        keys = _group_keys(group, child)
+
+        def null(kind: Any, name: str) -> Any:
+            return sa.cast(sa.null(), kind).label(name)
+
+        # Uniform columns: tag, integer key, text key, name, code, sort key, then the counts. Every one
+        # labelled: SQLAlchemy would fold two identical column objects into one and break the UNION.
+        if group == "unit":
+            head = [child.id.label("k_int"), null(text, "k_text"), child.name.label("name"),
+                    child.code.label("code"), child.code.label("sort")]
+        elif keys:
+            head = [null(integer, "k_int"), keys[0].label("k_text"), null(text, "name"), null(text, "code"),
+                    keys[0].label("sort")]
+        else:
+            head = [null(integer, "k_int"), null(text, "k_text"), null(text, "name"), null(text, "code"),
+                    null(text, "sort")]
+        stmt = q.select_from(sa.select(sa.literal_column(str(tag), integer).label("tag"), *head,
+                                       *_count_columns(q, indicators)))
+        if group == "unit":
+            stmt = _join_children(q, stmt, child)
+        if keys:
+            stmt = stmt.group_by(*keys)
+        branches.append(stmt)
+    compound = sa.union_all(*branches).subquery("overview")
+    # Sorted as indicator_counts sorts each group (its key; NULL where the database puts NULLs).
+    stmt = sa.select(compound).order_by(compound.c[0], compound.c[5])
+    by_tag: dict[int, list[GroupRow]] = {tag: [] for tag in range(len(plan))}
+    for row in db.session.execute(stmt):
+        values = list(row)
+        tag = int(values[0])
+        group = plan[tag][0]
+        k_int, k_text, name, code = values[1:5]
+        head = [k_int, name, code] if group == "unit" else ([k_text] if group != "all" else [])
+        by_tag[tag].append(_group_row(group, head, values[6:], indicators))
+    result = Overview(groups={}, days={})
+    for tag, (group, day) in enumerate(plan):
+        rows = by_tag[tag] or (_empty_all(indicators) if group == "all" else [])
+        if day == area.day and tag < len(groups):
+            result.groups[group] = rows
+        if group == "all":
+            result.days[day] = rows[0].counts
+    return result
 
 
 @dataclass
@@ -282,17 +417,19 @@ def facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indic
     cols = [Facility.id, Facility.code, Facility.name, Facility.type, Facility.ownership, Facility.high_fertility,
             q.cur.name, q.leg.name, q.latest.c.id, q.latest.c.inspection_date, q.latest.c.classification,
             q.latest.c.overall_percent, q.latest.c.critical_failures]
-    stmt = q.select_from(sa.select(*cols, *flags))
+    # The total comes with each row (a window count over the whole filtered set, before LIMIT): one statement.
+    stmt = q.select_from(sa.select(*cols, *flags, sa.func.count().over().label("total")))
     if failing_only:
         stmt = stmt.where(q.counted(main), sa.not_(sa.func.coalesce(q.meeting(main), False)))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
     stmt = stmt.order_by(q.cur.name, Facility.name, Facility.id).offset(offset)
     if limit is not None:
         stmt = stmt.limit(limit)
     result = []
+    total: int | None = None
     for row in db.session.execute(stmt):
         values = list(row)
-        base, rest = values[:13], values[13:]
+        total = values[-1]
+        base, rest = values[:13], values[13:-1]
         status = FacilityStatus(
             id=base[0], code=base[1], name=base[2], type=base[3], ownership=base[4], high_fertility=bool(base[5]),
             unit=base[6], legacy_unit=base[7], inspection_id=base[8], inspection_date=base[9],
@@ -301,6 +438,10 @@ def facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indic
         for i, ind in enumerate(indicators):
             status.indicators[ind.id] = bool(rest[2 + 2 * i]) if rest[1 + 2 * i] else None
         result.append(status)
+    if total is None:
+        # An empty page: either nothing matches, or the page is past the end and the total needs its own count.
+        total = 0 if offset == 0 else db.session.scalar(
+            sa.select(sa.func.count()).select_from(stmt.limit(None).offset(None).order_by(None).subquery())) or 0
     _attach_failing_sections(result)
     return result, int(total)
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from .chart import project
 from .indicators import Indicator, IndicatorSet, ProvinceKey
-from .queries import Area, Counts, GroupRow, indicator_counts, province_of
+from .queries import GROUPS, Area, Counts, GroupRow, area_overview, province_of
 
 TARGET_YEARS = (2025, 2030)
 MAX_TRAJECTORY_YEARS = 10
@@ -56,23 +55,23 @@ def _year_end(year: int, day: dt.date) -> dt.date:
 
 def summarise(area: Area, indicators: tuple[Indicator, ...], trajectory: bool = True) -> list[IndicatorSummary]:
     """Each indicator's value on the day against its targets; with the yearly trajectory if asked."""
-    now = indicator_counts(area, indicators)[0].counts
+    return summarise_with_groups(area, indicators, trajectory)[0]
+
+
+def summarise_with_groups(area: Area, indicators: tuple[Indicator, ...], trajectory: bool = True,
+                          groups: tuple[str, ...] = ()) -> tuple[list[IndicatorSummary], dict[str, list[GroupRow]]]:
+    """summarise(), plus indicator_counts() for each of ``groups`` on the day, from a single SQL statement."""
     baseline_years = {ind.baseline_year for ind in indicators
                       if ind.baseline_year is not None and ind.baseline_value is None}
     first = min([area.day.year - 4, *baseline_years]) if trajectory else area.day.year
     first = max(first, area.day.year - MAX_TRAJECTORY_YEARS + 1)
     years = list(range(first, area.day.year + 1)) if trajectory else []
-    per_year: dict[int, dict[str, Counts]] = {}
-    for year in years:
-        if year == area.day.year:
-            per_year[year] = now
-        else:
-            per_year[year] = indicator_counts(dataclasses.replace(area, day=_year_end(year, area.day)),
-                                              indicators)[0].counts
-    for year in baseline_years - set(per_year):
-        if year <= area.day.year:
-            per_year[year] = indicator_counts(dataclasses.replace(area, day=_year_end(year, area.day)),
-                                              indicators)[0].counts
+    wanted = sorted({y for y in (*years, *baseline_years) if y <= area.day.year})
+    overview = area_overview(area, indicators, groups=("all", *[g for g in groups if g != "all"]),
+                             days=tuple(_year_end(year, area.day) for year in wanted if year != area.day.year))
+    now = overview.groups["all"][0].counts
+    per_year: dict[int, dict[str, Counts]] = {
+        year: now if year == area.day.year else overview.days[_year_end(year, area.day)] for year in wanted}
     result = []
     for ind in indicators:
         measured = None
@@ -89,17 +88,16 @@ def summarise(area: Area, indicators: tuple[Indicator, ...], trajectory: bool = 
             summary.target_line = [(year, t) for year in range(first, 2031)
                                    if (t := ind.target(year, measured)) is not None]
         result.append(summary)
-    return result
+    return result, overview.groups
 
 
 def indicator_rows(area: Area, indicators: tuple[Indicator, ...], locale: str,
                    labels: dict[str, dict[str, str]] | None = None) -> list[dict[str, Any]]:
     """Rows for exports and the API: the area as a whole, then by child unit, ownership and facility type."""
     labels = labels or {}
-    summaries = {s.indicator.id: s for s in summarise(area, indicators, trajectory=False)}
-    groups: list[tuple[str, GroupRow]] = [("all", row) for row in indicator_counts(area, indicators)]
-    for group in ("unit", "ownership", "type"):
-        groups += [(group, row) for row in indicator_counts(area, indicators, group)]
+    listed, by_group = summarise_with_groups(area, indicators, trajectory=False, groups=GROUPS)
+    summaries = {s.indicator.id: s for s in listed}
+    groups: list[tuple[str, GroupRow]] = [(group, row) for group in GROUPS for row in by_group[group]]
     rows = []
     for group, row in groups:
         for ind in indicators:

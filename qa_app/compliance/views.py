@@ -23,8 +23,8 @@ from ..extensions import db
 from ..regions.models import AdminUnit
 from .chart import build_chart
 from .indicators import DEFAULT_PATH, Indicator, load_indicators_cached
-from .queries import Area, children_of, facility_statuses, indicator_counts, most_failed_items
-from .report import applicable, indicator_rows, summarise
+from .queries import Area, children_of, facility_statuses, most_failed_items
+from .report import applicable, indicator_rows, summarise_with_groups
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 api_bp = Blueprint("compliance_api", __name__, url_prefix="/api/v1/compliance")
@@ -103,17 +103,26 @@ def _breadcrumbs(area: Area) -> list[AdminUnit]:
     return [units[i] for i in ids if i in units and (scope is None or units[i].path.startswith(scope.path))]
 
 
-def _item_texts(version_ids: Iterable[int], locale: str) -> dict[tuple[int, str], str]:
+def _versions() -> list[ChecklistVersion]:
+    """Every registered checklist version (a handful), read once for the item texts and section titles."""
+    return list(db.session.scalars(sa.select(ChecklistVersion).order_by(ChecklistVersion.version)))
+
+
+def _item_texts(version_ids: Iterable[int], locale: str,
+                versions: list[ChecklistVersion]) -> dict[tuple[int, str], str]:
     texts: dict[tuple[int, str], str] = {}
-    for version in db.session.scalars(sa.select(ChecklistVersion).where(ChecklistVersion.id.in_(set(version_ids)))):
+    wanted = set(version_ids)
+    for version in versions:
+        if version.id not in wanted:
+            continue
         for item in checklist_of(version).items:
             texts[(version.id, item.id)] = item.text.get(locale)
     return texts
 
 
-def _section_titles(locale: str) -> dict[str, str]:
+def _section_titles(locale: str, versions: list[ChecklistVersion]) -> dict[str, str]:
     titles: dict[str, str] = {}
-    for version in db.session.scalars(sa.select(ChecklistVersion).order_by(ChecklistVersion.version)):
+    for version in versions:
         for section in checklist_of(version).sections:
             titles[section.id] = section.title.get(locale)
     return titles
@@ -132,22 +141,22 @@ def dashboard() -> ResponseReturnValue:
     locale = _locale()
     indicators = applicable(_indicators_config(), area)
     main = next((i for i in indicators if i.id == MAIN_INDICATOR), indicators[0])
-    summaries = summarise(area, indicators)
+    # One statement for the values, the trajectory and the three breakdowns (it used to be ~10 round trips).
+    summaries, groups = summarise_with_groups(area, indicators, groups=("unit", "ownership", "type"))
     charts = {s.indicator.id: build_chart(s.trajectory, s.target_line, s.projection,
                                           first_year=s.trajectory[0][0] if s.trajectory else area.day.year)
               for s in summaries}
-    by_unit = indicator_counts(area, indicators, "unit")
-    by_ownership = indicator_counts(area, indicators, "ownership")
-    by_type = indicator_counts(area, indicators, "type")
+    by_unit, by_ownership, by_type = groups["unit"], groups["ownership"], groups["type"]
     failing, failing_total = facility_statuses(area, indicators, main, failing_only=True, limit=FAILING_LIMIT)
     failed_items = most_failed_items(area, main)
-    texts = _item_texts((f.version_id for f in failed_items), locale)
+    versions = _versions()
+    texts = _item_texts((f.version_id for f in failed_items), locale, versions)
     children = {u.id: u for u in children_of(area.unit, area.group_system)}
     return render_template(
         "compliance/dashboard.html", area=area, indicators=indicators, summaries=summaries, charts=charts,
         by_unit=by_unit, by_ownership=by_ownership, by_type=by_type, failing=failing, failing_total=failing_total,
         failing_limit=FAILING_LIMIT, failed_items=failed_items, item_texts=texts, children=children,
-        breadcrumbs=_breadcrumbs(area), section_titles=_section_titles(locale), locale=locale,
+        breadcrumbs=_breadcrumbs(area), section_titles=_section_titles(locale, versions), locale=locale,
         ownership_labels=OWNERSHIP_LABELS, type_labels=TYPE_LABELS, status_labels=STATUS_LABELS,
         query=_query_args(area), main=main)
 
