@@ -16,7 +16,7 @@ from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import contains_eager, defer
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..checklists.answers import AnswerError, normalize_answer
@@ -68,8 +68,13 @@ def api_login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _inspection(inspection_id: int) -> Inspection | None:
-    # Out of scope is "not found", as for pages.
-    return db.session.scalar(services.inspections_in_scope(g.user).where(Inspection.id == inspection_id))
+    # Out of scope is "not found", as for pages. The facility comes in the same query (the scope check joins
+    # it anyway), and the check's result is remembered, so the edit checks that follow do not repeat it.
+    inspection = db.session.scalar(services.inspections_in_scope(g.user).where(Inspection.id == inspection_id)
+                                   .options(contains_eager(Inspection.facility)))
+    if inspection is not None:
+        services.note_visible(g.user, inspection.facility_id)
+    return inspection
 
 
 def _not_found() -> ResponseReturnValue:
@@ -203,11 +208,14 @@ def put_answer(inspection_id: int, item_id: str) -> ResponseReturnValue:
         return error("conflict", message, 409, item_id=item_id, current=current)
     except WorkflowError as exc:
         return _refusal(exc, inspection, item_id, changes.get("value", _MISSING))
-    db.session.commit()
+    # The reply is built before the commit, inside the same transaction (so it shows exactly what is being
+    # committed): after a commit every loaded object is expired and would be read again, statement by statement.
     item = services.checklist_for(inspection).item(item_id)
-    names = present.user_names({answer.updated_by_id})
-    return jsonify(answer=present.answer_json(answer, names, item), inspection=_inspection_json(inspection),
-                   score=present.score_json(services.current_score(inspection)))
+    names = {g.user.id: g.user.full_name}  # save_answer stamps the answer with the signed-in user
+    reply = {"answer": present.answer_json(answer, names, item), "inspection": _inspection_json(inspection),
+             "score": present.score_json(services.current_score(inspection))}
+    db.session.commit()
+    return jsonify(reply)
 
 
 # ---------------------------------------------------------------------------------------------- photos

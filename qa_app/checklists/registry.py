@@ -94,9 +94,36 @@ def _parse_stored(sha256: str, content_json: str) -> Checklist:
     return parse_checklist(content_json, source=f"database:{sha256[:12]}")
 
 
+# Parsed checklists by (version id, sha256). A registered version never changes (register() refuses a changed
+# file under the same code and version), and the sha256 is the hash of the content, so the pair identifies the
+# content exactly, even across databases (tests) that reuse ids. Without it every call re-serialised the
+# whole content to JSON just to build the lru_cache key (~100 items per call, several calls per autosave).
+_BY_VERSION: dict[tuple[int, str], Checklist] = {}
+_BY_VERSION_MAX = 256
+
+
 def checklist_of(version: ChecklistVersion) -> Checklist:
     """The Checklist object for a registered version, rebuilt from its stored content."""
-    return _parse_stored(version.sha256, json.dumps(version.content, ensure_ascii=False))
+    key = (version.id, version.sha256)
+    found = _BY_VERSION.get(key) if key[0] is not None else None
+    if found is None:
+        found = _parse_stored(version.sha256, json.dumps(version.content, ensure_ascii=False))
+        if key[0] is not None:
+            if len(_BY_VERSION) >= _BY_VERSION_MAX:
+                _BY_VERSION.clear()
+            _BY_VERSION[key] = found
+    return found
+
+
+def checklist_by_id(version_id: int) -> Checklist:
+    """The Checklist of a registered version by id: reads only its hash unless the content is not cached yet."""
+    sha256 = db.session.scalar(sa.select(ChecklistVersion.sha256).where(ChecklistVersion.id == version_id))
+    if sha256 is None:
+        raise KeyError(version_id)
+    found = _BY_VERSION.get((version_id, sha256))
+    if found is None:
+        found = checklist_of(db.session.get(ChecklistVersion, version_id))
+    return found
 
 
 def version_for(facility_type: str, on: dt.date, code: str | None = None) -> ChecklistVersion | None:

@@ -21,13 +21,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 
 from ..audit.services import record
 from ..auth.models import User
 from ..auth.services import facility_in_scope
 from ..checklists.answers import AnswerError, normalize_answer
 from ..checklists.models import ChecklistVersion
-from ..checklists.registry import checklist_of, version_for
+from ..checklists.registry import checklist_by_id, checklist_of, version_for
 from ..checklists.schema import Checklist, FacilityProfile, item_applies
 from ..extensions import db, utcnow
 from ..facilities.models import Facility
@@ -80,10 +81,37 @@ def can_view(user: User, inspection: Inspection) -> bool:
 
 
 def facility_visible(user: User, facility_id: int) -> bool:
-    """Whether the facility lies in ``user``'s region subtree (checked in SQL, like every list)."""
-    return db.session.scalar(
+    """Whether the facility lies in ``user``'s region subtree (checked in SQL, like every list).
+
+    Remembered for the rest of the request (an autosave asked three times): a region does not change while
+    one request runs.
+    """
+    memo = _visible_memo()
+    key = (user.id, facility_id)
+    if memo is not None and key in memo:
+        return memo[key]
+    visible = db.session.scalar(
         sa.select(Facility.id).where(Facility.id == facility_id, facility_in_scope(user))
     ) is not None
+    if memo is not None:
+        memo[key] = visible
+    return visible
+
+
+def _visible_memo() -> dict[tuple[int, int], bool] | None:
+    if not has_request_context():
+        return None
+    memo = g.get("_facility_visible")
+    if memo is None:
+        memo = g._facility_visible = {}
+    return memo
+
+
+def note_visible(user: User, facility_id: int) -> None:
+    """Record that a query filtered by facility_in_scope(user) found this facility (saves re-checking it)."""
+    memo = _visible_memo()
+    if memo is not None:
+        memo[(user.id, facility_id)] = True
 
 
 def can_edit(user: User, inspection: Inspection) -> bool:
@@ -101,8 +129,20 @@ def can_review(user: User, inspection: Inspection) -> bool:
 
 
 def checklist_for(inspection: Inspection) -> Checklist:
-    """The pinned checklist version of an inspection."""
-    return checklist_of(inspection.checklist_version)
+    """The pinned checklist version of an inspection.
+
+    Parsed checklists are cached by (version id, sha256) in the registry; this avoids even loading the
+    version's content when the relationship is not loaded yet, and asks the database once per request.
+    """
+    version = inspection.__dict__.get("checklist_version")
+    version_id = inspection.checklist_version_id
+    if version is not None or version_id is None:
+        return checklist_of(inspection.checklist_version)
+    memo = g.setdefault("_checklists", {}) if has_request_context() else {}
+    found = memo.get(version_id)
+    if found is None:
+        found = memo[version_id] = checklist_by_id(version_id)
+    return found
 
 
 def profile_of(inspection: Inspection) -> FacilityProfile:
@@ -262,7 +302,10 @@ def _answer_state(answer: Answer | None) -> dict[str, object]:
 
 def current_score(inspection: Inspection) -> Score:
     """The running score from the answers saved so far."""
-    answers = {a.item_id: a.value for a in answers_of(inspection).values() if a.value is not None}
+    # Only the two columns scoring needs: an autosave rescoring 100 answers should not build 100 ORM objects.
+    answers = dict(db.session.execute(
+        sa.select(Answer.item_id, Answer.value)
+        .where(Answer.inspection_id == inspection.id, Answer.value.is_not(None))).all())
     return score_inspection(checklist_for(inspection), profile_of(inspection), answers)
 
 
