@@ -1,7 +1,7 @@
 """Random and mutated JSON to every /api/v1 write endpoint: refused with a 4xx JSON error or accepted, never a 5xx.
 
-Hypothesis drives it (deterministic, modest example counts). Schemathesis was not added: the hand-made
-strategies below reach deeper (valid bodies with one part broken) without a new dependency.
+Hypothesis drives it (deterministic, modest example counts). The hand-made strategies below reach deeper (valid
+bodies with one part broken); tests/web/test_api_schemathesis.py fuzzes the same API from its OpenAPI files.
 """
 
 from __future__ import annotations
