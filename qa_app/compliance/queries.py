@@ -147,6 +147,16 @@ class _Query:
         return stmt
 
     def _latest(self) -> sa.CTE:
+        if db.session.get_bind().dialect.name == "postgresql":
+            # DISTINCT ON, not "row_number() = 1": PostgreSQL estimates a window filter at ~0.5 % of the rows
+            # (550 for 45,000 facilities nationally) and then joins the facilities to the CTE with a nested
+            # loop, scanning it once per facility: minutes at national scale. DISTINCT ON is estimated from
+            # the facility_id statistics, so the join is hashed.
+            from sqlalchemy.dialects.postgresql import distinct_on
+
+            latest = (self._eligible(sa.literal(1).label("rn")).ext(distinct_on(Inspection.facility_id))
+                      .order_by(Inspection.facility_id, Inspection.inspection_date.desc(), Inspection.id.desc()))
+            return latest.cte("latest").prefix_with("MATERIALIZED")
         rank = sa.func.row_number().over(
             partition_by=Inspection.facility_id, order_by=(Inspection.inspection_date.desc(), Inspection.id.desc()))
         ranked = self._eligible(rank.label("rn")).subquery("ranked")
