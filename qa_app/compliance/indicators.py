@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from ..checklists.loader import Problem  # the same "file:line: message" as a checklist problem
 from ..checklists.schema import CLASSIFICATIONS, FACILITY_TYPES, SERVICES, Text
 
 __all__ = [
@@ -50,18 +51,6 @@ PROVINCE_REQUIRED = ("system", "code")
 PROVINCE_OPTIONAL = ("name", "plan", "overrides", "indicators")
 
 ProvinceKey = tuple[str, str]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem in an indicators file, located by file and line (1-based)."""
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
 
 
 class IndicatorError(Exception):
@@ -413,26 +402,11 @@ class _Validator:
         definition = (self.text(data["definition"], (*path, "definition"), f"{label}: definition")
                       if "definition" in data else Text(vi=""))
         ok &= definition is not None
-        if "measure" in data:
-            measure = self.measure(data["measure"], (*path, "measure"), label, partial=False)
-            ok &= measure is not None
-            fields.update(measure or {})
-        if "filters" in data:
-            filters = self.filters(data["filters"], (*path, "filters"), label)
-            ok &= filters is not None
-            fields["filters"] = Filters(**(filters or {}))
-        if "targets" in data:
-            targets = self.targets(data["targets"], (*path, "targets"), label)
-            ok &= targets is not None
-            fields["targets"] = tuple(sorted((targets or {}).items()))
-        if "baseline" in data:
-            baseline = self.baseline(data["baseline"], (*path, "baseline"), label)
-            ok &= baseline is not None
-            fields.update(baseline or {})
-        if "validity_months" in data:
-            months = self.validity(data["validity_months"], (*path, "validity_months"), label)
-            ok &= months is not None
-            fields["validity_months"] = months
+        shared, shared_ok = self.shared_fields(data, path, label, partial=False)
+        ok &= shared_ok
+        fields.update(shared)
+        if "filters" in fields:
+            fields["filters"] = Filters(**(fields["filters"] or {}))
         if "source" in data and not isinstance(data["source"], str):
             self.err((*path, "source"), f"{label}: source must be a text")
             ok = False
@@ -446,10 +420,16 @@ class _Validator:
         data = self.mapping(value, path, label, (), OVERRIDE_KEYS)
         if data is None:
             return None
+        fields, ok = self.shared_fields(data, path, label, partial=True)
+        return fields if ok else None
+
+    def shared_fields(self, data: dict[str, Any], path: PathKey, label: str,
+                      *, partial: bool) -> tuple[dict[str, Any], bool]:
+        """The fields an indicator and a province override both carry, checked; ``filters`` stays a dict."""
         fields: dict[str, Any] = {}
         ok = True
         if "measure" in data:
-            measure = self.measure(data["measure"], (*path, "measure"), label, partial=True)
+            measure = self.measure(data["measure"], (*path, "measure"), label, partial=partial)
             ok &= measure is not None
             fields.update(measure or {})
         if "filters" in data:
@@ -468,7 +448,7 @@ class _Validator:
             months = self.validity(data["validity_months"], (*path, "validity_months"), label)
             ok &= months is not None
             fields["validity_months"] = months
-        return fields if ok else None
+        return fields, ok
 
     def province(self, value: Any, path: PathKey, national: dict[str, Indicator],
                  declared: set[str]) -> ProvincePlan | None:
