@@ -19,7 +19,14 @@ from ..auth.services import facility_in_scope
 from ..checklists.models import ChecklistVersion
 from ..checklists.registry import checklist_of
 from ..compliance.indicators import Indicator
-from ..compliance.queries import DEFAULT_SECTION_MIN, Area, _Query, indicator_counts, most_failed_items
+from ..compliance.queries import (
+    DEFAULT_SECTION_MIN,
+    Area,
+    _Query,
+    indicator_counts,
+    latest_per_facility,
+    most_failed_items,
+)
 from ..compliance.report import summarise
 from ..extensions import db
 from ..facilities.models import Facility
@@ -221,16 +228,13 @@ def _actions(area: Area, start: dt.date) -> tuple[int, int, int]:
 def self_comparison(area: Area, start: dt.date, items: dict[str, str]) -> tuple[list[SelfPair], list[Disagreement]]:
     """Each facility's latest self-assessment and latest external inspection of the period, side by side."""
     def latest(kind: str) -> sa.Subquery:
-        rank = sa.func.row_number().over(partition_by=Inspection.facility_id,
-                                         order_by=(Inspection.inspection_date.desc(), Inspection.id.desc()))
         conditions = _period_inspections(area, start, kind)
         if kind == "self":
             # Self-assessments are not reviewed like external ones: a submitted one is the facility's word.
             conditions[0] = Inspection.status.in_(("submitted", "approved"))
         inner = (sa.select(Inspection.id, Inspection.facility_id, Inspection.inspection_date,
-                           Inspection.overall_percent, Inspection.classification, rank.label("rn"))
-                 .where(*conditions).subquery())
-        return sa.select(inner).where(inner.c.rn == 1).subquery(f"latest_{kind}")
+                           Inspection.overall_percent, Inspection.classification).where(*conditions))
+        return latest_per_facility(inner).subquery(f"latest_{kind}")
 
     own, ext = latest("self"), latest("external")
     rows = db.session.execute(
