@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from .auth.models import User
-from .extensions import db
+from .extensions import db, refresh_statistics
 
 
 @click.group("qa")
@@ -50,6 +50,7 @@ def setup(demo: bool) -> None:
         click.echo(summary.describe())
         click.echo(add_showcase(params.today).describe())
         db.session.commit()
+        refresh_statistics(db.engine)
     if demo:
         _print_logins()
 
@@ -74,4 +75,5 @@ def seed(scale: str, seed: int) -> None:
         raise click.ClickException("The database already has users; seed only an empty database.")
     summary = generate(DemoParams.for_scale(scale, seed=seed))
     db.session.commit()
+    refresh_statistics(db.engine)
     click.echo(summary.describe())

@@ -60,7 +60,7 @@ import bench_compliance  # noqa: E402
 
 from qa_app import create_app  # noqa: E402
 from qa_app.auth.models import User  # noqa: E402
-from qa_app.extensions import db  # noqa: E402
+from qa_app.extensions import db, refresh_statistics  # noqa: E402
 
 AS_OF = bench_compliance.AS_OF
 BENCH_PASSWORD = "Bench-password-2026"
@@ -120,12 +120,8 @@ def build(url: str, params: Any, reuse: bool = False) -> tuple[Any, float | None
         summary = generate(params)
         db.session.commit()
         seconds = time.perf_counter() - started
-        if db.engine.dialect.name == "postgresql":
-            # Statistics, as autovacuum gathers them within a minute of a bulk load in a running server. Without
-            # them the planner takes every filtered table for one row and picks nested loops over the CTE scans:
-            # the one-statement dashboard took 1.6 s instead of ~0.1 s on a just-generated set.
-            with db.engine.connect() as connection:
-                connection.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
+        # Statistics, as a running PostgreSQL server's autovacuum would gather them (SQLite never does).
+        refresh_statistics(db.engine)
         return app, seconds, summary.describe()
 
 
@@ -730,13 +726,22 @@ def main() -> None:
             targets.append(("PostgreSQL", os.environ["QA_BENCH_POSTGRES_URL"]))
         for name, url in targets:
             results["targets"].append({"scale": scale, **run_target(f"{name}, {scale}", url, params, args)})
+            # Saved after every target: a national run takes an hour, and what was measured must survive a failure.
+            save(args.json, results)
     minutes = minutes_rows(args.requests)
     print("\n" + "\n".join(fmt(r) for r in minutes))
     results["minutes"] = [dataclasses.asdict(r) for r in minutes]
     results["load_after"] = os.getloadavg()
     print(f"load average at the end: {results['load_after']}")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+    save(args.json, results)
+
+
+def save(path: Path | None, results: dict[str, Any]) -> None:
+    """Write the figures measured so far to ``path`` (if given), replacing the file whole."""
+    if path:
+        partial = path.with_name(path.name + ".part")
+        partial.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+        partial.replace(path)
 
 
 if __name__ == "__main__":

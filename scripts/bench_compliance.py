@@ -30,7 +30,7 @@ from qa_app.auth.models import User  # noqa: E402
 from qa_app.compliance.indicators import load_indicators  # noqa: E402
 from qa_app.compliance.queries import Area, indicator_counts  # noqa: E402
 from qa_app.compliance.report import applicable  # noqa: E402
-from qa_app.extensions import db  # noqa: E402
+from qa_app.extensions import db, refresh_statistics  # noqa: E402
 from qa_app.facilities.models import Facility  # noqa: E402
 from qa_app.inspections.models import Answer, Inspection  # noqa: E402
 from qa_app.regions.models import AdminUnit  # noqa: E402
@@ -69,6 +69,7 @@ def _build(url: str, scale: str, seed: int, reuse: bool) -> object:
         started = time.perf_counter()
         summary = generate(DemoParams.for_scale(scale, seed=seed))
         db.session.commit()
+        refresh_statistics(db.engine)
         print(f"generated the {scale} data set in {time.perf_counter() - started:.0f} s")
         print(summary.describe())
     return app

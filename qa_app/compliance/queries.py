@@ -491,19 +491,33 @@ class FailedItem:
 
 
 def most_failed_items(area: Area, main: Indicator, limit: int = 10) -> list[FailedItem]:
-    """The items failed most often across the latest valid inspections of the facilities counted by ``main``."""
+    """The items failed most often across the latest valid inspections of the facilities counted by ``main``.
+
+    Two steps, so that nothing reads every answer of those inspections (~2.4 million nationally, 4 s on
+    PostgreSQL): the failures are counted from the partial index of failed answers (about one answer in
+    seven), then the answers are counted only for the ``limit`` items found.
+    """
     q = _Query(area, (main,))
-    failed = sa.func.sum(sa.case((Answer.failed.is_(True), 1), else_=0))
-    stmt = (q.select_from(sa.select(Answer.item_id, sa.func.max(q.latest.c.checklist_version_id), failed,
-                                    sa.func.count(Answer.failed)))
-            .join(Answer, Answer.inspection_id == q.latest.c.id)
-            .where(q.counted(main), q.valid(main))
-            .group_by(Answer.item_id)
-            .having(failed > 0)
-            .order_by(failed.desc(), Answer.item_id)
-            .limit(limit))
-    return [FailedItem(item_id=r[0], version_id=r[1], failed=int(r[2]), answered=int(r[3]))
-            for r in db.session.execute(stmt)]
+    inspections = (q.select_from(sa.select(q.latest.c.id.label("id"), q.latest.c.checklist_version_id.label("vid")))
+                   .where(q.counted(main), q.valid(main))).cte("counted_latest")
+    failed = sa.func.count()
+    top = db.session.execute(
+        sa.select(Answer.item_id, sa.func.max(inspections.c.vid), failed)
+        .join(inspections, inspections.c.id == Answer.inspection_id)
+        # The same predicate as ix_answer_failed, so both databases can read that index alone.
+        .where(Answer.failed.is_(True))
+        .group_by(Answer.item_id)
+        .order_by(failed.desc(), Answer.item_id)
+        .limit(limit)).all()
+    if not top:
+        return []
+    answered = dict(db.session.execute(
+        sa.select(Answer.item_id, sa.func.count())
+        .join(inspections, inspections.c.id == Answer.inspection_id)
+        .where(Answer.item_id.in_([row[0] for row in top]), Answer.failed.is_not(None))
+        .group_by(Answer.item_id)).all())
+    return [FailedItem(item_id=item, version_id=vid, failed=int(count), answered=int(answered.get(item, 0)))
+            for item, vid, count in top]
 
 
 def province_of(unit: AdminUnit | None) -> AdminUnit | None:

@@ -85,7 +85,12 @@ class Answer(db.Model):
     """The answer to one item of one inspection, with the supervisor's note."""
 
     __tablename__ = "answer"
-    __table_args__ = (sa.UniqueConstraint("inspection_id", "item_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("inspection_id", "item_id"),
+        # Only the failed answers (~15 %): the dashboards' "most failed items" counts from this index alone.
+        sa.Index("ix_answer_failed", "inspection_id", "item_id",
+                 sqlite_where=sa.text("failed IS 1"), postgresql_where=sa.text("failed IS TRUE")),
+    )
 
     id: Mapped[intpk]
     inspection_id: Mapped[int] = mapped_column(sa.ForeignKey("inspection.id", ondelete="CASCADE"))

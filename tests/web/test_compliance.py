@@ -101,6 +101,9 @@ def test_failing_list_and_most_failed_items(app: Flask, data: Dataset) -> None:
         assert by_code["F4"].failing_sections == [("B", 30.0, 1), ("C", 45.0, 1)]
         items = {i.item_id: (i.failed, i.answered) for i in most_failed_items(area, main)}
         assert items == {"B2": (2, 4), "B1": (1, 4)}
+        # The answers are counted only for the items kept, but counted whole for them.
+        top = most_failed_items(area, main, limit=1)
+        assert [(i.item_id, i.failed, i.answered) for i in top] == [("B2", 2, 4)]
 
 
 def test_dashboard_renders_in_both_languages(app: Flask, client: FlaskClient, data: Dataset) -> None:
