@@ -36,6 +36,10 @@ def file_app(tmp_path: Path):
         db.create_all()
         if db.engine.dialect.name == "sqlite":
             assert db.session.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+        else:
+            # Every pooled connection, not only the first: JIT compilation tripled the national dashboard.
+            with db.engine.connect() as a, db.engine.connect() as b:
+                assert [c.execute(sa.text("SHOW jit")).scalar() for c in (a, b)] == ["off", "off"]
         db.session.remove()
     yield app
     with app.app_context():
