@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -60,6 +61,24 @@ def unstorable_text(value: object) -> bool:
     return False
 
 
+# Files the browser fetches on its own (page assets, service worker update checks): they never change the session.
+ASSET_ENDPOINTS = frozenset({"static", "offline.service_worker", "offline.manifest"})
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The signed-cookie session, not re-sent with files the browser fetches by itself.
+
+    A permanent session is re-sent with every response to slide its expiry. A page's icon or stylesheet, asked
+    for with the cookie of the page before and answered after the next page set a new one (a ?lang= choice, a
+    sign-in), wrote the old cookie back: the choice was lost at random (seen in the offline browser test).
+    """
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if request.endpoint in ASSET_ENDPOINTS and not session.modified:
+            return False
+        return super().should_set_cookie(app, session)
+
+
 def _refuse_unstorable_input() -> ResponseReturnValue | None:
     """400 for a request whose query, form fields or JSON body cannot be stored as text (see unstorable_text)."""
     try:
@@ -85,6 +104,7 @@ def init_app(app: Flask) -> None:
     """Add the headers, and trust one reverse proxy's X-Forwarded-* when configured (QA_PROXY_FIX=1)."""
     # Before any blueprint is registered: rules pick their converters when they are added.
     app.url_map.converters["int"] = DatabaseIntConverter
+    app.session_interface = SessionInterface()
     if app.config.get("PROXY_FIX"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

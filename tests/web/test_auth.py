@@ -119,3 +119,23 @@ def test_scope_in_sql_covers_both_unit_systems(app: Flask) -> None:
         assert visible(ids["rev2"]) == {ids["f2"]}
         assert visible(ids["mgr"]) == {ids["f1"], ids["f2"]}  # 2025 province, via the current unit
         assert visible(ids["admin"]) == {ids["f1"], ids["f2"]}
+
+
+def test_files_fetched_by_the_browser_do_not_write_back_an_old_session(app: Flask) -> None:
+    """A page's icon asked for with the previous cookie must not undo a language chosen meanwhile."""
+    setup_users(app)
+    client = app.test_client()
+    assert login(client, "giamsat1").status_code == 302
+    before = client.get_cookie("session").value
+    # Pages slide the signed-in session's expiry: the cookie is sent again with each of them.
+    assert "session=" in client.get("/").headers.get("Set-Cookie", "")
+    assert 'lang="en"' in client.get("/offline/?lang=en").get_data(as_text=True)
+    chosen = client.get_cookie("session").value
+    # The icon of the page before arrives last, still carrying the cookie from before the choice.
+    client.set_cookie("session", before)
+    for path in ("/static/css/app.css", "/static/icons/icon-192.png", "/sw.js", "/manifest.webmanifest"):
+        with client.get(path) as response:
+            assert response.status_code == 200, path
+            assert "Set-Cookie" not in response.headers, path
+    client.set_cookie("session", chosen)
+    assert 'lang="en"' in client.get("/offline/").get_data(as_text=True)
