@@ -561,8 +561,35 @@ def rss_rows(url: str, n: int) -> list[Row]:
 # ---------------------------------------------------------------------------------------------- Lighthouse
 
 
+# Lighthouse's tablet profile: a 10.9" tablet in portrait (the supervisors' device; the browser suite uses
+# the same size), touch, no network or CPU throttling (the server is on loopback, the figures are the app's).
+LIGHTHOUSE_TABLET = ["--form-factor=mobile", "--screenEmulation.mobile", "--screenEmulation.width=820",
+                     "--screenEmulation.height=1180", "--screenEmulation.deviceScaleFactor=2",
+                     "--throttling-method=provided"]
+
+
+def lighthouse_pages(app: Any) -> dict[str, tuple[str, bool]]:
+    """The main pages, as the browser suite's axe check visits them: name -> (path, needs the admin's session)."""
+    from qa_app.facilities.models import Facility
+    from qa_app.inspections.models import Inspection
+
+    inspection_id, _items = largest_draft(app)
+    with app.app_context():
+        facility = db.session.scalar(sa.select(Facility.id).join(Inspection)
+                                     .where(Inspection.status == "approved").order_by(Facility.id).limit(1))
+        submitted = db.session.scalar(sa.select(Inspection.id).where(Inspection.status == "submitted")
+                                      .order_by(Inspection.id).limit(1))
+    assert facility is not None and submitted is not None, "the data set has no approved or submitted inspection"
+    return {"sign-in page": ("/login", False), "facility list": ("/facilities/", True),
+            "facility page": (f"/facilities/{facility}", True),
+            "inspection form": (f"/inspections/{inspection_id}/form", True),
+            "review page": (f"/review/inspections/{submitted}", True),
+            "compliance dashboard": (f"/compliance/?date={AS_OF.isoformat()}", True),
+            "minutes verification": ("/verify", False)}
+
+
 def lighthouse_rows(app: Any, lighthouse: str) -> tuple[list[Row], dict[str, Any]]:
-    """Lighthouse (npm, driving Debian's Chromium) on the sign-in page, the form page and the dashboard.
+    """Lighthouse (npm, driving Debian's Chromium) on the main pages with the tablet profile.
 
     The app is served by Werkzeug's threaded server on loopback, uncompressed (production puts a compressing
     proxy in front), with the administrator's session cookie sent as an extra header.
@@ -573,7 +600,7 @@ def lighthouse_rows(app: Any, lighthouse: str) -> tuple[list[Row], dict[str, Any
         def log_request(self, *args: object, **kwargs: object) -> None:
             pass  # keep the figures readable
 
-    inspection_id, _items = largest_draft(app)
+    pages = lighthouse_pages(app)
     client = _admin_client(app)
     client.get("/login")
     cookie = client.get_cookie("session").value
@@ -581,8 +608,6 @@ def lighthouse_rows(app: Any, lighthouse: str) -> tuple[list[Row], dict[str, Any
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
-    pages = {"sign-in page": ("/login", False), "inspection form": (f"/inspections/{inspection_id}/form", True),
-             "compliance dashboard": (f"/compliance/?date={AS_OF.isoformat()}", True)}
     rows: list[Row] = []
     details: dict[str, Any] = {}
     env = dict(os.environ, CHROME_PATH=os.environ.get("QA_CHROMIUM", "/usr/bin/chromium"))
@@ -591,7 +616,7 @@ def lighthouse_rows(app: Any, lighthouse: str) -> tuple[list[Row], dict[str, Any
             for name, (path, signed_in) in pages.items():
                 out = Path(tmp) / "report.json"
                 command = [lighthouse, base + path, "--quiet", "--output=json", f"--output-path={out}",
-                           "--chrome-flags=--headless=new --no-sandbox --disable-gpu", "--throttling-method=provided"]
+                           "--chrome-flags=--headless=new --no-sandbox --disable-gpu", *LIGHTHOUSE_TABLET]
                 if signed_in:
                     command.append("--extra-headers=" + json.dumps({"Cookie": f"session={cookie}"}))
                 subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
@@ -704,7 +729,7 @@ def main() -> None:
     parser.add_argument("--national", action="store_true",
                         help="also the national set (~50,000 facilities): tens of minutes of generation per database")
     parser.add_argument("--lighthouse", default=None,
-                        help="Lighthouse CLI to run on three pages (bash scripts/bench.sh installs it from npm)")
+                        help="Lighthouse CLI to run on the main pages (bash scripts/bench.sh installs it from npm)")
     parser.add_argument("--json", type=Path, default=None, help="also write every figure to this file")
     parser.add_argument("--rss-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -47,6 +47,13 @@ def test_bench_helpers_run_on_a_tiny_set(bench: ModuleType, tmp_path: Path) -> N
         assert {"dashboard, whole country (admin)", "export facilities.csv", "API facilities page 1"} <= labels
         assert any(label.startswith("app/floor: dashboard, whole country") for label in labels)
 
+        # Every page Lighthouse visits answers the administrator (or anyone, for the public ones).
+        pages = bench.lighthouse_pages(app)
+        assert {"facility page", "review page", "minutes verification"} <= set(pages)
+        client = bench._admin_client(app)
+        for name, (path, _signed_in) in pages.items():
+            assert client.get(path).status_code == 200, name
+
         form, weight = bench.form_rows(app, 1)
         assert weight["third_party"] == []
         assert weight["requests"] == 1 + len(weight["assets"]) >= 3  # the page, its CSS and its script
