@@ -75,14 +75,20 @@ def _build(url: str, scale: str, seed: int, reuse: bool) -> object:
     return app
 
 
+def bench_admin() -> User:
+    """The unscoped administrator the benchmarks sign in as, created on first use (inside an app context)."""
+    admin = db.session.scalar(sa.select(User).where(User.username == "bench-admin"))
+    if admin is None:
+        admin = User(username="bench-admin", full_name="Bench", role="admin", scope_unit=None)
+        admin.set_password("bench-password-1")
+        db.session.add(admin)
+        db.session.commit()
+    return admin
+
+
 def _bench(app: object, n: int) -> list[tuple[str, float, float]]:
     with app.app_context():  # type: ignore[attr-defined]
-        admin = db.session.scalar(sa.select(User).where(User.username == "bench-admin"))
-        if admin is None:
-            admin = User(username="bench-admin", full_name="Bench", role="admin", scope_unit=None)
-            admin.set_password("bench-password-1")
-            db.session.add(admin)
-            db.session.commit()
+        admin = bench_admin()
         province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "province",
                                                                 AdminUnit.system == "pre2025")
                                      .order_by(AdminUnit.id))
