@@ -21,6 +21,8 @@ class DefaultConfig:
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
+    # Counted from the last page opened (not from autosaves or other background requests: see
+    # core.security.SessionInterface); a form left open longer asks to sign in again and keeps its answers.
     PERMANENT_SESSION_LIFETIME = dt.timedelta(hours=8)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -61,20 +61,19 @@ def unstorable_text(value: object) -> bool:
     return False
 
 
-# Files the browser fetches on its own (page assets, service worker update checks): they never change the session.
-ASSET_ENDPOINTS = frozenset({"static", "offline.service_worker", "offline.manifest"})
-
-
 class SessionInterface(SecureCookieSessionInterface):
-    """The signed-cookie session, not re-sent with files the browser fetches by itself.
+    """The signed-cookie session, whose expiry slides only with the pages a person opens.
 
-    A permanent session is re-sent with every response to slide its expiry. A page's icon or stylesheet, asked
-    for with the cookie of the page before and answered after the next page set a new one (a ?lang= choice, a
-    sign-in), wrote the old cookie back: the choice was lost at random (seen in the offline browser test).
+    Flask re-sends a permanent session's cookie with every response to slide its expiry. A response to a request
+    sent with an older cookie then writes that cookie back, undoing whatever changed meanwhile: an icon of the
+    previous page undid a ?lang= choice (seen at random in the offline browser test), and an autosave in flight
+    while someone signs out on a shared tablet would sign them back in. Background requests (assets, fetch(),
+    the service worker, told apart by the browser's Sec-Fetch-Mode) now send the cookie only when they change
+    the session. Browsers without Sec-Fetch-Mode keep Flask's behaviour.
     """
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
-        if request.endpoint in ASSET_ENDPOINTS and not session.modified:
+        if not session.modified and request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate":
             return False
         return super().should_set_cookie(app, session)
 

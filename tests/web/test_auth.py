@@ -121,21 +121,38 @@ def test_scope_in_sql_covers_both_unit_systems(app: Flask) -> None:
         assert visible(ids["admin"]) == {ids["f1"], ids["f2"]}
 
 
-def test_files_fetched_by_the_browser_do_not_write_back_an_old_session(app: Flask) -> None:
-    """A page's icon asked for with the previous cookie must not undo a language chosen meanwhile."""
+def test_background_requests_do_not_write_back_an_old_session(app: Flask) -> None:
+    """A response to a request sent with an older cookie must not undo a language choice or a sign-out."""
     setup_users(app)
     client = app.test_client()
     assert login(client, "giamsat1").status_code == 302
+    # Opening a page slides the signed-in session's expiry: the cookie is sent again.
+    assert "session=" in client.get("/", headers={"Sec-Fetch-Mode": "navigate"}).headers.get("Set-Cookie", "")
     before = client.get_cookie("session").value
-    # Pages slide the signed-in session's expiry: the cookie is sent again with each of them.
-    assert "session=" in client.get("/").headers.get("Set-Cookie", "")
-    assert 'lang="en"' in client.get("/offline/?lang=en").get_data(as_text=True)
+    assert 'lang="en"' in client.get("/offline/?lang=en", headers={"Sec-Fetch-Mode": "navigate"}).get_data(
+        as_text=True)
     chosen = client.get_cookie("session").value
-    # The icon of the page before arrives last, still carrying the cookie from before the choice.
+    # The icon, stylesheet, service worker check or fetch() of the page before arrive last, still carrying the
+    # cookie from before the choice (the modes are those the browser sends for each).
     client.set_cookie("session", before)
-    for path in ("/static/css/app.css", "/static/icons/icon-192.png", "/sw.js", "/manifest.webmanifest"):
-        with client.get(path) as response:
+    for path, mode in (("/static/css/app.css", "no-cors"), ("/static/icons/icon-192.png", "no-cors"),
+                       ("/sw.js", "same-origin"), ("/manifest.webmanifest", "cors"), ("/api/v1/session", "cors")):
+        with client.get(path, headers={"Sec-Fetch-Mode": mode}) as response:
             assert response.status_code == 200, path
             assert "Set-Cookie" not in response.headers, path
     client.set_cookie("session", chosen)
     assert 'lang="en"' in client.get("/offline/").get_data(as_text=True)
+
+    # Signing out on a shared tablet while an autosave is in flight: its reply must not sign the user back in.
+    client.post("/logout")
+    assert client.get_cookie("session") is None
+    client.set_cookie("session", chosen)
+    with client.get("/api/v1/session", headers={"Sec-Fetch-Mode": "cors"}) as late:
+        assert late.status_code == 200 and "Set-Cookie" not in late.headers
+    client.delete_cookie("session")
+    assert client.get("/facilities/").status_code == 302
+
+    # A browser that does not say what a request is for keeps Flask's sliding expiry on every response.
+    assert login(client, "giamsat1").status_code == 302
+    with client.get("/static/css/app.css") as response:
+        assert "session=" in response.headers.get("Set-Cookie", "")
