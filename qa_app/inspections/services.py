@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import g, has_request_context
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..audit.services import record
 from ..auth.models import User
@@ -205,10 +206,76 @@ def _require_editable(inspection: Inspection, user: User) -> None:
 
 
 def _bump(inspection: Inspection, user: User) -> None:
-    # Incremented in SQL (UPDATE … SET revision = revision + 1), not in Python: two tablets saving different items
-    # at once both read revision N, and a Python increment would store N + 1 twice and lose a change's bump.
-    inspection.revision = Inspection.revision + 1
-    inspection.updated_at = utcnow()
+    """Count an edit: compare-and-set on the status, so an edit never lands on a submitted or approved inspection.
+
+    Incremented in SQL (UPDATE … SET revision = revision + 1), not in Python: two tablets saving different items
+    at once both read revision N, and a Python increment would store N + 1 twice and lose a change's bump. The
+    ``status IN ('draft', 'returned')`` condition is checked by the database when the row is written: an autosave
+    that read "draft" just before a submit committed finds the row submitted here, and its whole transaction
+    (the answer included) is refused instead of changing a locked inspection.
+    """
+    now = utcnow()
+    revision = db.session.execute(
+        sa.update(Inspection)
+        .where(Inspection.id == inspection.id, Inspection.status.in_(EDITABLE))
+        .values(revision=Inspection.revision + 1, updated_at=now)
+        .returning(Inspection.revision)
+        .execution_options(synchronize_session=False)).scalar()
+    if revision is None:
+        raise WorkflowError("locked", "this inspection was submitted or approved meanwhile and can no longer be changed")
+    set_committed_value(inspection, "revision", revision)
+    set_committed_value(inspection, "updated_at", now)
+
+
+def claim_revision(inspection: Inspection, seen_revision: int) -> bool:
+    """Bump the revision only if it is still ``seen_revision`` (and the inspection editable); False otherwise.
+
+    A finishing page submits what it showed: claiming its revision first holds the row (PostgreSQL row lock,
+    SQLite's single writer) from before the page's own writes until the submit commits, so an autosave that
+    lands after the page was built makes the submit lose instead of slipping unseen into the submitted score.
+    """
+    now = utcnow()
+    revision = db.session.execute(
+        sa.update(Inspection)
+        .where(Inspection.id == inspection.id, Inspection.revision == seen_revision,
+               Inspection.status.in_(EDITABLE))
+        .values(revision=Inspection.revision + 1, updated_at=now)
+        .returning(Inspection.revision)
+        .execution_options(synchronize_session=False)).scalar()
+    if revision is None:
+        return False
+    set_committed_value(inspection, "revision", revision)
+    set_committed_value(inspection, "updated_at", now)
+    return True
+
+
+def _transition(inspection: Inspection, expected: str, new: str, *, revision: int | None = None,
+                **values: object) -> None:
+    """Move the inspection from ``expected`` to ``new`` with one ``UPDATE … WHERE status = :expected``.
+
+    Two reviewers (or a reviewer and a manager) deciding at the same moment both read "submitted"; only one
+    UPDATE can still find it so, and the other one changes nothing and gets a 409 ("conflict"). With
+    ``revision``, the row must also be at that revision: a submit whose score was computed before an autosave
+    landed loses instead of locking in a stale score. Runs before any other write of the transition, so the
+    loser leaves nothing behind; the winner holds the row (PostgreSQL row lock, SQLite's single writer) until
+    its transaction, audit entry and minutes included, commits.
+    """
+    condition = [Inspection.id == inspection.id, Inspection.status == expected]
+    if revision is not None:
+        condition.append(Inspection.revision == revision)
+    now = utcnow()
+    new_revision = db.session.execute(
+        sa.update(Inspection).where(*condition)
+        .values(status=new, revision=Inspection.revision + 1, updated_at=now, **values)
+        .returning(Inspection.revision)
+        .execution_options(synchronize_session=False)).scalar()
+    if new_revision is None:
+        raise WorkflowError("conflict", f"the inspection is no longer {expected}: someone else changed it meanwhile")
+    set_committed_value(inspection, "status", new)
+    set_committed_value(inspection, "revision", new_revision)
+    set_committed_value(inspection, "updated_at", now)
+    for key, value in values.items():
+        set_committed_value(inspection, key, value)
 
 
 def answers_of(inspection: Inspection) -> dict[str, Answer]:
@@ -251,6 +318,9 @@ def save_answer(inspection: Inspection, item_id: str, user: User, *, value: obje
     if not changes:
         raise WorkflowError("empty", "nothing to save")
     base = base_revision or 0
+    # The inspection row first, then its children, in every writer (submit and finish too): a fixed lock order,
+    # so an autosave and a submit wait for each other instead of deadlocking on PostgreSQL.
+    _bump(inspection, user)
     now = utcnow()
     answer = db.session.scalar(
         sa.select(Answer).where(Answer.inspection_id == inspection.id, Answer.item_id == item_id)
@@ -283,7 +353,6 @@ def save_answer(inspection: Inspection, item_id: str, user: User, *, value: obje
             db.session.refresh(answer)
             raise ConflictError(f"item {item_id} was changed by someone else meanwhile", _answer_state(answer))
         db.session.refresh(answer)
-    _bump(inspection, user)
     if inspection.status == "returned":
         record("answer.changed_after_return", "inspection", inspection.id, user_id=user.id,
                details={"item": item_id, **{k: v for k, v in changes.items()}})
@@ -372,8 +441,8 @@ def add_photo(inspection: Inspection, item_id: str, raw: bytes, user: User,
                   content_type=image.content_type, data=image.data, size_bytes=len(image.data),
                   width=image.width, height=image.height, sha256=hashlib.sha256(image.data).hexdigest(),
                   uploaded_by_id=user.id)
-    db.session.add(photo)
     _bump(inspection, user)
+    db.session.add(photo)
     db.session.flush()
     return photo
 
@@ -382,8 +451,8 @@ def delete_photo(photo: Photo, user: User) -> None:
     """Remove a photo from an editable inspection."""
     inspection = db.session.get(Inspection, photo.inspection_id)
     _require_editable(inspection, user)
-    db.session.delete(photo)
     _bump(inspection, user)
+    db.session.delete(photo)
     db.session.flush()
 
 
@@ -408,9 +477,9 @@ def set_team(inspection: Inspection, members: Iterable[Mapping[str, str]], user:
     for role, label in (("head", "the head of the team"), ("facility_rep", "the facility representative")):
         if sum(1 for r in rows if r.role == role) != 1:
             raise WorkflowError("bad_team", f"name exactly one {label}")
+    _bump(inspection, user)
     db.session.execute(sa.delete(TeamMember).where(TeamMember.inspection_id == inspection.id))
     db.session.add_all(rows)
-    _bump(inspection, user)
     db.session.flush()
     return rows
 
@@ -429,13 +498,13 @@ def save_signature(inspection: Inspection, role: str, signer_name: str, png: byt
     signer_name = _clean(signer_name or "")
     if not signer_name:
         raise WorkflowError("bad_signature", "the signer's name is required")
+    _bump(inspection, user)
     db.session.execute(sa.delete(Signature).where(Signature.inspection_id == inspection.id,
                                                   Signature.role == role))
     # Keep the PNG as drawn (transparent strokes) when it is a PNG; photos go through JPEG.
     sig = Signature(inspection_id=inspection.id, role=role, signer_name=signer_name[:120],
                     png=png if png.startswith(b"\x89PNG") else image.data, strokes=strokes)
     db.session.add(sig)
-    _bump(inspection, user)
     db.session.flush()
     return sig
 
@@ -466,9 +535,9 @@ def set_corrective_actions(inspection: Inspection, actions: Iterable[Mapping[str
             raise WorkflowError("bad_action", f"item {item_id}: the deadline is before the inspection")
         rows.append(CorrectiveAction(inspection_id=inspection.id, facility_id=inspection.facility_id,
                                      item_id=item_id, action=what[:4000], responsible=who[:160], deadline=deadline))
+    _bump(inspection, user)
     db.session.execute(sa.delete(CorrectiveAction).where(CorrectiveAction.inspection_id == inspection.id))
     db.session.add_all(rows)
-    _bump(inspection, user)
     db.session.flush()
     return rows
 
@@ -499,8 +568,20 @@ def mark_action_done(action: CorrectiveAction, evidence: str, user: User) -> Cor
         raise WorkflowError("bad_evidence", "describe the evidence that the action was done")
     if not facility_visible(user, action.facility_id):
         raise WorkflowError("forbidden", "you may not change this facility's actions")
-    action.status, action.evidence, action.done_at, action.done_by_id = "done", evidence[:4000], utcnow(), user.id
-    db.session.flush()
+    # Compare-and-set: of two people closing the action at once, one wins and the other gets "already_done"; the
+    # inspection must still be past editing (a return reopens its actions for editing).
+    now = utcnow()
+    under_review = sa.select(Inspection.id).where(Inspection.id == CorrectiveAction.inspection_id,
+                                                   Inspection.status.in_(("submitted", "approved"))).exists()
+    changed = db.session.execute(
+        sa.update(CorrectiveAction)
+        .where(CorrectiveAction.id == action.id, CorrectiveAction.status == "open", under_review)
+        .values(status="done", evidence=evidence[:4000], done_at=now, done_by_id=user.id)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise WorkflowError("already_done", "this corrective action was closed (or its inspection returned) meanwhile")
+    for key, value in (("status", "done"), ("evidence", evidence[:4000]), ("done_at", now), ("done_by_id", user.id)):
+        set_committed_value(action, key, value)
     record("corrective_action.done", "corrective_action", action.id, user_id=user.id,
            details={"inspection_id": action.inspection_id, "item": action.item_id, "evidence": evidence[:500]})
     return action
@@ -564,14 +645,12 @@ def submit(inspection: Inspection, user: User, *, base_revision: int | None = No
         raise WorkflowError("incomplete", "; ".join(problems))
     checklist = checklist_for(inspection)
     previous_status = inspection.status
-    inspection.overall_percent = decimal.Decimal(str(score.overall_percent)).quantize(decimal.Decimal("0.01"))
-    inspection.classification = score.classification
-    inspection.critical_failures = len(score.critical_failures)
-    inspection.failed_items = len(score.failed_items)
-    inspection.checklist_sha256 = checklist.sha256
-    inspection.status = "submitted"
-    inspection.submitted_at = utcnow()
-    inspection.submitted_by_id = user.id
+    overall = decimal.Decimal(str(score.overall_percent)).quantize(decimal.Decimal("0.01"))
+    # The revision the score was computed at: an answer saved meanwhile makes this submit lose (409).
+    _transition(inspection, previous_status, "submitted", revision=inspection.revision,
+                overall_percent=overall, classification=score.classification,
+                critical_failures=len(score.critical_failures), failed_items=len(score.failed_items),
+                checklist_sha256=checklist.sha256, submitted_at=utcnow(), submitted_by_id=user.id)
     db.session.execute(sa.delete(SectionResult).where(SectionResult.inspection_id == inspection.id))
     for section in score.sections:
         if section.possible == 0 and section.applicable == 0:
@@ -587,7 +666,6 @@ def submit(inspection: Inspection, user: User, *, base_revision: int | None = No
         result = score.items.get(answer.item_id)
         answer.failed = bool(result and result.failed)
         answer.critical_failure = bool(result and result.failed and result.critical)
-    _bump(inspection, user)
     db.session.flush()
     record("inspection.resubmitted" if previous_status == "returned" else "inspection.submitted", "inspection",
            inspection.id, user_id=user.id,
@@ -597,8 +675,11 @@ def submit(inspection: Inspection, user: User, *, base_revision: int | None = No
 
 
 def return_inspection(inspection: Inspection, reviewer: User, comment: str,
-                      item_comments: Mapping[str, str] | None = None) -> None:
-    """Send a submitted inspection back to the supervisor; a comment is mandatory."""
+                      item_comments: Mapping[str, str] | None = None, *, seen_revision: int | None = None) -> None:
+    """Send a submitted inspection back to the supervisor; a comment is mandatory.
+
+    ``seen_revision``: the revision the reviewer's page showed; a decision on what has changed since is refused.
+    """
     if inspection.status != "submitted":
         raise WorkflowError("bad_transition", f"only a submitted inspection can be returned (it is {inspection.status})")
     if not can_review(reviewer, inspection):
@@ -606,26 +687,28 @@ def return_inspection(inspection: Inspection, reviewer: User, comment: str,
     comment = _clean(comment or "")
     if not comment:
         raise WorkflowError("comment_required", "say why the inspection is returned")
+    _transition(inspection, "submitted", "returned", revision=seen_revision)
     add_comment(inspection, reviewer, comment)
     for item_id, body in (item_comments or {}).items():
         if (body or "").strip():
             add_comment(inspection, reviewer, body, item_id=item_id)
-    inspection.status = "returned"
-    _bump(inspection, reviewer)
     db.session.flush()
     record("inspection.returned", "inspection", inspection.id, user_id=reviewer.id, details={"comment": comment})
 
 
-def approve(inspection: Inspection, reviewer: User) -> None:
-    """Approve a submitted inspection; approved inspections are final."""
+def approve(inspection: Inspection, reviewer: User, *, seen_revision: int | None = None) -> None:
+    """Approve a submitted inspection; approved inspections are final.
+
+    ``seen_revision``: the revision the reviewer's page showed. A reviewer must approve what they read, not a
+    version returned and resubmitted with other answers while their page was open.
+    """
     if inspection.status != "submitted":
         raise WorkflowError("bad_transition", f"only a submitted inspection can be approved (it is {inspection.status})")
     if not can_review(reviewer, inspection):
         raise WorkflowError("forbidden", "you may not review this inspection")
-    inspection.status = "approved"
-    inspection.approved_at = utcnow()
-    inspection.approved_by_id = reviewer.id
-    _bump(inspection, reviewer)
+    # Only the winner of the compare-and-set goes on to number and sign the minutes, in the same transaction.
+    _transition(inspection, "submitted", "approved", revision=seen_revision, approved_at=utcnow(),
+                approved_by_id=reviewer.id)
     db.session.flush()
     record("inspection.approved", "inspection", inspection.id, user_id=reviewer.id,
            details={"overall": str(inspection.overall_percent), "classification": inspection.classification})

@@ -575,6 +575,9 @@ def finish(inspection_id: int) -> ResponseReturnValue:
         return _render_finish(inspection, form, [_("Some fields are not valid: see the marked fields.")], 400)
     seen_revision = form.revision.data
     changed_meanwhile = seen_revision != str(inspection.revision)
+    if request.form.get("do") == "submit" and not changed_meanwhile:
+        # Atomic version of the check above, taken before this page's own writes (see claim_revision).
+        changed_meanwhile = not services.claim_revision(inspection, int(seen_revision))
     errors = _save_finish(form, inspection)
     if errors:
         db.session.rollback()
@@ -583,18 +586,26 @@ def finish(inspection_id: int) -> ResponseReturnValue:
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for(".finish", inspection_id=inspection.id))
+    stale_message = _("The inspection was changed since you opened this page (for example an answer saved from "
+                      "another tablet). Your changes here are saved; check the summary and submit again.")
     if changed_meanwhile:
         # Someone (another tablet, the autosave) changed it after this page was built: the score shown
-        # may be stale, so save this page's work and let the supervisor look again before submitting.
+        # may be stale, so save this page's work and let the supervisor look again before submitting (409: the
+        # submit lost to the other change).
         db.session.commit()
-        flash(_("The inspection was changed since you opened this page (for example an answer saved from "
-                "another tablet). Your changes here are saved; check the summary and submit again."), "error")
-        return redirect(url_for(".finish", inspection_id=inspection.id))
+        return _render_finish(inspection, form, [stale_message], 409)
     try:
         services.submit(inspection, g.user)
     except WorkflowError as exc:
         # submit() refuses before changing anything, so what this page saved is kept.
         db.session.commit()
+        if exc.code == "conflict":
+            # Lost a race: an autosave (or another submit) landed between reading the page and submitting.
+            db.session.refresh(inspection)
+            if inspection.status not in services.EDITABLE:
+                return _render_finish(inspection, form,
+                                      [_refusal_message(WorkflowError("locked", exc.message), inspection)], 409)
+            return _render_finish(inspection, form, [stale_message], 409)
         if exc.code == "incomplete":
             flash(_("The inspection cannot be submitted yet: see what is missing below."), "error")
         else:
@@ -718,13 +729,25 @@ def comment(inspection_id: int) -> ResponseReturnValue:
     return redirect(url_for(".inspection", inspection_id=inspection.id, _anchor=anchor))
 
 
+def _seen_revision() -> int | None:
+    """The inspection revision the decision form was built from (optional for scripts; pages always send it)."""
+    value: object = request.form.get("revision")
+    if request.is_json:
+        body = request.get_json(silent=True)
+        value = body.get("revision") if isinstance(body, dict) else None
+    try:
+        return int(value) if value not in (None, "") else None  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return -1  # never a real revision: a garbled field is refused as a conflict, never skips the check
+
+
 @bp.post("/inspections/<int:inspection_id>/approve")
 @roles_required(*REVIEWERS)
 def approve(inspection_id: int) -> ResponseReturnValue:
     """Approve a submitted inspection (final)."""
     inspection = _inspection_or_404(inspection_id)
     try:
-        services.approve(inspection, g.user)
+        services.approve(inspection, g.user, seen_revision=_seen_revision())
     except WorkflowError as exc:
         return _refuse(exc, inspection)
     db.session.commit()
@@ -743,7 +766,7 @@ def return_(inspection_id: int) -> ResponseReturnValue:
     if not form.validate():
         return _refuse(WorkflowError("bad_comment", "invalid comment"), inspection, _("The comment is too long."))
     try:
-        services.return_inspection(inspection, g.user, form.comment.data or "")
+        services.return_inspection(inspection, g.user, form.comment.data or "", seen_revision=_seen_revision())
     except WorkflowError as exc:
         message = (_("Write a comment saying what must be corrected: an inspection cannot be returned without one.")
                    if exc.code == "comment_required" else None)
