@@ -29,6 +29,11 @@ class DefaultConfig:
     # Set QA_SESSION_COOKIE_SECURE=true behind TLS (see the README's deployment notes).
     SESSION_COOKIE_SECURE = False
     PROXY_FIX = False
+    # Sign-in attempts per client address and in total per window (seconds), counted in the database so the
+    # limits hold across workers and app servers; beyond them the sign-in page answers 429 with Retry-After.
+    LOGIN_LIMIT_PER_ADDRESS = 60
+    LOGIN_LIMIT_GLOBAL = 600
+    LOGIN_LIMIT_WINDOW = 300
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token; a long inspection must not expire it
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     CHECKLISTS_DIR = str(PROJECT_ROOT / "checklists")

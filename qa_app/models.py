@@ -2,7 +2,7 @@
 
 from .api.models import SyncRequest
 from .audit.models import AuditEntry
-from .auth.models import User
+from .auth.models import LoginThrottle, User
 from .checklists.models import ChecklistVersion
 from .facilities.models import Facility, FacilityService
 from .inspections.models import (
@@ -23,5 +23,5 @@ __all__ = [
     "AdminUnit", "Answer", "AuditEntry", "ChecklistVersion", "Facility", "FacilityService", "Inspection",
     "SectionResult", "UnitSuccession", "User", "CorrectiveAction", "Photo", "ReviewComment", "Signature",
     "TeamMember", "Minutes", "MinutesCounter", "SyncRequest",
-    "RoundAssignment", "RoundReportDate", "SupervisionRound",
+    "RoundAssignment", "RoundReportDate", "SupervisionRound", "LoginThrottle",
 ]

@@ -160,9 +160,11 @@ def login(app: Flask, client: FlaskClient, user_id: int | None) -> None:
         session.clear()
         if user_id is not None:
             with app.app_context():
-                pw = db.session.get_one(User, user_id).password_hash[-16:]
+                user = db.session.get_one(User, user_id)
+                pw, gen = user.password_hash[-16:], user.session_generation
             session["user_id"] = user_id
             session["pw"] = pw
+            session["gen"] = gen
             session["locale"] = "en"
 
 

@@ -142,10 +142,11 @@ def login(client, app: Flask, user_id: int) -> None:
     """Sign a test client in as a user without going through the form."""
     with app.app_context():
         user = db.session.get(User, user_id)
-        pw = user.password_hash[-16:]
+        pw, gen = user.password_hash[-16:], user.session_generation
     with client.session_transaction() as session:
         session["user_id"] = user_id
         session["pw"] = pw
+        session["gen"] = gen
 
 
 def unit_id(app: Flask, system: str, level: str, code: str) -> int:

@@ -103,10 +103,11 @@ def login(client: FlaskClient, app: Flask, user_id: int) -> None:
     """Sign ``user_id`` in by writing the session directly (faster than hashing a password per test)."""
     with app.app_context():
         user = db.session.get(User, user_id)
-        pw = user.password_hash[-16:]
+        pw, gen = user.password_hash[-16:], user.session_generation
     with client.session_transaction() as session:
         session["user_id"] = user_id
         session["pw"] = pw
+        session["gen"] = gen
 
 
 def unit_by_code(system: str, level: str, code: str) -> AdminUnit | None:

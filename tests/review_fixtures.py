@@ -51,11 +51,12 @@ def login(client: FlaskClient, app: Flask, user_id: int, locale: str = "en") -> 
     """Sign in by session (English, so assertions read the msgids)."""
     with app.app_context():
         user = db.session.get_one(User, user_id)
-        pw = user.password_hash[-16:]
+        pw, gen = user.password_hash[-16:], user.session_generation
     with client.session_transaction() as sess:
         sess.clear()
         sess["user_id"] = user_id
         sess["pw"] = pw
+        sess["gen"] = gen
         sess["locale"] = locale
 
 

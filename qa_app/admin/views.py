@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..audit.services import record
 from ..auth.models import User
-from ..auth.services import PasswordRuleError, create_user
+from ..auth.services import PasswordRuleError, create_user, end_sessions
 from ..auth.views import roles_required
 from ..extensions import db, utcnow
 from ..regions.models import AdminUnit
@@ -126,13 +126,34 @@ def edit_user(user_id: int) -> ResponseReturnValue:
                 user.failed_logins, user.locked_until = 0, None
                 db.session.flush()
                 record("user.password_reset", "user", user.id, user_id=g.user.id)
+            if form.password.data or {"role", "scope", "active"} & set(changed):
+                # What the account may do changed: every open session of it (every device, the tablet's sync
+                # included) ends now instead of carrying the old rights for hours.
+                end_sessions(user.id)
             db.session.commit()
             if user.id == g.user.id and form.password.data:
                 # Other sessions of this account end with the new password; keep this one.
                 session["pw"] = user.password_hash[-16:]
+                session["gen"] = user.session_generation
             if changed or form.password.data:
                 flash(_("Account %(username)s updated.", username=user.username), "success")
             else:
                 flash(_("Nothing changed."), "info")
             return redirect(url_for(".users"))
     return render_template("admin/user_form.html", form=form, user=user), 400 if form.errors else 200
+
+
+@bp.post("/users/<int:user_id>/sign-out")
+@roles_required("admin")
+def sign_out_everywhere(user_id: int) -> ResponseReturnValue:
+    """End every session of an account on every device (a lost tablet, a shared password)."""
+    user = db.get_or_404(User, user_id)
+    end_sessions(user.id)
+    record("user.signed_out_everywhere", "user", user.id, user_id=g.user.id)
+    db.session.commit()
+    if user.id == g.user.id:
+        session.clear()
+        return redirect(url_for("auth.login"))
+    flash(_("Every session of %(username)s has ended; they must sign in again on each device.",
+            username=user.username), "success")
+    return redirect(url_for(".users"))

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from ..audit.services import record
 from ..extensions import db
 from .models import ROLES, User
-from .services import PasswordRuleError, create_user, parse_scope
+from .services import PasswordRuleError, create_user, end_sessions, parse_scope
 
 
 @click.group("users")
@@ -55,7 +55,22 @@ def set_role(username: str, role: str, scope: str | None) -> None:
     before = {"role": user.role, "scope": user.scope_unit_id}
     user.role, user.scope_unit = role, unit
     db.session.flush()
+    end_sessions(user.id)  # the old rights end with every open session
     record("user.role_changed", "user", user.id, details={"before": before,
                                                           "after": {"role": role, "scope": user.scope_unit_id}})
     db.session.commit()
     click.echo(f"{user.username} is now {role}.")
+
+
+@users_cli.command("sign-out")
+@click.argument("username")
+@with_appcontext
+def sign_out(username: str) -> None:
+    """End every session of a user on every device (a lost tablet, a leaked password)."""
+    user = db.session.scalar(sa.select(User).where(User.username == username.lower()))
+    if user is None:
+        raise click.ClickException(f"no user '{username}'")
+    end_sessions(user.id)
+    record("user.signed_out_everywhere", "user", user.id)
+    db.session.commit()
+    click.echo(f"Every session of {user.username} has ended.")

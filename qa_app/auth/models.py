@@ -37,6 +37,9 @@ class User(db.Model):
     locale: Mapped[str | None] = mapped_column(sa.String(5))
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Copied into the session cookie at sign-in and compared on every request: bumping it (sign-out, password,
+    # role or scope change, "sign out everywhere") ends every copy of every session of this user at once.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[timestamp]
 
     scope_unit: Mapped[AdminUnit | None] = relationship()
@@ -48,3 +51,17 @@ class User(db.Model):
     def check_password(self, password: str) -> bool:
         """Whether ``password`` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+
+class LoginThrottle(db.Model):
+    """Sign-in attempts per client address ("addr:…") and in total ("global") in the current window.
+
+    Kept in the database, not in a worker's memory, so the limits hold across gunicorn workers and across app
+    servers sharing one PostgreSQL.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)

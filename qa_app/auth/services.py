@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
+from dataclasses import dataclass
 
 import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
@@ -12,7 +15,7 @@ from ..audit.services import record
 from ..extensions import db, utcnow
 from ..facilities.models import Facility
 from ..regions.models import AdminUnit
-from .models import ROLES, User
+from .models import ROLES, LoginThrottle, User
 
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
@@ -34,27 +37,109 @@ def check_password_rules(password: str, username: str = "") -> None:
         raise PasswordRuleError(_l("password must not contain the username"))
 
 
+# Checked against when the username is unknown, inactive or locked, so every failure costs one password hash:
+# answer time no longer tells which usernames exist (it was ~190 ms for a real one, ~10 ms for an unknown one).
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+
+
 def authenticate(username: str, password: str) -> User | None:
-    """The active user with these credentials, or None; counts failures and locks for a while, never forever."""
+    """The active user with these credentials, or None; counts failures and locks for a while, never forever.
+
+    The failure count is incremented by the database (``failed_logins = failed_logins + 1``) in the same UPDATE
+    that sets the lock, so concurrent wrong passwords cannot overwrite each other's count; a success clears the
+    count only if no lock was set meanwhile (compare-and-set), so a burst cannot end with the right password in.
+    """
     user = db.session.scalar(sa.select(User).where(User.username == username.strip().lower()))
     now = utcnow()
-    if user is None or not user.active:
-        return None
-    if user.locked_until is not None and user.locked_until > now:
+    if user is None or not user.active or (user.locked_until is not None and user.locked_until > now):
+        check_password_hash(_DUMMY_HASH, password)  # the same work as a real check
         return None
     if not user.check_password(password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            # A lockout that expires: an attacker can slow a user down but not shut them out for good.
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-            record("user.locked", "user", user.id, details={"until": user.locked_until.isoformat()})
-        db.session.flush()
+        _count_failure(user, now)
         return None
-    user.failed_logins = 0
-    user.locked_until = None
-    db.session.flush()
-    return user
+    cleared = db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id, sa.or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=0, locked_until=None)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.expire(user, ["failed_logins", "locked_until"])
+    return user if cleared == 1 else None
+
+
+def _count_failure(user: User, now: dt.datetime) -> None:
+    """One more failure, counted and (at MAX_FAILURES) turned into a lock by one atomic UPDATE."""
+    until = now + LOCKOUT
+    reaches = User.failed_logins + 1 >= MAX_FAILURES
+    row = db.session.execute(
+        sa.update(User).where(User.id == user.id)
+        .values(failed_logins=sa.case((reaches, 0), else_=User.failed_logins + 1),
+                # A lockout that expires: an attacker can slow a user down but not shut them out for good.
+                locked_until=sa.case((reaches, until), else_=User.locked_until))
+        .returning(User.failed_logins, User.locked_until)
+        .execution_options(synchronize_session=False)).one()
+    db.session.expire(user, ["failed_logins", "locked_until"])
+    if row.failed_logins == 0 and row.locked_until is not None:
+        record("user.locked", "user", user.id, details={"until": until.isoformat()})
+
+
+# ---------------------------------------------------------------------------------------------- throttle
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """Why a sign-in attempt is refused before any password is checked, and for how long."""
+
+    scope: str  # "address" or "global"
+    retry_after: int  # seconds
+
+
+def throttle_attempt(address: str, limits: dict[str, int], now: dt.datetime | None = None) -> Throttled | None:
+    """Count one sign-in attempt for the client address and in total; a Throttled when either is over its limit.
+
+    ``limits``: ``per_address``, ``global`` (attempts per window) and ``window`` (seconds). Counted by one
+    UPDATE per key (``attempts = attempts + 1``, or 1 in a new window), so concurrent requests and several
+    workers or app servers all count. The caller commits at once, before checking any password, so that the
+    counter rows are not held locked while a password hash is computed.
+    """
+    now = now or utcnow()
+    window = dt.timedelta(seconds=limits["window"])
+    for scope, key, limit in (("address", f"addr:{address}"[:80], limits["per_address"]),
+                              ("global", "global", limits["global"])):
+        attempts, started = _bump_counter(key, now, now - window)
+        if attempts > limit:
+            retry = max(1, int((started + window - now).total_seconds()) + 1)
+            return Throttled(scope, retry)
+    return None
+
+
+def _bump_counter(key: str, now: dt.datetime, cutoff: dt.datetime) -> tuple[int, dt.datetime]:
+    expired = LoginThrottle.window_start <= cutoff
+    bump = (sa.update(LoginThrottle).where(LoginThrottle.key == key)
+            .values(attempts=sa.case((expired, 1), else_=LoginThrottle.attempts + 1),
+                    window_start=sa.case((expired, now), else_=LoginThrottle.window_start))
+            .returning(LoginThrottle.attempts, LoginThrottle.window_start)
+            .execution_options(synchronize_session=False))
+    for _attempt in range(3):
+        row = db.session.execute(bump).one_or_none()
+        if row is not None:
+            return int(row.attempts), row.window_start
+        try:
+            with db.session.begin_nested():  # first attempt from this address: a concurrent creator wins
+                db.session.add(LoginThrottle(key=key, window_start=now, attempts=1))
+            return 1, now
+        except sa.exc.IntegrityError:
+            continue
+    raise RuntimeError(f"could not count a sign-in attempt for {key}")
+
+
+def end_sessions(user_id: int) -> None:
+    """End every session of the user, on every device (the cookie's generation no longer matches); flush only."""
+    db.session.execute(sa.update(User).where(User.id == user_id)
+                       .values(session_generation=User.session_generation + 1)
+                       .execution_options(synchronize_session=False))
+    user = db.session.identity_map.get(sa.inspect(User).identity_key_from_primary_key((user_id,)))
+    if user is not None:
+        db.session.expire(user, ["session_generation"])
 
 
 def parse_scope(spec: str | None) -> AdminUnit | None:

@@ -150,6 +150,8 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
                         Case(LOGIN, only({"admin": BAD}), "POST", form=no_body,
                              csrf_form=lambda o, r: {"full_name": "Đổi Tên", "role": "admin", "scope": "",
                                                      "active": "y"})),
+    # Ends the region's supervisor's sessions (the matrix signs in afresh for every cell, so nothing else changes).
+    "admin.sign_out_everywhere": Case(LOGIN, only({"admin": GO}), "POST", ignore_tables=("audit_entry",)),
     # ------------------------------------------------------------------ facilities
     "facilities.index": Case(LOGIN, everyone(OK)),
     "facilities.view": Case(LOGIN, scoped(OK)),
