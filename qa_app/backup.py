@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
@@ -321,7 +322,15 @@ def restore_backup(archive: str | Path, *, force: bool = False) -> RestoreReport
                     + (", …" if len(filled) > 8 else "") + "): restore into an empty database, or add --force "
                     "to replace everything in it"])
             report = RestoreReport(manifest=manifest)
+            for sub in INSTANCE_DIRS:
+                _make_private(staging / "instance" / sub)  # before it is in place: refuse rather than expose
             moved = _swap_instance_dirs(staging, instance, Path(work))
+            try:
+                for sub in INSTANCE_DIRS:
+                    _make_private(instance / sub)
+            except BackupError:
+                _unswap_instance_dirs(moved, instance)
+                raise
             try:
                 source = sqlite3.connect(f"file:{staging / DATABASE_MEMBER}?mode=ro", uri=True)
                 try:
@@ -338,6 +347,28 @@ def restore_backup(archive: str | Path, *, force: bool = False) -> RestoreReport
         db.engine.dispose()
         report.files = [f["name"] for f in manifest["files"] if f["name"] != DATABASE_MEMBER]
         return report
+
+
+def _make_private(root: Path) -> None:
+    """Folders 0700, files 0600 under ``root`` (the signing key and its passphrase), checked after setting.
+
+    An archive extracted with the default umask left instance/signing/ 0755 and unit.p12 0644: a signing key
+    any local account could copy. A file system that cannot keep the modes (some network or FAT mounts) makes
+    the restore refuse, naming the file, instead of putting a readable key in place.
+    """
+    if not root.exists():
+        return
+    paths = [root, *sorted(root.rglob("*"))]
+    for path in paths:
+        try:
+            os.chmod(path, 0o700 if path.is_dir() else 0o600)
+        except OSError as exc:
+            raise BackupError([f"{path}: cannot restrict its permissions ({exc}); nothing was restored"]) from None
+    loose = [f"{path} (mode {stat.S_IMODE(path.stat().st_mode):04o})" for path in paths
+             if stat.S_IMODE(path.stat().st_mode) & 0o077]
+    if loose:
+        raise BackupError([f"{p}: readable by other accounts and the mode cannot be restricted here; nothing was "
+                           "restored (restore onto a file system that keeps Unix permissions)" for p in loose])
 
 
 def _swap_instance_dirs(staging: Path, instance: Path, work: Path) -> list[tuple[str, Path | None]]:

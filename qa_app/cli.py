@@ -39,6 +39,8 @@ def setup(demo: bool) -> None:
     db.session.commit()
     click.echo(f"Checklists: {len(report.added)} added, {len(report.updated)} updated, "
                f"{len(report.unchanged)} unchanged.")
+    for warning in loose_key_warnings():
+        click.echo(f"WARNING: {warning}", err=True)
     if demo and db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
         from .demo.generator import DemoParams, generate
 
@@ -53,6 +55,28 @@ def setup(demo: bool) -> None:
         refresh_statistics(db.engine)
     if demo:
         _print_logins()
+
+
+def loose_key_warnings() -> list[str]:
+    """The signing key files (and their folder) that other local accounts may read, one sentence each."""
+    import os
+    import stat
+    from pathlib import Path
+
+    configured = current_app.config.get("SIGNING_PKCS12")
+    folder = Path(current_app.instance_path) / "signing"
+    paths = [Path(configured)] if configured else ([folder, *sorted(folder.iterdir())] if folder.is_dir() else [])
+    warnings = []
+    for path in paths:
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except OSError:
+            continue
+        if mode & 0o077:
+            wanted = "700" if path.is_dir() else "600"
+            warnings.append(f"{path} is readable by other accounts (mode {mode:04o}): the unit's signing key must "
+                            f"be private; run: chmod {wanted} {path}")
+    return warnings
 
 
 def _print_logins() -> None:

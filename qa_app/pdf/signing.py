@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -87,8 +88,13 @@ def load_signing_key(pkcs12_path: str | None, password: str | bytes | None, inst
         path = Path(pkcs12_path)
         demo = False
     else:
-        path = ensure_demo_identity(Path(instance_path) / DEMO_DIR_NAME, unit_name, unit_code)
-        password, ca_path, demo = None, str(path.parent / "ca.pem"), True
+        directory = Path(instance_path) / DEMO_DIR_NAME
+        path = ensure_demo_identity(directory, unit_name, unit_code, passphrase=password or None)
+        password = password or demo_passphrase(directory)
+        ca_path, demo = str(path.parent / "ca.pem"), True
+        if str(path) not in _checked_plain:  # once per process: a parse attempt costs a key derivation
+            _encrypt_if_plain(path, password)
+            _checked_plain.add(str(path))
     try:
         stamp = (str(path), path.stat().st_mtime_ns, ca_path)
     except OSError as exc:
@@ -124,17 +130,61 @@ def _load_pem_certs(path: Path) -> list[asn1_x509.Certificate]:
     return [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in certs]
 
 
-def ensure_demo_identity(directory: Path, unit_name: str = "", unit_code: str = "") -> Path:
-    """Create (once) a demo CA and a unit certificate (EC P-256) in ``directory``; returns the PKCS#12 path."""
+PASSPHRASE_FILE = "passphrase"
+_checked_plain: set[str] = set()
+
+
+def demo_passphrase(directory: Path) -> str:
+    """The generated passphrase of the demo PKCS#12 (kept beside it, mode 0600: for the demo only).
+
+    In production set ``QA_SIGNING_PKCS12_PASSWORD`` (it then encrypts the demo key too, and nothing is written).
+    """
+    try:
+        return (directory / PASSPHRASE_FILE).read_text().strip()
+    except OSError as exc:
+        raise SigningError(f"the demo signing key's passphrase {directory / PASSPHRASE_FILE} cannot be read "
+                           f"({exc}); set QA_SIGNING_PKCS12_PASSWORD") from None
+
+
+def _encrypt_if_plain(path: Path, passphrase: str | bytes) -> None:
+    """Re-write a demo PKCS#12 made before keys were encrypted, under the passphrase (atomic, mode 0600)."""
+    raw = path.read_bytes()
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates(raw, None)
+    except ValueError:
+        return  # encrypted already (or damaged: loading reports it with its reason)
+    secret = passphrase.encode() if isinstance(passphrase, str) else passphrase
+    data = pkcs12.serialize_key_and_certificates(b"unit", key, cert, extra,  # type: ignore[arg-type]
+                                                 serialization.BestAvailableEncryption(secret))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def ensure_demo_identity(directory: Path, unit_name: str = "", unit_code: str = "",
+                         passphrase: str | bytes | None = None) -> Path:
+    """Create (once) a demo CA and a unit certificate (EC P-256) in ``directory``; returns the PKCS#12 path.
+
+    The PKCS#12 is encrypted with ``passphrase`` (QA_SIGNING_PKCS12_PASSWORD), or with one generated into
+    ``directory/passphrase``; the folder is 0700 and every file in it 0600.
+    """
     p12 = directory / "unit.p12"
     if p12.exists():
         return p12
     directory.parent.mkdir(parents=True, exist_ok=True)
-    # Built in a temporary folder and renamed into place: two workers starting together both end up
-    # using whichever identity landed first, never half of each.
+    # Built in a temporary folder (mkdtemp: 0700) and renamed into place: two workers starting together both
+    # end up using whichever identity landed first, never half of each.
     tmp = Path(tempfile.mkdtemp(prefix=".signing-", dir=directory.parent))
     try:
-        _write_demo_identity(tmp, unit_name or "DEMO UNIT", unit_code or "DEMO")
+        if passphrase is None:
+            passphrase = secrets.token_urlsafe(24)
+            fd = os.open(tmp / PASSPHRASE_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(passphrase)
+        _write_demo_identity(tmp, unit_name or "DEMO UNIT", unit_code or "DEMO",
+                             passphrase.encode() if isinstance(passphrase, str) else passphrase)
         try:
             os.rename(tmp, directory)
         except OSError:
@@ -146,7 +196,7 @@ def ensure_demo_identity(directory: Path, unit_name: str = "", unit_code: str = 
     return p12
 
 
-def _write_demo_identity(target: Path, unit_name: str, unit_code: str) -> None:
+def _write_demo_identity(target: Path, unit_name: str, unit_code: str, passphrase: bytes) -> None:
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
@@ -180,10 +230,12 @@ def _write_demo_identity(target: Path, unit_name: str, unit_code: str) -> None:
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    (target / "ca.pem").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    (target / "unit.pem").write_bytes(unit_cert.public_bytes(serialization.Encoding.PEM))
+    for name, cert in (("ca.pem", ca_cert), ("unit.pem", unit_cert)):
+        fd = os.open(target / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(cert.public_bytes(serialization.Encoding.PEM))
     data = pkcs12.serialize_key_and_certificates(b"unit", unit_key, unit_cert, [ca_cert],
-                                                 serialization.NoEncryption())
+                                                 serialization.BestAvailableEncryption(passphrase))
     fd = os.open(target / "unit.p12", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
