@@ -41,7 +41,7 @@ FORMAT = "qa-app-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 DATABASE_MEMBER = "database.sqlite3"
-INSTANCE_DIRS = ("signing",)  # instance/ sub-folders carried by the archive
+INSTANCE_DIRS = ("signing", "audit")  # the audit HMAC key and checkpoint file travel with the log  # instance/ sub-folders carried by the archive
 # Blobs re-hashed on both sides: (table, key column, blob column).
 BLOBS = (("photo", "uuid", "data"), ("signature", "id", "png"), ("minutes", "id", "pdf"))
 

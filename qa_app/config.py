@@ -34,6 +34,11 @@ class DefaultConfig:
     LOGIN_LIMIT_PER_ADDRESS = 60
     LOGIN_LIMIT_GLOBAL = 600
     LOGIN_LIMIT_WINDOW = 300
+    # Audit log: HMAC key (QA_AUDIT_HMAC_KEY; generated into instance/audit/hmac_key when unset), a signed
+    # checkpoint every N entries, appended to QA_AUDIT_CHECKPOINT_FILE (instance/audit/checkpoints.jsonl).
+    AUDIT_HMAC_KEY: str | None = None
+    AUDIT_CHECKPOINT_EVERY = 100
+    AUDIT_CHECKPOINT_FILE: str | None = None
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token; a long inspection must not expire it
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     CHECKLISTS_DIR = str(PROJECT_ROOT / "checklists")

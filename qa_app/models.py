@@ -1,7 +1,7 @@
 """Imports every domain's models so that metadata (and Alembic) sees all tables."""
 
 from .api.models import SyncRequest
-from .audit.models import AuditEntry
+from .audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from .auth.models import LoginThrottle, User
 from .checklists.models import ChecklistVersion
 from .facilities.models import Facility, FacilityService
@@ -23,5 +23,5 @@ __all__ = [
     "AdminUnit", "Answer", "AuditEntry", "ChecklistVersion", "Facility", "FacilityService", "Inspection",
     "SectionResult", "UnitSuccession", "User", "CorrectiveAction", "Photo", "ReviewComment", "Signature",
     "TeamMember", "Minutes", "MinutesCounter", "SyncRequest",
-    "RoundAssignment", "RoundReportDate", "SupervisionRound", "LoginThrottle",
+    "RoundAssignment", "RoundReportDate", "SupervisionRound", "LoginThrottle", "AuditCheckpoint", "AuditHead",
 ]

@@ -5,12 +5,10 @@ from __future__ import annotations
 import sys
 
 import click
-import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from ..extensions import db
-from .models import AuditEntry
-from .services import verify_chain
+from .services import checkpoint_file, verify_log, write_checkpoint
 
 
 @click.group("audit")
@@ -21,10 +19,25 @@ def audit_cli() -> None:
 @audit_cli.command("verify")
 @with_appcontext
 def verify_command() -> None:
-    """Re-hash every audit entry in order; exit 1 and list each broken link if the chain was tampered with."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) or 0
-    problems = verify_chain()
-    for problem in problems:
+    """Check the audit log; exit 1 and name each problem with its entry numbers.
+
+    Re-hashes the chain (edited entries), checks each entry's HMAC (a chain rewritten and re-hashed), and
+    compares the log with the signed checkpoints in the database and in the checkpoint file and with the head
+    recorded by each filed minutes (entries deleted from the end, deleted checkpoints).
+    """
+    report = verify_log()
+    for problem in report.problems:
         click.echo(f"BROKEN {problem}", err=True)
-    click.echo(f"{total} audit entries checked, {len(problems)} problem(s)")
-    sys.exit(1 if problems else 0)
+    click.echo(f"{report.entries} audit entries checked, {len(report.problems)} problem(s) "
+               f"({report.checkpoints} checkpoints in the database, file {checkpoint_file()})")
+    sys.exit(1 if report.problems else 0)
+
+
+@audit_cli.command("checkpoint")
+@with_appcontext
+def checkpoint_command() -> None:
+    """Write a signed checkpoint of the log now (run it from cron: entries after the last one are the only
+    ones that can be deleted without `flask audit verify` noticing)."""
+    checkpoint = write_checkpoint()
+    db.session.commit()
+    click.echo(f"Checkpoint {checkpoint.id}: {checkpoint.seq} entries, head {checkpoint.head_hash[:16]}…")

@@ -32,6 +32,38 @@ class AuditEntry(db.Model):
     details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+    # The entry's number: 1, 2, 3… without gaps (ids have gaps on PostgreSQL), so a deleted entry is a missing
+    # number. Empty only for entries written before numbering (they are numbered by the migration).
+    seq: Mapped[int | None] = mapped_column(unique=True)
+    # HMAC-SHA256 of ``hash`` with a key kept outside the database: whoever can write the table cannot
+    # recompute it after rewriting an entry. Empty for entries written before keys existed.
+    mac: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class AuditHead(db.Model):
+    """The one row holding the newest entry's number and hash.
+
+    Every append locks it first (UPDATE … RETURNING), so concurrent transactions chain one after the other instead
+    of both chaining to the same predecessor, and the numbers have no gaps.
+    """
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(default=0)
+    hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class AuditCheckpoint(db.Model):
+    """A signed statement "the log had ``seq`` entries ending with ``head_hash``", also appended to a file."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[intpk]
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    seq: Mapped[int]
+    head_hash: Mapped[str] = mapped_column(sa.String(64))
+    mac: Mapped[str] = mapped_column(sa.String(64))
 
 
 def entry_hash(prev_hash: str, at: dt.datetime, user_id: int | None, action: str, entity_type: str,

@@ -44,6 +44,10 @@ class Minutes(db.Model):
     token: Mapped[str] = mapped_column(sa.String(64), unique=True)
     locale: Mapped[str] = mapped_column(sa.String(5), default="vi")
     demo: Mapped[bool] = mapped_column(default=False)
+    # The audit log's head when the minutes were filed (entry number and hash): deleting or rewriting entries
+    # up to there no longer matches what the minutes recorded (see `flask audit verify`).
+    audit_seq: Mapped[int | None]
+    audit_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     @property
     def number_label(self) -> str:

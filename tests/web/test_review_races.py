@@ -159,6 +159,8 @@ def state(app: Flask, inspection_id: int) -> dict[str, Any]:
                 AuditEntry.entity_type == "inspection", AuditEntry.entity_id == str(inspection_id))
             .order_by(AuditEntry.id)).all()
         minutes = db.session.scalars(sa.select(Minutes).where(Minutes.inspection_id == inspection_id)).all()
+        # Filed minutes record the audit log's head at filing (checked by `flask audit verify`).
+        assert all(m.audit_seq is not None and len(m.audit_hash or "") == 64 for m in minutes)
         issued_by = db.session.scalars(sa.select(AuditEntry.user_id).where(
             AuditEntry.action == "minutes.issued", AuditEntry.entity_id.in_([str(m.id) for m in minutes]))).all()
         answers = {a.item_id: (a.value, a.note, a.revision) for a in db.session.scalars(
