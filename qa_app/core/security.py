@@ -18,6 +18,9 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "frame-ancestors 'none'; worker-src 'self'; manifest-src 'self'")
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 class DatabaseIntConverter(IntegerConverter):
     """``<int:…>`` limited to what an id column holds: a longer number is "not found", not a database error.
 
@@ -118,4 +121,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
+        if app.config.get("SESSION_COOKIE_SECURE") or request.is_secure:
+            # Served over HTTPS (directly, or through the trusted proxy's X-Forwarded-Proto with QA_PROXY_FIX):
+            # browsers must never fall back to plain HTTP, where the session cookie could be read or a page
+            # altered on the way (a year, the usual minimum for preload lists).
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response

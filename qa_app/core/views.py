@@ -52,26 +52,52 @@ def _open_work() -> dict[str, object]:
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    """Machine-readable health: is the database reachable and at the latest migration?"""
+    """Machine-readable health: is the database reachable, writable and at the latest migration?
+
+    "Reachable" alone said "ok" while the database could not be written (a read-only replica, a full disk, a file
+    the service account cannot write): every save would then fail while the load balancer kept sending traffic.
+    The write is real (an UPDATE of the migration row to itself) and rolled back, so it leaves nothing behind.
+    """
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     heads = set(ScriptDirectory(current_app.extensions["migrate"].directory).get_heads())
+    write_error = None
     try:
         with db.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
             current = set(MigrationContext.configure(conn).get_current_heads())
+            conn.rollback()
+            if current:
+                with conn.begin() as probe:
+                    try:
+                        conn.execute(sa.text("UPDATE alembic_version SET version_num = version_num"))
+                    except sa.exc.SQLAlchemyError as exc:
+                        write_error = _reason(exc)
+                    probe.rollback()
     except sa.exc.SQLAlchemyError as exc:
         return jsonify(status="error", database={"ok": False, "error": type(exc).__name__}), 503
     up_to_date = current == heads
+    writable = write_error is None and bool(current)
+    status = "ok" if up_to_date and writable else ("error" if write_error else "degraded")
     body = {
-        "status": "ok" if up_to_date else "degraded",
+        "status": status,
         "database": {
             "ok": True,
             "backend": db.engine.dialect.name,
             "revision": sorted(current),
             "head": sorted(heads),
             "up_to_date": up_to_date,
+            "writable": writable,
         },
     }
-    return jsonify(body), 200 if up_to_date else 503
+    if write_error:
+        body["database"]["write_error"] = write_error
+    return jsonify(body), 200 if status == "ok" else 503
+
+
+def _reason(exc: sa.exc.SQLAlchemyError) -> str:
+    """The database's own words, first line only (e.g. "attempt to write a readonly database")."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    return f"{type(original).__name__}: {text[:160]}"
