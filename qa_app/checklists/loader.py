@@ -28,7 +28,9 @@ import yaml
 
 from .schema import (
     ANSWER_TYPES,
+    DEFAULT_PROGRAMME,
     FACILITY_TYPES,
+    PROGRAMMES,
     SERVICES,
     STATUSES,
     VERIFICATION_METHODS,
@@ -50,6 +52,7 @@ __all__ = [
     "load_checklist",
     "load_directory",
     "parse_checklist",
+    "programmes_available",
     "select_version",
 ]
 
@@ -77,7 +80,7 @@ TOP_REQUIRED = (
     "scoring",
     "sections",
 )
-TOP_OPTIONAL = ("description", "legal_basis")
+TOP_OPTIONAL = ("description", "legal_basis", "programme")
 SCORING_REQUIRED = (
     "overall",
     "meets_min",
@@ -541,6 +544,8 @@ class _Validator:
             self.text(top["description"], ("description",), "description")
         if "effective_from" in top:
             self.date(top["effective_from"], ("effective_from",))
+        if "programme" in top:
+            self.choice(top["programme"], ("programme",), "programme", PROGRAMMES)
         if "legal_basis" in top:
             basis = top["legal_basis"]
             if isinstance(basis, list):
@@ -1042,6 +1047,7 @@ def _build(
         sha256=sha256,
         source=source,
         description=_text(data["description"]) if "description" in data else None,
+        programme=data.get("programme", DEFAULT_PROGRAMME),
         content=content,
     )
 
@@ -1227,12 +1233,21 @@ def load_directory(root: str | Path) -> tuple[list[Checklist], list[Problem]]:
 
 
 def select_version(
-    candidates: Iterable[Checklist], facility_type: str, on: dt.date
+    candidates: Iterable[Checklist],
+    facility_type: str,
+    on: dt.date,
+    programme: str = DEFAULT_PROGRAMME,
 ) -> Checklist | None:
-    """The version an inspection on ``on`` of a facility of this type uses (latest published)."""
+    """The version an inspection on ``on`` of a facility of this type uses in ``programme``.
+
+    Only checklists of that programme compete, so registering a campaign checklist for the same
+    facility types never changes what routine supervision uses (and the other way round).
+    """
     best: dict[str, Checklist] = {}
     for checklist in candidates:
         if checklist.status != "published" or checklist.effective_from > on:
+            continue
+        if checklist.programme != programme:
             continue
         if facility_type not in checklist.facility_types:
             continue
@@ -1295,6 +1310,7 @@ _SCORING_FIELDS = (
     "corrective_days",
 )
 _CHECKLIST_FIELDS = (
+    "programme",
     "title",
     "description",
     "status",
@@ -1302,6 +1318,19 @@ _CHECKLIST_FIELDS = (
     "legal_basis",
     "facility_types",
 )
+
+
+def programmes_available(
+    candidates: Iterable[Checklist], facility_type: str, on: dt.date
+) -> dict[str, Checklist]:
+    """Each programme that has a published checklist for this type on ``on``, with the version it uses."""
+    pool = list(candidates)
+    found: dict[str, Checklist] = {}
+    for programme in PROGRAMMES:  # in the documented order, routine first
+        chosen = select_version(pool, facility_type, on, programme)
+        if chosen is not None:
+            found[programme] = chosen
+    return found
 
 
 def diff_checklists(old: Checklist, new: Checklist) -> ChecklistDiff:

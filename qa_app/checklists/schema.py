@@ -17,6 +17,11 @@ SERVICES: tuple[str, ...] = ("DCTC", "QC", "TT", "VU", "BCS", "TS")
 VERIFICATION_METHODS: tuple[str, ...] = ("QS", "HS", "PV", "PV-KH", "KK")
 ANSWER_TYPES: tuple[str, ...] = ("yes_no_na", "scale", "number", "text")
 STATUSES: tuple[str, ...] = ("draft", "published")
+# Supervision programmes a checklist serves. Several programmes run on the same facilities (routine quality
+# supervision, a campaign, the facility's own self-assessment, GPP inspection of pharmacies), so a facility type
+# can have one current checklist per programme; "routine" is the programme chosen when none is named.
+PROGRAMMES: tuple[str, ...] = ("routine", "campaign", "self_assessment", "gpp")
+DEFAULT_PROGRAMME = "routine"
 
 # Answer values for yes_no_na items, as stored and as sent by the form and the API.
 MET, NOT_MET, NA = "met", "not_met", "na"
@@ -130,6 +135,7 @@ class Checklist:
     sha256: str
     source: str = ""
     description: Text | None = None
+    programme: str = DEFAULT_PROGRAMME
     # Canonical JSON-able content, stored with the version in the database.
     content: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 

@@ -31,6 +31,9 @@ DEFAULT_SECTION_MIN = 50.0
 GROUPS = ("all", "unit", "ownership", "type")
 
 
+ROUTINE = "routine"
+
+
 def months_back(day: dt.date, months: int) -> dt.date:
     """``day`` minus ``months`` calendar months (the 31st becomes the month's last day)."""
     total = day.year * 12 + day.month - 1 - months
@@ -157,6 +160,10 @@ class _Query:
                           Inspection.critical_failures, *columns)
                 .where(Inspection.status == "approved", Inspection.kind == "external",
                        Inspection.inspection_date <= self.area.day,
+                       # The indicators measure routine quality supervision: a campaign visit or a GPP
+                       # inspection uses another checklist and must not replace the facility's routine result.
+                       Inspection.checklist_version_id.in_(
+                           sa.select(ChecklistVersion.id).where(ChecklistVersion.programme == ROUTINE)),
                        # An approved correction replaces the inspection it corrects.
                        Inspection.id.not_in(superseded)))
         area_ids = self._area_facility_ids()

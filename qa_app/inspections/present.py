@@ -19,8 +19,8 @@ from sqlalchemy.orm import defer
 
 from ..auth.models import User
 from ..checklists.models import ChecklistVersion
-from ..checklists.registry import checklist_of, version_for
-from ..checklists.schema import MET, NA, NOT_MET, Checklist, FacilityProfile, Item, Section, item_applies
+from ..checklists.registry import checklist_of, programmes_for
+from ..checklists.schema import DEFAULT_PROGRAMME, MET, NA, NOT_MET, Checklist, FacilityProfile, Item, Section, item_applies
 from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS, SERVICE_LABELS
 from ..facilities.models import Facility
@@ -128,6 +128,9 @@ class StartPreview:
     excluded: list[tuple[Item, str]] = field(default_factory=list)
     # Per section with excluded items: (section, whether the whole section is left out, [(item, reason)]).
     by_section: list[tuple[Section, bool, list[tuple[Item, str]]]] = field(default_factory=list)
+    # The programme previewed and every programme with a checklist for the facility that day.
+    programme: str = DEFAULT_PROGRAMME
+    programmes: list[str] = field(default_factory=list)
 
 
 def start_problem(code: str, facility: Facility, on: dt.date) -> str:
@@ -142,22 +145,32 @@ def start_problem(code: str, facility: Facility, on: dt.date) -> str:
                  date=fmt_date(on), type=str(FACILITY_TYPE_LABELS.get(facility.type, facility.type)))
     if code == "bad_kind":
         return _("Choose an external inspection or a self-assessment.")
+    if code == "bad_programme":
+        return _("Choose one of the programmes offered for this facility.")
     return ""
 
 
-def start_preview(facility: Facility, on: dt.date) -> StartPreview:
-    """The checklist version the rule chooses for the facility on ``on`` and the items it leaves out, and why."""
+def start_preview(facility: Facility, on: dt.date, programme: str = DEFAULT_PROGRAMME) -> StartPreview:
+    """The checklist version the rule chooses for the facility on ``on`` and the items it leaves out, and why.
+
+    ``programmes`` lists every programme with a checklist for the facility's type that day (routine first), so the
+    page can offer them; the preview itself is of ``programme``'s version.
+    """
     # The same checks as services.start_inspection, so a problem shows before the supervisor presses Start.
     if not facility.is_active(on):
         return StartPreview(on, None, None, start_problem("facility_inactive", facility, on))
     if on > dt.date.today() + dt.timedelta(days=1):
         return StartPreview(on, None, None, start_problem("future_date", facility, on))
-    version = version_for(facility.type, on)
+    offered = programmes_for(facility.type, on)
+    if programme not in offered and programme != DEFAULT_PROGRAMME and offered:
+        programme = DEFAULT_PROGRAMME if DEFAULT_PROGRAMME in offered else next(iter(offered))
+    version = offered.get(programme)
     if version is None:
-        return StartPreview(on, None, None, start_problem("no_checklist", facility, on))
+        return StartPreview(on, None, None, start_problem("no_checklist", facility, on),
+                            programme=programme, programmes=list(offered))
     checklist = checklist_of(version)
     profile = facility.profile()
-    preview = StartPreview(on, version, checklist)
+    preview = StartPreview(on, version, checklist, programme=programme, programmes=list(offered))
     for section in checklist.sections:
         left_out = []
         for item in section.items:

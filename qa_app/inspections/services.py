@@ -29,7 +29,7 @@ from ..auth.services import facility_in_scope
 from ..checklists.answers import AnswerError, normalize_answer
 from ..checklists.models import ChecklistVersion
 from ..checklists.registry import checklist_by_id, checklist_of, version_for
-from ..checklists.schema import Checklist, FacilityProfile, item_applies
+from ..checklists.schema import DEFAULT_PROGRAMME, PROGRAMMES, Checklist, FacilityProfile, item_applies
 from ..extensions import db, utcnow
 from ..facilities.models import Facility
 from ..scoring import Score, score_inspection
@@ -152,8 +152,13 @@ def profile_of(inspection: Inspection) -> FacilityProfile:
 
 
 def start_inspection(facility: Facility, user: User, *, on: dt.date, kind: str = "external",
-                     client_uuid: str | None = None, supersedes: Inspection | None = None) -> Inspection:
-    """Start an inspection with the checklist version chosen by rule; idempotent for a client uuid."""
+                     client_uuid: str | None = None, supersedes: Inspection | None = None,
+                     programme: str = DEFAULT_PROGRAMME) -> Inspection:
+    """Start an inspection with the checklist version chosen by rule; idempotent for a client uuid.
+
+    The rule: within ``programme`` (routine supervision unless the supervisor picked another), the latest published
+    version in force on ``on`` for the facility's type.
+    """
     if client_uuid:
         try:
             client_uuid = str(uuidlib.UUID(client_uuid))
@@ -166,14 +171,20 @@ def start_inspection(facility: Facility, user: User, *, on: dt.date, kind: str =
             return existing
     if kind not in ("external", "self"):
         raise WorkflowError("bad_kind", f"unknown inspection kind '{kind}'")
+    if programme not in PROGRAMMES:
+        raise WorkflowError("bad_programme", f"unknown programme '{programme}'")
     if not facility.is_active(on):
         raise WorkflowError("facility_inactive", f"{facility.name} was not operating on {on:%d/%m/%Y}")
     if on > dt.date.today() + dt.timedelta(days=1):
         raise WorkflowError("future_date", "an inspection cannot be dated in the future")
-    version = version_for(facility.type, on)
+    if supersedes is not None:
+        # A correction re-does the same programme's inspection.
+        programme = supersedes.checklist_version.programme
+    version = version_for(facility.type, on, programme=programme)
     if version is None:
         raise WorkflowError("no_checklist",
-                            f"no published checklist is effective on {on:%d/%m/%Y} for facility type {facility.type}")
+                            f"no published {programme} checklist is effective on {on:%d/%m/%Y} "
+                            f"for facility type {facility.type}")
     if supersedes is not None and (supersedes.status != "approved" or supersedes.facility_id != facility.id):
         raise WorkflowError("bad_correction", "only an approved inspection of the same facility can be corrected")
     inspection = Inspection(
@@ -185,6 +196,7 @@ def start_inspection(facility: Facility, user: User, *, on: dt.date, kind: str =
     db.session.flush()
     record("inspection.started", "inspection", inspection.id, user_id=user.id,
            details={"facility_id": facility.id, "checklist": f"{version.code} v{version.version}", "kind": kind,
+                    "programme": programme,
                     "date": on.isoformat(), "supersedes": supersedes.id if supersedes else None})
     return inspection
 
