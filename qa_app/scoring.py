@@ -31,6 +31,7 @@ from qa_app.checklists.schema import (
     Classification,
     FacilityProfile,
     Item,
+    ScoreGroup,
     ScoringRules,
     item_applies,
     item_is_critical,
@@ -85,6 +86,23 @@ class SectionScore:
 
 
 @dataclass(frozen=True)
+class GroupScore:
+    """The result of one score group; percent is None when nothing in it is scorable or it does not apply."""
+
+    group_id: str
+    applicable: bool
+    percent: float | None
+    percent_exact: Fraction | None
+    # The group's own class by its thresholds (None when nothing is scorable or it does not apply).
+    classification: Classification | None
+    critical_failures: tuple[str, ...]
+    # Under the weighted_groups rule: whether the group reaches its floor, and every one of its sections the
+    # group's section_min (True when it has no percentage).
+    at_floor: bool = True
+    sections_at_floor: bool = True
+
+
+@dataclass(frozen=True)
 class Score:
     """The result of scoring one inspection (a running score while it is incomplete)."""
 
@@ -109,6 +127,8 @@ class Score:
     # Pooled totals over the whole checklist (also under weighted_sections).
     earned: Fraction = Fraction(0)
     possible: Fraction = Fraction(0)
+    # One result per score group, in file order (empty for a checklist without groups).
+    groups: tuple[GroupScore, ...] = ()
 
 
 def exact(number: float | int | str, what: str = "number") -> Fraction:
@@ -259,14 +279,20 @@ def score_inspection(
 
     earned = sum((s.earned for s in sections), Fraction(0))
     possible = sum((s.possible for s in sections), Fraction(0))
-    overall = _overall(checklist, sections, earned, possible) if possible else None
-    section_percents = [s.percent_exact for s in sections if s.percent_exact is not None]
     critical_failures = tuple(i for s in sections for i in s.critical_failures)
-    provisional = (
-        classify(overall, section_percents, bool(critical_failures), checklist.scoring)
-        if overall is not None
-        else None
-    )
+    groups: tuple[GroupScore, ...] = ()
+    if checklist.groups:
+        groups = tuple(score_group(g, checklist, sections, facility) for g in checklist.groups)
+        overall, provisional = combine_groups(groups, checklist, bool(critical_failures))
+    else:
+        # Exactly the rules of a checklist without groups, unchanged.
+        overall = _overall(checklist, sections, earned, possible) if possible else None
+        section_percents = [s.percent_exact for s in sections if s.percent_exact is not None]
+        provisional = (
+            classify(overall, section_percents, bool(critical_failures), checklist.scoring)
+            if overall is not None
+            else None
+        )
     complete = not unanswered
     if not complete:
         reason = REASON_INCOMPLETE
@@ -293,7 +319,84 @@ def score_inspection(
         ignored=tuple(ignored),
         earned=earned,
         possible=possible,
+        groups=groups,
     )
+
+
+def _worst(classes: Iterable[Classification]) -> Classification:
+    return min(classes, key=lambda c: CLASSIFICATION_RANK[c])
+
+
+def group_percent(
+    group: ScoreGroup, checklist: Checklist, sections: Iterable[SectionScore]
+) -> Fraction | None:
+    """The group's percentage by its aggregation over its sections (None when nothing is scorable)."""
+    members = [s for s in sections if s.section_id in group.sections]
+    scored = [s for s in members if s.percent_exact is not None]
+    if not scored:
+        return None
+    if group.aggregation == "pooled":
+        earned = sum((s.earned for s in scored), Fraction(0))
+        possible = sum((s.possible for s in scored), Fraction(0))
+        return earned / possible * HUNDRED
+    if group.aggregation == "mean_of_sections":
+        # Empty sections (nothing applicable or all N/A) have no percentage and drop out of the mean.
+        return sum((s.percent_exact for s in scored), Fraction(0)) / len(scored)  # type: ignore[misc]
+    if group.aggregation == "weighted_sections":
+        weights = {sec.id: exact(sec.weight, f"weight of section {sec.id}") for sec in checklist.sections}
+        total = sum((weights[s.section_id] for s in scored), Fraction(0))
+        return sum((weights[s.section_id] * s.percent_exact for s in scored), Fraction(0)) / total  # type: ignore[operator]
+    raise ScoringError(f"group {group.id}: unknown aggregation {group.aggregation!r}")
+
+
+def score_group(
+    group: ScoreGroup, checklist: Checklist, sections: Iterable[SectionScore], facility: FacilityProfile
+) -> GroupScore:
+    """One group's percentage and class, by its own thresholds and section floor."""
+    if group.applies_to and facility.type not in group.applies_to:
+        return GroupScore(group.id, False, None, None, None, ())
+    members = [s for s in sections if s.section_id in group.sections]
+    percent = group_percent(group, checklist, members)
+    critical = tuple(i for s in members for i in s.critical_failures)
+    if percent is None:
+        return GroupScore(group.id, True, None, None, None, critical)
+    floor = exact(group.section_min, f"section_min of group {group.id}")
+    sections_ok = all(s.percent_exact >= floor for s in members if s.percent_exact is not None)
+    gates = not critical and sections_ok
+    if gates and percent >= exact(group.meets_min, f"meets_min of group {group.id}"):
+        cls: Classification = "meets"
+    elif gates and percent >= exact(group.conditional_min, f"conditional_min of group {group.id}"):
+        cls = "conditional"
+    else:
+        cls = "does_not_meet"
+    at_floor = percent >= exact(group.floor, f"floor of group {group.id}")
+    return GroupScore(group.id, True, display_percent(percent), percent, cls, critical, at_floor, sections_ok)
+
+
+def combine_groups(
+    groups: tuple[GroupScore, ...], checklist: Checklist, has_critical_failure: bool
+) -> tuple[Fraction | None, Classification | None]:
+    """(overall percentage, class) from the groups' results under the checklist's groups_rule."""
+    scored = [g for g in groups if g.percent_exact is not None]
+    if not scored:
+        return None, None
+    weights = {g.id: exact(g.weight, f"weight of group {g.id}") for g in checklist.groups}
+    total = sum((weights[g.group_id] for g in scored), Fraction(0))
+    overall = sum((weights[g.group_id] * g.percent_exact for g in scored), Fraction(0)) / total  # type: ignore[operator]
+    rule = checklist.scoring.groups_rule
+    if rule == "all_groups_meet":
+        # AND of the groups: the result is the worst group's class.
+        return overall, _worst(g.classification for g in scored if g.classification is not None)
+    if rule == "weighted_groups":
+        rules = checklist.scoring
+        if has_critical_failure or not all(g.at_floor and g.sections_at_floor for g in scored):
+            return overall, "does_not_meet"
+        if overall >= exact(rules.meets_min, "meets_min"):
+            return overall, "meets"
+        if overall >= exact(rules.conditional_min, "conditional_min"):
+            return overall, "conditional"
+        return overall, "does_not_meet"
+    raise ScoringError(f"unknown groups_rule {rule!r}")
 
 
 def _overall(

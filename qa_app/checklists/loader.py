@@ -30,6 +30,8 @@ from .schema import (
     ANSWER_TYPES,
     DEFAULT_PROGRAMME,
     FACILITY_TYPES,
+    GROUP_AGGREGATIONS,
+    GROUP_RULES,
     PROGRAMMES,
     SERVICES,
     STATUSES,
@@ -37,6 +39,7 @@ from .schema import (
     Checklist,
     Item,
     ScaleLevel,
+    ScoreGroup,
     ScoringRules,
     Section,
     Text,
@@ -80,7 +83,7 @@ TOP_REQUIRED = (
     "scoring",
     "sections",
 )
-TOP_OPTIONAL = ("description", "legal_basis", "programme")
+TOP_OPTIONAL = ("description", "legal_basis", "programme", "groups")
 SCORING_REQUIRED = (
     "overall",
     "meets_min",
@@ -89,6 +92,9 @@ SCORING_REQUIRED = (
     "validity_months",
     "corrective_days",
 )
+SCORING_OPTIONAL = ("groups_rule",)
+GROUP_REQUIRED = ("id", "title", "sections", "meets_min", "conditional_min")
+GROUP_OPTIONAL = ("aggregation", "section_min", "floor", "weight", "applies_to")
 SECTION_REQUIRED = ("id", "title", "items")
 SECTION_OPTIONAL = ("weight", "applies_to")
 ITEM_REQUIRED = ("id", "text")
@@ -570,7 +576,74 @@ class _Validator:
             overall = self.scoring(top["scoring"])
         if "sections" in top:
             self.sections(top["sections"], types, overall)
+        if "groups" in top:
+            self.groups(top["groups"], types, top.get("sections"))
         return self.problems
+
+    def percentage(self, value: Any, path: PathKey, label: str) -> bool:
+        if value is _BAD:
+            return False
+        if not _is_number(value) or not 0 <= value <= 100:
+            self.err(path, f"{label} must be a percentage between 0 and 100, not {_describe(value)}")
+            return False
+        return True
+
+    def groups(self, value: Any, types: tuple[str, ...] | None, sections: Any) -> None:
+        path: PathKey = ("groups",)
+        if value is _BAD:
+            return
+        if not isinstance(value, list) or not value:
+            self.err(path, f"groups must be a non-empty list of score groups, not {_describe(value)}")
+            return
+        known = [s.get("id") for s in sections if isinstance(s, dict)] if isinstance(sections, list) else []
+        owner: dict[str, str] = {}
+        group_lines: dict[str, int] = {}
+        for index, raw in enumerate(value):
+            where = (*path, index)
+            group_id = _id_of(raw)
+            label = f"group {group_id}" if group_id else f"group #{index + 1}"
+            group = self.mapping(raw, where, label, GROUP_REQUIRED, GROUP_OPTIONAL)
+            if group is None:
+                continue
+            if "id" in group:
+                self.ident(group["id"], (*where, "id"), label, group_lines, "group")
+            if "title" in group:
+                self.text(group["title"], (*where, "title"), f"{label} title")
+            if "aggregation" in group:
+                self.choice(group["aggregation"], (*where, "aggregation"), f"{label}: aggregation",
+                            GROUP_AGGREGATIONS)
+            for key in ("meets_min", "conditional_min", "section_min", "floor"):
+                if key in group:
+                    self.percentage(group[key], (*where, key), f"{label}: {key}")
+            meets, conditional = group.get("meets_min"), group.get("conditional_min")
+            if _is_number(meets) and _is_number(conditional) and conditional > meets:
+                self.err((*where, "conditional_min"),
+                         f"{label}: conditional_min ({conditional}) must not be above meets_min ({meets})")
+            if "weight" in group:
+                self.positive_number(group["weight"], (*where, "weight"), f"{label}: weight")
+            self.applies_to(group, where, label, types, None, "the checklist's facility_types")
+            members = group.get("sections")
+            if members is _BAD or "sections" not in group:
+                continue
+            if not isinstance(members, list) or not members:
+                self.err((*where, "sections"), f"{label}: sections must be a non-empty list of section ids, "
+                                               f"not {_describe(members)}")
+                continue
+            for member_index, section_id in enumerate(members):
+                at = (*where, "sections", member_index)
+                if section_id not in known:
+                    hint = difflib.get_close_matches(str(section_id), [str(k) for k in known], n=1)
+                    extra = f" (did you mean '{hint[0]}'?)" if hint else ""
+                    self.err(at, f"{label}: unknown section {_show(section_id)}{extra}")
+                elif section_id in owner:
+                    self.err(at, f"{label}: section {section_id} already belongs to group {owner[section_id]}: "
+                                 f"a section is in exactly one group")
+                else:
+                    owner[section_id] = str(group_id)
+        missing = [str(k) for k in known if k not in owner and isinstance(k, str)]
+        if missing:
+            self.err(path, f"groups: every section must belong to a group; not in any group: {', '.join(missing)}",
+                     at_key=True)
 
     def file_name_matches(self, top: dict[Any, Any]) -> None:
         if self.file_name is None:
@@ -610,7 +683,7 @@ class _Validator:
 
     def scoring(self, value: Any) -> str | None:
         path = ("scoring",)
-        scoring = self.mapping(value, path, "scoring", SCORING_REQUIRED, ())
+        scoring = self.mapping(value, path, "scoring", SCORING_REQUIRED, SCORING_OPTIONAL)
         if scoring is None:
             return None
         overall = None
@@ -637,6 +710,11 @@ class _Validator:
         for key in ("validity_months", "corrective_days"):
             if key in scoring:
                 self.positive_int(scoring[key], (*path, key), f"scoring.{key}")
+        if "groups_rule" in scoring:
+            self.choice(scoring["groups_rule"], (*path, "groups_rule"), "scoring.groups_rule", GROUP_RULES)
+            if "groups" not in self.data:
+                self.err((*path, "groups_rule"), "scoring.groups_rule needs 'groups' (the score groups it combines)",
+                         at_key=True)
         return overall
 
     def sections(self, value: Any, types: tuple[str, ...] | None, overall: str | None) -> None:
@@ -1026,6 +1104,25 @@ def _build(
                 line=doc.lines.get(("sections", s_index), 0),
             )
         )
+    groups = []
+    for g_index, raw_group in enumerate(data.get("groups", ())):
+        groups.append(ScoreGroup(
+            id=raw_group["id"],
+            title=_text(raw_group["title"]),
+            sections=tuple(raw_group["sections"]),
+            aggregation=raw_group.get("aggregation", "pooled"),
+            meets_min=float(raw_group["meets_min"]),
+            conditional_min=float(raw_group["conditional_min"]),
+            section_min=float(raw_group.get("section_min", 0)),
+            floor=float(raw_group.get("floor", 0)),
+            weight=float(raw_group.get("weight", 1)),
+            applies_to=tuple(raw_group.get("applies_to", ())),
+            line=doc.lines.get(("groups", g_index), 0),
+        ))
+    if groups:
+        group_of = {sid: g for g in groups for sid in g.sections}
+        sections = [dataclasses.replace(sec, group_id=group_of[sec.id].id,
+                                        group_applies_to=group_of[sec.id].applies_to) for sec in sections]
     scoring = data["scoring"]
     return Checklist(
         code=data["code"],
@@ -1042,12 +1139,14 @@ def _build(
             overall=scoring["overall"],
             validity_months=scoring["validity_months"],
             corrective_days=scoring["corrective_days"],
+            groups_rule=scoring.get("groups_rule", "all_groups_meet"),
         ),
         sections=tuple(sections),
         sha256=sha256,
         source=source,
         description=_text(data["description"]) if "description" in data else None,
         programme=data.get("programme", DEFAULT_PROGRAMME),
+        groups=tuple(groups),
         content=content,
     )
 
@@ -1308,6 +1407,7 @@ _SCORING_FIELDS = (
     "section_min",
     "validity_months",
     "corrective_days",
+    "groups_rule",
 )
 _CHECKLIST_FIELDS = (
     "programme",
@@ -1317,6 +1417,7 @@ _CHECKLIST_FIELDS = (
     "effective_from",
     "legal_basis",
     "facility_types",
+    "groups",
 )
 
 

@@ -103,6 +103,41 @@ class Section:
     items: tuple[Item, ...]
     applies_to: tuple[str, ...] = ()
     line: int = 0
+    # The score group the section belongs to ("" without groups) and that group's applies_to.
+    group_id: str = ""
+    group_applies_to: tuple[str, ...] = ()
+
+
+# How a score group turns its sections into one percentage.
+GROUP_AGGREGATIONS: tuple[str, ...] = ("pooled", "weighted_sections", "mean_of_sections")
+# How the groups' results make the overall classification.
+GROUP_RULES: tuple[str, ...] = ("all_groups_meet", "weighted_groups")
+
+
+@dataclass(frozen=True)
+class ScoreGroup:
+    """A part of the checklist (a set of sections) with its own aggregation, thresholds and applicability.
+
+    Real standards combine parts with AND: e.g. a readiness part must reach one threshold and a clinical-audit
+    part another, which one threshold over the blended total cannot express.
+    """
+
+    id: str
+    title: Text
+    sections: tuple[str, ...]
+    # "pooled": earned / possible over the group's sections; "weighted_sections": weighted mean of the section
+    # percentages; "mean_of_sections": plain mean of the section percentages. Sections with nothing scorable drop
+    # out of both means.
+    aggregation: str = "pooled"
+    meets_min: float = 90.0
+    conditional_min: float = 80.0
+    section_min: float = 0.0
+    # Under the weighted_groups rule: the group must reach this percentage whatever the overall.
+    floor: float = 0.0
+    # Under the weighted_groups rule: the group's weight in the overall percentage.
+    weight: float = 1.0
+    applies_to: tuple[str, ...] = ()
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -117,6 +152,9 @@ class ScoringRules:
     overall: str = "pooled"
     validity_months: int = 24
     corrective_days: int = 30
+    # With score groups only: "all_groups_meet" (the worst group's class, AND of the groups) or "weighted_groups"
+    # (the weighted mean of the group percentages against meets_min/conditional_min, every group at its floor).
+    groups_rule: str = "all_groups_meet"
 
 
 @dataclass(frozen=True)
@@ -136,6 +174,7 @@ class Checklist:
     source: str = ""
     description: Text | None = None
     programme: str = DEFAULT_PROGRAMME
+    groups: tuple[ScoreGroup, ...] = ()
     # Canonical JSON-able content, stored with the version in the database.
     content: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
@@ -176,6 +215,8 @@ def item_applies(item: Item, section: Section, facility: FacilityProfile) -> tup
     """
     types = item.applies_to or section.applies_to
     if types and facility.type not in types:
+        return False, "type"
+    if section.group_applies_to and facility.type not in section.group_applies_to:
         return False, "type"
     if item.applies_if_offers and not (set(item.applies_if_offers) & facility.services):
         return False, "service"
