@@ -203,6 +203,9 @@ def score_json(score: Score) -> dict[str, Any]:
         "section_progress": {s.section_id: {"answered": s.answered, "applicable": s.applicable,
                                             "percent_display": pct(s.percent)}
                              for s in score.sections if s.applicable},
+        # Score groups (empty for a checklist without groups): each part's percentage and own class.
+        "groups": {g.group_id: {"percent": g.percent, "classification": g.classification, "applicable": g.applicable}
+                   for g in score.groups},
         "display": {"overall": pct(score.overall_percent), "classification": classification_label(cls),
                     "progress": f"{score.answered_count}/{score.applicable_count}"},
     }

@@ -33,6 +33,7 @@ from ..pdf.minutes import (
     labels,
 )
 from ..regions.models import AdminUnit
+from ..scoring import score_inspection
 from .models import Minutes, MinutesCounter
 
 log = logging.getLogger(__name__)
@@ -184,10 +185,17 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
         if rows:
             annex.append(AnnexSection(section.id, section.title.get(locale), tuple(rows)))
 
+    # In the checklist's order (the rows were stored, and came back, by id).
+    order = {section.id: index for index, section in enumerate(checklist.sections)}
     sections = tuple(
         SectionRow(r.section_id, checklist.section(r.section_id).title.get(locale), float(r.earned),
                    float(r.possible), None if r.percent is None else float(r.percent), r.critical_failures)
-        for r in inspection.section_results)
+        for r in sorted(inspection.section_results, key=lambda r: order.get(r.section_id, len(order))))
+    groups: tuple[tuple[str, float | None, str], ...] = ()
+    if checklist.groups:
+        score = score_inspection(checklist, profile, {i: a.value for i, a in answers.items()})
+        groups = tuple((g.title.get(locale), result.percent, result.classification or "")
+                       for g, result in zip(checklist.groups, score.groups, strict=True) if result.applicable)
     actions = tuple(
         ActionRow(a.item_id, _nfc(a.action), _nfc(a.responsible), a.deadline)
         for a in db.session.scalars(sa.select(CorrectiveAction).where(CorrectiveAction.inspection_id == inspection.id)
@@ -222,6 +230,7 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
         end_time=ended.time().replace(second=0, microsecond=0)
         if ended and ended.date() == inspection.inspection_date else None,
         recipients=tuple(recipients),
+        groups=groups,
         demo_notice=(signing.DEMO_NOTICE_EN if locale.startswith("en") else signing.DEMO_NOTICE_VI) if demo else "",
     )
 

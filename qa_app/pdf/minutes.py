@@ -181,6 +181,8 @@ class MinutesView:
     recipients: tuple[str, ...] = ()
     demo_notice: str = ""
     title_suffix: str = ""
+    # Score groups (issue 19): one "- part: percent – class" line each, after the section table; empty without.
+    groups: tuple[tuple[str, float | None, str], ...] = ()
 
     @property
     def number_label(self) -> str:
@@ -508,6 +510,9 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
         sha=view.checklist_sha256[:12])), st["body"]))
     _heading(story, L["by_section"], st["sub"])
     story.append(_sections_table(view, L, st, locale))
+    for title, percent, group_cls in view.groups:
+        story.append(Paragraph(esc(f"- {title}: {fmt_percent(percent, locale)} – "
+                                   f"{L.get(f'cls_{group_cls}', group_cls) if group_cls else '—'}"), st["hang"]))
     story.append(Spacer(1, 6))
     cls = L.get(f"cls_{view.classification}", view.classification) if view.classification else L["not_scored"]
     if view.classification == "does_not_meet" and any(f.critical for f in view.failed_items):
