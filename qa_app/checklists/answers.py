@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
 
-from qa_app.checklists.schema import MET, NA, NOT_MET, Item
+from qa_app.checklists.schema import MET, NA, NOT_MET, NOT_OBSERVED, Item
 
 Value = str | int | float
 MAX_TEXT_LENGTH = 2000
@@ -80,6 +80,16 @@ def _is_na_token(raw: object) -> bool:
     return isinstance(raw, str) and raw.strip().lower() == NA
 
 
+def _is_not_observed_token(raw: object) -> bool:
+    return isinstance(raw, str) and raw.strip().lower() == NOT_OBSERVED
+
+
+def _check_not_observed(item: Item) -> str:
+    if not item.allow_not_observed:
+        raise AnswerError(item.id, "'not observed' is not allowed for this item", "not_observed_not_allowed")
+    return NOT_OBSERVED
+
+
 def _parse_number(item: Item, raw: object) -> int | float:
     """Parse an int, a float or a numeric string into an int or a finite float."""
     # bool is an int subclass, but True is never a count or a scale level.
@@ -111,6 +121,8 @@ def _parse_number(item: Item, raw: object) -> int | float:
 
 
 def _normalize_yes_no_na(item: Item, raw: object) -> Value:
+    if _is_not_observed_token(raw):
+        return _check_not_observed(item)
     if not isinstance(raw, str) or raw.strip().lower() not in (MET, NOT_MET, NA):
         raise AnswerError(
             item.id, f"expected one of {MET}, {NOT_MET}, {NA}; got {raw!r}", "invalid_choice"
@@ -124,7 +136,7 @@ def _fraction_yes_no_na(item: Item, value: Value) -> Fraction | None:
         return Fraction(1)
     if value == NOT_MET:
         return Fraction(0)
-    if value == NA:
+    if value in (NA, NOT_OBSERVED):
         return None
     raise AnswerError(item.id, f"not a normalised yes_no_na value: {value!r}", "invalid_choice")
 
@@ -144,6 +156,8 @@ def _scale_values(item: Item) -> tuple[int, ...]:
 def _normalize_scale(item: Item, raw: object) -> Value:
     if _is_na_token(raw):
         return _check_na(item)
+    if _is_not_observed_token(raw):
+        return _check_not_observed(item)
     number = _parse_number(item, raw)
     if isinstance(number, float):
         if not number.is_integer():
@@ -169,7 +183,7 @@ def _check_scale_value(item: Item, value: Value) -> int:
 
 
 def _fraction_scale(item: Item, value: Value) -> Fraction | None:
-    if value == NA:
+    if value in (NA, NOT_OBSERVED):
         return None
     level = _check_scale_value(item, value)
     low, high = item.scale_min, item.scale_max
@@ -179,7 +193,7 @@ def _fraction_scale(item: Item, value: Value) -> Fraction | None:
 
 
 def _failed_scale(item: Item, value: Value) -> bool:
-    if value == NA:
+    if value in (NA, NOT_OBSERVED):
         return False
     level = _check_scale_value(item, value)
     pass_min = item.pass_min if item.pass_min is not None else item.scale_max
@@ -274,6 +288,11 @@ def item_value_fraction(item: Item, value: Value | None) -> Fraction | None:
     if value is None:
         return None
     return answer_type(item).fraction(item, value)
+
+
+def is_not_observed(item: Item, value: Value | None) -> bool:
+    """Whether the normalised ``value`` is "not observed" (only scored items can have it)."""
+    return value == NOT_OBSERVED and item.answer_type in ("yes_no_na", "scale")
 
 
 def item_failed(item: Item, value: Value | None) -> bool:

@@ -107,6 +107,7 @@ ITEM_OPTIONAL = (
     "applies_if_offers",
     "critical",
     "allow_na",
+    "allow_not_observed",
     "scale",
     "pass_min",
     "unit",
@@ -883,6 +884,12 @@ class _Validator:
             self.positive_number(item["weight"], (*path, "weight"), f"{label}: weight")
         if "allow_na" in item:
             self.boolean(item["allow_na"], (*path, "allow_na"), f"{label}: allow_na")
+        if "allow_not_observed" in item:
+            self.boolean(item["allow_not_observed"], (*path, "allow_not_observed"), f"{label}: allow_not_observed")
+            if answer in INFORMATIONAL_ANSWER_TYPES:
+                self.err((*path, "allow_not_observed"),
+                         f"{label}: allow_not_observed is for scored items (yes_no_na or scale), not {answer}",
+                         at_key=True)
         item_types = self.applies_to(
             item, path, label, types, section_types or None, f"{section_label}'s applies_to"
         )
@@ -1088,6 +1095,7 @@ def _build(
                     critical=critical,
                     critical_when_offers=when_offers,
                     allow_na=raw.get("allow_na", True),
+                    allow_not_observed=raw.get("allow_not_observed", False),
                     scale=scale,
                     pass_min=pass_min,
                     unit=_text(raw["unit"]) if "unit" in raw else None,
@@ -1395,6 +1403,7 @@ _ITEM_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("applies_if_offers", ("applies_if_offers",)),
     ("critical", ("critical", "critical_when_offers")),
     ("allow_na", ("allow_na",)),
+    ("allow_not_observed", ("allow_not_observed",)),
     ("scale", ("scale",)),
     ("pass_min", ("pass_min",)),
     ("unit", ("unit",)),

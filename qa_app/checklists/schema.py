@@ -25,9 +25,14 @@ DEFAULT_PROGRAMME = "routine"
 
 # Answer values for yes_no_na items, as stored and as sent by the form and the API.
 MET, NOT_MET, NA = "met", "not_met", "na"
+# "Không quan sát được": the item concerns something that could not be observed on the day (no client came for the
+# procedure). Unlike N/A it does not mean "does not concern this facility": the result is "not assessable".
+NOT_OBSERVED = "not_observed"
 
-Classification = Literal["meets", "conditional", "does_not_meet"]
+Classification = Literal["meets", "conditional", "does_not_meet", "not_assessable"]
 CLASSIFICATIONS: tuple[str, ...] = ("meets", "conditional", "does_not_meet")
+# A final result that is neither met nor failed: a required observation was missing, the facility needs a re-visit.
+NOT_ASSESSABLE = "not_assessable"
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,9 @@ class Item:
     critical: str = "never"
     critical_when_offers: tuple[str, ...] = ()
     allow_na: bool = True
+    # May the supervisor answer "not observed"? Such an answer makes the item's group (or, without groups, the
+    # inspection) not assessable.
+    allow_not_observed: bool = False
     scale: tuple[ScaleLevel, ...] = ()
     # For scale items: the lowest value that counts as passing (default: the top of the scale).
     pass_min: int | None = None

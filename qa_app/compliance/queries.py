@@ -32,6 +32,7 @@ GROUPS = ("all", "unit", "ownership", "type")
 
 
 ROUTINE = "routine"
+NOT_ASSESSABLE = "not_assessable"
 
 
 def months_back(day: dt.date, months: int) -> dt.date:
@@ -223,6 +224,12 @@ class _Query:
                          value=latest.c.checklist_version_id, else_=months_back(day, DEFAULT_VALIDITY_MONTHS))
         return latest.c.inspection_date > cutoff
 
+    def assessable(self) -> sa.ColumnElement[bool]:
+        """The latest inspection reached a result: a "not assessable" visit (re-visit needed) is neither met nor
+        failed, so it counts neither as meeting nor as assessed."""
+        classification = self.latest.c.classification
+        return sa.or_(classification.is_(None), classification != NOT_ASSESSABLE)
+
     @staticmethod
     def counted(indicator: Indicator) -> sa.ColumnElement[bool]:
         """The facility belongs to the indicator's denominator."""
@@ -270,7 +277,8 @@ def _count_columns(q: _Query, indicators: tuple[Indicator, ...]) -> list[Any]:
     columns: list[Any] = []
     for ind in indicators:
         counted = q.counted(ind)
-        columns += [_sum(counted), _sum(sa.and_(counted, q.valid(ind))), _sum(sa.and_(counted, q.meeting(ind)))]
+        columns += [_sum(counted), _sum(sa.and_(counted, q.valid(ind), q.assessable())),
+                    _sum(sa.and_(counted, q.meeting(ind)))]
     return columns
 
 
@@ -443,6 +451,7 @@ def facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indic
     # The total comes with each row (a window count over the whole filtered set, before LIMIT): one statement.
     stmt = q.select_from(sa.select(*cols, *flags, sa.func.count().over().label("total")))
     if failing_only:
+        # Not meeting includes "not assessable" (listed with its own status: a re-visit is due).
         stmt = stmt.where(q.counted(main), sa.not_(sa.func.coalesce(q.meeting(main), False)))
     stmt = stmt.order_by(q.cur.name, Facility.name, Facility.id).offset(offset)
     if limit is not None:

@@ -42,7 +42,9 @@ TYPE_LABELS = {"TYT": _l("Commune health station"), "TTYT": _l("District health 
                "PK": _l("Private clinic"), "NT": _l("Pharmacy or drug counter")}
 STATUS_LABELS = {"meets": _l("Meets the standard"), "conditional": _l("Conditional"),
                  "does_not_meet": _l("Does not meet"), "expired": _l("Assessment expired"),
-                 "not_assessed": _l("Never assessed")}
+                 "not_assessed": _l("Never assessed"),
+                 # Neither met nor failed: the latest visit could not observe what the checklist requires.
+                 "not_assessable": _l("Not assessable: re-visit needed")}
 
 
 def _locale() -> str:

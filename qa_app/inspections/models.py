@@ -26,7 +26,7 @@ class Inspection(db.Model):
         sa.CheckConstraint("status IN ('draft', 'submitted', 'returned', 'approved')", name="status"),
         sa.CheckConstraint("kind IN ('external', 'self')", name="kind"),
         sa.CheckConstraint(
-            "classification IS NULL OR classification IN ('meets', 'conditional', 'does_not_meet')",
+            "classification IS NULL OR classification IN ('meets', 'conditional', 'does_not_meet', 'not_assessable')",
             name="classification",
         ),
         sa.CheckConstraint("overall_percent IS NULL OR (overall_percent >= 0 AND overall_percent <= 100)",

@@ -20,7 +20,7 @@ from sqlalchemy.orm import defer
 from ..auth.models import User
 from ..checklists.models import ChecklistVersion
 from ..checklists.registry import checklist_of, programmes_for
-from ..checklists.schema import DEFAULT_PROGRAMME, MET, NA, NOT_MET, Checklist, FacilityProfile, Item, Section, item_applies
+from ..checklists.schema import DEFAULT_PROGRAMME, MET, NA, NOT_MET, NOT_OBSERVED, Checklist, FacilityProfile, Item, Section, item_applies
 from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS, SERVICE_LABELS
 from ..facilities.models import Facility
@@ -101,6 +101,8 @@ def answer_label(item: Item, value: str | None) -> str:
         return _("Not answered")
     if value == NA and item.answer_type != "text":
         return _("Not applicable")
+    if value == NOT_OBSERVED and item.answer_type in ("yes_no_na", "scale"):
+        return _("Not observed")
     if item.answer_type == "yes_no_na":
         return {MET: _("Met"), NOT_MET: _("Not met")}.get(value, value)
     if item.answer_type == "scale":

@@ -576,7 +576,9 @@ def submit(inspection: Inspection, user: User, *, base_revision: int | None = No
         raise WorkflowError("incomplete", "; ".join(problems))
     checklist = checklist_for(inspection)
     previous_status = inspection.status
-    inspection.overall_percent = decimal.Decimal(str(score.overall_percent)).quantize(decimal.Decimal("0.01"))
+    # None only for a "not assessable" result where nothing at all could be scored.
+    inspection.overall_percent = (None if score.overall_percent is None else
+                                  decimal.Decimal(str(score.overall_percent)).quantize(decimal.Decimal("0.01")))
     inspection.classification = score.classification
     inspection.critical_failures = len(score.critical_failures)
     inspection.failed_items = len(score.failed_items)

@@ -128,6 +128,8 @@ def _answer_text(item: object, value: str | None, L: dict[str, str], locale: str
         return L["ans_blank"]
     if value == "na":
         return L["ans_na"]
+    if value == "not_observed":
+        return L["ans_not_observed"]
     kind = item.answer_type
     if kind == "yes_no_na":
         return L.get(f"ans_{value}", value)

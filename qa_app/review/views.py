@@ -87,7 +87,8 @@ def classification_label(classification: str | None) -> str:
     if classification is None:
         return "—"
     return {"meets": _("Meets the standard"), "conditional": _("Conditional"),
-            "does_not_meet": _("Does not meet the standard")}.get(classification, classification)
+            "does_not_meet": _("Does not meet the standard"),
+            "not_assessable": _("Not assessable: re-visit needed")}.get(classification, classification)
 
 
 def kind_label(kind: str) -> str:

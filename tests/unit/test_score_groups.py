@@ -239,3 +239,62 @@ def test_removing_an_empty_section_changes_nothing(values, aggregation, rule) ->
     assert [(g.percent_exact, g.classification) for g in a.groups] == \
         [(g.percent_exact, g.classification) for g in b.groups]
     assert (a.overall_exact, a.classification) == (b.overall_exact, b.classification)
+
+
+# ---------------------------------------------------------------------------------------------- not observed
+
+OBSERVED_SECTIONS = (section("R1", 4) + section("R2", 4)
+                     + section("C", 5, extra=", allow_not_observed: true"))
+
+
+def test_not_observed_is_distinct_from_na_and_makes_the_group_not_assessable() -> None:
+    cl = checklist(AND_GROUPS, OBSERVED_SECTIONS)
+    values = {**answers(), "C-1": "not_observed", "C-2": "not_observed"}
+    score = score_inspection(cl, TYT, values)
+    assert score.items["C-1"].excluded_reason == "not_observed"
+    assert score.not_observed == ("C-1", "C-2")
+    assert [g.classification for g in score.groups] == ["meets", "not_assessable"]
+    assert score.complete and score.classification == "not_assessable" and score.revisit_needed
+    # N/A for the same items leaves a clinical part of 3/3 that meets.
+    assert score_inspection(cl, TYT, {**answers(), "C-1": "na", "C-2": "na"}).classification == "meets"
+    # Every step unobserved: nothing scorable in the group, still a final "not assessable", not "incomplete".
+    nothing = score_inspection(cl, TYT, {**answers(), **{f"C-{n}": "not_observed" for n in range(1, 6)}})
+    assert nothing.groups[1].percent is None and nothing.classification == "not_assessable"
+    # What was observed already fails: the result is a failure, not a re-visit.
+    failing = score_inspection(cl, TYT, {**answers(R1=0), "C-1": "not_observed"})
+    assert failing.classification == "does_not_meet" and not failing.revisit_needed
+
+
+def test_not_observed_only_where_the_file_allows_it() -> None:
+    from qa_app.checklists.answers import AnswerError, normalize_answer
+
+    cl = checklist(AND_GROUPS, OBSERVED_SECTIONS)
+    assert normalize_answer(cl.item("C-1"), " Not_Observed ") == "not_observed"
+    with pytest.raises(AnswerError) as err:
+        normalize_answer(cl.item("R1-1"), "not_observed")
+    assert err.value.code == "not_observed_not_allowed"
+    with pytest.raises(ChecklistError) as problem:
+        parse_checklist((HEAD % {"rule": ""}) + "sections:\n" + section("N", 1, extra=", answer: number, "
+                                                                           "allow_not_observed: true"), "x.yaml")
+    assert "allow_not_observed is for scored items" in str(problem.value)
+
+
+def test_without_groups_a_not_observed_answer_makes_the_inspection_not_assessable() -> None:
+    cl = checklist("", OBSERVED_SECTIONS)
+    score = score_inspection(cl, TYT, {**answers(), "C-3": "not_observed"})
+    assert score.groups == () and score.classification == "not_assessable"
+
+
+@PROPERTY
+@given(grouped_answers(), st.sampled_from(sorted(RULES) + ["none"]), st.data())
+def test_a_not_observed_answer_never_yields_meets(values, rule, data) -> None:
+    observed = SCALE_SECTIONS.replace("answer: scale,", "answer: scale, allow_not_observed: true,")
+    groups = {"weighted": WEIGHTED_GROUPS, "all": AND_GROUPS, "none": ""}[rule]
+    cl = checklist(groups, observed, RULES.get(rule, ""))
+    key = data.draw(st.sampled_from([f"C-{n}" for n in range(1, 6)]))
+    score = score_inspection(cl, TYT, {**values, key: "not_observed"})
+    assert score.classification != "meets"
+    # Nor does the group holding the unobserved step.
+    for group, result in zip(cl.groups, score.groups, strict=True):
+        if "C" in group.sections:
+            assert result.classification != "meets"
