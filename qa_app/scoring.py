@@ -252,7 +252,8 @@ def score_inspection(
             fraction = item_value_fraction(item, value)
             possible = exact(item.weight) if item.scored and fraction is not None else Fraction(0)
             earned = fraction * possible if fraction is not None else Fraction(0)
-            failed = item_failed(item, value)
+            # An informational item records what was found but is never a finding.
+            failed = item.scored and item_failed(item, value)
             critical = item_is_critical(item, facility)
             s_applicable += 1
             if value is None:

@@ -196,6 +196,8 @@ def _failed_scale(item: Item, value: Value) -> bool:
     if value in (NA, NOT_OBSERVED):
         return False
     level = _check_scale_value(item, value)
+    if item.finding_below is not None:
+        return level < item.finding_below
     pass_min = item.pass_min if item.pass_min is not None else item.scale_max
     return level < pass_min
 
@@ -206,7 +208,23 @@ def _failed_scale(item: Item, value: Value) -> bool:
 def _normalize_number(item: Item, raw: object) -> Value:
     if _is_na_token(raw):
         return _check_na(item)
-    return _parse_number(item, raw)
+    value = _parse_number(item, raw)
+    # The file's constraints: a count of clients is a whole number within its range (refuses -3, 2.5 and 1e3 when
+    # the item says integer, min 0, max 500).
+    if item.integer:
+        if isinstance(value, float):
+            if not value.is_integer() or isinstance(raw, str) and not raw.strip().lstrip("+-").isdigit():
+                raise AnswerError(item.id, f"expected a whole number, got {raw!r}", "not_an_integer")
+            value = int(value)
+    if item.min is not None and value < item.min:
+        raise AnswerError(item.id, f"the number must be at least {_plain(item.min)}, got {raw!r}", "below_min")
+    if item.max is not None and value > item.max:
+        raise AnswerError(item.id, f"the number must be at most {_plain(item.max)}, got {raw!r}", "above_max")
+    return value
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
 
 
 def _normalize_text(item: Item, raw: object) -> Value:
@@ -217,8 +235,9 @@ def _normalize_text(item: Item, raw: object) -> Value:
     text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").strip()
     if _CONTROL_RE.search(text):
         raise AnswerError(item.id, "text contains control characters", "invalid_text")
-    if len(text) > MAX_TEXT_LENGTH:
-        raise AnswerError(item.id, f"text is longer than {MAX_TEXT_LENGTH} characters", "too_long")
+    limit = min(item.max_length or MAX_TEXT_LENGTH, MAX_TEXT_LENGTH)
+    if len(text) > limit:
+        raise AnswerError(item.id, f"text is longer than {limit} characters", "too_long")
     return text
 
 

@@ -96,7 +96,7 @@ SCORING_OPTIONAL = ("groups_rule",)
 GROUP_REQUIRED = ("id", "title", "sections", "meets_min", "conditional_min")
 GROUP_OPTIONAL = ("aggregation", "section_min", "floor", "weight", "applies_to")
 SECTION_REQUIRED = ("id", "title", "items")
-SECTION_OPTIONAL = ("weight", "applies_to")
+SECTION_OPTIONAL = ("weight", "applies_to", "applies_if_offers", "instructions", "informational")
 ITEM_REQUIRED = ("id", "text")
 ITEM_OPTIONAL = (
     "guidance",
@@ -111,6 +111,12 @@ ITEM_OPTIONAL = (
     "scale",
     "pass_min",
     "unit",
+    "finding_below",
+    "integer",
+    "min",
+    "max",
+    "max_length",
+    "informational",
 )
 TEXT_REQUIRED = ("vi",)
 TEXT_OPTIONAL = ("en",)
@@ -769,6 +775,13 @@ class _Validator:
                 f"({', '.join(section_types)}) shares no type with the "
                 f"checklist's facility_types ({', '.join(types)})",
             )
+        if "applies_if_offers" in section:
+            self.codes(section["applies_if_offers"], (*path, "applies_if_offers"), f"{label}: applies_if_offers",
+                       SERVICES, "service")
+        if "instructions" in section:
+            self.text(section["instructions"], (*path, "instructions"), f"{label} instructions")
+        if "informational" in section:
+            self.boolean(section["informational"], (*path, "informational"), f"{label}: informational")
         if "items" not in section or section["items"] is _BAD:
             return
         items = section["items"]
@@ -915,6 +928,7 @@ class _Validator:
                     at_key=True,
                 )
             self.text(item["unit"], (*path, "unit"), f"{label} unit")
+        self.item_constraints(item, path, label, answer)
         # An item that can never apply is dead weight; a critical one gives a false sense of safety.
         if types is not None:
             effective = (
@@ -945,6 +959,46 @@ class _Validator:
                 f"facility offers {', '.join(when_offers)}, but it applies only "
                 f"when the facility offers {', '.join(offers)}",
             )
+
+    def item_constraints(self, item: dict[Any, Any], path: PathKey, label: str, answer: str | None) -> None:
+        """integer/min/max (numbers), max_length (text), finding_below (scale), informational."""
+        only = {"integer": "number", "min": "number", "max": "number", "max_length": "text",
+                "finding_below": "scale"}
+        for key, wanted in only.items():
+            if key in item and answer is not None and answer != wanted:
+                self.err((*path, key), f"{label}: {key} is only for {wanted} items (answer: {wanted}), not {answer}",
+                         at_key=True)
+        if "integer" in item:
+            self.boolean(item["integer"], (*path, "integer"), f"{label}: integer")
+        bounds = {}
+        for key in ("min", "max"):
+            if key in item and item[key] is not _BAD:
+                if not _is_number(item[key]):
+                    self.err((*path, key), f"{label}: {key} must be a number, not {_describe(item[key])}")
+                else:
+                    bounds[key] = item[key]
+        if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
+            self.err((*path, "max"), f"{label}: max ({bounds['max']}) is below min ({bounds['min']})")
+        if "max_length" in item:
+            value = item["max_length"]
+            if value is not _BAD and (not _is_int(value) or not 1 <= value <= 2000):
+                self.err((*path, "max_length"),
+                         f"{label}: max_length must be a whole number from 1 to 2000, not {_describe(value)}")
+        if "finding_below" in item and item["finding_below"] is not _BAD and answer == "scale":
+            value = item["finding_below"]
+            levels = [lvl.get("value") for lvl in item.get("scale", []) if isinstance(lvl, dict)] \
+                if isinstance(item.get("scale"), list) else []
+            if not _is_int(value):
+                self.err((*path, "finding_below"),
+                         f"{label}: finding_below must be a whole number, not {_describe(value)}")
+            elif levels and value not in levels:
+                self.err((*path, "finding_below"),
+                         f"{label}: finding_below {value} is not one of the scale values "
+                         f"({', '.join(str(v) for v in levels)})")
+        if "informational" in item:
+            self.boolean(item["informational"], (*path, "informational"), f"{label}: informational")
+            if item["informational"] is True and item.get("critical", "never") != "never":
+                self.err((*path, "critical"), f"{label}: an informational item is not scored and cannot be critical")
 
     def critical(
         self, item: dict[Any, Any], path: PathKey, label: str
@@ -1004,11 +1058,13 @@ class _Validator:
         values: list[int] = []
         for index, level in enumerate(levels):
             level_label = f"{label} scale level {index + 1}"
-            mapping = self.mapping(level, (*where, index), level_label, ("value", "label"), ())
+            mapping = self.mapping(level, (*where, index), level_label, ("value", "label"), ("descriptor",))
             if mapping is None:
                 continue
             if "label" in mapping:
                 self.text(mapping["label"], (*where, index, "label"), f"{level_label} label")
+            if "descriptor" in mapping:
+                self.text(mapping["descriptor"], (*where, index, "descriptor"), f"{level_label} descriptor")
             if "value" not in mapping or mapping["value"] is _BAD:
                 continue
             number = mapping["value"]
@@ -1076,7 +1132,9 @@ def _build(
                 critical = "when_offers"
             answer = raw.get("answer", "yes_no_na")
             scale = tuple(
-                ScaleLevel(level["value"], _text(level["label"])) for level in raw.get("scale", ())
+                ScaleLevel(level["value"], _text(level["label"]),
+                           _text(level["descriptor"]) if "descriptor" in level else None)
+                for level in raw.get("scale", ())
             )
             pass_min = raw.get("pass_min")
             if answer == "scale" and pass_min is None:
@@ -1100,6 +1158,12 @@ def _build(
                     pass_min=pass_min,
                     unit=_text(raw["unit"]) if "unit" in raw else None,
                     line=doc.lines.get(("sections", s_index, "items", i_index), 0),
+                    finding_below=raw.get("finding_below"),
+                    integer=raw.get("integer", False),
+                    min=float(raw["min"]) if "min" in raw else None,
+                    max=float(raw["max"]) if "max" in raw else None,
+                    max_length=raw.get("max_length"),
+                    informational=raw.get("informational", False) or raw_section.get("informational", False),
                 )
             )
         sections.append(
@@ -1110,6 +1174,9 @@ def _build(
                 items=tuple(items),
                 applies_to=tuple(raw_section.get("applies_to", ())),
                 line=doc.lines.get(("sections", s_index), 0),
+                applies_if_offers=tuple(raw_section.get("applies_if_offers", ())),
+                instructions=_text(raw_section["instructions"]) if "instructions" in raw_section else None,
+                informational=raw_section.get("informational", False),
             )
         )
     groups = []
@@ -1407,6 +1474,12 @@ _ITEM_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("scale", ("scale",)),
     ("pass_min", ("pass_min",)),
     ("unit", ("unit",)),
+    ("finding_below", ("finding_below",)),
+    ("integer", ("integer",)),
+    ("min", ("min",)),
+    ("max", ("max",)),
+    ("max_length", ("max_length",)),
+    ("informational", ("informational",)),
     ("section", ("section_id",)),
 )
 _SCORING_FIELDS = (
@@ -1471,7 +1544,7 @@ def diff_checklists(old: Checklist, new: Checklist) -> ChecklistDiff:
             continue
         fields = [
             name
-            for name in ("title", "weight", "applies_to")
+            for name in ("title", "weight", "applies_to", "applies_if_offers", "instructions", "informational")
             if getattr(before_s, name) != getattr(after_s, name)
         ]
         kept_before = [i.id for i in before_s.items if i.id in {j.id for j in after_s.items}]

@@ -55,6 +55,8 @@ class ScaleLevel:
 
     value: int
     label: Text
+    # What the level means, shown as the button's help (e.g. "done, but not in the right order").
+    descriptor: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -84,11 +86,22 @@ class Item:
     pass_min: int | None = None
     unit: Text | None = None
     line: int = 0
+    # Scale items: values below this need a corrective action (default: below pass_min). A partial mark on a
+    # non-critical step can then count as passing-with-a-finding or as no finding at all.
+    finding_below: int | None = None
+    # Number items: whole numbers only, and the allowed range (refused on the server and on the tablet).
+    integer: bool = False
+    min: float | None = None
+    max: float | None = None
+    # Text items: the longest answer allowed (default and ceiling: answers.MAX_TEXT_LENGTH).
+    max_length: int | None = None
+    # Recorded and printed but never scored, whatever the answer type (e.g. "was a client observed?").
+    informational: bool = False
 
     @property
     def scored(self) -> bool:
-        """Whether the item earns points (number and text items are informational)."""
-        return self.answer_type in ("yes_no_na", "scale")
+        """Whether the item earns points (number and text items, and informational ones, do not)."""
+        return self.answer_type in ("yes_no_na", "scale") and not self.informational
 
     @property
     def scale_max(self) -> int:
@@ -111,6 +124,12 @@ class Section:
     items: tuple[Item, ...]
     applies_to: tuple[str, ...] = ()
     line: int = 0
+    # The section applies only if the facility offers one of these services (empty = always).
+    applies_if_offers: tuple[str, ...] = ()
+    # Shown above the section's items on the form and printed in the minutes' annex.
+    instructions: Text | None = None
+    # Every item of the section is recorded but not scored.
+    informational: bool = False
     # The score group the section belongs to ("" without groups) and that group's applies_to.
     group_id: str = ""
     group_applies_to: tuple[str, ...] = ()
@@ -226,6 +245,8 @@ def item_applies(item: Item, section: Section, facility: FacilityProfile) -> tup
         return False, "type"
     if section.group_applies_to and facility.type not in section.group_applies_to:
         return False, "type"
+    if section.applies_if_offers and not (set(section.applies_if_offers) & facility.services):
+        return False, "service"
     if item.applies_if_offers and not (set(item.applies_if_offers) & facility.services):
         return False, "service"
     return True, ""

@@ -78,7 +78,10 @@ def exclusion_reason(item: Item, section: Section, profile: FacilityProfile) -> 
         return ""
     if reason == "type":
         return _("Type: not applicable to %(type)s", type=str(FACILITY_TYPE_LABELS.get(profile.type, profile.type)))
-    names = service_labels(item.applies_if_offers)
+    # The section's own service condition decides when the item has none, or when the section's fails first.
+    offers = (section.applies_if_offers if section.applies_if_offers
+              and not (set(section.applies_if_offers) & profile.services) else item.applies_if_offers)
+    names = service_labels(offers)
     if len(names) == 1:
         return _("Service: the facility does not offer %(service)s", service=names[0])
     return _("Service: the facility offers none of %(services)s", services=_join(names))
@@ -325,6 +328,8 @@ class SectionView:
     answered: int
     applicable: int
     percent: float | None
+    # The section's instructions from the checklist file, in the user's language ("" without).
+    instructions: str = ""
 
 
 @dataclass
@@ -396,7 +401,8 @@ def form_view(inspection: Inspection) -> FormView:
         title = section.title.get(language)
         if rows_:
             sections.append(SectionView(section.id, title, rows_, excluded, result.answered, result.applicable,
-                                        result.percent))
+                                        result.percent,
+                                        section.instructions.get(language) if section.instructions else ""))
         else:
             reason = excluded[0][1] if excluded and all(r == excluded[0][1] for _i, r in excluded) else ""
             excluded_sections.append((section, reason, excluded))

@@ -185,7 +185,8 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
             if answer is not None and answer.failed:
                 failed.append(FailedItem(item.id, text, bool(answer.critical_failure), note))
         if rows:
-            annex.append(AnnexSection(section.id, section.title.get(locale), tuple(rows)))
+            annex.append(AnnexSection(section.id, section.title.get(locale), tuple(rows),
+                                      _nfc(section.instructions.get(locale)) if section.instructions else ""))
 
     # In the checklist's order (the rows were stored, and came back, by id).
     order = {section.id: index for index, section in enumerate(checklist.sections)}

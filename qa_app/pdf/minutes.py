@@ -137,6 +137,8 @@ class AnnexSection:
     section_id: str
     title: str
     rows: tuple[AnnexRow, ...]
+    # The section's instructions from the checklist (issue 19), printed under its title.
+    instructions: str = ""
 
 
 @dataclass(frozen=True)
@@ -745,7 +747,10 @@ def _annex(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphStyle]) 
     for section in view.annex:
         style.add("SPAN", (0, len(rows)), (-1, len(rows)))
         style.add("BACKGROUND", (0, len(rows)), (-1, len(rows)), colors.HexColor("#f4f4f4"))
-        rows.append([Paragraph(f"<b>{esc(section.section_id)}. {esc(section.title)}</b>", st["cell"]), "", "", ""])
+        heading = f"<b>{esc(section.section_id)}. {esc(section.title)}</b>"
+        if section.instructions:
+            heading += f"<br/><i>{esc(section.instructions)}</i>"
+        rows.append([Paragraph(heading, st["cell"]), "", "", ""])
         for r in section.rows:
             text = esc(r.text) + (f"<b>{esc(L['crit_mark'])}</b>" if r.critical else "")
             # Short cells as plain strings: wrapping ~400 Paragraphs twice is most of the build time.

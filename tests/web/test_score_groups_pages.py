@@ -52,6 +52,7 @@ sections:
       - {id: R1-1, text: {vi: "Có người được đào tạo", en: "A trained provider"}}
   - id: C
     title: {vi: "Quan sát thủ thuật", en: "Observed procedure"}
+    instructions: {vi: "Quan sát ít nhất một ca, không can thiệp.", en: "Watch at least one client, without stepping in."}
     items:
       - {id: C-1, text: {vi: "Rửa tay trước thủ thuật", en: "Hand hygiene before the procedure"}}
       - {id: C-2, text: {vi: "Tư vấn sau thủ thuật", en: "Counselling after the procedure"}}
@@ -72,6 +73,7 @@ def test_group_results_on_the_form_review_page_json_and_minutes(app: Flask, clie
     fx.login(app, client, world["sup"])
     form = client.get(f"/inspections/{inspection_id}/form?lang=en").get_data(as_text=True)
     assert "Results by part" in form and 'data-group="readiness"' in form
+    assert '<p class="sec-instructions">Watch at least one client, without stepping in.</p>' in form
     # The clinical part fails one step: readiness meets, clinical does not, so the inspection does not meet,
     # though 4 of 5 items (80%) are met overall.
     fx.submit_complete(app, inspection_id, world["sup"], failing=("C-2",))
@@ -94,6 +96,7 @@ def test_group_results_on_the_form_review_page_json_and_minutes(app: Flask, clie
     text = text_of(pdf)
     assert "- Mức độ sẵn sàng: 100% – Đạt chuẩn" in text
     assert "- Thực hành lâm sàng: 50% – Không đạt" in text
+    assert "Quan sát ít nhất một ca, không can thiệp." in text  # instructions printed in the annex
     # Section rows in the checklist's order (R2 before R1), not by id.
     assert text.index("Trang thiết bị") < text.index("Nhân lực")
 
