@@ -333,12 +333,69 @@ def _tab_problems(text: str) -> list[tuple[int, str]]:
     return found
 
 
+# Parser complaints that, in a hand-written checklist, almost always mean a line is indented wrongly.
+_INDENT_PROBLEMS = ("expected <block end>", "mapping values are not allowed here", "did not find expected key",
+                    "expected <block mapping start>", "did not find expected '-' indicator")
+# A key opening a nested block ("items:", "- scale:"), and a "key:" at the start of a line (after an optional "- ").
+_OPENER_RE = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z_][\w-]*):\s*(?:#.*)?$")
+_KEY_RE = re.compile(r"^(\s*)(-\s+)?([A-Za-z_][\w-]*):")
+# "key: some text: more" on one line: an unquoted value that itself contains ": ".
+_COLON_VALUE_RE = re.compile(r"^\s*(?:-\s+)?[A-Za-z_][\w-]*:\s+[^'\"\s\[{#][^#]*?:(?:\s|$)")
+
+
+def _indentation_hint(text: str, number: int) -> str | None:
+    """Plain words for an indentation mistake at line ``number`` (1-based), or None if the line is not a key/item."""
+    lines = _LINE_BREAK_RE.split(text)
+    if not 1 <= number <= len(lines):
+        return None
+    line = lines[number - 1]
+    indent = len(line) - len(line.lstrip(" "))
+    above = [(n, lines[n - 1]) for n in range(number - 1, 0, -1)
+             if lines[n - 1].strip() and not lines[n - 1].lstrip().startswith("#")]
+    opener = next(((n, m.group(2)) for n, text_line in above if (m := _OPENER_RE.match(text_line))), None)
+    under = f" under '{opener[1]}:' of line {opener[0]}" if opener else ""
+    stripped = line.lstrip(" ")
+    if stripped.startswith("-"):
+        sibling = next(((n, len(t) - len(t.lstrip(" "))) for n, t in above if t.lstrip(" ").startswith("-")), None)
+        where = (f", at the same column as the entry on line {sibling[0]} ({sibling[1]} spaces, not {indent})"
+                 if sibling and sibling[1] != indent else "")
+        return f"check the indentation of line {number} (items must be indented{under}{where})"
+    key = _KEY_RE.match(line)
+    if key is None:
+        return f"check the indentation of line {number} and of the lines above it"
+    # The key it most likely belongs beside: the nearest column among the keys above (the deeper one on a tie,
+    # then the closer line), e.g. 'title' typed 2 spaces in belongs with the section's keys at 4.
+    candidates = []
+    for n, text_line in above:
+        previous = _KEY_RE.match(text_line)
+        if previous is not None:
+            column = len(previous.group(1)) + len(previous.group(2) or "")
+            candidates.append((abs(column - indent), -column, number - n, n, column, previous.group(3)))
+    if candidates:
+        _distance, _deeper, _closer, n, column, name = min(candidates)
+        if column != indent:
+            return (f"check the indentation of line {number} ('{key.group(3)}' must start at the same column as "
+                    f"'{name}' on line {n}: {column} spaces, not {indent})")
+    return f"check the indentation of line {number} (keys must be indented{under})"
+
+
 def _yaml_error(exc: yaml.YAMLError, text: str) -> tuple[int, str]:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         parts = [p for p in (exc.context, exc.problem) if p]
-        return line, "not valid YAML: " + ", ".join(parts)
+        raw = ", ".join(parts)
+        lines = _LINE_BREAK_RE.split(text)
+        current = lines[line - 1] if 1 <= line <= len(lines) else ""
+        if exc.problem and "mapping values are not allowed" in exc.problem and _COLON_VALUE_RE.match(current):
+            return line, (f"not valid YAML: the value on line {line} contains ': '; put the whole value in "
+                          f"quotes [YAML: {raw}]")
+        if exc.problem and any(p in exc.problem for p in _INDENT_PROBLEMS):
+            hint = _indentation_hint(text, line)
+            if hint:
+                # The parser's own words last, for whoever knows YAML; the hint first, for everyone else.
+                return line, f"not valid YAML: {hint} [YAML: {raw}]"
+        return line, "not valid YAML: " + raw
     position = getattr(exc, "position", None)
     line = _line_of_offset(text, position) if isinstance(position, int) else 1
     reason = getattr(exc, "reason", None) or _exc_text(exc)
@@ -382,6 +439,37 @@ def _describe(value: Any) -> str:
     if isinstance(value, dt.date):
         return f"the date {value.isoformat()}"
     return f"a {type(value).__name__} value"
+
+
+_QUOTED_NUMBER_RE = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*")
+_DECIMAL_COMMA_RE = re.compile(r"\s*[+-]?[0-9]+,[0-9]+\s*")
+
+
+def _number_hint(value: Any) -> str:
+    """A suggestion when a number was written as text: quoted ("2") or with a decimal comma (1,5)."""
+    if not isinstance(value, str):
+        return ""
+    if _QUOTED_NUMBER_RE.fullmatch(value):
+        return f" (remove the quotes: write {value.strip()})"
+    if _DECIMAL_COMMA_RE.fullmatch(value):
+        return f" (use a decimal point, not a comma: write {value.strip().replace(',', '.')})"
+    return ""
+
+
+# Keys of XLSForm (ODK, KoboToolbox), the form format most health-survey editors know, and what this format
+# says instead.
+_FOREIGN_KEYS = {
+    "relevant": "applies_to (facility types) or applies_if_offers (services) say when an item applies",
+    "required": "every applicable item must be answered; allow_na and allow_not_observed say which other "
+                "answers are allowed",
+    "constraint": "for numbers use integer, min and max; for text max_length",
+    "constraint_message": "the messages for integer, min and max are built in",
+    "hint": "guidance is the help shown with an item",
+    "label": "text is an item's question (label is for scale levels)",
+    "type": "answer says the answer type (yes_no_na, scale, number, text)",
+    "choices": "scale lists the levels of a graded item",
+    "calculation": "scores are computed from the file's scoring and groups",
+}
 
 
 def _is_number(value: Any) -> TypeGuard[int | float]:
@@ -438,7 +526,9 @@ class _Validator:
         for key in value:
             if key not in known:
                 hint = ""
-                if isinstance(key, str):
+                if isinstance(key, str) and key in _FOREIGN_KEYS:
+                    hint = f" ('{key}' is an XLSForm key: here {_FOREIGN_KEYS[key]})"
+                elif isinstance(key, str):
                     close = difflib.get_close_matches(key, known, n=1)
                     if close:
                         hint = f" (did you mean '{close[0]}'?)"
@@ -500,13 +590,13 @@ class _Validator:
         if value is _BAD:
             return
         if not _is_number(value) or value <= 0:
-            self.err(path, f"{label} must be a positive number, not {_describe(value)}")
+            self.err(path, f"{label} must be a positive number, not {_describe(value)}{_number_hint(value)}")
 
     def positive_int(self, value: Any, path: PathKey, label: str) -> None:
         if value is _BAD:
             return
         if not _is_int(value) or value <= 0:
-            self.err(path, f"{label} must be a positive whole number, not {_describe(value)}")
+            self.err(path, f"{label} must be a positive whole number, not {_describe(value)}{_number_hint(value)}")
 
     def boolean(self, value: Any, path: PathKey, label: str) -> None:
         if value is not _BAD and not isinstance(value, bool):
@@ -591,7 +681,8 @@ class _Validator:
         if value is _BAD:
             return False
         if not _is_number(value) or not 0 <= value <= 100:
-            self.err(path, f"{label} must be a percentage between 0 and 100, not {_describe(value)}")
+            self.err(path, f"{label} must be a percentage between 0 and 100, not {_describe(value)}"
+                           f"{_number_hint(value)}")
             return False
         return True
 
@@ -705,7 +796,7 @@ class _Validator:
                     self.err(
                         (*path, key),
                         f"scoring.{key} must be a percentage between 0 and 100, "
-                        f"not {_describe(threshold)}",
+                        f"not {_describe(threshold)}{_number_hint(threshold)}",
                     )
         meets, conditional = scoring.get("meets_min"), scoring.get("conditional_min")
         if _is_number(meets) and _is_number(conditional) and conditional > meets:
@@ -974,7 +1065,8 @@ class _Validator:
         for key in ("min", "max"):
             if key in item and item[key] is not _BAD:
                 if not _is_number(item[key]):
-                    self.err((*path, key), f"{label}: {key} must be a number, not {_describe(item[key])}")
+                    self.err((*path, key), f"{label}: {key} must be a number, not {_describe(item[key])}"
+                                           f"{_number_hint(item[key])}")
                 else:
                     bounds[key] = item[key]
         if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
@@ -1071,7 +1163,7 @@ class _Validator:
             if not _is_int(number):
                 self.err(
                     (*where, index, "value"),
-                    f"{level_label}: value must be a whole number, not {_describe(number)}",
+                    f"{level_label}: value must be a whole number, not {_describe(number)}{_number_hint(number)}",
                 )
             elif number in values:
                 self.err((*where, index, "value"), f"{label}: scale value {number} is used twice")
@@ -1088,7 +1180,7 @@ class _Validator:
             if not _is_int(pass_min):
                 self.err(
                     (*path, "pass_min"),
-                    f"{label}: pass_min must be a whole number, not {_describe(pass_min)}",
+                    f"{label}: pass_min must be a whole number, not {_describe(pass_min)}{_number_hint(pass_min)}",
                 )
             elif values and pass_min not in values:
                 self.err(
