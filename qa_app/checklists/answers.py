@@ -202,6 +202,51 @@ def _failed_scale(item: Item, value: Value) -> bool:
     return level < pass_min
 
 
+# --- options (a score per option) -----------------------------------------------------------
+
+
+def _option(item: Item, value: object) -> object:
+    for option in item.options:
+        if option.value == value:
+            return option
+    return None
+
+
+def _normalize_options(item: Item, raw: object) -> Value:
+    if _is_na_token(raw):
+        return _check_na(item)
+    if _is_not_observed_token(raw):
+        return _check_not_observed(item)
+    text = raw.strip() if isinstance(raw, str) else raw
+    if _option(item, text) is None:
+        allowed = ", ".join(o.value for o in item.options)
+        raise AnswerError(item.id, f"expected one of {allowed}; got {raw!r}", "invalid_choice")
+    return text  # type: ignore[return-value]
+
+
+def _fraction_options(item: Item, value: Value) -> Fraction | None:
+    if value in (NA, NOT_OBSERVED):
+        return None
+    option = _option(item, value)
+    if option is None:
+        raise AnswerError(item.id, f"not a normalised option: {value!r}", "invalid_choice")
+    if option.score is None:  # e.g. "did not apply on the day": left out of the score
+        return None
+    top = Fraction(repr(item.options_max)) if isinstance(item.options_max, float) else Fraction(item.options_max)
+    score = Fraction(repr(option.score)) if isinstance(option.score, float) else Fraction(option.score)
+    return score / top if top else Fraction(0)
+
+
+def _failed_options(item: Item, value: Value) -> bool:
+    if value in (NA, NOT_OBSERVED):
+        return False
+    option = _option(item, value)
+    if option is None or option.score is None:
+        return False
+    limit = item.finding_below if item.finding_below is not None else item.options_max
+    return option.score < limit
+
+
 # --- number and text (informational) --------------------------------------------------------
 
 
@@ -273,6 +318,9 @@ ANSWER_TYPE_REGISTRY: Mapping[str, AnswerType] = MappingProxyType(
         "number": AnswerType(
             "number", False, _normalize_number, _no_fraction, _never_failed, _is_na_value
         ),
+        "options": AnswerType(
+            "options", True, _normalize_options, _fraction_options, _failed_options, _is_na_value
+        ),
         "text": AnswerType(
             "text", False, _normalize_text, _no_fraction, _never_failed, _text_is_never_na
         ),
@@ -311,7 +359,7 @@ def item_value_fraction(item: Item, value: Value | None) -> Fraction | None:
 
 def is_not_observed(item: Item, value: Value | None) -> bool:
     """Whether the normalised ``value`` is "not observed" (only scored items can have it)."""
-    return value == NOT_OBSERVED and item.answer_type in ("yes_no_na", "scale")
+    return value == NOT_OBSERVED and item.answer_type in ("yes_no_na", "scale", "options")
 
 
 def item_failed(item: Item, value: Value | None) -> bool:

@@ -38,6 +38,7 @@ from .schema import (
     VERIFICATION_METHODS,
     Checklist,
     Item,
+    Option,
     ScaleLevel,
     ScoreGroup,
     ScoringRules,
@@ -117,6 +118,7 @@ ITEM_OPTIONAL = (
     "max",
     "max_length",
     "informational",
+    "options",
 )
 TEXT_REQUIRED = ("vi",)
 TEXT_OPTIONAL = ("en",)
@@ -1054,8 +1056,10 @@ class _Validator:
     def item_constraints(self, item: dict[Any, Any], path: PathKey, label: str, answer: str | None) -> None:
         """integer/min/max (numbers), max_length (text), finding_below (scale), informational."""
         only = {"integer": "number", "min": "number", "max": "number", "max_length": "text",
-                "finding_below": "scale"}
+                "finding_below": "scale", "options": "options"}
         for key, wanted in only.items():
+            if key == "finding_below" and answer == "options":
+                continue
             if key in item and answer is not None and answer != wanted:
                 self.err((*path, key), f"{label}: {key} is only for {wanted} items (answer: {wanted}), not {answer}",
                          at_key=True)
@@ -1087,10 +1091,64 @@ class _Validator:
                 self.err((*path, "finding_below"),
                          f"{label}: finding_below {value} is not one of the scale values "
                          f"({', '.join(str(v) for v in levels)})")
+        if "finding_below" in item and item["finding_below"] is not _BAD and answer == "options":
+            if not _is_number(item["finding_below"]):
+                self.err((*path, "finding_below"),
+                         f"{label}: finding_below must be a score, not {_describe(item['finding_below'])}"
+                         f"{_number_hint(item['finding_below'])}")
+        if answer == "options":
+            self.options(item, path, label)
         if "informational" in item:
             self.boolean(item["informational"], (*path, "informational"), f"{label}: informational")
             if item["informational"] is True and item.get("critical", "never") != "never":
                 self.err((*path, "critical"), f"{label}: an informational item is not scored and cannot be critical")
+
+    def options(self, item: dict[Any, Any], path: PathKey, label: str) -> None:
+        """answer: options: a list of {value, label, score (a number >= 0, or null: left out)}."""
+        if "options" not in item:
+            self.err(path, f"{label}: an options item needs 'options', the list of its answers with their scores")
+            return
+        raw = item["options"]
+        where = (*path, "options")
+        if raw is _BAD:
+            return
+        if not isinstance(raw, list) or len(raw) < 2:
+            self.err(where, f"{label}: options must be a list of at least two answers, not {_describe(raw)}")
+            return
+        seen: dict[str, int] = {}
+        scores: list[float] = []
+        for index, option in enumerate(raw):
+            option_label = f"{label} option {index + 1}"
+            mapping = self.mapping(option, (*where, index), option_label, ("value", "label", "score"),
+                                   ("descriptor",))
+            if mapping is None:
+                continue
+            if "value" in mapping and mapping["value"] is not _BAD:
+                value = mapping["value"]
+                if not isinstance(value, str) or not ID_RE.fullmatch(value) or value in ("na", "not_observed"):
+                    self.err((*where, index, "value"),
+                             f"{option_label}: value must be a word of letters, digits, '.', '_' or '-' (not 'na' "
+                             f"or 'not_observed'), not {_describe(value)}")
+                elif value in seen:
+                    self.err((*where, index, "value"), f"{label}: option '{value}' is listed twice")
+                else:
+                    seen[value] = index
+            if "label" in mapping:
+                self.text(mapping["label"], (*where, index, "label"), f"{option_label} label")
+            if "descriptor" in mapping:
+                self.text(mapping["descriptor"], (*where, index, "descriptor"), f"{option_label} descriptor")
+            if "score" in mapping and mapping["score"] is not _BAD:
+                score = mapping["score"]
+                if score is None:
+                    continue
+                if not _is_number(score) or score < 0:
+                    self.err((*where, index, "score"),
+                             f"{option_label}: score must be a number >= 0, or null to leave the answer out of the "
+                             f"score, not {_describe(score)}{_number_hint(score)}")
+                else:
+                    scores.append(score)
+        if not any(s > 0 for s in scores):
+            self.err(where, f"{label}: at least one option must have a score above 0")
 
     def critical(
         self, item: dict[Any, Any], path: PathKey, label: str
@@ -1256,6 +1314,12 @@ def _build(
                     max=float(raw["max"]) if "max" in raw else None,
                     max_length=raw.get("max_length"),
                     informational=raw.get("informational", False) or raw_section.get("informational", False),
+                    options=tuple(
+                        Option(o["value"], _text(o["label"]),
+                               None if o["score"] is None else float(o["score"]),
+                               _text(o["descriptor"]) if "descriptor" in o else None)
+                        for o in raw.get("options", ())
+                    ),
                 )
             )
         sections.append(
@@ -1572,6 +1636,7 @@ _ITEM_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("max", ("max",)),
     ("max_length", ("max_length",)),
     ("informational", ("informational",)),
+    ("options", ("options",)),
     ("section", ("section_id",)),
 )
 _SCORING_FIELDS = (

@@ -15,7 +15,9 @@ from typing import Literal
 FACILITY_TYPES: tuple[str, ...] = ("TYT", "TTYT", "BV", "PK", "NT")
 SERVICES: tuple[str, ...] = ("DCTC", "QC", "TT", "VU", "BCS", "TS")
 VERIFICATION_METHODS: tuple[str, ...] = ("QS", "HS", "PV", "PV-KH", "KK")
-ANSWER_TYPES: tuple[str, ...] = ("yes_no_na", "scale", "number", "text")
+ANSWER_TYPES: tuple[str, ...] = ("yes_no_na", "scale", "number", "text", "options")
+# Answer types that earn points (the others are informational).
+SCORED_ANSWER_TYPES: tuple[str, ...] = ("yes_no_na", "scale", "options")
 STATUSES: tuple[str, ...] = ("draft", "published")
 # Supervision programmes a checklist serves. Several programmes run on the same facilities (routine quality
 # supervision, a campaign, the facility's own self-assessment, GPP inspection of pharmacies), so a facility type
@@ -60,6 +62,16 @@ class ScaleLevel:
 
 
 @dataclass(frozen=True)
+class Option:
+    """One answer of an option-set item, with its score (None: the answer is left out of the score, like N/A)."""
+
+    value: str
+    label: Text
+    score: float | None
+    descriptor: Text | None = None
+
+
+@dataclass(frozen=True)
 class Item:
     """One checklist item (tiêu chí)."""
 
@@ -88,7 +100,7 @@ class Item:
     line: int = 0
     # Scale items: values below this need a corrective action (default: below pass_min). A partial mark on a
     # non-critical step can then count as passing-with-a-finding or as no finding at all.
-    finding_below: int | None = None
+    finding_below: float | None = None
     # Number items: whole numbers only, and the allowed range (refused on the server and on the tablet).
     integer: bool = False
     min: float | None = None
@@ -97,16 +109,23 @@ class Item:
     max_length: int | None = None
     # Recorded and printed but never scored, whatever the answer type (e.g. "was a client observed?").
     informational: bool = False
+    # answer: options only: the answers, each with its score.
+    options: tuple[Option, ...] = ()
 
     @property
     def scored(self) -> bool:
         """Whether the item earns points (number and text items, and informational ones, do not)."""
-        return self.answer_type in ("yes_no_na", "scale") and not self.informational
+        return self.answer_type in SCORED_ANSWER_TYPES and not self.informational
 
     @property
     def scale_max(self) -> int:
         """Highest value of a scale item."""
         return max(level.value for level in self.scale) if self.scale else 1
+
+    @property
+    def options_max(self) -> float:
+        """Highest score of an option-set item (what a full answer earns)."""
+        return max((o.score for o in self.options if o.score is not None), default=1.0)
 
     @property
     def scale_min(self) -> int:

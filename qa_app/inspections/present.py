@@ -112,6 +112,8 @@ def answer_label(item: Item, value: str | None) -> str:
         for level in item.scale:
             if str(level.value) == value:
                 return f"{level.value} – {level.label.get(lang())}"
+    if item.answer_type == "options":
+        return next((o.label.get(lang()) for o in item.options if o.value == value), value)
     if item.answer_type == "number" and item.unit is not None:
         return f"{value} {item.unit.get(lang())}"
     return value

@@ -138,6 +138,11 @@ def _answer_text(item: object, value: str | None, L: dict[str, str], locale: str
             if str(level.value) == value:
                 return f"{level.value} – {level.label.get(locale)}"
         return value
+    if kind == "options":
+        for option in item.options:
+            if option.value == value:
+                return option.label.get(locale)
+        return value
     if kind == "number" and item.unit is not None:
         return f"{value} {item.unit.get(locale)}"
     return value

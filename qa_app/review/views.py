@@ -119,6 +119,10 @@ def answer_label(item: Item, value: str | None) -> str:
             if str(level.value) == value:
                 return f"{level.value} – {level.label.get(_lang())}"
         return value
+    if item.answer_type == "options":
+        return next((o.label.get(_lang()) for o in item.options if o.value == value), value)
+    if value == "not_observed" and item.scored:
+        return _("Not observed")
     if item.answer_type == "number" and item.unit is not None:
         return f"{value} {item.unit.get(_lang())}"
     return value

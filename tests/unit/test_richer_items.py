@@ -109,3 +109,46 @@ def test_richer_keys_are_validated(old: str, new: str, message: str) -> None:
     with pytest.raises(ChecklistError) as err:
         parse_checklist(BASE.replace(old, new), "richer.yaml")
     assert message in str(err.value)
+
+
+OPTIONS = BASE.replace('''  - id: D
+    title: {vi: "Dụng cụ đặt DCTC"}''', '''      - id: A6
+        text: {vi: "Kho PTTT được sắp xếp"}
+        answer: options
+        options:
+          - {value: full, label: {vi: "Sắp xếp đúng, đủ", en: "Fully in order"}, score: 3}
+          - {value: partial, label: {vi: "Sắp xếp một phần"}, score: 1.5,
+             descriptor: {vi: "Có kệ nhưng không theo hạn dùng"}}
+          - {value: none, label: {vi: "Không sắp xếp"}, score: 0}
+          - {value: no_store, label: {vi: "Không có kho riêng"}, score: null}
+        finding_below: 1.5
+  - id: D
+    title: {vi: "Dụng cụ đặt DCTC"}''')
+
+
+def test_option_sets_score_per_option_and_null_leaves_out() -> None:
+    cl = parse_checklist(OPTIONS, "options.yaml")
+    item = cl.item("A6")
+    assert [o.score for o in item.options] == [3.0, 1.5, 0.0, None]
+    base = {"A1": "met", "A2": "met", "A3": 1, "A4": "ổn", "A5": 2}
+    half = score_inspection(cl, FacilityProfile("TYT"), {**base, "A6": "partial"})
+    assert half.items["A6"].earned * 2 == half.items["A6"].possible and not half.items["A6"].failed
+    none = score_inspection(cl, FacilityProfile("TYT"), {**base, "A6": "none"})
+    assert none.items["A6"].earned == 0 and none.items["A6"].failed
+    left_out = score_inspection(cl, FacilityProfile("TYT"), {**base, "A6": "no_store"})
+    assert left_out.items["A6"].possible == 0 and left_out.classification == "meets"
+    with pytest.raises(AnswerError) as err:
+        normalize_answer(item, "most")
+    assert err.value.code == "invalid_choice"
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("score: null}", "score: -1}", "score must be a number >= 0, or null"),
+    ("value: partial", "value: full", "option 'full' is listed twice"),
+    ("score: 3}", "score: '3'}", "(remove the quotes: write 3)"),
+])
+def test_option_sets_are_validated(old: str, new: str, message: str) -> None:
+    assert old in OPTIONS
+    with pytest.raises(ChecklistError) as err:
+        parse_checklist(OPTIONS.replace(old, new), "options.yaml")
+    assert message in str(err.value)
