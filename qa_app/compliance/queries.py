@@ -427,6 +427,8 @@ class FacilityStatus:
     # indicator id -> None (not counted by it), True (meets its rule) or False.
     indicators: dict[str, bool | None] = field(default_factory=dict)
     failing_sections: list[tuple[str, float | None, int]] = field(default_factory=list)
+    # Score group results of the valid inspection ([{"id", "percent", "classification"}]; empty without groups).
+    groups: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -475,7 +477,18 @@ def facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indic
         total = 0 if offset == 0 else db.session.scalar(
             sa.select(sa.func.count()).select_from(stmt.limit(None).offset(None).order_by(None).subquery())) or 0
     _attach_failing_sections(result)
+    _attach_groups(result)
     return result, int(total)
+
+
+def _attach_groups(statuses: list[FacilityStatus]) -> None:
+    ids = {s.inspection_id: s for s in statuses if s.inspection_id is not None and s.valid}
+    if not ids:
+        return
+    stmt = sa.select(Inspection.id, Inspection.group_results).where(Inspection.id.in_(list(ids)),
+                                                                   Inspection.group_results.is_not(None))
+    for inspection_id, groups in db.session.execute(stmt):
+        ids[inspection_id].groups = list(groups or [])
 
 
 def _attach_failing_sections(statuses: list[FacilityStatus]) -> None:

@@ -65,6 +65,9 @@ class Inspection(db.Model):
     critical_failures: Mapped[int | None]
     failed_items: Mapped[int | None]
     checklist_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    # Score group results stored at submission, in file order: [{"id", "percent", "classification"}]; None for a
+    # checklist without groups.
+    group_results: Mapped[list | None] = mapped_column(sa.JSON)
     # Type and services the facility had on the day: scoring must not change when the registry does.
     facility_type: Mapped[str] = mapped_column(sa.String(4))
     facility_services: Mapped[list] = mapped_column(sa.JSON, default=list)

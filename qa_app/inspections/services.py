@@ -580,6 +580,9 @@ def submit(inspection: Inspection, user: User, *, base_revision: int | None = No
     inspection.overall_percent = (None if score.overall_percent is None else
                                   decimal.Decimal(str(score.overall_percent)).quantize(decimal.Decimal("0.01")))
     inspection.classification = score.classification
+    inspection.group_results = [
+        {"id": g.group_id, "percent": g.percent, "classification": g.classification}
+        for g in score.groups if g.applicable] if score.groups else None
     inspection.critical_failures = len(score.critical_failures)
     inspection.failed_items = len(score.failed_items)
     inspection.checklist_sha256 = checklist.sha256

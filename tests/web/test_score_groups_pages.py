@@ -99,6 +99,12 @@ def test_group_results_on_the_form_review_page_json_and_minutes(app: Flask, clie
     assert "Quan sát ít nhất một ca, không can thiệp." in text  # instructions printed in the annex
     # Section rows in the checklist's order (R2 before R1), not by id.
     assert text.index("Trang thiết bị") < text.index("Nhân lực")
+    # The facilities export carries the group results stored at submission.
+    fx.login(app, client, world["admin"])
+    export = client.get(f"/compliance/export/facilities.csv?date={dt.date.today().isoformat()}&lang=en")
+    body = export.get_data(as_text=True)
+    assert "Score groups" in body.splitlines()[0]
+    assert "readiness 100% Meets the standard; clinical 50% Does not meet" in body
 
 
 def test_running_score_json_has_the_groups(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
