@@ -316,6 +316,24 @@ def test_stored_scores_equal_a_fresh_scoring_of_the_stored_answers(demo: None) -
             assert (failed, critical) == (result.failed, result.failed and result.critical)
 
 
+def test_checklists_without_groups_rescore_every_stored_inspection_identically(demo: None) -> None:
+    """Score groups (issue 19) leave a checklist without groups exactly as it was: every stored result stands."""
+    by_inspection: dict[int, dict[str, str | None]] = defaultdict(dict)
+    for inspection_id, item_id, value in db.session.execute(sa.select(Answer.inspection_id, Answer.item_id,
+                                                                      Answer.value)):
+        by_inspection[inspection_id][item_id] = value
+    inspections = _scored_inspections()
+    assert len(inspections) > 400
+    for inspection in inspections:
+        checklist = checklist_of(inspection.checklist_version)
+        assert not checklist.groups
+        score = score_inspection(checklist, _profile(inspection), by_inspection[inspection.id])
+        assert score.groups == ()
+        assert inspection.overall_percent == Decimal(str(score.overall_percent)).quantize(Decimal("0.01"))
+        assert inspection.classification == score.classification
+        assert inspection.critical_failures == len(score.critical_failures)
+
+
 def test_every_approved_inspection_answers_every_applicable_item(demo: None) -> None:
     answered = defaultdict(set)
     for inspection_id, item_id, value in db.session.execute(sa.select(Answer.inspection_id, Answer.item_id,

@@ -110,6 +110,8 @@ def _item_json(item: Item) -> dict[str, Any]:
                    {"value": "not_met", "label": {"vi": "Không đạt", "en": "Not met"}}]
     elif item.answer_type == "scale":
         choices = [{"value": str(level.value), "label": _text(level.label)} for level in item.scale]
+    elif item.answer_type == "options":
+        choices = [{"value": option.value, "label": _text(option.label)} for option in item.options]
     else:
         choices = []
     fails = [c["value"] for c in choices if item_failed(item, normalize_answer(item, c["value"]))]

@@ -107,6 +107,15 @@ def _answer_problem(item: Item, value: object) -> str:
             return _("Item %(item)s: the number is too large.", item=item.id)
         if exc.code == "too_long":
             return _("Item %(item)s: the text is too long.", item=item.id)
+        if exc.code == "not_an_integer":
+            return _("Item %(item)s needs a whole number.", item=item.id)
+        if exc.code in ("below_min", "above_max"):
+            low = "–" if item.min is None else f"{item.min:g}"
+            high = "–" if item.max is None else f"{item.max:g}"
+            return _("Item %(item)s: the number must be between %(low)s and %(high)s.", item=item.id, low=low,
+                     high=high)
+        if exc.code == "not_observed_not_allowed":
+            return _("Item %(item)s cannot be answered “not observed”.", item=item.id)
         return _("Item %(item)s: the answer was refused (%(detail)s).", item=item.id, detail=str(exc))
     return _("Item %(item)s: the answer was refused.", item=item.id)
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
 
-from qa_app.checklists.schema import MET, NA, NOT_MET, Item
+from qa_app.checklists.schema import MET, NA, NOT_MET, NOT_OBSERVED, Item
 
 Value = str | int | float
 MAX_TEXT_LENGTH = 2000
@@ -80,6 +80,16 @@ def _is_na_token(raw: object) -> bool:
     return isinstance(raw, str) and raw.strip().lower() == NA
 
 
+def _is_not_observed_token(raw: object) -> bool:
+    return isinstance(raw, str) and raw.strip().lower() == NOT_OBSERVED
+
+
+def _check_not_observed(item: Item) -> str:
+    if not item.allow_not_observed:
+        raise AnswerError(item.id, "'not observed' is not allowed for this item", "not_observed_not_allowed")
+    return NOT_OBSERVED
+
+
 def _parse_number(item: Item, raw: object) -> int | float:
     """Parse an int, a float or a numeric string into an int or a finite float."""
     # bool is an int subclass, but True is never a count or a scale level.
@@ -111,6 +121,8 @@ def _parse_number(item: Item, raw: object) -> int | float:
 
 
 def _normalize_yes_no_na(item: Item, raw: object) -> Value:
+    if _is_not_observed_token(raw):
+        return _check_not_observed(item)
     if not isinstance(raw, str) or raw.strip().lower() not in (MET, NOT_MET, NA):
         raise AnswerError(
             item.id, f"expected one of {MET}, {NOT_MET}, {NA}; got {raw!r}", "invalid_choice"
@@ -124,7 +136,7 @@ def _fraction_yes_no_na(item: Item, value: Value) -> Fraction | None:
         return Fraction(1)
     if value == NOT_MET:
         return Fraction(0)
-    if value == NA:
+    if value in (NA, NOT_OBSERVED):
         return None
     raise AnswerError(item.id, f"not a normalised yes_no_na value: {value!r}", "invalid_choice")
 
@@ -144,6 +156,8 @@ def _scale_values(item: Item) -> tuple[int, ...]:
 def _normalize_scale(item: Item, raw: object) -> Value:
     if _is_na_token(raw):
         return _check_na(item)
+    if _is_not_observed_token(raw):
+        return _check_not_observed(item)
     number = _parse_number(item, raw)
     if isinstance(number, float):
         if not number.is_integer():
@@ -169,7 +183,7 @@ def _check_scale_value(item: Item, value: Value) -> int:
 
 
 def _fraction_scale(item: Item, value: Value) -> Fraction | None:
-    if value == NA:
+    if value in (NA, NOT_OBSERVED):
         return None
     level = _check_scale_value(item, value)
     low, high = item.scale_min, item.scale_max
@@ -179,11 +193,58 @@ def _fraction_scale(item: Item, value: Value) -> Fraction | None:
 
 
 def _failed_scale(item: Item, value: Value) -> bool:
-    if value == NA:
+    if value in (NA, NOT_OBSERVED):
         return False
     level = _check_scale_value(item, value)
+    if item.finding_below is not None:
+        return level < item.finding_below
     pass_min = item.pass_min if item.pass_min is not None else item.scale_max
     return level < pass_min
+
+
+# --- options (a score per option) -----------------------------------------------------------
+
+
+def _option(item: Item, value: object) -> object:
+    for option in item.options:
+        if option.value == value:
+            return option
+    return None
+
+
+def _normalize_options(item: Item, raw: object) -> Value:
+    if _is_na_token(raw):
+        return _check_na(item)
+    if _is_not_observed_token(raw):
+        return _check_not_observed(item)
+    text = raw.strip() if isinstance(raw, str) else raw
+    if _option(item, text) is None:
+        allowed = ", ".join(o.value for o in item.options)
+        raise AnswerError(item.id, f"expected one of {allowed}; got {raw!r}", "invalid_choice")
+    return text  # type: ignore[return-value]
+
+
+def _fraction_options(item: Item, value: Value) -> Fraction | None:
+    if value in (NA, NOT_OBSERVED):
+        return None
+    option = _option(item, value)
+    if option is None:
+        raise AnswerError(item.id, f"not a normalised option: {value!r}", "invalid_choice")
+    if option.score is None:  # e.g. "did not apply on the day": left out of the score
+        return None
+    top = Fraction(repr(item.options_max)) if isinstance(item.options_max, float) else Fraction(item.options_max)
+    score = Fraction(repr(option.score)) if isinstance(option.score, float) else Fraction(option.score)
+    return score / top if top else Fraction(0)
+
+
+def _failed_options(item: Item, value: Value) -> bool:
+    if value in (NA, NOT_OBSERVED):
+        return False
+    option = _option(item, value)
+    if option is None or option.score is None:
+        return False
+    limit = item.finding_below if item.finding_below is not None else item.options_max
+    return option.score < limit
 
 
 # --- number and text (informational) --------------------------------------------------------
@@ -192,7 +253,23 @@ def _failed_scale(item: Item, value: Value) -> bool:
 def _normalize_number(item: Item, raw: object) -> Value:
     if _is_na_token(raw):
         return _check_na(item)
-    return _parse_number(item, raw)
+    value = _parse_number(item, raw)
+    # The file's constraints: a count of clients is a whole number within its range (refuses -3, 2.5 and 1e3 when
+    # the item says integer, min 0, max 500).
+    if item.integer:
+        if isinstance(value, float):
+            if not value.is_integer() or isinstance(raw, str) and not raw.strip().lstrip("+-").isdigit():
+                raise AnswerError(item.id, f"expected a whole number, got {raw!r}", "not_an_integer")
+            value = int(value)
+    if item.min is not None and value < item.min:
+        raise AnswerError(item.id, f"the number must be at least {_plain(item.min)}, got {raw!r}", "below_min")
+    if item.max is not None and value > item.max:
+        raise AnswerError(item.id, f"the number must be at most {_plain(item.max)}, got {raw!r}", "above_max")
+    return value
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
 
 
 def _normalize_text(item: Item, raw: object) -> Value:
@@ -203,8 +280,9 @@ def _normalize_text(item: Item, raw: object) -> Value:
     text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").strip()
     if _CONTROL_RE.search(text):
         raise AnswerError(item.id, "text contains control characters", "invalid_text")
-    if len(text) > MAX_TEXT_LENGTH:
-        raise AnswerError(item.id, f"text is longer than {MAX_TEXT_LENGTH} characters", "too_long")
+    limit = min(item.max_length or MAX_TEXT_LENGTH, MAX_TEXT_LENGTH)
+    if len(text) > limit:
+        raise AnswerError(item.id, f"text is longer than {limit} characters", "too_long")
     return text
 
 
@@ -240,6 +318,9 @@ ANSWER_TYPE_REGISTRY: Mapping[str, AnswerType] = MappingProxyType(
         "number": AnswerType(
             "number", False, _normalize_number, _no_fraction, _never_failed, _is_na_value
         ),
+        "options": AnswerType(
+            "options", True, _normalize_options, _fraction_options, _failed_options, _is_na_value
+        ),
         "text": AnswerType(
             "text", False, _normalize_text, _no_fraction, _never_failed, _text_is_never_na
         ),
@@ -274,6 +355,11 @@ def item_value_fraction(item: Item, value: Value | None) -> Fraction | None:
     if value is None:
         return None
     return answer_type(item).fraction(item, value)
+
+
+def is_not_observed(item: Item, value: Value | None) -> bool:
+    """Whether the normalised ``value`` is "not observed" (only scored items can have it)."""
+    return value == NOT_OBSERVED and item.answer_type in ("yes_no_na", "scale", "options")
 
 
 def item_failed(item: Item, value: Value | None) -> bool:

@@ -28,13 +28,19 @@ import yaml
 
 from .schema import (
     ANSWER_TYPES,
+    DEFAULT_PROGRAMME,
     FACILITY_TYPES,
+    GROUP_AGGREGATIONS,
+    GROUP_RULES,
+    PROGRAMMES,
     SERVICES,
     STATUSES,
     VERIFICATION_METHODS,
     Checklist,
     Item,
+    Option,
     ScaleLevel,
+    ScoreGroup,
     ScoringRules,
     Section,
     Text,
@@ -50,6 +56,7 @@ __all__ = [
     "load_checklist",
     "load_directory",
     "parse_checklist",
+    "programmes_available",
     "select_version",
 ]
 
@@ -77,7 +84,7 @@ TOP_REQUIRED = (
     "scoring",
     "sections",
 )
-TOP_OPTIONAL = ("description", "legal_basis")
+TOP_OPTIONAL = ("description", "legal_basis", "programme", "groups")
 SCORING_REQUIRED = (
     "overall",
     "meets_min",
@@ -86,8 +93,11 @@ SCORING_REQUIRED = (
     "validity_months",
     "corrective_days",
 )
+SCORING_OPTIONAL = ("groups_rule",)
+GROUP_REQUIRED = ("id", "title", "sections", "meets_min", "conditional_min")
+GROUP_OPTIONAL = ("aggregation", "section_min", "floor", "weight", "applies_to")
 SECTION_REQUIRED = ("id", "title", "items")
-SECTION_OPTIONAL = ("weight", "applies_to")
+SECTION_OPTIONAL = ("weight", "applies_to", "applies_if_offers", "instructions", "informational")
 ITEM_REQUIRED = ("id", "text")
 ITEM_OPTIONAL = (
     "guidance",
@@ -98,9 +108,17 @@ ITEM_OPTIONAL = (
     "applies_if_offers",
     "critical",
     "allow_na",
+    "allow_not_observed",
     "scale",
     "pass_min",
     "unit",
+    "finding_below",
+    "integer",
+    "min",
+    "max",
+    "max_length",
+    "informational",
+    "options",
 )
 TEXT_REQUIRED = ("vi",)
 TEXT_OPTIONAL = ("en",)
@@ -317,12 +335,69 @@ def _tab_problems(text: str) -> list[tuple[int, str]]:
     return found
 
 
+# Parser complaints that, in a hand-written checklist, almost always mean a line is indented wrongly.
+_INDENT_PROBLEMS = ("expected <block end>", "mapping values are not allowed here", "did not find expected key",
+                    "expected <block mapping start>", "did not find expected '-' indicator")
+# A key opening a nested block ("items:", "- scale:"), and a "key:" at the start of a line (after an optional "- ").
+_OPENER_RE = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z_][\w-]*):\s*(?:#.*)?$")
+_KEY_RE = re.compile(r"^(\s*)(-\s+)?([A-Za-z_][\w-]*):")
+# "key: some text: more" on one line: an unquoted value that itself contains ": ".
+_COLON_VALUE_RE = re.compile(r"^\s*(?:-\s+)?[A-Za-z_][\w-]*:\s+[^'\"\s\[{#][^#]*?:(?:\s|$)")
+
+
+def _indentation_hint(text: str, number: int) -> str | None:
+    """Plain words for an indentation mistake at line ``number`` (1-based), or None if the line is not a key/item."""
+    lines = _LINE_BREAK_RE.split(text)
+    if not 1 <= number <= len(lines):
+        return None
+    line = lines[number - 1]
+    indent = len(line) - len(line.lstrip(" "))
+    above = [(n, lines[n - 1]) for n in range(number - 1, 0, -1)
+             if lines[n - 1].strip() and not lines[n - 1].lstrip().startswith("#")]
+    opener = next(((n, m.group(2)) for n, text_line in above if (m := _OPENER_RE.match(text_line))), None)
+    under = f" under '{opener[1]}:' of line {opener[0]}" if opener else ""
+    stripped = line.lstrip(" ")
+    if stripped.startswith("-"):
+        sibling = next(((n, len(t) - len(t.lstrip(" "))) for n, t in above if t.lstrip(" ").startswith("-")), None)
+        where = (f", at the same column as the entry on line {sibling[0]} ({sibling[1]} spaces, not {indent})"
+                 if sibling and sibling[1] != indent else "")
+        return f"check the indentation of line {number} (items must be indented{under}{where})"
+    key = _KEY_RE.match(line)
+    if key is None:
+        return f"check the indentation of line {number} and of the lines above it"
+    # The key it most likely belongs beside: the nearest column among the keys above (the deeper one on a tie,
+    # then the closer line), e.g. 'title' typed 2 spaces in belongs with the section's keys at 4.
+    candidates = []
+    for n, text_line in above:
+        previous = _KEY_RE.match(text_line)
+        if previous is not None:
+            column = len(previous.group(1)) + len(previous.group(2) or "")
+            candidates.append((abs(column - indent), -column, number - n, n, column, previous.group(3)))
+    if candidates:
+        _distance, _deeper, _closer, n, column, name = min(candidates)
+        if column != indent:
+            return (f"check the indentation of line {number} ('{key.group(3)}' must start at the same column as "
+                    f"'{name}' on line {n}: {column} spaces, not {indent})")
+    return f"check the indentation of line {number} (keys must be indented{under})"
+
+
 def _yaml_error(exc: yaml.YAMLError, text: str) -> tuple[int, str]:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         parts = [p for p in (exc.context, exc.problem) if p]
-        return line, "not valid YAML: " + ", ".join(parts)
+        raw = ", ".join(parts)
+        lines = _LINE_BREAK_RE.split(text)
+        current = lines[line - 1] if 1 <= line <= len(lines) else ""
+        if exc.problem and "mapping values are not allowed" in exc.problem and _COLON_VALUE_RE.match(current):
+            return line, (f"not valid YAML: the value on line {line} contains ': '; put the whole value in "
+                          f"quotes [YAML: {raw}]")
+        if exc.problem and any(p in exc.problem for p in _INDENT_PROBLEMS):
+            hint = _indentation_hint(text, line)
+            if hint:
+                # The parser's own words last, for whoever knows YAML; the hint first, for everyone else.
+                return line, f"not valid YAML: {hint} [YAML: {raw}]"
+        return line, "not valid YAML: " + raw
     position = getattr(exc, "position", None)
     line = _line_of_offset(text, position) if isinstance(position, int) else 1
     reason = getattr(exc, "reason", None) or _exc_text(exc)
@@ -366,6 +441,37 @@ def _describe(value: Any) -> str:
     if isinstance(value, dt.date):
         return f"the date {value.isoformat()}"
     return f"a {type(value).__name__} value"
+
+
+_QUOTED_NUMBER_RE = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*")
+_DECIMAL_COMMA_RE = re.compile(r"\s*[+-]?[0-9]+,[0-9]+\s*")
+
+
+def _number_hint(value: Any) -> str:
+    """A suggestion when a number was written as text: quoted ("2") or with a decimal comma (1,5)."""
+    if not isinstance(value, str):
+        return ""
+    if _QUOTED_NUMBER_RE.fullmatch(value):
+        return f" (remove the quotes: write {value.strip()})"
+    if _DECIMAL_COMMA_RE.fullmatch(value):
+        return f" (use a decimal point, not a comma: write {value.strip().replace(',', '.')})"
+    return ""
+
+
+# Keys of XLSForm (ODK, KoboToolbox), the form format most health-survey editors know, and what this format
+# says instead.
+_FOREIGN_KEYS = {
+    "relevant": "applies_to (facility types) or applies_if_offers (services) say when an item applies",
+    "required": "every applicable item must be answered; allow_na and allow_not_observed say which other "
+                "answers are allowed",
+    "constraint": "for numbers use integer, min and max; for text max_length",
+    "constraint_message": "the messages for integer, min and max are built in",
+    "hint": "guidance is the help shown with an item",
+    "label": "text is an item's question (label is for scale levels)",
+    "type": "answer says the answer type (yes_no_na, scale, number, text)",
+    "choices": "scale lists the levels of a graded item",
+    "calculation": "scores are computed from the file's scoring and groups",
+}
 
 
 def _is_number(value: Any) -> TypeGuard[int | float]:
@@ -422,7 +528,9 @@ class _Validator:
         for key in value:
             if key not in known:
                 hint = ""
-                if isinstance(key, str):
+                if isinstance(key, str) and key in _FOREIGN_KEYS:
+                    hint = f" ('{key}' is an XLSForm key: here {_FOREIGN_KEYS[key]})"
+                elif isinstance(key, str):
                     close = difflib.get_close_matches(key, known, n=1)
                     if close:
                         hint = f" (did you mean '{close[0]}'?)"
@@ -484,13 +592,13 @@ class _Validator:
         if value is _BAD:
             return
         if not _is_number(value) or value <= 0:
-            self.err(path, f"{label} must be a positive number, not {_describe(value)}")
+            self.err(path, f"{label} must be a positive number, not {_describe(value)}{_number_hint(value)}")
 
     def positive_int(self, value: Any, path: PathKey, label: str) -> None:
         if value is _BAD:
             return
         if not _is_int(value) or value <= 0:
-            self.err(path, f"{label} must be a positive whole number, not {_describe(value)}")
+            self.err(path, f"{label} must be a positive whole number, not {_describe(value)}{_number_hint(value)}")
 
     def boolean(self, value: Any, path: PathKey, label: str) -> None:
         if value is not _BAD and not isinstance(value, bool):
@@ -541,6 +649,8 @@ class _Validator:
             self.text(top["description"], ("description",), "description")
         if "effective_from" in top:
             self.date(top["effective_from"], ("effective_from",))
+        if "programme" in top:
+            self.choice(top["programme"], ("programme",), "programme", PROGRAMMES)
         if "legal_basis" in top:
             basis = top["legal_basis"]
             if isinstance(basis, list):
@@ -565,7 +675,75 @@ class _Validator:
             overall = self.scoring(top["scoring"])
         if "sections" in top:
             self.sections(top["sections"], types, overall)
+        if "groups" in top:
+            self.groups(top["groups"], types, top.get("sections"))
         return self.problems
+
+    def percentage(self, value: Any, path: PathKey, label: str) -> bool:
+        if value is _BAD:
+            return False
+        if not _is_number(value) or not 0 <= value <= 100:
+            self.err(path, f"{label} must be a percentage between 0 and 100, not {_describe(value)}"
+                           f"{_number_hint(value)}")
+            return False
+        return True
+
+    def groups(self, value: Any, types: tuple[str, ...] | None, sections: Any) -> None:
+        path: PathKey = ("groups",)
+        if value is _BAD:
+            return
+        if not isinstance(value, list) or not value:
+            self.err(path, f"groups must be a non-empty list of score groups, not {_describe(value)}")
+            return
+        known = [s.get("id") for s in sections if isinstance(s, dict)] if isinstance(sections, list) else []
+        owner: dict[str, str] = {}
+        group_lines: dict[str, int] = {}
+        for index, raw in enumerate(value):
+            where = (*path, index)
+            group_id = _id_of(raw)
+            label = f"group {group_id}" if group_id else f"group #{index + 1}"
+            group = self.mapping(raw, where, label, GROUP_REQUIRED, GROUP_OPTIONAL)
+            if group is None:
+                continue
+            if "id" in group:
+                self.ident(group["id"], (*where, "id"), label, group_lines, "group")
+            if "title" in group:
+                self.text(group["title"], (*where, "title"), f"{label} title")
+            if "aggregation" in group:
+                self.choice(group["aggregation"], (*where, "aggregation"), f"{label}: aggregation",
+                            GROUP_AGGREGATIONS)
+            for key in ("meets_min", "conditional_min", "section_min", "floor"):
+                if key in group:
+                    self.percentage(group[key], (*where, key), f"{label}: {key}")
+            meets, conditional = group.get("meets_min"), group.get("conditional_min")
+            if _is_number(meets) and _is_number(conditional) and conditional > meets:
+                self.err((*where, "conditional_min"),
+                         f"{label}: conditional_min ({conditional}) must not be above meets_min ({meets})")
+            if "weight" in group:
+                self.positive_number(group["weight"], (*where, "weight"), f"{label}: weight")
+            self.applies_to(group, where, label, types, None, "the checklist's facility_types")
+            members = group.get("sections")
+            if members is _BAD or "sections" not in group:
+                continue
+            if not isinstance(members, list) or not members:
+                self.err((*where, "sections"), f"{label}: sections must be a non-empty list of section ids, "
+                                               f"not {_describe(members)}")
+                continue
+            for member_index, section_id in enumerate(members):
+                at = (*where, "sections", member_index)
+                if section_id not in known:
+                    hint = difflib.get_close_matches(str(section_id), [str(k) for k in known], n=1)
+                    extra = f" (did you mean '{hint[0]}'?)" if hint else ""
+                    self.err(at, f"{label}: unknown section {_show(section_id)}{extra}")
+                elif section_id in owner:
+                    self.err(at, f"{label}: section {section_id} already belongs to group {owner[section_id]}: "
+                                 f"a section is in exactly one group")
+                else:
+                    owner[section_id] = str(group_id)
+        missing = [str(k) for k in known if k not in owner and isinstance(k, str)]
+        if missing:
+            self.err(path, f"groups: every section must belong to a group; not in any group: {', '.join(missing)}",
+                     at_key=True)
 
     def file_name_matches(self, top: dict[Any, Any]) -> None:
         if self.file_name is None:
@@ -605,7 +783,7 @@ class _Validator:
 
     def scoring(self, value: Any) -> str | None:
         path = ("scoring",)
-        scoring = self.mapping(value, path, "scoring", SCORING_REQUIRED, ())
+        scoring = self.mapping(value, path, "scoring", SCORING_REQUIRED, SCORING_OPTIONAL)
         if scoring is None:
             return None
         overall = None
@@ -620,7 +798,7 @@ class _Validator:
                     self.err(
                         (*path, key),
                         f"scoring.{key} must be a percentage between 0 and 100, "
-                        f"not {_describe(threshold)}",
+                        f"not {_describe(threshold)}{_number_hint(threshold)}",
                     )
         meets, conditional = scoring.get("meets_min"), scoring.get("conditional_min")
         if _is_number(meets) and _is_number(conditional) and conditional > meets:
@@ -632,6 +810,11 @@ class _Validator:
         for key in ("validity_months", "corrective_days"):
             if key in scoring:
                 self.positive_int(scoring[key], (*path, key), f"scoring.{key}")
+        if "groups_rule" in scoring:
+            self.choice(scoring["groups_rule"], (*path, "groups_rule"), "scoring.groups_rule", GROUP_RULES)
+            if "groups" not in self.data:
+                self.err((*path, "groups_rule"), "scoring.groups_rule needs 'groups' (the score groups it combines)",
+                         at_key=True)
         return overall
 
     def sections(self, value: Any, types: tuple[str, ...] | None, overall: str | None) -> None:
@@ -685,6 +868,13 @@ class _Validator:
                 f"({', '.join(section_types)}) shares no type with the "
                 f"checklist's facility_types ({', '.join(types)})",
             )
+        if "applies_if_offers" in section:
+            self.codes(section["applies_if_offers"], (*path, "applies_if_offers"), f"{label}: applies_if_offers",
+                       SERVICES, "service")
+        if "instructions" in section:
+            self.text(section["instructions"], (*path, "instructions"), f"{label} instructions")
+        if "informational" in section:
+            self.boolean(section["informational"], (*path, "informational"), f"{label}: informational")
         if "items" not in section or section["items"] is _BAD:
             return
         items = section["items"]
@@ -800,6 +990,12 @@ class _Validator:
             self.positive_number(item["weight"], (*path, "weight"), f"{label}: weight")
         if "allow_na" in item:
             self.boolean(item["allow_na"], (*path, "allow_na"), f"{label}: allow_na")
+        if "allow_not_observed" in item:
+            self.boolean(item["allow_not_observed"], (*path, "allow_not_observed"), f"{label}: allow_not_observed")
+            if answer in INFORMATIONAL_ANSWER_TYPES:
+                self.err((*path, "allow_not_observed"),
+                         f"{label}: allow_not_observed is for scored items (yes_no_na or scale), not {answer}",
+                         at_key=True)
         item_types = self.applies_to(
             item, path, label, types, section_types or None, f"{section_label}'s applies_to"
         )
@@ -825,6 +1021,7 @@ class _Validator:
                     at_key=True,
                 )
             self.text(item["unit"], (*path, "unit"), f"{label} unit")
+        self.item_constraints(item, path, label, answer)
         # An item that can never apply is dead weight; a critical one gives a false sense of safety.
         if types is not None:
             effective = (
@@ -855,6 +1052,103 @@ class _Validator:
                 f"facility offers {', '.join(when_offers)}, but it applies only "
                 f"when the facility offers {', '.join(offers)}",
             )
+
+    def item_constraints(self, item: dict[Any, Any], path: PathKey, label: str, answer: str | None) -> None:
+        """integer/min/max (numbers), max_length (text), finding_below (scale), informational."""
+        only = {"integer": "number", "min": "number", "max": "number", "max_length": "text",
+                "finding_below": "scale", "options": "options"}
+        for key, wanted in only.items():
+            if key == "finding_below" and answer == "options":
+                continue
+            if key in item and answer is not None and answer != wanted:
+                self.err((*path, key), f"{label}: {key} is only for {wanted} items (answer: {wanted}), not {answer}",
+                         at_key=True)
+        if "integer" in item:
+            self.boolean(item["integer"], (*path, "integer"), f"{label}: integer")
+        bounds = {}
+        for key in ("min", "max"):
+            if key in item and item[key] is not _BAD:
+                if not _is_number(item[key]):
+                    self.err((*path, key), f"{label}: {key} must be a number, not {_describe(item[key])}"
+                                           f"{_number_hint(item[key])}")
+                else:
+                    bounds[key] = item[key]
+        if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
+            self.err((*path, "max"), f"{label}: max ({bounds['max']}) is below min ({bounds['min']})")
+        if "max_length" in item:
+            value = item["max_length"]
+            if value is not _BAD and (not _is_int(value) or not 1 <= value <= 2000):
+                self.err((*path, "max_length"),
+                         f"{label}: max_length must be a whole number from 1 to 2000, not {_describe(value)}")
+        if "finding_below" in item and item["finding_below"] is not _BAD and answer == "scale":
+            value = item["finding_below"]
+            levels = [lvl.get("value") for lvl in item.get("scale", []) if isinstance(lvl, dict)] \
+                if isinstance(item.get("scale"), list) else []
+            if not _is_int(value):
+                self.err((*path, "finding_below"),
+                         f"{label}: finding_below must be a whole number, not {_describe(value)}")
+            elif levels and value not in levels:
+                self.err((*path, "finding_below"),
+                         f"{label}: finding_below {value} is not one of the scale values "
+                         f"({', '.join(str(v) for v in levels)})")
+        if "finding_below" in item and item["finding_below"] is not _BAD and answer == "options":
+            if not _is_number(item["finding_below"]):
+                self.err((*path, "finding_below"),
+                         f"{label}: finding_below must be a score, not {_describe(item['finding_below'])}"
+                         f"{_number_hint(item['finding_below'])}")
+        if answer == "options":
+            self.options(item, path, label)
+        if "informational" in item:
+            self.boolean(item["informational"], (*path, "informational"), f"{label}: informational")
+            if item["informational"] is True and item.get("critical", "never") != "never":
+                self.err((*path, "critical"), f"{label}: an informational item is not scored and cannot be critical")
+
+    def options(self, item: dict[Any, Any], path: PathKey, label: str) -> None:
+        """answer: options: a list of {value, label, score (a number >= 0, or null: left out)}."""
+        if "options" not in item:
+            self.err(path, f"{label}: an options item needs 'options', the list of its answers with their scores")
+            return
+        raw = item["options"]
+        where = (*path, "options")
+        if raw is _BAD:
+            return
+        if not isinstance(raw, list) or len(raw) < 2:
+            self.err(where, f"{label}: options must be a list of at least two answers, not {_describe(raw)}")
+            return
+        seen: dict[str, int] = {}
+        scores: list[float] = []
+        for index, option in enumerate(raw):
+            option_label = f"{label} option {index + 1}"
+            mapping = self.mapping(option, (*where, index), option_label, ("value", "label", "score"),
+                                   ("descriptor",))
+            if mapping is None:
+                continue
+            if "value" in mapping and mapping["value"] is not _BAD:
+                value = mapping["value"]
+                if not isinstance(value, str) or not ID_RE.fullmatch(value) or value in ("na", "not_observed"):
+                    self.err((*where, index, "value"),
+                             f"{option_label}: value must be a word of letters, digits, '.', '_' or '-' (not 'na' "
+                             f"or 'not_observed'), not {_describe(value)}")
+                elif value in seen:
+                    self.err((*where, index, "value"), f"{label}: option '{value}' is listed twice")
+                else:
+                    seen[value] = index
+            if "label" in mapping:
+                self.text(mapping["label"], (*where, index, "label"), f"{option_label} label")
+            if "descriptor" in mapping:
+                self.text(mapping["descriptor"], (*where, index, "descriptor"), f"{option_label} descriptor")
+            if "score" in mapping and mapping["score"] is not _BAD:
+                score = mapping["score"]
+                if score is None:
+                    continue
+                if not _is_number(score) or score < 0:
+                    self.err((*where, index, "score"),
+                             f"{option_label}: score must be a number >= 0, or null to leave the answer out of the "
+                             f"score, not {_describe(score)}{_number_hint(score)}")
+                else:
+                    scores.append(score)
+        if not any(s > 0 for s in scores):
+            self.err(where, f"{label}: at least one option must have a score above 0")
 
     def critical(
         self, item: dict[Any, Any], path: PathKey, label: str
@@ -914,18 +1208,20 @@ class _Validator:
         values: list[int] = []
         for index, level in enumerate(levels):
             level_label = f"{label} scale level {index + 1}"
-            mapping = self.mapping(level, (*where, index), level_label, ("value", "label"), ())
+            mapping = self.mapping(level, (*where, index), level_label, ("value", "label"), ("descriptor",))
             if mapping is None:
                 continue
             if "label" in mapping:
                 self.text(mapping["label"], (*where, index, "label"), f"{level_label} label")
+            if "descriptor" in mapping:
+                self.text(mapping["descriptor"], (*where, index, "descriptor"), f"{level_label} descriptor")
             if "value" not in mapping or mapping["value"] is _BAD:
                 continue
             number = mapping["value"]
             if not _is_int(number):
                 self.err(
                     (*where, index, "value"),
-                    f"{level_label}: value must be a whole number, not {_describe(number)}",
+                    f"{level_label}: value must be a whole number, not {_describe(number)}{_number_hint(number)}",
                 )
             elif number in values:
                 self.err((*where, index, "value"), f"{label}: scale value {number} is used twice")
@@ -942,7 +1238,7 @@ class _Validator:
             if not _is_int(pass_min):
                 self.err(
                     (*path, "pass_min"),
-                    f"{label}: pass_min must be a whole number, not {_describe(pass_min)}",
+                    f"{label}: pass_min must be a whole number, not {_describe(pass_min)}{_number_hint(pass_min)}",
                 )
             elif values and pass_min not in values:
                 self.err(
@@ -986,7 +1282,9 @@ def _build(
                 critical = "when_offers"
             answer = raw.get("answer", "yes_no_na")
             scale = tuple(
-                ScaleLevel(level["value"], _text(level["label"])) for level in raw.get("scale", ())
+                ScaleLevel(level["value"], _text(level["label"]),
+                           _text(level["descriptor"]) if "descriptor" in level else None)
+                for level in raw.get("scale", ())
             )
             pass_min = raw.get("pass_min")
             if answer == "scale" and pass_min is None:
@@ -1005,10 +1303,23 @@ def _build(
                     critical=critical,
                     critical_when_offers=when_offers,
                     allow_na=raw.get("allow_na", True),
+                    allow_not_observed=raw.get("allow_not_observed", False),
                     scale=scale,
                     pass_min=pass_min,
                     unit=_text(raw["unit"]) if "unit" in raw else None,
                     line=doc.lines.get(("sections", s_index, "items", i_index), 0),
+                    finding_below=raw.get("finding_below"),
+                    integer=raw.get("integer", False),
+                    min=float(raw["min"]) if "min" in raw else None,
+                    max=float(raw["max"]) if "max" in raw else None,
+                    max_length=raw.get("max_length"),
+                    informational=raw.get("informational", False) or raw_section.get("informational", False),
+                    options=tuple(
+                        Option(o["value"], _text(o["label"]),
+                               None if o["score"] is None else float(o["score"]),
+                               _text(o["descriptor"]) if "descriptor" in o else None)
+                        for o in raw.get("options", ())
+                    ),
                 )
             )
         sections.append(
@@ -1019,8 +1330,30 @@ def _build(
                 items=tuple(items),
                 applies_to=tuple(raw_section.get("applies_to", ())),
                 line=doc.lines.get(("sections", s_index), 0),
+                applies_if_offers=tuple(raw_section.get("applies_if_offers", ())),
+                instructions=_text(raw_section["instructions"]) if "instructions" in raw_section else None,
+                informational=raw_section.get("informational", False),
             )
         )
+    groups = []
+    for g_index, raw_group in enumerate(data.get("groups", ())):
+        groups.append(ScoreGroup(
+            id=raw_group["id"],
+            title=_text(raw_group["title"]),
+            sections=tuple(raw_group["sections"]),
+            aggregation=raw_group.get("aggregation", "pooled"),
+            meets_min=float(raw_group["meets_min"]),
+            conditional_min=float(raw_group["conditional_min"]),
+            section_min=float(raw_group.get("section_min", 0)),
+            floor=float(raw_group.get("floor", 0)),
+            weight=float(raw_group.get("weight", 1)),
+            applies_to=tuple(raw_group.get("applies_to", ())),
+            line=doc.lines.get(("groups", g_index), 0),
+        ))
+    if groups:
+        group_of = {sid: g for g in groups for sid in g.sections}
+        sections = [dataclasses.replace(sec, group_id=group_of[sec.id].id,
+                                        group_applies_to=group_of[sec.id].applies_to) for sec in sections]
     scoring = data["scoring"]
     return Checklist(
         code=data["code"],
@@ -1037,11 +1370,14 @@ def _build(
             overall=scoring["overall"],
             validity_months=scoring["validity_months"],
             corrective_days=scoring["corrective_days"],
+            groups_rule=scoring.get("groups_rule", "all_groups_meet"),
         ),
         sections=tuple(sections),
         sha256=sha256,
         source=source,
         description=_text(data["description"]) if "description" in data else None,
+        programme=data.get("programme", DEFAULT_PROGRAMME),
+        groups=tuple(groups),
         content=content,
     )
 
@@ -1227,12 +1563,21 @@ def load_directory(root: str | Path) -> tuple[list[Checklist], list[Problem]]:
 
 
 def select_version(
-    candidates: Iterable[Checklist], facility_type: str, on: dt.date
+    candidates: Iterable[Checklist],
+    facility_type: str,
+    on: dt.date,
+    programme: str = DEFAULT_PROGRAMME,
 ) -> Checklist | None:
-    """The version an inspection on ``on`` of a facility of this type uses (latest published)."""
+    """The version an inspection on ``on`` of a facility of this type uses in ``programme``.
+
+    Only checklists of that programme compete, so registering a campaign checklist for the same
+    facility types never changes what routine supervision uses (and the other way round).
+    """
     best: dict[str, Checklist] = {}
     for checklist in candidates:
         if checklist.status != "published" or checklist.effective_from > on:
+            continue
+        if checklist.programme != programme:
             continue
         if facility_type not in checklist.facility_types:
             continue
@@ -1281,9 +1626,17 @@ _ITEM_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("applies_if_offers", ("applies_if_offers",)),
     ("critical", ("critical", "critical_when_offers")),
     ("allow_na", ("allow_na",)),
+    ("allow_not_observed", ("allow_not_observed",)),
     ("scale", ("scale",)),
     ("pass_min", ("pass_min",)),
     ("unit", ("unit",)),
+    ("finding_below", ("finding_below",)),
+    ("integer", ("integer",)),
+    ("min", ("min",)),
+    ("max", ("max",)),
+    ("max_length", ("max_length",)),
+    ("informational", ("informational",)),
+    ("options", ("options",)),
     ("section", ("section_id",)),
 )
 _SCORING_FIELDS = (
@@ -1293,15 +1646,31 @@ _SCORING_FIELDS = (
     "section_min",
     "validity_months",
     "corrective_days",
+    "groups_rule",
 )
 _CHECKLIST_FIELDS = (
+    "programme",
     "title",
     "description",
     "status",
     "effective_from",
     "legal_basis",
     "facility_types",
+    "groups",
 )
+
+
+def programmes_available(
+    candidates: Iterable[Checklist], facility_type: str, on: dt.date
+) -> dict[str, Checklist]:
+    """Each programme that has a published checklist for this type on ``on``, with the version it uses."""
+    pool = list(candidates)
+    found: dict[str, Checklist] = {}
+    for programme in PROGRAMMES:  # in the documented order, routine first
+        chosen = select_version(pool, facility_type, on, programme)
+        if chosen is not None:
+            found[programme] = chosen
+    return found
 
 
 def diff_checklists(old: Checklist, new: Checklist) -> ChecklistDiff:
@@ -1332,7 +1701,7 @@ def diff_checklists(old: Checklist, new: Checklist) -> ChecklistDiff:
             continue
         fields = [
             name
-            for name in ("title", "weight", "applies_to")
+            for name in ("title", "weight", "applies_to", "applies_if_offers", "instructions", "informational")
             if getattr(before_s, name) != getattr(after_s, name)
         ]
         kept_before = [i.id for i in before_s.items if i.id in {j.id for j in after_s.items}]

@@ -19,6 +19,7 @@ class ChecklistVersion(db.Model):
         sa.CheckConstraint("status IN ('draft', 'published')", name="status"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
         sa.CheckConstraint("length(sha256) = 64", name="sha256_length"),
+        sa.CheckConstraint("programme IN ('routine', 'campaign', 'self_assessment', 'gpp')", name="programme"),
     )
 
     id: Mapped[intpk]
@@ -28,6 +29,8 @@ class ChecklistVersion(db.Model):
     title_vi: Mapped[str] = mapped_column(sa.String(300))
     title_en: Mapped[str] = mapped_column(sa.String(300), default="")
     effective_from: Mapped[dt.date] = mapped_column(sa.Date)
+    # Copied from the content so that queries (start page, indicators) can filter without parsing it.
+    programme: Mapped[str] = mapped_column(sa.String(20), default="routine", server_default="routine")
     facility_types: Mapped[list] = mapped_column(sa.JSON)
     sha256: Mapped[str] = mapped_column(sa.String(64))
     content: Mapped[dict] = mapped_column(sa.JSON)

@@ -11,9 +11,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..extensions import db
-from .loader import ChecklistError, Problem, load_directory, parse_checklist, select_version
+from .loader import ChecklistError, Problem, load_directory, parse_checklist, programmes_available, select_version
 from .models import ChecklistVersion
-from .schema import Checklist
+from .schema import DEFAULT_PROGRAMME, Checklist
 
 
 class ImmutableVersionError(Exception):
@@ -60,6 +60,7 @@ def register(checklist: Checklist) -> str:
     row.title_vi = checklist.title.vi
     row.title_en = checklist.title.en
     row.effective_from = checklist.effective_from
+    row.programme = checklist.programme
     row.facility_types = list(checklist.facility_types)
     row.sha256 = checklist.sha256
     row.content = checklist.content
@@ -126,13 +127,28 @@ def checklist_by_id(version_id: int) -> Checklist:
     return found
 
 
-def version_for(facility_type: str, on: dt.date, code: str | None = None) -> ChecklistVersion | None:
-    """The version an inspection on ``on`` of a facility of this type must use (latest published, effective)."""
+def _published_on(on: dt.date, code: str | None = None) -> dict[tuple[str, int], ChecklistVersion]:
     query = sa.select(ChecklistVersion).where(
         ChecklistVersion.status == "published", ChecklistVersion.effective_from <= on
     )
     if code:
         query = query.where(ChecklistVersion.code == code)
-    rows = {(row.code, row.version): row for row in db.session.scalars(query)}
-    chosen = select_version((checklist_of(row) for row in rows.values()), facility_type, on)
+    return {(row.code, row.version): row for row in db.session.scalars(query)}
+
+
+def version_for(facility_type: str, on: dt.date, code: str | None = None,
+                programme: str = DEFAULT_PROGRAMME) -> ChecklistVersion | None:
+    """The version an inspection on ``on`` of a facility of this type must use in ``programme``.
+
+    The latest published version in force within that programme: another programme's checklists never compete.
+    """
+    rows = _published_on(on, code)
+    chosen = select_version((checklist_of(row) for row in rows.values()), facility_type, on, programme)
     return rows[(chosen.code, chosen.version)] if chosen else None
+
+
+def programmes_for(facility_type: str, on: dt.date) -> dict[str, ChecklistVersion]:
+    """Every programme with a checklist for this facility type on ``on`` (routine first), with its version."""
+    rows = _published_on(on)
+    found = programmes_available((checklist_of(row) for row in rows.values()), facility_type, on)
+    return {programme: rows[(c.code, c.version)] for programme, c in found.items()}

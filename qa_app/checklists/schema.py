@@ -15,14 +15,26 @@ from typing import Literal
 FACILITY_TYPES: tuple[str, ...] = ("TYT", "TTYT", "BV", "PK", "NT")
 SERVICES: tuple[str, ...] = ("DCTC", "QC", "TT", "VU", "BCS", "TS")
 VERIFICATION_METHODS: tuple[str, ...] = ("QS", "HS", "PV", "PV-KH", "KK")
-ANSWER_TYPES: tuple[str, ...] = ("yes_no_na", "scale", "number", "text")
+ANSWER_TYPES: tuple[str, ...] = ("yes_no_na", "scale", "number", "text", "options")
+# Answer types that earn points (the others are informational).
+SCORED_ANSWER_TYPES: tuple[str, ...] = ("yes_no_na", "scale", "options")
 STATUSES: tuple[str, ...] = ("draft", "published")
+# Supervision programmes a checklist serves. Several programmes run on the same facilities (routine quality
+# supervision, a campaign, the facility's own self-assessment, GPP inspection of pharmacies), so a facility type
+# can have one current checklist per programme; "routine" is the programme chosen when none is named.
+PROGRAMMES: tuple[str, ...] = ("routine", "campaign", "self_assessment", "gpp")
+DEFAULT_PROGRAMME = "routine"
 
 # Answer values for yes_no_na items, as stored and as sent by the form and the API.
 MET, NOT_MET, NA = "met", "not_met", "na"
+# "Không quan sát được": the item concerns something that could not be observed on the day (no client came for the
+# procedure). Unlike N/A it does not mean "does not concern this facility": the result is "not assessable".
+NOT_OBSERVED = "not_observed"
 
-Classification = Literal["meets", "conditional", "does_not_meet"]
+Classification = Literal["meets", "conditional", "does_not_meet", "not_assessable"]
 CLASSIFICATIONS: tuple[str, ...] = ("meets", "conditional", "does_not_meet")
+# A final result that is neither met nor failed: a required observation was missing, the facility needs a re-visit.
+NOT_ASSESSABLE = "not_assessable"
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,18 @@ class ScaleLevel:
 
     value: int
     label: Text
+    # What the level means, shown as the button's help (e.g. "done, but not in the right order").
+    descriptor: Text | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer of an option-set item, with its score (None: the answer is left out of the score, like N/A)."""
+
+    value: str
+    label: Text
+    score: float | None
+    descriptor: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -66,21 +90,42 @@ class Item:
     critical: str = "never"
     critical_when_offers: tuple[str, ...] = ()
     allow_na: bool = True
+    # May the supervisor answer "not observed"? Such an answer makes the item's group (or, without groups, the
+    # inspection) not assessable.
+    allow_not_observed: bool = False
     scale: tuple[ScaleLevel, ...] = ()
     # For scale items: the lowest value that counts as passing (default: the top of the scale).
     pass_min: int | None = None
     unit: Text | None = None
     line: int = 0
+    # Scale items: values below this need a corrective action (default: below pass_min). A partial mark on a
+    # non-critical step can then count as passing-with-a-finding or as no finding at all.
+    finding_below: float | None = None
+    # Number items: whole numbers only, and the allowed range (refused on the server and on the tablet).
+    integer: bool = False
+    min: float | None = None
+    max: float | None = None
+    # Text items: the longest answer allowed (default and ceiling: answers.MAX_TEXT_LENGTH).
+    max_length: int | None = None
+    # Recorded and printed but never scored, whatever the answer type (e.g. "was a client observed?").
+    informational: bool = False
+    # answer: options only: the answers, each with its score.
+    options: tuple[Option, ...] = ()
 
     @property
     def scored(self) -> bool:
-        """Whether the item earns points (number and text items are informational)."""
-        return self.answer_type in ("yes_no_na", "scale")
+        """Whether the item earns points (number and text items, and informational ones, do not)."""
+        return self.answer_type in SCORED_ANSWER_TYPES and not self.informational
 
     @property
     def scale_max(self) -> int:
         """Highest value of a scale item."""
         return max(level.value for level in self.scale) if self.scale else 1
+
+    @property
+    def options_max(self) -> float:
+        """Highest score of an option-set item (what a full answer earns)."""
+        return max((o.score for o in self.options if o.score is not None), default=1.0)
 
     @property
     def scale_min(self) -> int:
@@ -98,6 +143,47 @@ class Section:
     items: tuple[Item, ...]
     applies_to: tuple[str, ...] = ()
     line: int = 0
+    # The section applies only if the facility offers one of these services (empty = always).
+    applies_if_offers: tuple[str, ...] = ()
+    # Shown above the section's items on the form and printed in the minutes' annex.
+    instructions: Text | None = None
+    # Every item of the section is recorded but not scored.
+    informational: bool = False
+    # The score group the section belongs to ("" without groups) and that group's applies_to.
+    group_id: str = ""
+    group_applies_to: tuple[str, ...] = ()
+
+
+# How a score group turns its sections into one percentage.
+GROUP_AGGREGATIONS: tuple[str, ...] = ("pooled", "weighted_sections", "mean_of_sections")
+# How the groups' results make the overall classification.
+GROUP_RULES: tuple[str, ...] = ("all_groups_meet", "weighted_groups")
+
+
+@dataclass(frozen=True)
+class ScoreGroup:
+    """A part of the checklist (a set of sections) with its own aggregation, thresholds and applicability.
+
+    Real standards combine parts with AND: e.g. a readiness part must reach one threshold and a clinical-audit
+    part another, which one threshold over the blended total cannot express.
+    """
+
+    id: str
+    title: Text
+    sections: tuple[str, ...]
+    # "pooled": earned / possible over the group's sections; "weighted_sections": weighted mean of the section
+    # percentages; "mean_of_sections": plain mean of the section percentages. Sections with nothing scorable drop
+    # out of both means.
+    aggregation: str = "pooled"
+    meets_min: float = 90.0
+    conditional_min: float = 80.0
+    section_min: float = 0.0
+    # Under the weighted_groups rule: the group must reach this percentage whatever the overall.
+    floor: float = 0.0
+    # Under the weighted_groups rule: the group's weight in the overall percentage.
+    weight: float = 1.0
+    applies_to: tuple[str, ...] = ()
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,6 +198,9 @@ class ScoringRules:
     overall: str = "pooled"
     validity_months: int = 24
     corrective_days: int = 30
+    # With score groups only: "all_groups_meet" (the worst group's class, AND of the groups) or "weighted_groups"
+    # (the weighted mean of the group percentages against meets_min/conditional_min, every group at its floor).
+    groups_rule: str = "all_groups_meet"
 
 
 @dataclass(frozen=True)
@@ -130,6 +219,8 @@ class Checklist:
     sha256: str
     source: str = ""
     description: Text | None = None
+    programme: str = DEFAULT_PROGRAMME
+    groups: tuple[ScoreGroup, ...] = ()
     # Canonical JSON-able content, stored with the version in the database.
     content: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
@@ -171,6 +262,10 @@ def item_applies(item: Item, section: Section, facility: FacilityProfile) -> tup
     types = item.applies_to or section.applies_to
     if types and facility.type not in types:
         return False, "type"
+    if section.group_applies_to and facility.type not in section.group_applies_to:
+        return False, "type"
+    if section.applies_if_offers and not (set(section.applies_if_offers) & facility.services):
+        return False, "service"
     if item.applies_if_offers and not (set(item.applies_if_offers) & facility.services):
         return False, "service"
     return True, ""

@@ -31,6 +31,10 @@ DEFAULT_SECTION_MIN = 50.0
 GROUPS = ("all", "unit", "ownership", "type")
 
 
+ROUTINE = "routine"
+NOT_ASSESSABLE = "not_assessable"
+
+
 def months_back(day: dt.date, months: int) -> dt.date:
     """``day`` minus ``months`` calendar months (the 31st becomes the month's last day)."""
     total = day.year * 12 + day.month - 1 - months
@@ -157,6 +161,10 @@ class _Query:
                           Inspection.critical_failures, *columns)
                 .where(Inspection.status == "approved", Inspection.kind == "external",
                        Inspection.inspection_date <= self.area.day,
+                       # The indicators measure routine quality supervision: a campaign visit or a GPP
+                       # inspection uses another checklist and must not replace the facility's routine result.
+                       Inspection.checklist_version_id.in_(
+                           sa.select(ChecklistVersion.id).where(ChecklistVersion.programme == ROUTINE)),
                        # An approved correction replaces the inspection it corrects.
                        Inspection.id.not_in(superseded)))
         area_ids = self._area_facility_ids()
@@ -216,6 +224,12 @@ class _Query:
                          value=latest.c.checklist_version_id, else_=months_back(day, DEFAULT_VALIDITY_MONTHS))
         return latest.c.inspection_date > cutoff
 
+    def assessable(self) -> sa.ColumnElement[bool]:
+        """The latest inspection reached a result: a "not assessable" visit (re-visit needed) is neither met nor
+        failed, so it counts neither as meeting nor as assessed."""
+        classification = self.latest.c.classification
+        return sa.or_(classification.is_(None), classification != NOT_ASSESSABLE)
+
     @staticmethod
     def counted(indicator: Indicator) -> sa.ColumnElement[bool]:
         """The facility belongs to the indicator's denominator."""
@@ -263,7 +277,8 @@ def _count_columns(q: _Query, indicators: tuple[Indicator, ...]) -> list[Any]:
     columns: list[Any] = []
     for ind in indicators:
         counted = q.counted(ind)
-        columns += [_sum(counted), _sum(sa.and_(counted, q.valid(ind))), _sum(sa.and_(counted, q.meeting(ind)))]
+        columns += [_sum(counted), _sum(sa.and_(counted, q.valid(ind), q.assessable())),
+                    _sum(sa.and_(counted, q.meeting(ind)))]
     return columns
 
 
@@ -412,6 +427,8 @@ class FacilityStatus:
     # indicator id -> None (not counted by it), True (meets its rule) or False.
     indicators: dict[str, bool | None] = field(default_factory=dict)
     failing_sections: list[tuple[str, float | None, int]] = field(default_factory=list)
+    # Score group results of the valid inspection ([{"id", "percent", "classification"}]; empty without groups).
+    groups: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -436,6 +453,7 @@ def facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indic
     # The total comes with each row (a window count over the whole filtered set, before LIMIT): one statement.
     stmt = q.select_from(sa.select(*cols, *flags, sa.func.count().over().label("total")))
     if failing_only:
+        # Not meeting includes "not assessable" (listed with its own status: a re-visit is due).
         stmt = stmt.where(q.counted(main), sa.not_(sa.func.coalesce(q.meeting(main), False)))
     stmt = stmt.order_by(q.cur.name, Facility.name, Facility.id).offset(offset)
     if limit is not None:
@@ -459,7 +477,18 @@ def facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indic
         total = 0 if offset == 0 else db.session.scalar(
             sa.select(sa.func.count()).select_from(stmt.limit(None).offset(None).order_by(None).subquery())) or 0
     _attach_failing_sections(result)
+    _attach_groups(result)
     return result, int(total)
+
+
+def _attach_groups(statuses: list[FacilityStatus]) -> None:
+    ids = {s.inspection_id: s for s in statuses if s.inspection_id is not None and s.valid}
+    if not ids:
+        return
+    stmt = sa.select(Inspection.id, Inspection.group_results).where(Inspection.id.in_(list(ids)),
+                                                                   Inspection.group_results.is_not(None))
+    for inspection_id, groups in db.session.execute(stmt):
+        ids[inspection_id].groups = list(groups or [])
 
 
 def _attach_failing_sections(statuses: list[FacilityStatus]) -> None:

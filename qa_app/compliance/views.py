@@ -42,7 +42,9 @@ TYPE_LABELS = {"TYT": _l("Commune health station"), "TTYT": _l("District health 
                "PK": _l("Private clinic"), "NT": _l("Pharmacy or drug counter")}
 STATUS_LABELS = {"meets": _l("Meets the standard"), "conditional": _l("Conditional"),
                  "does_not_meet": _l("Does not meet"), "expired": _l("Assessment expired"),
-                 "not_assessed": _l("Never assessed")}
+                 "not_assessed": _l("Never assessed"),
+                 # Neither met nor failed: the latest visit could not observe what the checklist requires.
+                 "not_assessable": _l("Not assessable: re-visit needed")}
 
 
 def _locale() -> str:
@@ -208,9 +210,20 @@ def _facility_records(area: Area, limit: int | None = None, offset: int = 0) -> 
         "classification": s.classification, "overall_percent": s.overall_percent,
         "critical_failures": s.critical_failures,
         "failing_sections": [sid for sid, _pct, _crit in s.failing_sections],
+        "groups": list(s.groups),
         "indicators": dict(s.indicators),
     } for s in statuses]
     return records, total, indicators
+
+
+def _groups_cell(groups: list[dict[str, Any]]) -> str:
+    """'readiness 100% Meets the standard; clinical 50% Does not meet' (empty for a checklist without groups)."""
+    parts = []
+    for g in groups:
+        percent = "" if g.get("percent") is None else f" {g['percent']:g}%"
+        label = STATUS_LABELS.get(g.get("classification") or "", "")
+        parts.append(f"{g['id']}{percent} {label}".strip())
+    return "; ".join(parts)
 
 
 def _facility_table(area: Area) -> tuple[list[str], list[list[Any]]]:
@@ -222,11 +235,12 @@ def _facility_table(area: Area) -> tuple[list[str], list[list[Any]]]:
 
     headers = [_("Date"), _("Code"), _("Facility"), _("Type"), _("Ownership"), _("High-fertility area"), _("Unit"),
                _("Pre-2025 unit"), _("Status"), _("Last approved external inspection"), _("Overall (percent)"),
-               _("Critical failures"), _("Failing sections")] + [ind.id for ind in indicators]
+               _("Critical failures"), _("Failing sections"), _("Score groups")] + [ind.id for ind in indicators]
     body = [[area.day.isoformat(), r["code"], r["name"], r["type"], str(OWNERSHIP_LABELS[r["ownership"]]),
              flag(r["high_fertility"]), r["unit"], r["legacy_unit"] or "", str(STATUS_LABELS[r["status"]]),
              r["inspection_date"] or "", r["overall_percent"], r["critical_failures"],
-             " ".join(r["failing_sections"])] + [flag(r["indicators"][ind.id]) for ind in indicators]
+             " ".join(r["failing_sections"]), _groups_cell(r["groups"])]
+            + [flag(r["indicators"][ind.id]) for ind in indicators]
             for r in records]
     return headers, body
 

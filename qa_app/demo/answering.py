@@ -26,7 +26,7 @@ from ..checklists.schema import (
     item_applies,
     item_is_critical,
 )
-from ..scoring import Score, exact
+from ..scoring import Score, exact, score_inspection
 
 YES_NO, SCALE, NUMBER, TEXT = "yes_no_na", "scale", "number", "text"
 FOUR_PLACES = Decimal("0.0001")
@@ -167,10 +167,12 @@ def build_plan(checklist: Checklist, profile: FacilityProfile, difficulty: Mappi
                 levels = tuple(sorted(level.value for level in item.scale)) or (0, 1)
                 low, high = levels[0], levels[-1]
                 pass_min = item.pass_min if item.pass_min is not None else high
+                # finding_below (issue 19) decides which values are findings when the file sets it.
+                limit = item.finding_below if item.finding_below is not None else pass_min
                 points = tuple(possible if high == low else possible * (v - low) // (high - low) for v in levels)
-                fails = tuple(v < pass_min for v in levels)
+                fails = tuple(v < limit and item.scored for v in levels)
             else:
-                levels, points, fails = (0, 1), (0, possible), (True, False)
+                levels, points, fails = (0, 1), (0, possible), (item.scored, False)
             items.append(ItemPlan(
                 item_id=item.id, section=index, kind=item.answer_type, allow_na=item.allow_na,
                 critical=item_is_critical(item, profile), difficulty=difficulty.get(item.id, 0.0),
@@ -275,6 +277,9 @@ def fast_outcome(plan: Plan, answers: Answers) -> Outcome:
     Integer arithmetic throughout: a percentage is shown rounded down to 2 decimals, so
     display(100·e/p) is floor(10000·e/p)/100, and a threshold t = a/b is passed when 100·e·b >= a·p.
     """
+    if plan.checklist.groups:
+        # Score groups combine sections by rules the integer shortcut does not model: score with the engine.
+        return engine_outcome(score_inspection(plan.checklist, plan.profile, answers.as_mapping()), answers)
     n = len(plan.section_ids)
     s_earned = [0] * n
     s_possible = [0] * n

@@ -43,6 +43,8 @@ CLASSIFICATION_LABELS = {
     "meets": _l("Meets the standard"),
     "conditional": _l("Conditional"),
     "does_not_meet": _l("Does not meet"),
+    # A final result that is neither met nor failed: a required observation was missing.
+    "not_assessable": _l("Not assessable: re-visit needed"),
 }
 
 INSPECTION_STATUS_LABELS = {

@@ -10,6 +10,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 KIND_CHOICES = [SelectChoice("external", _l("External inspection")), SelectChoice("self", _l("Self-assessment"))]
+# The supervision programmes of checklists/README.md ("programme"), in that order.
+PROGRAMME_LABELS = {
+    "routine": _l("Routine quality supervision"),
+    "campaign": _l("Campaign supervision"),
+    "self_assessment": _l("Facility self-assessment programme"),
+    "gpp": _l("Good Pharmacy Practice (GPP) inspection"),
+}
+PROGRAMME_CHOICES = [SelectChoice(code, label) for code, label in PROGRAMME_LABELS.items()]
 
 
 class StartForm(FlaskForm):
@@ -19,6 +27,8 @@ class StartForm(FlaskForm):
     # Optional: a start button on the facility page posts without a date, meaning today.
     inspection_date = DateField(_l("Inspection date"), validators=[Optional()])
     kind = SelectField(_l("Kind"), choices=KIND_CHOICES, default="external")
+    # Which supervision programme's checklist to use; the start page offers those that have one for the facility.
+    programme = SelectField(_l("Programme"), choices=PROGRAMME_CHOICES, default="routine")
 
 
 class ItemFallbackForm(FlaskForm):

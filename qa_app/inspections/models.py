@@ -26,7 +26,7 @@ class Inspection(db.Model):
         sa.CheckConstraint("status IN ('draft', 'submitted', 'returned', 'approved')", name="status"),
         sa.CheckConstraint("kind IN ('external', 'self')", name="kind"),
         sa.CheckConstraint(
-            "classification IS NULL OR classification IN ('meets', 'conditional', 'does_not_meet')",
+            "classification IS NULL OR classification IN ('meets', 'conditional', 'does_not_meet', 'not_assessable')",
             name="classification",
         ),
         sa.CheckConstraint("overall_percent IS NULL OR (overall_percent >= 0 AND overall_percent <= 100)",
@@ -65,6 +65,9 @@ class Inspection(db.Model):
     critical_failures: Mapped[int | None]
     failed_items: Mapped[int | None]
     checklist_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    # Score group results stored at submission, in file order: [{"id", "percent", "classification"}]; None for a
+    # checklist without groups.
+    group_results: Mapped[list | None] = mapped_column(sa.JSON)
     # Type and services the facility had on the day: scoring must not change when the registry does.
     facility_type: Mapped[str] = mapped_column(sa.String(4))
     facility_services: Mapped[list] = mapped_column(sa.JSON, default=list)

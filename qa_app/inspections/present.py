@@ -19,8 +19,8 @@ from sqlalchemy.orm import defer
 
 from ..auth.models import User
 from ..checklists.models import ChecklistVersion
-from ..checklists.registry import checklist_of, version_for
-from ..checklists.schema import MET, NA, NOT_MET, Checklist, FacilityProfile, Item, Section, item_applies
+from ..checklists.registry import checklist_of, programmes_for
+from ..checklists.schema import DEFAULT_PROGRAMME, MET, NA, NOT_MET, NOT_OBSERVED, Checklist, FacilityProfile, Item, Section, item_applies
 from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS, SERVICE_LABELS
 from ..facilities.models import Facility
@@ -78,7 +78,10 @@ def exclusion_reason(item: Item, section: Section, profile: FacilityProfile) -> 
         return ""
     if reason == "type":
         return _("Type: not applicable to %(type)s", type=str(FACILITY_TYPE_LABELS.get(profile.type, profile.type)))
-    names = service_labels(item.applies_if_offers)
+    # The section's own service condition decides when the item has none, or when the section's fails first.
+    offers = (section.applies_if_offers if section.applies_if_offers
+              and not (set(section.applies_if_offers) & profile.services) else item.applies_if_offers)
+    names = service_labels(offers)
     if len(names) == 1:
         return _("Service: the facility does not offer %(service)s", service=names[0])
     return _("Service: the facility offers none of %(services)s", services=_join(names))
@@ -101,12 +104,16 @@ def answer_label(item: Item, value: str | None) -> str:
         return _("Not answered")
     if value == NA and item.answer_type != "text":
         return _("Not applicable")
+    if value == NOT_OBSERVED and item.answer_type in ("yes_no_na", "scale"):
+        return _("Not observed")
     if item.answer_type == "yes_no_na":
         return {MET: _("Met"), NOT_MET: _("Not met")}.get(value, value)
     if item.answer_type == "scale":
         for level in item.scale:
             if str(level.value) == value:
                 return f"{level.value} – {level.label.get(lang())}"
+    if item.answer_type == "options":
+        return next((o.label.get(lang()) for o in item.options if o.value == value), value)
     if item.answer_type == "number" and item.unit is not None:
         return f"{value} {item.unit.get(lang())}"
     return value
@@ -128,6 +135,9 @@ class StartPreview:
     excluded: list[tuple[Item, str]] = field(default_factory=list)
     # Per section with excluded items: (section, whether the whole section is left out, [(item, reason)]).
     by_section: list[tuple[Section, bool, list[tuple[Item, str]]]] = field(default_factory=list)
+    # The programme previewed and every programme with a checklist for the facility that day.
+    programme: str = DEFAULT_PROGRAMME
+    programmes: list[str] = field(default_factory=list)
 
 
 def start_problem(code: str, facility: Facility, on: dt.date) -> str:
@@ -142,22 +152,32 @@ def start_problem(code: str, facility: Facility, on: dt.date) -> str:
                  date=fmt_date(on), type=str(FACILITY_TYPE_LABELS.get(facility.type, facility.type)))
     if code == "bad_kind":
         return _("Choose an external inspection or a self-assessment.")
+    if code == "bad_programme":
+        return _("Choose one of the programmes offered for this facility.")
     return ""
 
 
-def start_preview(facility: Facility, on: dt.date) -> StartPreview:
-    """The checklist version the rule chooses for the facility on ``on`` and the items it leaves out, and why."""
+def start_preview(facility: Facility, on: dt.date, programme: str = DEFAULT_PROGRAMME) -> StartPreview:
+    """The checklist version the rule chooses for the facility on ``on`` and the items it leaves out, and why.
+
+    ``programmes`` lists every programme with a checklist for the facility's type that day (routine first), so the
+    page can offer them; the preview itself is of ``programme``'s version.
+    """
     # The same checks as services.start_inspection, so a problem shows before the supervisor presses Start.
     if not facility.is_active(on):
         return StartPreview(on, None, None, start_problem("facility_inactive", facility, on))
     if on > dt.date.today() + dt.timedelta(days=1):
         return StartPreview(on, None, None, start_problem("future_date", facility, on))
-    version = version_for(facility.type, on)
+    offered = programmes_for(facility.type, on)
+    if programme not in offered and programme != DEFAULT_PROGRAMME and offered:
+        programme = DEFAULT_PROGRAMME if DEFAULT_PROGRAMME in offered else next(iter(offered))
+    version = offered.get(programme)
     if version is None:
-        return StartPreview(on, None, None, start_problem("no_checklist", facility, on))
+        return StartPreview(on, None, None, start_problem("no_checklist", facility, on),
+                            programme=programme, programmes=list(offered))
     checklist = checklist_of(version)
     profile = facility.profile()
-    preview = StartPreview(on, version, checklist)
+    preview = StartPreview(on, version, checklist, programme=programme, programmes=list(offered))
     for section in checklist.sections:
         left_out = []
         for item in section.items:
@@ -190,6 +210,9 @@ def score_json(score: Score) -> dict[str, Any]:
         "section_progress": {s.section_id: {"answered": s.answered, "applicable": s.applicable,
                                             "percent_display": pct(s.percent)}
                              for s in score.sections if s.applicable},
+        # Score groups (empty for a checklist without groups): each part's percentage and own class.
+        "groups": {g.group_id: {"percent": g.percent, "classification": g.classification, "applicable": g.applicable}
+                   for g in score.groups},
         "display": {"overall": pct(score.overall_percent), "classification": classification_label(cls),
                     "progress": f"{score.answered_count}/{score.applicable_count}"},
     }
@@ -307,6 +330,8 @@ class SectionView:
     answered: int
     applicable: int
     percent: float | None
+    # The section's instructions from the checklist file, in the user's language ("" without).
+    instructions: str = ""
 
 
 @dataclass
@@ -378,7 +403,8 @@ def form_view(inspection: Inspection) -> FormView:
         title = section.title.get(language)
         if rows_:
             sections.append(SectionView(section.id, title, rows_, excluded, result.answered, result.applicable,
-                                        result.percent))
+                                        result.percent,
+                                        section.instructions.get(language) if section.instructions else ""))
         else:
             reason = excluded[0][1] if excluded and all(r == excluded[0][1] for _i, r in excluded) else ""
             excluded_sections.append((section, reason, excluded))

@@ -30,7 +30,7 @@ from ..auth.services import facility_in_scope
 from ..checklists.answers import AnswerError, normalize_answer
 from ..checklists.models import ChecklistVersion
 from ..checklists.registry import checklist_by_id, checklist_of, version_for
-from ..checklists.schema import Checklist, FacilityProfile, item_applies
+from ..checklists.schema import DEFAULT_PROGRAMME, PROGRAMMES, Checklist, FacilityProfile, item_applies
 from ..extensions import db, utcnow
 from ..facilities.models import Facility
 from ..scoring import Score, score_inspection
@@ -153,8 +153,13 @@ def profile_of(inspection: Inspection) -> FacilityProfile:
 
 
 def start_inspection(facility: Facility, user: User, *, on: dt.date, kind: str = "external",
-                     client_uuid: str | None = None, supersedes: Inspection | None = None) -> Inspection:
-    """Start an inspection with the checklist version chosen by rule; idempotent for a client uuid."""
+                     client_uuid: str | None = None, supersedes: Inspection | None = None,
+                     programme: str = DEFAULT_PROGRAMME) -> Inspection:
+    """Start an inspection with the checklist version chosen by rule; idempotent for a client uuid.
+
+    The rule: within ``programme`` (routine supervision unless the supervisor picked another), the latest published
+    version in force on ``on`` for the facility's type.
+    """
     if client_uuid:
         try:
             client_uuid = str(uuidlib.UUID(client_uuid))
@@ -167,14 +172,20 @@ def start_inspection(facility: Facility, user: User, *, on: dt.date, kind: str =
             return existing
     if kind not in ("external", "self"):
         raise WorkflowError("bad_kind", f"unknown inspection kind '{kind}'")
+    if programme not in PROGRAMMES:
+        raise WorkflowError("bad_programme", f"unknown programme '{programme}'")
     if not facility.is_active(on):
         raise WorkflowError("facility_inactive", f"{facility.name} was not operating on {on:%d/%m/%Y}")
     if on > dt.date.today() + dt.timedelta(days=1):
         raise WorkflowError("future_date", "an inspection cannot be dated in the future")
-    version = version_for(facility.type, on)
+    if supersedes is not None:
+        # A correction re-does the same programme's inspection.
+        programme = supersedes.checklist_version.programme
+    version = version_for(facility.type, on, programme=programme)
     if version is None:
         raise WorkflowError("no_checklist",
-                            f"no published checklist is effective on {on:%d/%m/%Y} for facility type {facility.type}")
+                            f"no published {programme} checklist is effective on {on:%d/%m/%Y} "
+                            f"for facility type {facility.type}")
     if supersedes is not None and (supersedes.status != "approved" or supersedes.facility_id != facility.id):
         raise WorkflowError("bad_correction", "only an approved inspection of the same facility can be corrected")
     inspection = Inspection(
@@ -186,6 +197,7 @@ def start_inspection(facility: Facility, user: User, *, on: dt.date, kind: str =
     db.session.flush()
     record("inspection.started", "inspection", inspection.id, user_id=user.id,
            details={"facility_id": facility.id, "checklist": f"{version.code} v{version.version}", "kind": kind,
+                    "programme": programme,
                     "date": on.isoformat(), "supersedes": supersedes.id if supersedes else None})
     return inspection
 
@@ -645,10 +657,15 @@ def submit(inspection: Inspection, user: User, *, base_revision: int | None = No
         raise WorkflowError("incomplete", "; ".join(problems))
     checklist = checklist_for(inspection)
     previous_status = inspection.status
-    overall = decimal.Decimal(str(score.overall_percent)).quantize(decimal.Decimal("0.01"))
+    # None only for a "not assessable" result where nothing at all could be scored.
+    overall = (None if score.overall_percent is None else
+               decimal.Decimal(str(score.overall_percent)).quantize(decimal.Decimal("0.01")))
+    group_results = [
+        {"id": g.group_id, "percent": g.percent, "classification": g.classification}
+        for g in score.groups if g.applicable] if score.groups else None
     # The revision the score was computed at: an answer saved meanwhile makes this submit lose (409).
     _transition(inspection, previous_status, "submitted", revision=inspection.revision,
-                overall_percent=overall, classification=score.classification,
+                overall_percent=overall, classification=score.classification, group_results=group_results,
                 critical_failures=len(score.critical_failures), failed_items=len(score.failed_items),
                 checklist_sha256=checklist.sha256, submitted_at=utcnow(), submitted_by_id=user.id)
     db.session.execute(sa.delete(SectionResult).where(SectionResult.inspection_id == inspection.id))

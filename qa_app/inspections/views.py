@@ -19,7 +19,8 @@ from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS, INSPECTION_KIND_LABELS, INSPECTION_STATUS_LABELS
 from ..facilities.models import Facility
 from . import present, services
-from .forms import ItemFallbackForm, StartForm
+from ..checklists.schema import DEFAULT_PROGRAMME, PROGRAMMES
+from .forms import PROGRAMME_LABELS, ItemFallbackForm, StartForm
 from .models import Inspection, Photo
 from .services import ConflictError, WorkflowError
 
@@ -61,9 +62,10 @@ def finish_url(inspection_id: int) -> str:
 
 def _render_start(facility: Facility, form: StartForm, on: dt.date, error: str = "",
                   status: int = 200) -> ResponseReturnValue:
-    preview = present.start_preview(facility, on)
+    preview = present.start_preview(facility, on, form.programme.data or DEFAULT_PROGRAMME)
     return render_template(
         "inspections/start.html", facility=facility, form=form, preview=preview, error=error,
+        programme_labels=PROGRAMME_LABELS,
         type_label=FACILITY_TYPE_LABELS.get(facility.type, facility.type),
         services=present.service_labels(facility.services), today=present.local_today(),
     ), status
@@ -85,8 +87,10 @@ def start_page() -> ResponseReturnValue:
             on = dt.date.fromisoformat(raw_date)
         except ValueError:
             flash(_("'%(value)s' is not a date: showing today instead.", value=raw_date), "error")
+    programme = request.args.get("programme")
     form = StartForm(formdata=None, facility_id=facility.id, inspection_date=on,
-                     kind=request.args.get("kind") if request.args.get("kind") in ("external", "self") else "external")
+                     kind=request.args.get("kind") if request.args.get("kind") in ("external", "self") else "external",
+                     programme=programme if programme in PROGRAMMES else DEFAULT_PROGRAMME)
     return _render_start(facility, form, on)
 
 
@@ -105,7 +109,8 @@ def start() -> ResponseReturnValue:
             problems.insert(0, _("The page had expired: please press Start again."))
         return _render_start(facility, form, on, " ".join(problems), 400)
     try:
-        inspection = services.start_inspection(facility, g.user, on=on, kind=form.kind.data)
+        inspection = services.start_inspection(facility, g.user, on=on, kind=form.kind.data,
+                                               programme=form.programme.data or DEFAULT_PROGRAMME)
     except WorkflowError as exc:
         db.session.rollback()
         message = present.start_problem(exc.code, facility, on) or exc.message

@@ -34,6 +34,7 @@ from ..pdf.minutes import (
     labels,
 )
 from ..regions.models import AdminUnit
+from ..scoring import score_inspection
 from .models import Minutes, MinutesCounter
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,8 @@ def _answer_text(item: object, value: str | None, L: dict[str, str], locale: str
         return L["ans_blank"]
     if value == "na":
         return L["ans_na"]
+    if value == "not_observed":
+        return L["ans_not_observed"]
     kind = item.answer_type
     if kind == "yes_no_na":
         return L.get(f"ans_{value}", value)
@@ -135,6 +138,11 @@ def _answer_text(item: object, value: str | None, L: dict[str, str], locale: str
         for level in item.scale:
             if str(level.value) == value:
                 return f"{level.value} – {level.label.get(locale)}"
+        return value
+    if kind == "options":
+        for option in item.options:
+            if option.value == value:
+                return option.label.get(locale)
         return value
     if kind == "number" and item.unit is not None:
         return f"{value} {item.unit.get(locale)}"
@@ -183,12 +191,20 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
             if answer is not None and answer.failed:
                 failed.append(FailedItem(item.id, text, bool(answer.critical_failure), note))
         if rows:
-            annex.append(AnnexSection(section.id, section.title.get(locale), tuple(rows)))
+            annex.append(AnnexSection(section.id, section.title.get(locale), tuple(rows),
+                                      _nfc(section.instructions.get(locale)) if section.instructions else ""))
 
+    # In the checklist's order (the rows were stored, and came back, by id).
+    order = {section.id: index for index, section in enumerate(checklist.sections)}
     sections = tuple(
         SectionRow(r.section_id, checklist.section(r.section_id).title.get(locale), float(r.earned),
                    float(r.possible), None if r.percent is None else float(r.percent), r.critical_failures)
-        for r in inspection.section_results)
+        for r in sorted(inspection.section_results, key=lambda r: order.get(r.section_id, len(order))))
+    groups: tuple[tuple[str, float | None, str], ...] = ()
+    if checklist.groups:
+        score = score_inspection(checklist, profile, {i: a.value for i, a in answers.items()})
+        groups = tuple((g.title.get(locale), result.percent, result.classification or "")
+                       for g, result in zip(checklist.groups, score.groups, strict=True) if result.applicable)
     actions = tuple(
         ActionRow(a.item_id, _nfc(a.action), _nfc(a.responsible), a.deadline)
         for a in db.session.scalars(sa.select(CorrectiveAction).where(CorrectiveAction.inspection_id == inspection.id)
@@ -223,6 +239,7 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
         end_time=ended.time().replace(second=0, microsecond=0)
         if ended and ended.date() == inspection.inspection_date else None,
         recipients=tuple(recipients),
+        groups=groups,
         demo_notice=(signing.DEMO_NOTICE_EN if locale.startswith("en") else signing.DEMO_NOTICE_VI) if demo else "",
     )
 

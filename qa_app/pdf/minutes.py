@@ -137,6 +137,8 @@ class AnnexSection:
     section_id: str
     title: str
     rows: tuple[AnnexRow, ...]
+    # The section's instructions from the checklist (issue 19), printed under its title.
+    instructions: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,8 @@ class MinutesView:
     recipients: tuple[str, ...] = ()
     demo_notice: str = ""
     title_suffix: str = ""
+    # Score groups (issue 19): one "- part: percent – class" line each, after the section table; empty without.
+    groups: tuple[tuple[str, float | None, str], ...] = ()
 
     @property
     def number_label(self) -> str:
@@ -250,10 +254,12 @@ LABELS: dict[str, dict[str, str]] = {
         "h_answer": "Kết quả",
         "cls_because_critical": " (có tiêu chí bắt buộc không đạt)",
         "cls_meets": "Đạt chuẩn", "cls_conditional": "Đạt có điều kiện", "cls_does_not_meet": "Không đạt",
+        "cls_not_assessable": "Không đánh giá được (có nội dung không quan sát được), cần giám sát lại",
         "not_scored": "không xác định",
         "role_head": "Trưởng đoàn", "role_deputy": "Phó trưởng đoàn", "role_secretary": "Thư ký",
         "role_member": "Thành viên", "role_facility_rep": "Đại diện cơ sở",
         "ans_met": "Đạt", "ans_not_met": "Không đạt", "ans_na": "Không áp dụng", "ans_blank": "—",
+        "ans_not_observed": "Không quan sát được",
         "ans_excluded": "Không áp dụng với cơ sở",
         "type_TYT": "Trạm Y tế xã/phường/đặc khu", "type_TTYT": "Trung tâm Y tế", "type_BV": "Bệnh viện",
         "type_PK": "Phòng khám", "type_NT": "Nhà thuốc, quầy thuốc",
@@ -317,10 +323,12 @@ LABELS: dict[str, dict[str, str]] = {
         "h_answer": "Result",
         "cls_because_critical": " (a critical item was failed)",
         "cls_meets": "Meets the standard", "cls_conditional": "Conditional", "cls_does_not_meet": "Does not meet",
+        "cls_not_assessable": "Not assessable (something could not be observed): re-visit needed",
         "not_scored": "not determined",
         "role_head": "Head of team", "role_deputy": "Deputy head", "role_secretary": "Secretary",
         "role_member": "Member", "role_facility_rep": "Facility representative",
         "ans_met": "Met", "ans_not_met": "Not met", "ans_na": "Not applicable", "ans_blank": "—",
+        "ans_not_observed": "Not observed",
         "ans_excluded": "Does not apply to this facility",
         "type_TYT": "Commune health station", "type_TTYT": "District health centre", "type_BV": "Hospital",
         "type_PK": "Private clinic", "type_NT": "Pharmacy or drug counter",
@@ -508,6 +516,9 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
         sha=view.checklist_sha256[:12])), st["body"]))
     _heading(story, L["by_section"], st["sub"])
     story.append(_sections_table(view, L, st, locale))
+    for title, percent, group_cls in view.groups:
+        story.append(Paragraph(esc(f"- {title}: {fmt_percent(percent, locale)} – "
+                                   f"{L.get(f'cls_{group_cls}', group_cls) if group_cls else '—'}"), st["hang"]))
     story.append(Spacer(1, 6))
     cls = L.get(f"cls_{view.classification}", view.classification) if view.classification else L["not_scored"]
     if view.classification == "does_not_meet" and any(f.critical for f in view.failed_items):
@@ -736,7 +747,10 @@ def _annex(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphStyle]) 
     for section in view.annex:
         style.add("SPAN", (0, len(rows)), (-1, len(rows)))
         style.add("BACKGROUND", (0, len(rows)), (-1, len(rows)), colors.HexColor("#f4f4f4"))
-        rows.append([Paragraph(f"<b>{esc(section.section_id)}. {esc(section.title)}</b>", st["cell"]), "", "", ""])
+        heading = f"<b>{esc(section.section_id)}. {esc(section.title)}</b>"
+        if section.instructions:
+            heading += f"<br/><i>{esc(section.instructions)}</i>"
+        rows.append([Paragraph(heading, st["cell"]), "", "", ""])
         for r in section.rows:
             text = esc(r.text) + (f"<b>{esc(L['crit_mark'])}</b>" if r.critical else "")
             # Short cells as plain strings: wrapping ~400 Paragraphs twice is most of the build time.

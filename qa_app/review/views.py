@@ -87,7 +87,8 @@ def classification_label(classification: str | None) -> str:
     if classification is None:
         return "—"
     return {"meets": _("Meets the standard"), "conditional": _("Conditional"),
-            "does_not_meet": _("Does not meet the standard")}.get(classification, classification)
+            "does_not_meet": _("Does not meet the standard"),
+            "not_assessable": _("Not assessable: re-visit needed")}.get(classification, classification)
 
 
 def kind_label(kind: str) -> str:
@@ -118,6 +119,10 @@ def answer_label(item: Item, value: str | None) -> str:
             if str(level.value) == value:
                 return f"{level.value} – {level.label.get(_lang())}"
         return value
+    if item.answer_type == "options":
+        return next((o.label.get(_lang()) for o in item.options if o.value == value), value)
+    if value == "not_observed" and item.scored:
+        return _("Not observed")
     if item.answer_type == "number" and item.unit is not None:
         return f"{value} {item.unit.get(_lang())}"
     return value

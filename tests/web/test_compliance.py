@@ -249,7 +249,8 @@ def test_validity_comes_from_each_checklist_version(app: Flask, data: Dataset,
     with app.app_context():
         from qa_app.checklists.models import ChecklistVersion
 
-        v1 = db.session.scalar(sa.select(ChecklistVersion.id).where(ChecklistVersion.version == 1))
+        v1 = db.session.scalar(sa.select(ChecklistVersion.id).where(ChecklistVersion.code == "fp-quality",
+                                                                    ChecklistVersion.version == 1))
         # Version 1 valid 12 months, another version 24: the cutoff becomes a CASE over versions.
         monkeypatch.setattr("qa_app.compliance.queries.version_rules", lambda: {v1: (12, 50.0), 999: (24, 50.0)})
         # On 2026-06-30 with 12 months: F1 (2025-03-01) and F6 (2025-06-01) expire; F4 and F8 stay valid.
