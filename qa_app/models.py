@@ -1,6 +1,7 @@
 """Imports every domain's models so that metadata (and Alembic) sees all tables."""
 
 from .api.models import SyncRequest
+from .areas.models import ServiceArea, ServiceAreaCommune
 from .audit.models import AuditEntry
 from .auth.models import User
 from .checklists.models import ChecklistVersion
@@ -23,5 +24,5 @@ __all__ = [
     "AdminUnit", "Answer", "AuditEntry", "ChecklistVersion", "Facility", "FacilityService", "Inspection",
     "SectionResult", "UnitSuccession", "User", "CorrectiveAction", "Photo", "ReviewComment", "Signature",
     "TeamMember", "Minutes", "MinutesCounter", "SyncRequest",
-    "RoundAssignment", "RoundReportDate", "SupervisionRound",
+    "RoundAssignment", "RoundReportDate", "SupervisionRound", "ServiceArea", "ServiceAreaCommune",
 ]

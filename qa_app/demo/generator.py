@@ -66,8 +66,8 @@ DEMO_PASSWORD = "DemoQA@2025"
 DEMO_USERS: list[tuple[str, str, str, str | None]] = [
     ("admin", "Nguyễn Minh Tuấn", "admin", None),
     ("quanly.tinh", "Lò Thị Hương", "provincial_manager", "2025:province:12"),
-    ("duyet.tamduong", "Trần Văn Hùng", "district_reviewer", "pre2025:district:106"),
-    ("duyet.phongtho", "Lường Thị Thu", "district_reviewer", "pre2025:district:109"),
+    ("duyet.tamduong", "Trần Văn Hùng", "reviewer", "pre2025:district:106"),
+    ("duyet.phongtho", "Lường Thị Thu", "reviewer", "pre2025:district:109"),
     ("giamsat.td1", "Lò Văn Phong", "supervisor", "pre2025:district:106"),
     ("giamsat.td2", "Đỗ Thị Thanh Hà", "supervisor", "pre2025:district:106"),
     ("giamsat.pt", "Giàng A Lử", "supervisor", "pre2025:district:109"),
@@ -365,7 +365,7 @@ def _insert_users(geo: Geography, params: DemoParams, unit_ids: dict[UnitKey, in
             for district in province.districts:
                 d_code = district.key[2]
                 centre = f"Trung tâm Y tế {district.kind.lower()} {district.bare_name}"
-                for prefix, role in (("dg", "district_reviewer"), ("gs", "supervisor")):
+                for prefix, role in (("dg", "reviewer"), ("gs", "supervisor")):
                     rows.append({"username": f"{prefix}.{d_code}", "full_name": person(rng, params.ethnic_share),
                                  "position": centre, "email": None, "role": role,
                                  "scope_unit_id": unit_ids[district.key]})
@@ -386,7 +386,7 @@ def _insert_users(geo: Geography, params: DemoParams, unit_ids: dict[UnitKey, in
                     staff.focus.add(key)
             else:
                 staff.province_creator.setdefault(key, user_id)
-        elif row["role"] == "district_reviewer":
+        elif row["role"] == "reviewer":
             staff.reviewer.setdefault(key, user_id)
         elif row["role"] == "provincial_manager":
             staff.manager.setdefault(key, user_id)

@@ -31,7 +31,7 @@ from ..regions.models import AdminUnit
 from .coverage import BASES, FacilityVisit, GroupCoverage, RoundWindow, coverage, state, total
 from .models import REPORT_KINDS, RoundAssignment, RoundReportDate, SupervisionRound
 
-PLAN_ROLES = ("district_reviewer", "provincial_manager", "admin")
+PLAN_ROLES = ("reviewer", "provincial_manager", "admin")
 MAX_NAME = 200
 MAX_REPORT_DATES = 12
 # Ranks of what an inspection within the round's window amounts to (the best one counts).
