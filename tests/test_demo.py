@@ -125,7 +125,7 @@ def _fresh(tmp_path: Path, params: DemoParams) -> dict[str, str]:
 
 def test_users_of_every_role_with_the_demo_password(demo: None) -> None:
     users = {u.username: u for u in db.session.scalars(sa.select(User))}
-    assert {role for _, _, role, _ in DEMO_USERS} == {"admin", "provincial_manager", "district_reviewer",
+    assert {role for _, _, role, _ in DEMO_USERS} == {"admin", "provincial_manager", "reviewer",
                                                       "supervisor"}
     for username, full_name, role, scope in DEMO_USERS:
         user = users[username]

@@ -42,8 +42,8 @@ class AreaForm(FlaskForm):
 
 
 def _counts() -> dict[int, int]:
-    return dict(db.session.execute(sa.select(ServiceAreaCommune.area_id, sa.func.count())
-                                   .group_by(ServiceAreaCommune.area_id)).tuples().all())
+    return {area_id: count for area_id, count in db.session.execute(
+        sa.select(ServiceAreaCommune.area_id, sa.func.count()).group_by(ServiceAreaCommune.area_id))}
 
 
 @bp.route("", methods=["GET", "POST"])

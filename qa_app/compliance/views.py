@@ -20,6 +20,7 @@ from ..checklists.models import ChecklistVersion
 from ..checklists.registry import checklist_of
 from ..core.security import MAX_DB_INT
 from ..extensions import db
+from ..facilities.services import unit_visible
 from ..regions.models import AdminUnit
 from .chart import build_chart
 from .indicators import DEFAULT_PATH, Indicator, load_indicators_cached
@@ -78,7 +79,7 @@ def _area() -> Area:
         if not raw_unit.isdigit() or int(raw_unit) > MAX_DB_INT:
             abort(404)
         unit = db.session.get(AdminUnit, int(raw_unit))
-        if unit is None or (user.scope_unit is not None and not unit.path.startswith(user.scope_unit.path)):
+        if unit is None or (user.scope_unit is not None and not unit_visible(user, unit)):
             abort(404)
     system = request.args.get("system", "2025")
     return Area(user=user, day=day, unit=unit, system=system if system in ("2025", "pre2025") else "2025")
@@ -100,7 +101,7 @@ def _breadcrumbs(area: Area) -> list[AdminUnit]:
     ids = [int(part) for part in area.unit.path.strip("/").split("/") if part.isdigit()]
     units = {u.id: u for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(ids)))}
     scope = g.user.scope_unit
-    return [units[i] for i in ids if i in units and (scope is None or units[i].path.startswith(scope.path))]
+    return [units[i] for i in ids if i in units and (scope is None or unit_visible(g.user, units[i]))]
 
 
 def _versions() -> list[ChecklistVersion]:

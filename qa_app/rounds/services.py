@@ -2,7 +2,7 @@
 
 Scope works as everywhere else: a user manages rounds whose region lies in their own subtree (or whose
 facilities all lie in it, across the two unit systems: a 2025 province over a pre-2025 district); a user whose
-subtree lies inside a round's region (a district reviewer under a provincial round), or shares facilities with
+subtree lies inside a round's region (a reviewer of a district or service area under a provincial round), or shares facilities with
 it, sees that round, but only the facilities of their own subtree. Everything else is a 404 in the views.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 
 from ..audit.services import record
 from ..auth.models import User
-from ..auth.services import facility_in_scope
+from ..auth.services import area_commune_ids, facility_in_scope
 from ..checklists.schema import FACILITY_TYPES
 from ..extensions import db
 from ..facilities.models import Facility
@@ -55,7 +55,14 @@ def unit_in_scope(user: User, unit: AdminUnit) -> bool:
     """Whether the unit lies in the user's subtree (administrators without scope: everywhere)."""
     if user.scope_unit_id is None:
         return user.role == "admin"
+    if user.scope_area_id is not None:
+        # An area is narrower than its province: only the area's own communes are "in" it.
+        return unit.level == "commune" and unit.system == "2025" and unit.id in _area_communes(user)
     return unit.path.startswith(user.scope_unit.path)
+
+
+def _area_communes(user: User) -> set[int]:
+    return set(db.session.scalars(area_commune_ids(user.scope_area_id))) if user.scope_area_id else set()
 
 
 def region_facility_ids(rnd: SupervisionRound) -> sa.Select:
@@ -118,7 +125,10 @@ def rounds_for(user: User) -> list[SupervisionRound]:
         from ..facilities.services import allowed_unit_ids
 
         sharing = sorted(allowed_unit_ids(user))
-        stmt = stmt.where(sa.or_(AdminUnit.path.startswith(scope.path, autoescape=True),
+        # An area-scoped user's subtree is the area's communes, not the whole province.
+        own_subtree = (AdminUnit.id.in_(sorted(_area_communes(user))) if user.scope_area_id is not None
+                       else AdminUnit.path.startswith(scope.path, autoescape=True))
+        stmt = stmt.where(sa.or_(own_subtree,
                                  AdminUnit.id.in_(ancestors), SupervisionRound.id.in_(assigned),
                                  SupervisionRound.unit_id.in_(sharing)))
     elif user.role != "admin":
@@ -129,6 +139,8 @@ def rounds_for(user: User) -> list[SupervisionRound]:
 def plannable_units(user: User) -> list[AdminUnit]:
     """Provinces and districts of the user's subtree that a round may cover."""
     stmt = sa.select(AdminUnit).where(AdminUnit.level.in_(("province", "district")))
+    if user.scope_area_id is not None:
+        return []  # an area-scoped planner plans over their area (see area rounds), not over units
     if user.scope_unit is not None:
         stmt = stmt.where(AdminUnit.path.startswith(user.scope_unit.path, autoescape=True))
     elif user.role != "admin":

@@ -19,6 +19,7 @@ from ..compliance.queries import Area
 from ..compliance.report import applicable
 from ..core.security import MAX_DB_INT
 from ..extensions import db
+from ..facilities.services import unit_visible
 from ..regions.models import AdminUnit
 from . import services
 from .export import Issuer, build_report_pdf, build_report_xlsx
@@ -252,7 +253,7 @@ def _region_unit() -> AdminUnit | None:
     if not raw:
         return g.user.scope_unit
     unit = db.session.get(AdminUnit, int(raw)) if raw.isdigit() and int(raw) <= MAX_DB_INT else None
-    if unit is None or not services.unit_in_scope(g.user, unit):
+    if unit is None or not unit_visible(g.user, unit):
         abort(404)
     return unit
 
