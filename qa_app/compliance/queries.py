@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 from sqlalchemy.orm import aliased
 
+from ..areas.models import ServiceArea, ServiceAreaCommune
 from ..auth.models import User
 from ..auth.services import facility_in_scope
 from ..checklists.models import ChecklistVersion
@@ -79,6 +80,8 @@ class Area:
     unit: AdminUnit | None = None
     # The unit system used to group by child unit when ``unit`` is None (whole country).
     system: str = "2025"
+    # A service area (of ``unit``, a 2025 province): only its communes' facilities count.
+    service_area: ServiceArea | None = None
 
     @property
     def group_system(self) -> str:
@@ -201,6 +204,8 @@ class _Query:
                 .outerjoin(leg, leg.id == Facility.legacy_unit_id).where(facility_in_scope(user)))
         if unit is not None:
             stmt = stmt.where((leg if unit.system == "pre2025" else cur).path.startswith(unit.path, autoescape=True))
+        if self.area.service_area is not None:
+            stmt = stmt.where(Facility.unit_id.in_(_area_communes(self.area.service_area.id)))
         return stmt
 
     def valid(self, indicator: Indicator) -> sa.ColumnElement[bool]:
@@ -252,7 +257,25 @@ class _Query:
                        facility_in_scope(self.area.user)))
         if unit is not None:
             stmt = stmt.where(self.path_column(unit.system).startswith(unit.path, autoescape=True))
+        if self.area.service_area is not None:
+            stmt = stmt.where(Facility.unit_id.in_(_area_communes(self.area.service_area.id)))
         return stmt
+
+
+def _area_communes(area_id: int) -> sa.Select:
+    return sa.select(ServiceAreaCommune.unit_id).where(ServiceAreaCommune.area_id == area_id)
+
+
+def _join_areas(q: _Query, stmt: sa.Select, area: Any) -> sa.Select:
+    """Join each facility to the service area holding its 2025 commune on the day (none: NULL)."""
+    day = q.area.day
+    link = aliased(ServiceAreaCommune, name="area_link")
+    in_force = sa.and_(area.valid_from <= day, sa.or_(area.valid_to.is_(None), area.valid_to >= day))
+    held = (sa.select(link.area_id).join(ServiceArea, ServiceArea.id == link.area_id)
+            .where(link.unit_id == Facility.unit_id, ServiceArea.valid_from <= day,
+                   sa.or_(ServiceArea.valid_to.is_(None), ServiceArea.valid_to >= day))
+            .limit(1).scalar_subquery())
+    return stmt.outerjoin(area, sa.and_(area.id == held, in_force))
 
 
 def _sum(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
@@ -272,7 +295,7 @@ def _group_keys(group: str, child: Any) -> list[Any]:
         return [Facility.ownership]
     if group == "type":
         return [Facility.type]
-    if group == "unit":
+    if group in ("unit", "area"):
         return [child.id, child.name, child.code]
     return []
 
@@ -290,7 +313,8 @@ def _join_children(q: _Query, stmt: sa.Select, child: Any) -> sa.Select:
 
 def _group_row(group: str, head: list[Any], tail: list[Any], indicators: tuple[Indicator, ...]) -> GroupRow:
     key = head[0] if head else None
-    label = f"{head[1]} ({head[2]})" if group == "unit" and key is not None else (str(key) if key else "")
+    label = (f"{head[1]} ({head[2]})" if group in ("unit", "area") and key is not None
+             else (str(key) if key else ""))
     counts = {ind.id: Counts(int(tail[3 * i]), int(tail[3 * i + 1]), int(tail[3 * i + 2]))
               for i, ind in enumerate(indicators)}
     return GroupRow(key=key, label=label, counts=counts)
@@ -303,13 +327,15 @@ def _empty_all(indicators: tuple[Indicator, ...]) -> list[GroupRow]:
 def indicator_counts(area: Area, indicators: tuple[Indicator, ...], group: str = "all") -> list[GroupRow]:
     """Counts of every indicator for the area, overall or grouped by child unit, ownership or facility type."""
     q = _Query(area, indicators)
-    child = aliased(AdminUnit, name="child")
+    child = aliased(ServiceArea, name="child_area") if group == "area" else aliased(AdminUnit, name="child")
     keys = _group_keys(group, child)
     stmt = q.select_from(sa.select(*keys, *_count_columns(q, indicators)))
     if group == "unit":
         stmt = _join_children(q, stmt, child)
+    elif group == "area":
+        stmt = _join_areas(q, stmt, child)
     if keys:
-        stmt = stmt.group_by(*keys).order_by(*keys[-1:] if group == "unit" else keys)
+        stmt = stmt.group_by(*keys).order_by(*keys[-1:] if group in ("unit", "area") else keys)
     rows = []
     for row in db.session.execute(stmt):
         values = list(row)
@@ -346,7 +372,7 @@ def area_overview(area: Area, indicators: tuple[Indicator, ...], groups: tuple[s
         if day > area.day:
             raise ValueError(f"{day} is after the area's day {area.day}")
         q = _Query(dataclasses.replace(area, day=day), indicators, timeline=timeline, rules=base.rules)
-        child = aliased(AdminUnit, name="child")
+        child = aliased(ServiceArea, name="child_area") if group == "area" else aliased(AdminUnit, name="child")
         keys = _group_keys(group, child)
 
         def null(kind: Any, name: str) -> Any:
@@ -354,7 +380,7 @@ def area_overview(area: Area, indicators: tuple[Indicator, ...], groups: tuple[s
 
         # Uniform columns: tag, integer key, text key, name, code, sort key, then the counts. Every one
         # labelled: SQLAlchemy would fold two identical column objects into one and break the UNION.
-        if group == "unit":
+        if group in ("unit", "area"):
             head = [child.id.label("k_int"), null(text, "k_text"), child.name.label("name"),
                     child.code.label("code"), child.code.label("sort")]
         elif keys:
@@ -367,6 +393,8 @@ def area_overview(area: Area, indicators: tuple[Indicator, ...], groups: tuple[s
                                        *_count_columns(q, indicators)))
         if group == "unit":
             stmt = _join_children(q, stmt, child)
+        elif group == "area":
+            stmt = _join_areas(q, stmt, child)
         if keys:
             stmt = stmt.group_by(*keys)
         branches.append(stmt)
@@ -379,7 +407,7 @@ def area_overview(area: Area, indicators: tuple[Indicator, ...], groups: tuple[s
         tag = int(values[0])
         group = plan[tag][0]
         k_int, k_text, name, code = values[1:5]
-        head = [k_int, name, code] if group == "unit" else ([k_text] if group != "all" else [])
+        head = [k_int, name, code] if group in ("unit", "area") else ([k_text] if group != "all" else [])
         by_tag[tag].append(_group_row(group, head, values[6:], indicators))
     result = Overview(groups={}, days={})
     for tag, (group, day) in enumerate(plan):
