@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -69,8 +70,9 @@ def test_import_reports_rows_and_writes_nothing_on_any_error(app: Flask, client:
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     # Row 3: an unknown commune and an owner that is a station; row 4: no name, a bad date, a commune twice.
-    assert "No 2025 commune with code 99999." in page and "Commune 03430 is already in the area of row 2." in page
-    assert "<td>4</td>" in page and "The name is empty." in page and "is not a date" in page
+    assert re.findall(r"<td>(\d+)</td><td>([^<]*)</td>", page) == [
+        ("3", "No 2025 commune with code 99999."), ("3", "Facility TYT-1 is a TYT; an area is run by one of TTYT, CDC."),
+        ("4", "The name is empty."), ("4", "valid_from &#39;hôm qua&#39; is not a date (write YYYY-MM-DD or DD/MM/YYYY).")]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ServiceArea)) == 0
     # The database-side checks, on a file that parses.
