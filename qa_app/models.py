@@ -18,11 +18,11 @@ from .inspections.models import (
 )
 from .minutes.models import Minutes, MinutesCounter
 from .regions.models import AdminUnit, UnitSuccession
-from .rounds.models import RoundAssignment, RoundReportDate, SupervisionRound
+from .rounds.models import RoundAssignment, RoundCommune, RoundReportDate, SupervisionRound
 
 __all__ = [
     "AdminUnit", "Answer", "AuditEntry", "ChecklistVersion", "Facility", "FacilityService", "Inspection",
     "SectionResult", "UnitSuccession", "User", "CorrectiveAction", "Photo", "ReviewComment", "Signature",
     "TeamMember", "Minutes", "MinutesCounter", "SyncRequest",
-    "RoundAssignment", "RoundReportDate", "SupervisionRound", "ServiceArea", "ServiceAreaCommune",
+    "RoundAssignment", "RoundReportDate", "SupervisionRound", "ServiceArea", "ServiceAreaCommune", "RoundCommune",
 ]

@@ -36,7 +36,7 @@ def _old_world() -> None:
         _exec("INSERT INTO admin_unit (id, system, level, code, name, kind, parent_id, path) "
               "VALUES (:id, :s, :l, :c, :n, '', :p, :path)", id=uid, s=system, l=level, c=code, n=f"U{code}",
               p=parent, path=path)
-    users = [(1, "duyet.td", "reviewer", 2), (2, "duyet.pt", "reviewer", 3),
+    users = [(1, "duyet.td", "district_reviewer", 2), (2, "duyet.pt", "district_reviewer", 3),
              (3, "quanly", "provincial_manager", 5), (4, "giamsat", "supervisor", 2), (5, "admin", "admin", None)]
     for uid, name, role, scope in users:
         _exec("INSERT INTO user_account (id, username, full_name, position, password_hash, role, scope_unit_id, "
@@ -69,7 +69,7 @@ def migrated_app(tmp_path: Path):
         db.engine.dispose()
 
 
-def test_reviewers_become_reviewers_and_come_back(migrated_app) -> None:
+def test_district_reviewers_become_reviewers_and_come_back(migrated_app) -> None:
     directory = migrated_app.extensions["migrate"].directory
     upgrade(directory=directory, revision=BEFORE)
     _old_world()
@@ -84,7 +84,7 @@ def test_reviewers_become_reviewers_and_come_back(migrated_app) -> None:
     assert _rows("SELECT scope_area_id FROM user_account WHERE scope_area_id IS NOT NULL") == []
     # The database itself refuses the old role name and an area scope on a supervisor.
     with pytest.raises(sa.exc.IntegrityError):
-        _exec("UPDATE user_account SET role = 'reviewer' WHERE id = 1")
+        _exec("UPDATE user_account SET role = 'district_reviewer' WHERE id = 1")
     _exec("INSERT INTO service_area (id, code, name, province_id, valid_from) VALUES (1, 'KV1', 'Khu vực 1', 5, "
           "'2025-07-01')")
     _exec("INSERT INTO service_area_commune (area_id, unit_id) VALUES (1, 6)")

@@ -92,7 +92,7 @@ def test_planning_outside_scope_or_by_a_supervisor_is_refused(app: Flask, client
     login(client, app, data.users["reviewer1"])
     response = plan(client, data.units["d2"])  # the other district
     assert response.status_code == 400
-    assert "Region: choose a province or district of your area" in response.get_data(as_text=True)
+    assert "Region: choose a province, a service area or a district of your scope" in response.get_data(as_text=True)
     response = plan(client, data.units["c1"])  # a commune of their own district
     assert response.status_code == 400
     login(client, app, data.users["sup1"])

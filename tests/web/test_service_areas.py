@@ -180,3 +180,64 @@ def test_drill_down_goes_province_area_commune(app: Flask, client: FlaskClient, 
     assert "By unit" in area_page and "Xã Bản Bo" in area_page and "Xã Sơn Bình" in area_page
     assert "Xã Khổng Lào" not in area_page
     assert client.get(f"/compliance/?unit={ids['province']}&area=999999").status_code == 404
+
+
+def _plan(client: FlaskClient, unit_id: str, communes: str = ""):
+    return client.post("/rounds/new", data={
+        "name": "Đợt giám sát khu vực", "unit_id": unit_id, "facility_types": "TYT", "start_date": "2026-01-01",
+        "deadline": "2026-06-30", "coverage_target": "80", "coverage_basis": "communes", "commune_codes": communes})
+
+
+def test_round_per_service_area_reports_progress_per_area(app: Flask, client: FlaskClient,
+                                                           ids: dict[str, int]) -> None:
+    from qa_app.rounds.models import SupervisionRound
+    from qa_app.rounds.services import progress
+
+    rf.login(client, app, ids["admin"])
+    _upload(client, GOOD)
+    with app.app_context():
+        area_id = db.session.scalar(sa.select(ServiceArea.id))
+    rf.login(client, app, ids["mgr"])
+    assert _plan(client, f"area:{area_id}").status_code == 302
+    assert _plan(client, str(ids["province"]), communes="03451").status_code == 302
+    assert _plan(client, str(ids["province"])).status_code == 302
+    with app.app_context():
+        by_name = {}
+        for rnd in db.session.scalars(sa.select(SupervisionRound).order_by(SupervisionRound.id)):
+            manager = db.session.get_one(User, ids["mgr"])
+            prog = progress(rnd, manager, dt.date(2026, 3, 1))
+            by_name[rnd.id] = ({prog.group_names.get(g.group_id, "?"): g.required for g in prog.groups},
+                               sorted(f.code for f in prog.facilities))
+        area_round, commune_round, province_round = sorted(by_name)
+        # The area round: its two communes, one group (the area), never the neighbour's station.
+        assert by_name[area_round] == ({"Khu vực Tam Đường": 2}, ["TYT-1", "TYT-3"])
+        assert by_name[commune_round][1] == ["TYT-2"]
+        # The province round: the area where one exists, else the legacy district; no province-wide bucket.
+        assert by_name[province_round] == ({"Khu vực Tam Đường": 2, "Huyện Phong Thổ": 1},
+                                           ["TYT-1", "TYT-2", "TYT-3"])
+    page = client.get(f"/rounds/{area_round}").get_data(as_text=True)
+    assert "Progress by area" in page and "Khu vực Tam Đường" in page and "Trạm Y tế xã Mường So" not in page
+    # A list of communes must name communes of the province, in the planner's scope.
+    refused = _plan(client, str(ids["province"]), communes="03451 99999")
+    assert refused.status_code == 400 and "99999 is not a commune of Tỉnh Lai Châu in your scope" in refused.get_data(
+        as_text=True)
+
+
+def test_area_reviewer_plans_only_over_its_area(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
+    rf.login(client, app, ids["admin"])
+    _upload(client, GOOD + "KV-PT,Khu vực Phong Thổ,,03451,2025-07-01,\n")
+    reviewer = _area_reviewer(app)
+    with app.app_context():
+        areas = dict(db.session.execute(sa.select(ServiceArea.code, ServiceArea.id)).all())
+    rf.login(client, app, reviewer)
+    assert _plan(client, f"area:{areas['KV-PT']}").status_code == 400
+    assert _plan(client, str(ids["province"])).status_code == 400  # the whole province is not theirs
+    assert _plan(client, str(ids["province"]), communes="03451").status_code == 400
+    assert _plan(client, str(ids["province"]), communes="03460").status_code == 302
+    response = _plan(client, f"area:{areas['KV-TD']}")
+    assert response.status_code == 302
+    rf.login(client, app, ids["admin"])
+    _plan(client, f"area:{areas['KV-PT']}")
+    rf.login(client, app, reviewer)
+    listing = client.get("/rounds/").get_data(as_text=True)
+    assert listing.count("Đợt giám sát khu vực") == 2  # their two rounds, not the neighbour area's
