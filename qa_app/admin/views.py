@@ -131,8 +131,8 @@ def edit_user(user_id: int) -> ResponseReturnValue:
             set_scope(user, unit, area)
             user.active = form.active.data
             after = {"full_name": user.full_name, "position": user.position, "email": user.email,
-                     "role": user.role, "scope": user.scope_unit_id, "area": user.scope_area_id,
-                     "active": user.active}
+                     "role": user.role, "scope": user.scope_unit.id if user.scope_unit else None,
+                     "area": user.scope_area.id if user.scope_area else None, "active": user.active}
             changed = [k for k in before if before[k] != after[k]]
             db.session.flush()
             if changed:

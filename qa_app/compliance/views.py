@@ -41,7 +41,7 @@ MIN_YEAR, MAX_YEAR = 1990, 2100
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 OWNERSHIP_LABELS = {"public": _l("Public"), "non_public": _l("Non-public")}
-TYPE_LABELS = {"TYT": _l("Commune health station"), "TTYT": _l("District health centre"), "BV": _l("Hospital"),
+TYPE_LABELS = {"TYT": _l("Commune health station"), "TTYT": _l("Health centre (regional)"), "BV": _l("Hospital"),
                "PK": _l("Private clinic"), "NT": _l("Pharmacy or drug counter")}
 STATUS_LABELS = {"meets": _l("Meets the standard"), "conditional": _l("Conditional"),
                  "does_not_meet": _l("Does not meet"), "expired": _l("Assessment expired"),

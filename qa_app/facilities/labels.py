@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 FACILITY_TYPE_LABELS = {
     "TYT": _l("Commune health station"),  # Trạm Y tế xã/phường/đặc khu
-    "TTYT": _l("District health centre"),  # Trung tâm Y tế huyện/khu vực
+    "TTYT": _l("Health centre (regional)"),  # Trung tâm Y tế (khu vực): the former district centre
     "BV": _l("Hospital"),  # Bệnh viện
     "PK": _l("Private clinic"),  # Phòng khám
     "NT": _l("Pharmacy or drug counter"),  # Nhà thuốc/quầy thuốc

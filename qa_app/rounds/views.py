@@ -28,7 +28,7 @@ from .services import PLAN_ROLES, RoundError, RoundInput
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 
-TYPE_LABELS = {"TYT": _l("Commune health station"), "TTYT": _l("District health centre"), "BV": _l("Hospital"),
+TYPE_LABELS = {"TYT": _l("Commune health station"), "TTYT": _l("Health centre (regional)"), "BV": _l("Hospital"),
                "PK": _l("Private clinic"), "NT": _l("Pharmacy or drug counter")}
 STATE_LABELS = {"unassigned": _l("Not assigned"), "planned": _l("Planned"), "in_progress": _l("In progress"),
                 "done": _l("Done"), "approved": _l("Approved"), "overdue": _l("Overdue"),
