@@ -5,7 +5,7 @@ from .areas.models import ServiceArea, ServiceAreaCommune
 from .audit.models import AuditEntry
 from .auth.models import User
 from .checklists.models import ChecklistVersion
-from .facilities.models import Facility, FacilityService
+from .facilities.models import Facility, FacilityParentLink, FacilityService
 from .inspections.models import (
     Answer,
     CorrectiveAction,
@@ -24,5 +24,5 @@ __all__ = [
     "AdminUnit", "Answer", "AuditEntry", "ChecklistVersion", "Facility", "FacilityService", "Inspection",
     "SectionResult", "UnitSuccession", "User", "CorrectiveAction", "Photo", "ReviewComment", "Signature",
     "TeamMember", "Minutes", "MinutesCounter", "SyncRequest",
-    "RoundAssignment", "RoundReportDate", "SupervisionRound", "ServiceArea", "ServiceAreaCommune", "RoundCommune",
+    "RoundAssignment", "RoundReportDate", "SupervisionRound", "ServiceArea", "ServiceAreaCommune", "RoundCommune", "FacilityParentLink",
 ]

@@ -90,6 +90,13 @@ def test_district_reviewers_become_reviewers_and_come_back(migrated_app) -> None
     _exec("INSERT INTO service_area_commune (area_id, unit_id) VALUES (1, 6)")
     with pytest.raises(sa.exc.IntegrityError):
         _exec("UPDATE user_account SET scope_area_id = 1 WHERE id = 4")
+    # The new facility types are accepted, an unknown one and a facility its own parent are not.
+    with pytest.raises(sa.exc.IntegrityError):
+        _exec("UPDATE facility SET type = 'XX' WHERE id = 1")
+    with pytest.raises(sa.exc.IntegrityError):
+        _exec("UPDATE facility SET parent_facility_id = 1 WHERE id = 1")
+    _exec("UPDATE facility SET type = 'DLD' WHERE id = 1")
+    _exec("UPDATE facility SET type = 'TYT' WHERE id = 1")
 
     downgrade(directory=directory, revision=BEFORE)
     assert _snapshot() == (users_before, rounds_before, facilities_before)

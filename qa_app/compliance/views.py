@@ -22,6 +22,7 @@ from ..core.security import MAX_DB_INT
 from ..areas.models import ServiceArea
 from ..areas.services import areas_of_province
 from ..extensions import db
+from ..facilities.labels import FACILITY_TYPE_LABELS
 from ..facilities.services import unit_visible
 from ..regions.models import AdminUnit
 from .chart import build_chart
@@ -41,8 +42,7 @@ MIN_YEAR, MAX_YEAR = 1990, 2100
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 OWNERSHIP_LABELS = {"public": _l("Public"), "non_public": _l("Non-public")}
-TYPE_LABELS = {"TYT": _l("Commune health station"), "TTYT": _l("Health centre (regional)"), "BV": _l("Hospital"),
-               "PK": _l("Private clinic"), "NT": _l("Pharmacy or drug counter")}
+TYPE_LABELS = FACILITY_TYPE_LABELS
 STATUS_LABELS = {"meets": _l("Meets the standard"), "conditional": _l("Conditional"),
                  "does_not_meet": _l("Does not meet"), "expired": _l("Assessment expired"),
                  "not_assessed": _l("Never assessed")}

@@ -19,6 +19,7 @@ from ..compliance.queries import Area
 from ..compliance.report import applicable
 from ..core.security import MAX_DB_INT
 from ..extensions import db
+from ..facilities.labels import FACILITY_TYPE_LABELS
 from ..facilities.services import unit_visible
 from ..regions.models import AdminUnit
 from . import services
@@ -28,8 +29,7 @@ from .services import PLAN_ROLES, RoundError, RoundInput
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 
-TYPE_LABELS = {"TYT": _l("Commune health station"), "TTYT": _l("Health centre (regional)"), "BV": _l("Hospital"),
-               "PK": _l("Private clinic"), "NT": _l("Pharmacy or drug counter")}
+TYPE_LABELS = FACILITY_TYPE_LABELS
 STATE_LABELS = {"unassigned": _l("Not assigned"), "planned": _l("Planned"), "in_progress": _l("In progress"),
                 "done": _l("Done"), "approved": _l("Approved"), "overdue": _l("Overdue"),
                 "not_required": _l("Not required")}
