@@ -164,8 +164,11 @@ class _Query:
                        Inspection.id.not_in(superseded)))
         area_ids = self._area_facility_ids()
         if area_ids is not None:
-            # Rank only the area's inspections: a district's drill-down must not sort the nation's.
-            stmt = stmt.where(Inspection.facility_id.in_(area_ids))
+            # Rank only the area's inspections: a district's drill-down must not sort the nation's. The
+            # sub-stations of the area's stations too, wherever they lie: the roll-up rule reads them.
+            sub = aliased(Facility, name="area_sub")
+            subs = sa.select(sub.id).where(sub.parent_facility_id.in_(area_ids))
+            stmt = stmt.where(sa.or_(Inspection.facility_id.in_(area_ids), Inspection.facility_id.in_(subs)))
         return stmt
 
     def _latest(self) -> sa.CTE:
@@ -223,16 +226,53 @@ class _Query:
 
     @staticmethod
     def counted(indicator: Indicator) -> sa.ColumnElement[bool]:
-        """The facility belongs to the indicator's denominator."""
+        """The facility belongs to the indicator's denominator (a sub-station never does: its station counts)."""
         f = indicator.filters
-        conditions = [Facility.type.in_(f.facility_types), Facility.ownership.in_(f.ownership)]
+        conditions = [Facility.type.in_(f.facility_types), Facility.ownership.in_(f.ownership),
+                      Facility.parent_facility_id.is_(None)]
         if f.high_fertility is not None:
             conditions.append(Facility.high_fertility.is_(f.high_fertility))
         return sa.and_(*conditions)
 
+    def _valid_on(self, latest: Any, indicator: Indicator) -> sa.ColumnElement[bool]:
+        """valid() for another alias of the latest-inspection CTE."""
+        day = self.area.day
+        if indicator.validity_months:
+            return latest.c.inspection_date > months_back(day, indicator.validity_months)
+        months = {vid: m for vid, (m, _) in self.rules.items()}
+        distinct = set(months.values()) | {DEFAULT_VALIDITY_MONTHS}
+        if len(distinct) == 1:
+            return latest.c.inspection_date > months_back(day, distinct.pop())
+        cutoff = sa.case({vid: months_back(day, m) for vid, m in months.items()},
+                         value=latest.c.checklist_version_id, else_=months_back(day, DEFAULT_VALIDITY_MONTHS))
+        return latest.c.inspection_date > cutoff
+
+    def substations_meet(self, indicator: Indicator) -> sa.ColumnElement[bool]:
+        """Roll-up rule: no active sub-station of the facility that offers FP services fails the indicator.
+
+        A sub-station is inspected on its own; it "meets" when its own latest inspection is valid on the day and
+        of one of the indicator's classifications (the services rule applies to the station as a whole).
+        """
+        sub = aliased(Facility, name="sub")
+        latest = self.latest.alias()  # anonymous: one per indicator and per branch of a UNION
+        on = latest.c.facility_id == sub.id
+        if self.timeline is not None:
+            day = self.area.day
+            on = sa.and_(on, latest.c.inspection_date <= day,
+                         sa.or_(latest.c.next_date.is_(None), latest.c.next_date > day))
+        sub_meets = (sa.select(latest.c.facility_id).where(
+            on, self._valid_on(latest, indicator), latest.c.classification.in_(indicator.classifications)))
+        day = self.area.day
+        offers = sa.select(FacilityService.facility_id).where(FacilityService.facility_id == sub.id)
+        failing = sa.select(sub.id).where(
+            sub.parent_facility_id == Facility.id, sub.active_from <= day,
+            sa.or_(sub.active_to.is_(None), sub.active_to >= day), offers.exists(), ~sub_meets.exists())
+        return ~failing.exists()
+
     def meeting(self, indicator: Indicator) -> sa.ColumnElement[bool]:
-        """The facility meets the indicator's rule on the day."""
-        conditions = [self.valid(indicator), self.latest.c.classification.in_(indicator.classifications)]
+        """The facility meets the indicator's rule on the day (a station: with every FP sub-station, see above)."""
+        conditions = [self.valid(indicator), self.latest.c.classification.in_(indicator.classifications),
+                      self.substations_meet(indicator)]
         if indicator.requires_services:
             offered = (sa.select(sa.func.count()).select_from(FacilityService)
                        .where(FacilityService.facility_id == Facility.id,

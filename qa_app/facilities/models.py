@@ -45,8 +45,8 @@ class Facility(db.Model):
     legacy_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_unit.id", ondelete="RESTRICT"))
     # Set on a sub-station (điểm trạm): the commune health station it now belongs to. The legal station is the
     # one without a parent; the history of the link is in FacilityParentLink.
-    parent_facility_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("facility.id", ondelete="RESTRICT"), index=True)
+    # NO ACTION, not RESTRICT: checked at the end of the statement, so a whole table can be emptied at once.
+    parent_facility_id: Mapped[int | None] = mapped_column(sa.ForeignKey("facility.id"), index=True)
     address: Mapped[str] = mapped_column(sa.String(300), default="")
     phone: Mapped[str] = mapped_column(sa.String(40), default="")
     head_name: Mapped[str] = mapped_column(sa.String(120), default="")

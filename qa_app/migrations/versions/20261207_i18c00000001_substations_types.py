@@ -27,7 +27,7 @@ def upgrade():
         batch_op.drop_constraint(op.f('ck_facility_type'), type_='check')
         batch_op.add_column(sa.Column('parent_facility_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_facility_parent_facility_id_facility'), 'facility',
-                                    ['parent_facility_id'], ['id'], ondelete='RESTRICT')
+                                    ['parent_facility_id'], ['id'])
         batch_op.create_index(batch_op.f('ix_facility_parent_facility_id'), ['parent_facility_id'], unique=False)
         batch_op.create_check_constraint('type', NEW_TYPES)
         batch_op.create_check_constraint('not_own_parent', 'parent_facility_id IS NULL OR parent_facility_id <> id')
