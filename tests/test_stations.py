@@ -184,3 +184,36 @@ def test_roll_up_a_failing_sub_station_fails_its_station(app: Flask) -> None:
                                     .order_by(Inspection.id.desc())).first()
         assert latest.classification != "meets"
     assert _f1_counts(app, ids) == (2, 0)
+
+
+def test_new_facility_types_import_and_a_mobile_team_is_never_counted(app: Flask) -> None:
+    from qa_app.compliance.indicators import IndicatorError, load_indicators
+    from qa_app.facilities.importers import parse_facilities
+    from qa_app.facilities.services import import_facilities
+
+    ids = rf.setup_region(app)
+    header = "code,name,type,ownership,unit_code,services,active_from\n"
+    rows = "".join(f"{code},{name},{type_},{owner},03430,VU;BCS,2020-01-01\n" for code, name, type_, owner in (
+        ("CDC-12", "Trung tâm Kiểm soát bệnh tật tỉnh", "CDC", "public"),
+        ("PKKV-1", "Phòng khám đa khoa khu vực Bản Bo", "PKKV", "public"),
+        ("NHS-1", "Nhà hộ sinh Bình An", "NHS", "non_public"),
+        ("YTCQ-1", "Phòng y tế Khu công nghiệp", "YTCQ", "non_public"),
+        ("DLD-1", "Đội lưu động tỉnh", "dld", "public")))
+    assert _f1_counts(app, ids)[0] == 2
+    with app.app_context():
+        parsed = parse_facilities((header + rows).encode())
+        assert parsed.errors == []
+        report = import_facilities(parsed, None)
+        assert report.ok and report.created == 5
+        db.session.commit()
+        assert db.session.scalar(sa.select(Facility.type).where(Facility.code == "DLD-1")) == "DLD"
+    # Four more facilities in the denominator; the mobile team is not one of them.
+    assert _f1_counts(app, ids)[0] == 6
+    # And no indicator file may count mobile teams.
+    source = Path(load_indicators_cached().source)
+    text = source.read_text(encoding="utf-8").replace("facility_types: [TYT]\n", "facility_types: [TYT, DLD]\n", 1)
+    broken = Path(app.instance_path) / "indicators.yaml"
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_text(text, encoding="utf-8")
+    with pytest.raises(IndicatorError, match="DLD"):
+        load_indicators(broken)
