@@ -31,7 +31,8 @@ from ..checklists.models import ChecklistVersion
 from ..checklists.registry import checklist_of, sync_directory, version_for
 from ..checklists.schema import Checklist, FacilityProfile
 from ..extensions import db
-from ..facilities.models import Facility, FacilityService
+from ..areas.models import ServiceArea, ServiceAreaCommune
+from ..facilities.models import Facility, FacilityParentLink, FacilityService
 from ..inspections.models import (
     Answer,
     CorrectiveAction,
@@ -41,7 +42,7 @@ from ..inspections.models import (
     Signature,
     TeamMember,
 )
-from ..regions.models import AdminUnit, UnitSuccession
+from ..regions.models import REFORM_DATE, AdminUnit, UnitSuccession
 from ..scoring import score_inspection
 from . import geography
 from .answering import (
@@ -187,6 +188,7 @@ class DemoSummary:
     review_comments: int = 0
     users: Counter[str] = field(default_factory=Counter)  # role -> count
     skipped: int = 0  # planned visits with no checklist version in force
+    areas: int = 0  # service areas (one per old district)
     seconds: float = 0.0
 
     def describe(self) -> str:
@@ -196,7 +198,7 @@ class DemoSummary:
         by_type: Counter[str] = Counter()
         for (ftype, _), n in self.facilities.items():
             by_type[ftype] += n
-        types = ", ".join(f"{t} {by_type[t]}" for t in ("TYT", "TTYT", "BV", "PK", "NT") if by_type[t])
+        types = ", ".join(f"{t} {by_type[t]}" for t in ("TYT", "DT", "TTYT", "BV", "PK", "NT") if by_type[t])
         public = sum(n for (_, own), n in self.facilities.items() if own == "public")
         statuses = ", ".join(f"{s} {self.inspections[s]}" for s in ("approved", "submitted", "returned", "draft"))
         roles = ", ".join(f"{r} {n}" for r, n in sorted(self.users.items()))
@@ -204,7 +206,7 @@ class DemoSummary:
             f"Demo data (seed {self.params.seed}, up to {self.params.today:%d/%m/%Y}) in {self.seconds:.1f} s",
             f"  Units: {units}; {self.successions} old-to-new successions",
             f"  Facilities: {sum(self.facilities.values())} ({types}; {public} public), "
-            f"{self.never_assessed} never inspected",
+            f"{self.never_assessed} never inspected; {self.areas} service areas",
             f"  Inspections: {sum(self.inspections.values())} ({statuses}; "
             f"{self.kinds['external']} external, {self.kinds['self']} self-assessments)",
             f"  Answers: {self.answers}; section results: {self.section_results}; team members: "
@@ -249,6 +251,7 @@ def generate(params: DemoParams | None = None) -> DemoSummary:
         biennial_share=params.biennial_share, recent_open_share=params.recent_open_share,
         closed_share=params.closed_share, ethnic_share=params.ethnic_share, today=params.today)
     facility_ids = _insert_facilities(facilities, unit_ids, summary)
+    summary.areas = _insert_areas(geo, facilities, facility_ids, unit_ids)
     planned = _plan_inspections(facilities, params, staff)
     _write_inspections(planned, facilities, facility_ids, staff, params, summary)
     db.session.flush()
@@ -407,9 +410,53 @@ def _insert_facilities(facilities: list[FacilitySpec], unit_ids: dict[UnitKey, i
                     for s in f.services]
     for chunk in _chunks(service_rows, 10_000):
         db.session.execute(sa.insert(FacilityService.__table__), list(chunk))
+    by_code = {f.code: fid for f, fid in zip(facilities, ids, strict=True)}
+    links = [{"id": fid, "parent_facility_id": by_code[f.parent]} for f, fid in zip(facilities, ids, strict=True)
+             if f.parent]
+    for chunk in _chunks(links, 10_000):
+        db.session.execute(sa.update(Facility.__table__).where(Facility.__table__.c.id == sa.bindparam("b_id"))
+                           .values(parent_facility_id=sa.bindparam("b_parent")),
+                           [{"b_id": r["id"], "b_parent": r["parent_facility_id"]} for r in chunk])
+        db.session.execute(sa.insert(FacilityParentLink.__table__), [
+            {"facility_id": r["id"], "parent_facility_id": r["parent_facility_id"], "valid_from": REFORM_DATE,
+             "valid_to": None, "source": "demo", "created_at": _local(REFORM_DATE, 9, 0)} for r in chunk])
     for f in facilities:
-        summary.facilities[(f.type, f.ownership)] += 1
+        # Sub-stations are counted apart: "TYT" stays the number of legal stations, one per 2025 commune.
+        summary.facilities[("DT" if f.parent else f.type, f.ownership)] += 1
     return ids
+
+
+def _insert_areas(geo: Geography, facilities: list[FacilitySpec], facility_ids: list[int],
+                  unit_ids: dict[UnitKey, int]) -> int:
+    """One service area per old district: the 2025 communes whose legal station served that district, run by
+    the district's former health centre (now a regional one). Returns how many areas were made."""
+    by_code = {f.code: fid for f, fid in zip(facilities, facility_ids, strict=True)}
+    stations = {(f.province, f.unit): f for f in facilities if f.type == "TYT" and f.parent is None}
+    areas: list[dict[str, Any]] = []
+    members: list[list[int]] = []
+    for p_index, province in enumerate(geo.provinces):
+        groups: dict[UnitKey, list[int]] = {}
+        for commune in province.communes:
+            station = stations.get((p_index, commune.key))
+            district = station.district if station else province.old_district_of[commune.predecessors[0]]
+            groups.setdefault(district, []).append(unit_ids[commune.key])
+        for district in province.districts:
+            communes = groups.get(district.key)
+            if not communes:
+                continue
+            areas.append({"code": f"KV-{province.key[2]}-{district.key[2]}", "name": f"Khu vực {district.bare_name}",
+                          "province_id": unit_ids[province.key],
+                          "owner_facility_id": by_code.get(f"TTYT-{district.key[2]}"),
+                          "valid_from": REFORM_DATE, "valid_to": None})
+            members.append(communes)
+    if not areas:
+        return 0
+    area_ids = _insert_returning(ServiceArea.__table__, areas)
+    rows = [{"area_id": aid, "unit_id": uid} for aid, communes in zip(area_ids, members, strict=True)
+            for uid in communes]
+    for chunk in _chunks(rows, 10_000):
+        db.session.execute(sa.insert(ServiceAreaCommune.__table__), list(chunk))
+    return len(areas)
 
 
 def _plan_inspections(facilities: list[FacilitySpec], params: DemoParams, staff: _Staff) -> list[_Planned]:
