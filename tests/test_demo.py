@@ -135,6 +135,11 @@ def test_users_of_every_role_with_the_demo_password(demo: None) -> None:
         assert (None if user.scope_unit is None else (user.scope_unit.system, user.scope_unit.level,
                                                       user.scope_unit.code)) == key
     assert users["admin"].check_password(DEMO_PASSWORD)
+    # The post-reform reviewer: scoped to the Tam Đường service area, inside the 2025 province.
+    area_reviewer = users["duyet.khuvuc"]
+    assert area_reviewer.role == "reviewer" and area_reviewer.scope_area.code == "KV-12-106"
+    assert area_reviewer.scope_unit == area_reviewer.scope_area.province
+    assert area_reviewer.check_password(DEMO_PASSWORD)
     for username, *_ in DEMO_USERS:
         check_password_rules(DEMO_PASSWORD, username)  # the demo password obeys the app's own rules
     assert not users["admin"].check_password("wrong")
@@ -345,7 +350,8 @@ def test_summary_describes_the_set(demo_app: Flask) -> None:
     assert "Facilities: " in text
     assert "TYT 38" in text
     assert "Answers: " in text
-    assert "Users: 8" in text
+    assert "Users: 9" in text  # the eight demo logins and the area reviewer
+    assert "DT 68" in text and "8 service areas" in text
     assert summary.answers > 30_000
     assert summary.skipped == 0
 

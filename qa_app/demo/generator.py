@@ -75,6 +75,11 @@ DEMO_USERS: list[tuple[str, str, str, str | None]] = [
     # The provincial inspection team, which visits the districts that have no supervisor account of their own.
     ("giamsat.tinh", "Phạm Thu Trang", "supervisor", "2025:province:12"),
 ]
+# A reviewer of the regional health centre that runs the Tam Đường service area (demo set only): the
+# post-reform scope, beside the district-scoped reviewers kept for the pre-2025 history.
+AREA_DEMO_USER = ("duyet.khuvuc", "Vàng Thị Mai", "reviewer", "KV-12-106",
+                  "Phó Giám đốc Trung tâm Y tế khu vực Tam Đường")
+
 DEMO_POSITIONS: dict[str, str] = {
     "admin": "Quản trị hệ thống, Sở Y tế tỉnh Lai Châu",
     "quanly.tinh": "Phó Chi cục trưởng Chi cục Dân số, Sở Y tế tỉnh Lai Châu",
@@ -252,6 +257,8 @@ def generate(params: DemoParams | None = None) -> DemoSummary:
         closed_share=params.closed_share, ethnic_share=params.ethnic_share, today=params.today)
     facility_ids = _insert_facilities(facilities, unit_ids, summary)
     summary.areas = _insert_areas(geo, facilities, facility_ids, unit_ids)
+    if params.real_province:
+        _insert_area_reviewer(params, summary)
     planned = _plan_inspections(facilities, params, staff)
     _write_inspections(planned, facilities, facility_ids, staff, params, summary)
     db.session.flush()
@@ -424,6 +431,18 @@ def _insert_facilities(facilities: list[FacilitySpec], unit_ids: dict[UnitKey, i
         # Sub-stations are counted apart: "TYT" stays the number of legal stations, one per 2025 commune.
         summary.facilities[("DT" if f.parent else f.type, f.ownership)] += 1
     return ids
+
+
+def _insert_area_reviewer(params: DemoParams, summary: DemoSummary) -> None:
+    username, full_name, role, area_code, position = AREA_DEMO_USER
+    area = db.session.scalar(sa.select(ServiceArea).where(ServiceArea.code == area_code))
+    if area is None:
+        return
+    db.session.execute(sa.insert(User.__table__).values(
+        username=username, full_name=full_name, position=position, email=None, role=role,
+        scope_unit_id=area.province_id, scope_area_id=area.id, password_hash=_password_hash(params.seed),
+        active=True, locale=None, failed_logins=0, created_at=_local(dt.date(2025, 7, 1), 8, 0)))
+    summary.users[role] += 1
 
 
 def _insert_areas(geo: Geography, facilities: list[FacilitySpec], facility_ids: list[int],
