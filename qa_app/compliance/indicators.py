@@ -327,7 +327,8 @@ class _Validator:
         if data is None:
             return None
         result: dict[str, Any] = {}
-        ok = True
+        # A missing required key is reported by mapping(); the indicator must then not be built without it.
+        ok = partial or "classifications" in data
         if "classifications" in data:
             found = self.codes(data["classifications"], (*path, "classifications"), f"{label}: classifications",
                                CLASSIFICATIONS, "classification")
