@@ -217,3 +217,21 @@ def test_new_facility_types_import_and_a_mobile_team_is_never_counted(app: Flask
     broken.write_text(text, encoding="utf-8")
     with pytest.raises(IndicatorError, match="DLD"):
         load_indicators(broken)
+
+
+def test_facility_page_shows_the_station_and_its_sub_stations(app: Flask, client) -> None:
+    ids = rf.setup_region(app)
+    with app.app_context():
+        station = db.session.get_one(Facility, ids["f1"])
+        sub = f.facility("TYT-1B", "Điểm trạm y tế xã Nà Tăm", station.unit, station.legacy_unit)
+        sub.parent_facility_id = station.id
+        db.session.commit()
+        sub_id = sub.id
+    rf.login(client, app, ids["rev"])
+    page = client.get(f"/facilities/{ids['f1']}").get_data(as_text=True)
+    assert "Sub-stations" in page and "Điểm trạm y tế xã Nà Tăm" in page
+    page = client.get(f"/facilities/{sub_id}").get_data(as_text=True)
+    assert "Sub-station of" in page and "Trạm Y tế xã Bản Giang" in page
+    # The neighbour district's reviewer learns nothing about either.
+    rf.login(client, app, ids["rev2"])
+    assert client.get(f"/facilities/{sub_id}").status_code == 404

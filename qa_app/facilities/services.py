@@ -449,3 +449,9 @@ def unit_visible(user: User, unit: AdminUnit) -> bool:
             return True
         return unit.id in allowed_unit_ids(user)
     return unit.path.startswith(user.scope_unit.path)
+
+
+def sub_stations_for(user: User, facility_id: int) -> list[Facility]:
+    """The sub-stations (điểm trạm) of a station that lie in the user's region, by name."""
+    return list(db.session.scalars(sa.select(Facility).where(
+        Facility.parent_facility_id == facility_id, facility_in_scope(user)).order_by(Facility.name)))
