@@ -51,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_errors(app)
 
     from .admin.views import bp as admin_bp
+    from .areas.views import bp as areas_bp
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
     from .compliance.views import api_bp as compliance_api_bp
@@ -67,11 +68,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.register_blueprint(compliance_api_bp)
     app.register_blueprint(offline_bp)
+    app.register_blueprint(areas_bp)
     from .rounds.views import bp as rounds_bp
 
     app.register_blueprint(rounds_bp)
     # The JSON API authenticates with the session and sends the CSRF token in a header (X-CSRFToken).
 
+    from .areas.cli import areas_cli
     from .auth.cli import users_cli
     from .checklists.cli import checklists_cli
     from .cli import qa_cli
@@ -83,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(users_cli)
     app.cli.add_command(facilities_cli)
     app.cli.add_command(regions_cli)
+    app.cli.add_command(areas_cli)
 
     from .audit.cli import audit_cli
     from .backup import backup_command, restore_command

@@ -80,11 +80,12 @@ def loose_key_warnings() -> list[str]:
 
 
 def _print_logins() -> None:
-    from .demo.generator import DEMO_PASSWORD, DEMO_USERS
+    from .demo.generator import AREA_DEMO_USER, DEMO_PASSWORD, DEMO_USERS
 
     click.echo("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
     for username, _full_name, role, _scope in DEMO_USERS:
         click.echo(f"  {username:<14} {role}")
+    click.echo(f"  {AREA_DEMO_USER[0]:<14} {AREA_DEMO_USER[2]} (service area {AREA_DEMO_USER[3]})")
 
 
 @qa_cli.command("seed")

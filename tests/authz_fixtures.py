@@ -21,7 +21,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from qa_app.areas.models import ServiceArea, ServiceAreaCommune
 from qa_app.auth.models import User
+from qa_app.auth.services import set_scope
 from qa_app.checklists.registry import sync_directory
 from qa_app.extensions import db
 from qa_app.facilities.models import Facility
@@ -36,7 +38,8 @@ from . import review_fixtures as rf
 from .inspection_fixtures import jpeg_bytes
 
 REGIONS = ("own", "sibling", "far")
-ROLES = ("supervisor", "district_reviewer", "provincial_manager", "admin")
+# "area_reviewer" is a reviewer whose scope is a service area holding exactly the own region's 2025 commune.
+ROLES = ("supervisor", "reviewer", "area_reviewer", "provincial_manager", "admin")
 DAY = dt.date(2026, 3, 10)
 # Facility names that must never appear on a page of a user outside their region (checked by the list cells).
 FACILITY_NAMES = {
@@ -68,6 +71,7 @@ class RegionObjects:
     token: str = ""  # the approved inspection's minutes verification token
     commune: int = 0  # the facility's 2025 commune (a provincial manager's scope is in the 2025 system)
     round: int = 0  # a supervision round on the region's district
+    area: int = 0  # the world's one service area (administration pages; the same in every region)
     user: int = 0  # an account of the region that the matrix may open for editing (never a signed-in user)
 
 
@@ -82,6 +86,7 @@ class World:
 def in_scope(role: str, region: str) -> bool:
     """Whether a user of ``role`` (placed as in the world) may see the objects of ``region``."""
     return region == "own" or role == "admin" or (role == "provincial_manager" and region == "sibling")
+    # (the area reviewer's area holds the own region's commune only: "own" and nothing else)
 
 
 def _inspections(app: Flask, objects: RegionObjects, ids: dict[str, int]) -> None:
@@ -111,6 +116,17 @@ def _inspections(app: Flask, objects: RegionObjects, ids: dict[str, int]) -> Non
         db.session.commit()
 
 
+def _area_reviewer(province, commune) -> int:
+    """A reviewer scoped to a service area of one commune (the own region's), run by a regional centre."""
+    area = ServiceArea(code="KV-OWN", name="Khu vực Tam Đường", province=province, valid_from=dt.date(2025, 7, 1),
+                       commune_rows=[ServiceAreaCommune(unit=commune)])
+    db.session.add(area)
+    reviewer = f.user("duyet.khuvuc", "reviewer", province, full_name="Lò Văn Khu")
+    set_scope(reviewer, None, area)
+    db.session.flush()
+    return reviewer.id
+
+
 def build_world(app: Flask) -> World:
     """Regions, users and objects (see the module docstring); takes a few seconds (three minutes are signed)."""
     world = World()
@@ -125,7 +141,8 @@ def build_world(app: Flask) -> World:
         far_new_commune = f.unit("2025", "commune", "03646", "Phường Tô Hiệu", far_new)
         world.users = {
             "supervisor": f.user("giamsat.own", "supervisor", units["d1"], full_name="Nguyễn Văn Giám").id,
-            "district_reviewer": f.user("duyet.own", "district_reviewer", units["d1"], full_name="Trần Thị Duyệt").id,
+            "reviewer": f.user("duyet.own", "reviewer", units["d1"], full_name="Trần Thị Duyệt").id,
+            "area_reviewer": _area_reviewer(units["province"], units["n1"]),
             "provincial_manager": f.user("quanly.own", "provincial_manager", units["province"],
                                          full_name="Phạm Quản Lý").id,
             "admin": f.user("admin", "admin", None, full_name="Quản Trị").id,
@@ -138,6 +155,7 @@ def build_world(app: Flask) -> World:
         for region, (unit, legacy, district, province, code) in places.items():
             objects = RegionObjects(district=district.id, province=province.id, commune=unit.id)
             objects.facility = f.facility(code, FACILITY_NAMES[region], unit, legacy).id
+            objects.area = db.session.scalar(sa.select(ServiceArea.id).where(ServiceArea.code == "KV-OWN"))
             objects.user = f.user(f"giamsat.{region}.khac", "supervisor", district,
                                   full_name=f"Giám sát viên {region}").id
             world.regions[region] = objects
@@ -181,7 +199,7 @@ def fingerprint(app: Flask, ignore: tuple[str, ...] = ()) -> tuple[object, ...]:
         actions = tuple(db.session.execute(sa.select(CorrectiveAction.id, CorrectiveAction.status,
                                                      CorrectiveAction.evidence).order_by(CorrectiveAction.id)).all())
         users = tuple(db.session.execute(sa.select(
-            User.id, User.role, User.scope_unit_id, User.active, User.password_hash, User.full_name,
+            User.id, User.role, User.scope_unit_id, User.scope_area_id, User.active, User.password_hash, User.full_name,
             User.failed_logins).order_by(User.id)).all())
         facilities = tuple(db.session.execute(sa.select(Facility.id, Facility.code, Facility.name)
                                               .order_by(Facility.id)).all())

@@ -80,7 +80,7 @@ def build_lai_chau(app: Flask) -> Dataset:
         sync_directory(app.config["CHECKLISTS_DIR"])
         u = factories.two_districts()
         admin = factories.user("admin", "admin", None)
-        reviewer = factories.user("reviewer1", "district_reviewer", u["d1"])
+        reviewer = factories.user("reviewer1", "reviewer", u["d1"])
         manager = factories.user("manager", "provincial_manager", u["old_province"])
         fac = factories.facility
         f1 = fac("F1", "Trạm Y tế xã Bản Giang", u["n1"], u["c1"])

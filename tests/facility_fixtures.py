@@ -86,8 +86,8 @@ def region(app: Flask) -> dict[str, int]:
         ids: dict[str, int] = {key: u.id for key, u in units.items()}
         ids.update({
             "sup_a": user("giamsat_a", "supervisor", units["d1"]).id,
-            "rev_a": user("thamdinh_a", "district_reviewer", units["d1"]).id,
-            "rev_b": user("thamdinh_b", "district_reviewer", units["d2"]).id,
+            "rev_a": user("thamdinh_a", "reviewer", units["d1"]).id,
+            "rev_b": user("thamdinh_b", "reviewer", units["d2"]).id,
             "mgr": user("quanly", "provincial_manager", units["province"]).id,
             "admin": user("quantri", "admin", None).id,
         })

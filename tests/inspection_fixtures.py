@@ -33,7 +33,7 @@ def build_world(app: Flask, checklists_dir: str | Path | None = None) -> dict[st
             "sup": f.user("giamsat1", "supervisor", units["d1"], full_name="Nguyễn Văn An").id,
             "sup_b": f.user("giamsat1b", "supervisor", units["d1"], full_name="Trần Thị Bình").id,
             "sup2": f.user("giamsat2", "supervisor", units["d2"], full_name="Lò Văn Cường").id,
-            "rev": f.user("thamdinh1", "district_reviewer", units["d1"], full_name="Đỗ Thu Hà").id,
+            "rev": f.user("thamdinh1", "reviewer", units["d1"], full_name="Đỗ Thu Hà").id,
             "admin": f.user("admin", "admin", None, full_name="Quản trị").id,
         }
         # The station offers pills, condoms, injectables and IUDs, but not implants or sterilisation.

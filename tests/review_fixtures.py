@@ -34,8 +34,8 @@ def setup_region(app: Flask) -> dict[str, int]:
         ids = {
             "sup": f.user("giamsat1", "supervisor", units["d1"], full_name="Nguyễn Văn Giám").id,
             "sup2": f.user("giamsat2", "supervisor", units["d2"], full_name="Lò Văn Hai").id,
-            "rev": f.user("thamdinh1", "district_reviewer", units["d1"], full_name="Trần Thị Duyệt").id,
-            "rev2": f.user("thamdinh2", "district_reviewer", units["d2"], full_name="Vàng A Khác").id,
+            "rev": f.user("thamdinh1", "reviewer", units["d1"], full_name="Trần Thị Duyệt").id,
+            "rev2": f.user("thamdinh2", "reviewer", units["d2"], full_name="Vàng A Khác").id,
             "mgr": f.user("quanly", "provincial_manager", units["province"], full_name="Phạm Quản Lý").id,
             "admin": f.user("admin", "admin", None, full_name="Quản Trị").id,
         }

@@ -36,7 +36,8 @@ from qa_app.demo import (
 )
 from qa_app.demo.answering import build_plan, engine_outcome, fast_outcome, generate_answers
 from qa_app.extensions import db
-from qa_app.facilities.models import Facility
+from qa_app.areas.models import ServiceArea
+from qa_app.facilities.models import Facility, FacilityParentLink
 from qa_app.inspections.models import (
     Answer,
     CorrectiveAction,
@@ -46,7 +47,7 @@ from qa_app.inspections.models import (
     Signature,
     TeamMember,
 )
-from qa_app.regions.models import AdminUnit, UnitSuccession
+from qa_app.regions.models import REFORM_DATE, AdminUnit, UnitSuccession
 from qa_app.scoring import score_inspection
 
 from .conftest import ROOT, make_app
@@ -125,7 +126,7 @@ def _fresh(tmp_path: Path, params: DemoParams) -> dict[str, str]:
 
 def test_users_of_every_role_with_the_demo_password(demo: None) -> None:
     users = {u.username: u for u in db.session.scalars(sa.select(User))}
-    assert {role for _, _, role, _ in DEMO_USERS} == {"admin", "provincial_manager", "district_reviewer",
+    assert {role for _, _, role, _ in DEMO_USERS} == {"admin", "provincial_manager", "reviewer",
                                                       "supervisor"}
     for username, full_name, role, scope in DEMO_USERS:
         user = users[username]
@@ -134,6 +135,11 @@ def test_users_of_every_role_with_the_demo_password(demo: None) -> None:
         assert (None if user.scope_unit is None else (user.scope_unit.system, user.scope_unit.level,
                                                       user.scope_unit.code)) == key
     assert users["admin"].check_password(DEMO_PASSWORD)
+    # The post-reform reviewer: scoped to the Tam Đường service area, inside the 2025 province.
+    area_reviewer = users["duyet.khuvuc"]
+    assert area_reviewer.role == "reviewer" and area_reviewer.scope_area.code == "KV-12-106"
+    assert area_reviewer.scope_unit == area_reviewer.scope_area.province
+    assert area_reviewer.check_password(DEMO_PASSWORD)
     for username, *_ in DEMO_USERS:
         check_password_rules(DEMO_PASSWORD, username)  # the demo password obeys the app's own rules
     assert not users["admin"].check_password("wrong")
@@ -166,10 +172,17 @@ def test_lai_chau_units_in_both_systems(demo: None) -> None:
 
 def test_facilities_of_every_type_and_ownership(demo: None) -> None:
     facilities = db.session.scalars(sa.select(Facility)).all()
-    assert {f.type for f in facilities} == set(FACILITY_TYPES)
+    # The demo has no facility of the types added for the 2025 reform (CDC, regional polyclinic...).
+    assert {f.type for f in facilities} == set(FACILITY_TYPES) - {"CDC", "PKKV", "NHS", "YTCQ", "DLD"}
     assert {f.ownership for f in facilities} == {"public", "non_public"}
-    by_type = Counter(f.type for f in facilities)
-    assert by_type["TYT"] == 38
+    by_type = Counter(f.type for f in facilities if f.parent_facility_id is None)
+    assert by_type["TYT"] == 38  # the legal stations, one per 2025 commune
+    # Every other old commune's station is a sub-station of its new commune's station since the reform.
+    subs = [f for f in facilities if f.parent_facility_id is not None]
+    assert len(subs) == 106 - 38
+    assert all(f.type == "TYT" and f.parent.unit_id == f.unit_id and f.parent.parent_facility_id is None
+               for f in subs)
+    assert {link.valid_from for link in db.session.scalars(sa.select(FacilityParentLink))} == {REFORM_DATE}
     assert by_type["TTYT"] == 8
     assert by_type["BV"] == 2
     assert 10 <= by_type["PK"] <= 20
@@ -184,7 +197,7 @@ def test_facilities_of_every_type_and_ownership(demo: None) -> None:
         assert f.head_name
     assert {f.name for f in facilities} >= {"Trạm Y tế xã Bản Bo", "Trung tâm Y tế huyện Tam Đường",
                                              "Bệnh viện Đa khoa tỉnh Lai Châu"}
-    stations = [f for f in facilities if f.type == "TYT"]
+    stations = [f for f in facilities if f.type == "TYT" and f.parent_facility_id is None]
     assert sum(f.high_fertility for f in stations) > len(stations) / 2
     assert all({"VU", "BCS"} <= set(f.services) for f in facilities)
     assert all(set(f.services) <= {"VU", "BCS"} for f in facilities if f.type == "NT")
@@ -355,7 +368,8 @@ def test_summary_describes_the_set(demo_app: Flask) -> None:
     assert "Facilities: " in text
     assert "TYT 38" in text
     assert "Answers: " in text
-    assert "Users: 8" in text
+    assert "Users: 9" in text  # the eight demo logins and the area reviewer
+    assert "DT 68" in text and "8 service areas" in text
     assert summary.answers > 30_000
     assert summary.skipped == 0
 
@@ -377,8 +391,16 @@ def test_tiny_province_style_set_has_the_expected_counts(tmp_path: Path) -> None
         db.session.commit()
         assert summary.units == {"pre2025 province": 1, "pre2025 district": 2, "pre2025 commune": 12,
                                  "2025 province": 1, "2025 commune": 5}
-        assert summary.facilities == {("TYT", "public"): 5, ("TTYT", "public"): 2, ("BV", "public"): 1,
-                                      ("PK", "non_public"): 3, ("NT", "non_public"): 3}
+        # One legal station per 2025 commune; every other predecessor's station is its sub-station (DT).
+        successions = db.session.scalar(sa.select(sa.func.count()).select_from(UnitSuccession))
+        assert summary.facilities == {("TYT", "public"): 5, ("DT", "public"): successions - 5,
+                                      ("TTYT", "public"): 2, ("BV", "public"): 1, ("PK", "non_public"): 3,
+                                      ("NT", "non_public"): 3}
+        # A service area per old district, together holding every 2025 commune once, run by its old centre.
+        assert summary.areas == 2
+        areas = db.session.scalars(sa.select(ServiceArea)).all()
+        held = [link.unit_id for area in areas for link in area.commune_rows]
+        assert len(held) == len(set(held)) == 5 and all(area.owner.type == "TTYT" for area in areas)
         # Demo accounts, plus a manager and a provincial supervisor, and per district a reviewer and a supervisor.
         assert sum(summary.users.values()) == len(DEMO_USERS) + 2 + 2 * 2
         years = {d.year for d in db.session.scalars(sa.select(Inspection.inspection_date))}
@@ -482,3 +504,26 @@ def test_fast_scorer_agrees_with_the_engine_on_random_answers() -> None:
                                                note_rate=0.3)
                     engine = engine_outcome(score_inspection(checklist, profile, answers.as_mapping()), answers)
                     assert fast_outcome(plan, answers) == engine
+
+
+def test_national_scale_has_about_3300_stations_with_their_sub_stations() -> None:
+    """The generator's logic at national size, without the database: legal stations are the 2025 communes
+    (about 3,300), every other old commune's station is a sub-station, not a station of its own."""
+    import random
+
+    from qa_app.demo import geography
+    from qa_app.demo.facilities import build_facilities
+
+    p = DemoParams.for_scale("national")
+    geo = geography.synthetic(random.Random(f"{p.seed}/geography"), p.provinces, p.old_provinces, p.districts,
+                              p.old_communes, p.communes, p.split_share)
+    facilities = build_facilities(geo, p.seed, public_hospitals=0, private_hospitals=0, clinics=0, pharmacies=0,
+                                  never_share=p.never_share, biennial_share=p.biennial_share,
+                                  recent_open_share=p.recent_open_share, closed_share=p.closed_share,
+                                  ethnic_share=p.ethnic_share, today=p.today)
+    stations = [f for f in facilities if f.type == "TYT" and f.parent is None]
+    subs = [f for f in facilities if f.parent is not None]
+    assert len(stations) == p.communes == 3_321
+    assert len(subs) == len(geo.successions) - p.communes > 6_000
+    codes = {f.code for f in stations}
+    assert all(f.parent in codes for f in subs)

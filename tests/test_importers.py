@@ -451,7 +451,7 @@ def test_parse_every_row_error_kind() -> None:
     ))
     found = messages(parsed)
     expected = [
-        "row 2: Unknown type 'XYZ' (use one of TYT, TTYT, BV, PK, NT).",
+        "row 2: Unknown type 'XYZ' (use one of TYT, TTYT, BV, PK, NT, CDC, PKKV, NHS, YTCQ, DLD).",
         "row 3: A commune health station (TYT) must be public.",
         "row 4: active_to 31/12/2019 is before active_from 01/01/2020.",
         "row 7: Duplicate code 'TYT-5' in file rows 6 and 7.",

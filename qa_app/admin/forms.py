@@ -9,11 +9,12 @@ from wtforms import BooleanField, Field, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
+from ..auth.models import AREA_ROLES
 from ..auth.services import MIN_PASSWORD_LENGTH, PasswordRuleError, check_password_rules
 
 ROLE_LABELS = {
     "supervisor": _l("Supervisor"),
-    "district_reviewer": _l("District reviewer"),
+    "reviewer": _l("Reviewer"),
     "provincial_manager": _l("Provincial manager"),
     "admin": _l("Administrator"),
 }
@@ -46,6 +47,8 @@ class UserForm(FlaskForm):
         """Only an administrator may have the whole country as scope."""
         if self.role.data != "admin" and not field.data:
             raise ValidationError(_("Choose a region: only an administrator may have the whole country as scope."))
+        if (field.data or "").startswith("area:") and self.role.data not in AREA_ROLES:
+            raise ValidationError(_("A service area can be the region of a reviewer or a manager only."))
 
     def validate_password(self, field: Field) -> None:
         """Apply the password rules of the sign-in service."""

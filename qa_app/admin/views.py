@@ -13,7 +13,9 @@ from wtforms.fields.choices import SelectChoice
 
 from ..audit.services import record
 from ..auth.models import User
-from ..auth.services import PasswordRuleError, create_user, end_sessions
+from ..areas.models import ServiceArea
+from ..areas.services import all_areas
+from ..auth.services import PasswordRuleError, create_user, end_sessions, set_scope
 from ..auth.views import roles_required
 from ..extensions import db, utcnow
 from ..regions.models import AdminUnit
@@ -36,10 +38,16 @@ def _scope_choices() -> list[SelectChoice]:
     for unit in units:
         label = unit.label if unit.level == "province" else f"— {unit.label}, {unit.parent.name}"
         choices.append(SelectChoice(str(unit.id), label, optgroup=_system_label(unit.system)))
+    # Service areas: only reviewers and managers may take one (checked when saving).
+    for area in all_areas():
+        choices.append(SelectChoice(f"area:{area.id}", f"{area.label}, {area.province.name}",
+                                    optgroup=_("Service areas")))
     return choices
 
 
-def _unit_label(unit: AdminUnit | None) -> str:
+def _unit_label(unit: AdminUnit | None, area: ServiceArea | None = None) -> str:
+    if area is not None:
+        return f"{area.label} · {_('Service area')}"
     if unit is None:
         return _("Whole country")
     return f"{unit.label} · {_system_label(unit.system)}"
@@ -54,12 +62,17 @@ def _labels() -> dict[str, Any]:
 @roles_required("admin")
 def users() -> ResponseReturnValue:
     """Every account with its role, region and whether it is active."""
-    rows = db.session.scalars(sa.select(User).options(joinedload(User.scope_unit)).order_by(User.username)).all()
+    rows = db.session.scalars(sa.select(User).options(joinedload(User.scope_unit), joinedload(User.scope_area))
+                              .order_by(User.username)).all()
     return render_template("admin/users.html", users=rows, now=utcnow())
 
 
-def _scope_unit(form: UserForm) -> AdminUnit | None:
-    return db.session.get(AdminUnit, int(form.scope.data)) if form.scope.data else None
+def _scope(form: UserForm) -> tuple[AdminUnit | None, ServiceArea | None]:
+    """(unit, area) chosen in the form: a unit id, or "area:<id>"."""
+    value = form.scope.data or ""
+    if value.startswith("area:"):
+        return None, db.session.get(ServiceArea, int(value[5:]))
+    return (db.session.get(AdminUnit, int(value)) if value else None), None
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -70,8 +83,9 @@ def new_user() -> ResponseReturnValue:
     form.scope.choices = _scope_choices()
     if form.validate_on_submit():
         try:
+            unit, area = _scope(form)
             user = create_user(form.username.data, form.password.data, form.full_name.data, form.role.data,
-                               _scope_unit(form), position=form.position.data or "", actor_id=g.user.id)
+                               unit, position=form.position.data or "", actor_id=g.user.id, area=area)
         except PasswordRuleError as exc:
             db.session.rollback()
             form.password.errors.append(_("The password breaks a rule: %(rule)s.", rule=str(exc)))
@@ -101,20 +115,24 @@ def edit_user(user_id: int) -> ResponseReturnValue:
     form = EditUserForm(obj=user, username=user.username)
     form.scope.choices = _scope_choices()
     if not form.is_submitted():
-        form.scope.data = str(user.scope_unit_id) if user.scope_unit_id else ""
+        form.scope.data = (f"area:{user.scope_area_id}" if user.scope_area_id
+                           else str(user.scope_unit_id) if user.scope_unit_id else "")
     if form.validate_on_submit():
+        unit, area = _scope(form)
         if user.id == g.user.id and (form.role.data != "admin" or not form.active.data):
             # The last door in must not be closed from the inside.
             form.role.errors.append(_("You cannot remove your own administrator role or deactivate yourself."))
         else:
             before = {"full_name": user.full_name, "position": user.position, "email": user.email,
-                      "role": user.role, "scope": user.scope_unit_id, "active": user.active}
-            unit = _scope_unit(form)
+                      "role": user.role, "scope": user.scope_unit_id, "area": user.scope_area_id,
+                      "active": user.active}
             user.full_name, user.position = form.full_name.data, form.position.data or ""
             user.email, user.role = form.email.data or None, form.role.data
-            user.scope_unit, user.active = unit, form.active.data
+            set_scope(user, unit, area)
+            user.active = form.active.data
             after = {"full_name": user.full_name, "position": user.position, "email": user.email,
-                     "role": user.role, "scope": unit.id if unit else None, "active": user.active}
+                     "role": user.role, "scope": user.scope_unit.id if user.scope_unit else None,
+                     "area": user.scope_area.id if user.scope_area else None, "active": user.active}
             changed = [k for k in before if before[k] != after[k]]
             db.session.flush()
             if changed:
@@ -126,7 +144,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
                 user.failed_logins, user.locked_until = 0, None
                 db.session.flush()
                 record("user.password_reset", "user", user.id, user_id=g.user.id)
-            if form.password.data or {"role", "scope", "active"} & set(changed):
+            if form.password.data or {"role", "scope", "area", "active"} & set(changed):
                 # What the account may do changed: every open session of it (every device, the tablet's sync
                 # included) ends now instead of carrying the old rights for hours.
                 end_sessions(user.id)

@@ -9,20 +9,30 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import UTCDateTime, db, intpk, timestamp
+from ..areas.models import ServiceArea
 from ..regions.models import AdminUnit
 
-ROLES = ("supervisor", "district_reviewer", "provincial_manager", "admin")
+ROLES = ("supervisor", "reviewer", "provincial_manager", "admin")
+# Roles whose scope may be a service area instead of an administrative unit.
+AREA_ROLES = ("reviewer", "provincial_manager")
 
 
 class User(db.Model):
-    """A person who signs in: supervisor, district reviewer, provincial manager or administrator."""
+    """A person who signs in: supervisor, reviewer, provincial manager or administrator.
+
+    The scope is a unit subtree (a province, or for history a pre-2025 district) or a service area. An
+    area-scoped account also keeps the area's province as ``scope_unit``: the outer bound that every
+    unit-based check already understands, narrowed to the area's communes by ``facility_in_scope``.
+    """
 
     __tablename__ = "user_account"
     __table_args__ = (
-        sa.CheckConstraint("role IN ('supervisor', 'district_reviewer', 'provincial_manager', 'admin')", name="role"),
+        sa.CheckConstraint("role IN ('supervisor', 'reviewer', 'provincial_manager', 'admin')", name="role"),
         # Only an administrator may have the whole country as scope.
         sa.CheckConstraint("role = 'admin' OR scope_unit_id IS NOT NULL", name="scope_required"),
         sa.CheckConstraint("failed_logins >= 0", name="failed_logins"),
+        sa.CheckConstraint("scope_area_id IS NULL OR (role IN ('reviewer', 'provincial_manager')"
+                           " AND scope_unit_id IS NOT NULL)", name="area_scope"),
     )
 
     id: Mapped[intpk]
@@ -33,6 +43,7 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     role: Mapped[str] = mapped_column(sa.String(20))
     scope_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_unit.id", ondelete="RESTRICT"))
+    scope_area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_area.id", ondelete="RESTRICT"))
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(sa.String(5))
     failed_logins: Mapped[int] = mapped_column(default=0)
@@ -43,6 +54,7 @@ class User(db.Model):
     created_at: Mapped[timestamp]
 
     scope_unit: Mapped[AdminUnit | None] = relationship()
+    scope_area: Mapped[ServiceArea | None] = relationship()
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of ``password``."""

@@ -15,7 +15,8 @@ from ..audit.services import record
 from ..extensions import db, utcnow
 from ..facilities.models import Facility
 from ..regions.models import AdminUnit
-from .models import ROLES, LoginThrottle, User
+from ..areas.models import ServiceArea, ServiceAreaCommune
+from .models import AREA_ROLES, ROLES, LoginThrottle, User
 
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
@@ -158,29 +159,63 @@ def parse_scope(spec: str | None) -> AdminUnit | None:
 
 
 def create_user(username: str, password: str, full_name: str, role: str, scope: AdminUnit | None,
-                position: str = "", actor_id: int | None = None) -> User:
+                position: str = "", actor_id: int | None = None, area: ServiceArea | None = None) -> User:
     """Create a user after checking the role, the scope rule and the password rules (flush only)."""
     username = username.strip().lower()
     if role not in ROLES:
         raise ValueError(f"unknown role '{role}'; choose one of {', '.join(ROLES)}")
-    if role != "admin" and scope is None:
+    if role != "admin" and scope is None and area is None:
         raise ValueError("only an administrator may have the whole country as scope")
     check_password_rules(password, username)
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise ValueError(f"username '{username}' is taken")
-    user = User(username=username, full_name=full_name, role=role, scope_unit=scope, position=position)
+    user = User(username=username, full_name=full_name, role=role, position=position)
+    set_scope(user, scope, area)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     record("user.created", "user", user.id, user_id=actor_id,
-           details={"username": username, "role": role, "scope": scope.id if scope else None})
+           details={"username": username, "role": role, "scope": user.scope_unit.id if user.scope_unit else None,
+                    "area": area.id if area else None})
     return user
+
+
+def area_commune_ids(area_id: int) -> sa.Select:
+    """Ids of the 2025 communes of a service area (a subquery)."""
+    return sa.select(ServiceAreaCommune.unit_id).where(ServiceAreaCommune.area_id == area_id)
+
+
+def parse_area_scope(spec: str) -> ServiceArea:
+    """Resolve 'area:CODE' to a service area."""
+    code = spec.split(":", 1)[1].strip()
+    area = db.session.scalar(sa.select(ServiceArea).where(ServiceArea.code == code))
+    if area is None:
+        raise ValueError(f"no service area {code}")
+    return area
+
+
+def set_scope(user: User, unit: AdminUnit | None, area: ServiceArea | None = None) -> None:
+    """Give ``user`` a unit scope, or an area scope (with the area's province as the outer bound)."""
+    if area is not None:
+        if user.role not in AREA_ROLES:
+            raise ValueError(f"a service area can scope only the roles {', '.join(AREA_ROLES)}")
+        user.scope_area, user.scope_unit = area, area.province
+    else:
+        user.scope_area, user.scope_unit = None, unit
+
+
+def scope_of(user: User) -> dict[str, int | None]:
+    """The scope as recorded in the audit log."""
+    return {"unit": user.scope_unit_id, "area": user.scope_area_id}
 
 
 def facility_in_scope(user: User) -> sa.ColumnElement[bool]:
     """SQL condition: the facility lies in the user's region subtree, in either unit system."""
     if user.role == "admin" and user.scope_unit_id is None:
         return sa.true()
+    if user.scope_area_id is not None:
+        # An area is a set of 2025 communes: the facility's current unit decides, whatever its legacy unit.
+        return Facility.unit_id.in_(area_commune_ids(user.scope_area_id))
     scope_path = user.scope_unit.path
     current = aliased(AdminUnit)
     legacy = aliased(AdminUnit)

@@ -12,7 +12,9 @@ from typing import Literal
 
 # The facility types and services (contraceptive methods) the product knows. Checklists may only
 # name these; the registry and the scoring engine use the same codes.
-FACILITY_TYPES: tuple[str, ...] = ("TYT", "TTYT", "BV", "PK", "NT")
+FACILITY_TYPES: tuple[str, ...] = ("TYT", "TTYT", "BV", "PK", "NT", "CDC", "PKKV", "NHS", "YTCQ", "DLD")
+# A mobile team (DLD, đội lưu động) delivers services but is not a facility: no indicator counts it.
+NOT_COUNTED_TYPES: tuple[str, ...] = ("DLD",)
 SERVICES: tuple[str, ...] = ("DCTC", "QC", "TT", "VU", "BCS", "TS")
 VERIFICATION_METHODS: tuple[str, ...] = ("QS", "HS", "PV", "PV-KH", "KK")
 ANSWER_TYPES: tuple[str, ...] = ("yes_no_na", "scale", "number", "text", "options")

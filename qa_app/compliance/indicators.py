@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from ..checklists.loader import Problem  # the same "file:line: message" as a checklist problem
-from ..checklists.schema import CLASSIFICATIONS, FACILITY_TYPES, SERVICES, Text
+from ..checklists.schema import CLASSIFICATIONS, FACILITY_TYPES, NOT_COUNTED_TYPES, SERVICES, Text
 
 __all__ = [
     "DEFAULT_PATH",
@@ -61,11 +61,14 @@ class IndicatorError(Exception):
         self.problems = list(problems)
 
 
+COUNTED_TYPES: tuple[str, ...] = tuple(t for t in FACILITY_TYPES if t not in NOT_COUNTED_TYPES)
+
+
 @dataclass(frozen=True)
 class Filters:
     """Which active facilities an indicator counts (its denominator)."""
 
-    facility_types: tuple[str, ...] = FACILITY_TYPES
+    facility_types: tuple[str, ...] = COUNTED_TYPES
     ownership: tuple[str, ...] = OWNERSHIPS
     # None: any; True/False: only facilities with (without) the high-fertility-area flag.
     high_fertility: bool | None = None
@@ -324,7 +327,8 @@ class _Validator:
         if data is None:
             return None
         result: dict[str, Any] = {}
-        ok = True
+        # A missing required key is reported by mapping(); the indicator must then not be built without it.
+        ok = partial or "classifications" in data
         if "classifications" in data:
             found = self.codes(data["classifications"], (*path, "classifications"), f"{label}: classifications",
                                CLASSIFICATIONS, "classification")
@@ -345,8 +349,9 @@ class _Validator:
         result: dict[str, Any] = {}
         ok = True
         if "facility_types" in data:
+            # A mobile team is not a facility: no indicator may count it.
             found = self.codes(data["facility_types"], (*path, "facility_types"), f"{label}: facility_types",
-                               FACILITY_TYPES, "facility type")
+                               COUNTED_TYPES, "facility type")
             ok &= found is not None
             result["facility_types"] = found
         if "ownership" in data:

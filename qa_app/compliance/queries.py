@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 from sqlalchemy.orm import aliased
 
+from ..areas.models import ServiceArea, ServiceAreaCommune
 from ..auth.models import User
 from ..auth.services import facility_in_scope
 from ..checklists.models import ChecklistVersion
@@ -83,6 +84,8 @@ class Area:
     unit: AdminUnit | None = None
     # The unit system used to group by child unit when ``unit`` is None (whole country).
     system: str = "2025"
+    # A service area (of ``unit``, a 2025 province): only its communes' facilities count.
+    service_area: ServiceArea | None = None
 
     @property
     def group_system(self) -> str:
@@ -169,8 +172,11 @@ class _Query:
                        Inspection.id.not_in(superseded)))
         area_ids = self._area_facility_ids()
         if area_ids is not None:
-            # Rank only the area's inspections: a district's drill-down must not sort the nation's.
-            stmt = stmt.where(Inspection.facility_id.in_(area_ids))
+            # Rank only the area's inspections: a district's drill-down must not sort the nation's. The
+            # sub-stations of the area's stations too, wherever they lie: the roll-up rule reads them.
+            sub = aliased(Facility, name="area_sub")
+            subs = sa.select(sub.id).where(sub.parent_facility_id.in_(area_ids))
+            stmt = stmt.where(sa.or_(Inspection.facility_id.in_(area_ids), Inspection.facility_id.in_(subs)))
         return stmt
 
     def _latest(self) -> sa.CTE:
@@ -209,6 +215,8 @@ class _Query:
                 .outerjoin(leg, leg.id == Facility.legacy_unit_id).where(facility_in_scope(user)))
         if unit is not None:
             stmt = stmt.where((leg if unit.system == "pre2025" else cur).path.startswith(unit.path, autoescape=True))
+        if self.area.service_area is not None:
+            stmt = stmt.where(Facility.unit_id.in_(_area_communes(self.area.service_area.id)))
         return stmt
 
     def valid(self, indicator: Indicator) -> sa.ColumnElement[bool]:
@@ -232,16 +240,53 @@ class _Query:
 
     @staticmethod
     def counted(indicator: Indicator) -> sa.ColumnElement[bool]:
-        """The facility belongs to the indicator's denominator."""
+        """The facility belongs to the indicator's denominator (a sub-station never does: its station counts)."""
         f = indicator.filters
-        conditions = [Facility.type.in_(f.facility_types), Facility.ownership.in_(f.ownership)]
+        conditions = [Facility.type.in_(f.facility_types), Facility.ownership.in_(f.ownership),
+                      Facility.parent_facility_id.is_(None)]
         if f.high_fertility is not None:
             conditions.append(Facility.high_fertility.is_(f.high_fertility))
         return sa.and_(*conditions)
 
+    def _valid_on(self, latest: Any, indicator: Indicator) -> sa.ColumnElement[bool]:
+        """valid() for another alias of the latest-inspection CTE."""
+        day = self.area.day
+        if indicator.validity_months:
+            return latest.c.inspection_date > months_back(day, indicator.validity_months)
+        months = {vid: m for vid, (m, _) in self.rules.items()}
+        distinct = set(months.values()) | {DEFAULT_VALIDITY_MONTHS}
+        if len(distinct) == 1:
+            return latest.c.inspection_date > months_back(day, distinct.pop())
+        cutoff = sa.case({vid: months_back(day, m) for vid, m in months.items()},
+                         value=latest.c.checklist_version_id, else_=months_back(day, DEFAULT_VALIDITY_MONTHS))
+        return latest.c.inspection_date > cutoff
+
+    def substations_meet(self, indicator: Indicator) -> sa.ColumnElement[bool]:
+        """Roll-up rule: no active sub-station of the facility that offers FP services fails the indicator.
+
+        A sub-station is inspected on its own; it "meets" when its own latest inspection is valid on the day and
+        of one of the indicator's classifications (the services rule applies to the station as a whole).
+        """
+        sub = aliased(Facility, name="sub")
+        latest = self.latest.alias()  # anonymous: one per indicator and per branch of a UNION
+        on = latest.c.facility_id == sub.id
+        if self.timeline is not None:
+            day = self.area.day
+            on = sa.and_(on, latest.c.inspection_date <= day,
+                         sa.or_(latest.c.next_date.is_(None), latest.c.next_date > day))
+        sub_meets = (sa.select(latest.c.facility_id).where(
+            on, self._valid_on(latest, indicator), latest.c.classification.in_(indicator.classifications)))
+        day = self.area.day
+        offers = sa.select(FacilityService.facility_id).where(FacilityService.facility_id == sub.id)
+        failing = sa.select(sub.id).where(
+            sub.parent_facility_id == Facility.id, sub.active_from <= day,
+            sa.or_(sub.active_to.is_(None), sub.active_to >= day), offers.exists(), ~sub_meets.exists())
+        return ~failing.exists()
+
     def meeting(self, indicator: Indicator) -> sa.ColumnElement[bool]:
-        """The facility meets the indicator's rule on the day."""
-        conditions = [self.valid(indicator), self.latest.c.classification.in_(indicator.classifications)]
+        """The facility meets the indicator's rule on the day (a station: with every FP sub-station, see above)."""
+        conditions = [self.valid(indicator), self.latest.c.classification.in_(indicator.classifications),
+                      self.substations_meet(indicator)]
         if indicator.requires_services:
             offered = (sa.select(sa.func.count()).select_from(FacilityService)
                        .where(FacilityService.facility_id == Facility.id,
@@ -266,7 +311,25 @@ class _Query:
                        facility_in_scope(self.area.user)))
         if unit is not None:
             stmt = stmt.where(self.path_column(unit.system).startswith(unit.path, autoescape=True))
+        if self.area.service_area is not None:
+            stmt = stmt.where(Facility.unit_id.in_(_area_communes(self.area.service_area.id)))
         return stmt
+
+
+def _area_communes(area_id: int) -> sa.Select:
+    return sa.select(ServiceAreaCommune.unit_id).where(ServiceAreaCommune.area_id == area_id)
+
+
+def _join_areas(q: _Query, stmt: sa.Select, area: Any) -> sa.Select:
+    """Join each facility to the service area holding its 2025 commune on the day (none: NULL)."""
+    day = q.area.day
+    link = aliased(ServiceAreaCommune, name="area_link")
+    in_force = sa.and_(area.valid_from <= day, sa.or_(area.valid_to.is_(None), area.valid_to >= day))
+    held = (sa.select(link.area_id).join(ServiceArea, ServiceArea.id == link.area_id)
+            .where(link.unit_id == Facility.unit_id, ServiceArea.valid_from <= day,
+                   sa.or_(ServiceArea.valid_to.is_(None), ServiceArea.valid_to >= day))
+            .limit(1).scalar_subquery())
+    return stmt.outerjoin(area, sa.and_(area.id == held, in_force))
 
 
 def _sum(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
@@ -287,7 +350,7 @@ def _group_keys(group: str, child: Any) -> list[Any]:
         return [Facility.ownership]
     if group == "type":
         return [Facility.type]
-    if group == "unit":
+    if group in ("unit", "area"):
         return [child.id, child.name, child.code]
     return []
 
@@ -305,7 +368,8 @@ def _join_children(q: _Query, stmt: sa.Select, child: Any) -> sa.Select:
 
 def _group_row(group: str, head: list[Any], tail: list[Any], indicators: tuple[Indicator, ...]) -> GroupRow:
     key = head[0] if head else None
-    label = f"{head[1]} ({head[2]})" if group == "unit" and key is not None else (str(key) if key else "")
+    label = (f"{head[1]} ({head[2]})" if group in ("unit", "area") and key is not None
+             else (str(key) if key else ""))
     counts = {ind.id: Counts(int(tail[3 * i]), int(tail[3 * i + 1]), int(tail[3 * i + 2]))
               for i, ind in enumerate(indicators)}
     return GroupRow(key=key, label=label, counts=counts)
@@ -318,13 +382,15 @@ def _empty_all(indicators: tuple[Indicator, ...]) -> list[GroupRow]:
 def indicator_counts(area: Area, indicators: tuple[Indicator, ...], group: str = "all") -> list[GroupRow]:
     """Counts of every indicator for the area, overall or grouped by child unit, ownership or facility type."""
     q = _Query(area, indicators)
-    child = aliased(AdminUnit, name="child")
+    child = aliased(ServiceArea, name="child_area") if group == "area" else aliased(AdminUnit, name="child")
     keys = _group_keys(group, child)
     stmt = q.select_from(sa.select(*keys, *_count_columns(q, indicators)))
     if group == "unit":
         stmt = _join_children(q, stmt, child)
+    elif group == "area":
+        stmt = _join_areas(q, stmt, child)
     if keys:
-        stmt = stmt.group_by(*keys).order_by(*keys[-1:] if group == "unit" else keys)
+        stmt = stmt.group_by(*keys).order_by(*keys[-1:] if group in ("unit", "area") else keys)
     rows = []
     for row in db.session.execute(stmt):
         values = list(row)
@@ -361,7 +427,7 @@ def area_overview(area: Area, indicators: tuple[Indicator, ...], groups: tuple[s
         if day > area.day:
             raise ValueError(f"{day} is after the area's day {area.day}")
         q = _Query(dataclasses.replace(area, day=day), indicators, timeline=timeline, rules=base.rules)
-        child = aliased(AdminUnit, name="child")
+        child = aliased(ServiceArea, name="child_area") if group == "area" else aliased(AdminUnit, name="child")
         keys = _group_keys(group, child)
 
         def null(kind: Any, name: str) -> Any:
@@ -369,7 +435,7 @@ def area_overview(area: Area, indicators: tuple[Indicator, ...], groups: tuple[s
 
         # Uniform columns: tag, integer key, text key, name, code, sort key, then the counts. Every one
         # labelled: SQLAlchemy would fold two identical column objects into one and break the UNION.
-        if group == "unit":
+        if group in ("unit", "area"):
             head = [child.id.label("k_int"), null(text, "k_text"), child.name.label("name"),
                     child.code.label("code"), child.code.label("sort")]
         elif keys:
@@ -382,6 +448,8 @@ def area_overview(area: Area, indicators: tuple[Indicator, ...], groups: tuple[s
                                        *_count_columns(q, indicators)))
         if group == "unit":
             stmt = _join_children(q, stmt, child)
+        elif group == "area":
+            stmt = _join_areas(q, stmt, child)
         if keys:
             stmt = stmt.group_by(*keys)
         branches.append(stmt)
@@ -394,7 +462,7 @@ def area_overview(area: Area, indicators: tuple[Indicator, ...], groups: tuple[s
         tag = int(values[0])
         group = plan[tag][0]
         k_int, k_text, name, code = values[1:5]
-        head = [k_int, name, code] if group == "unit" else ([k_text] if group != "all" else [])
+        head = [k_int, name, code] if group in ("unit", "area") else ([k_text] if group != "all" else [])
         by_tag[tag].append(_group_row(group, head, values[6:], indicators))
     result = Overview(groups={}, days={})
     for tag, (group, day) in enumerate(plan):

@@ -19,7 +19,11 @@ from ..auth.views import login_required
 from ..checklists.models import ChecklistVersion
 from ..checklists.registry import checklist_of
 from ..core.security import MAX_DB_INT
+from ..areas.models import ServiceArea
+from ..areas.services import areas_of_province
 from ..extensions import db
+from ..facilities.labels import FACILITY_TYPE_LABELS
+from ..facilities.services import unit_visible
 from ..regions.models import AdminUnit
 from .chart import build_chart
 from .indicators import DEFAULT_PATH, Indicator, load_indicators_cached
@@ -38,8 +42,7 @@ MIN_YEAR, MAX_YEAR = 1990, 2100
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 OWNERSHIP_LABELS = {"public": _l("Public"), "non_public": _l("Non-public")}
-TYPE_LABELS = {"TYT": _l("Commune health station"), "TTYT": _l("District health centre"), "BV": _l("Hospital"),
-               "PK": _l("Private clinic"), "NT": _l("Pharmacy or drug counter")}
+TYPE_LABELS = FACILITY_TYPE_LABELS
 STATUS_LABELS = {"meets": _l("Meets the standard"), "conditional": _l("Conditional"),
                  "does_not_meet": _l("Does not meet"), "expired": _l("Assessment expired"),
                  "not_assessed": _l("Never assessed"),
@@ -80,10 +83,35 @@ def _area() -> Area:
         if not raw_unit.isdigit() or int(raw_unit) > MAX_DB_INT:
             abort(404)
         unit = db.session.get(AdminUnit, int(raw_unit))
-        if unit is None or (user.scope_unit is not None and not unit.path.startswith(user.scope_unit.path)):
+        if unit is None or (user.scope_unit is not None and not unit_visible(user, unit)):
             abort(404)
     system = request.args.get("system", "2025")
-    return Area(user=user, day=day, unit=unit, system=system if system in ("2025", "pre2025") else "2025")
+    service_area = None
+    raw_area = request.args.get("area", "").strip()
+    if user.scope_area_id is not None:
+        # An area-scoped user always looks at their own area (their facilities are only there anyway).
+        service_area = user.scope_area
+        if raw_area and raw_area != str(user.scope_area_id):
+            abort(404)
+    elif raw_area:
+        if not raw_area.isdigit() or int(raw_area) > MAX_DB_INT:
+            abort(404)
+        service_area = db.session.get(ServiceArea, int(raw_area))
+        if service_area is None or (user.scope_unit is not None and not unit_visible(user, service_area.province)):
+            abort(404)
+    if service_area is not None and (unit is None or unit.system != "2025" or unit.level != "commune"):
+        # An area is a level of the 2025 tree: province -> area -> commune.
+        unit = service_area.province
+    return Area(user=user, day=day, unit=unit, system=system if system in ("2025", "pre2025") else "2025",
+                service_area=service_area)
+
+
+def _drill_groups(area: Area) -> tuple[str, str, str]:
+    """The drill-down of a 2025 province with service areas lists the areas; anywhere else, child units."""
+    if (area.service_area is None and area.unit is not None and area.unit.system == "2025"
+            and area.unit.level == "province" and areas_of_province(area.unit.id, area.day)):
+        return ("area", "ownership", "type")
+    return ("unit", "ownership", "type")
 
 
 def _labels(area: Area) -> dict[str, dict[str, str]]:
@@ -102,7 +130,7 @@ def _breadcrumbs(area: Area) -> list[AdminUnit]:
     ids = [int(part) for part in area.unit.path.strip("/").split("/") if part.isdigit()]
     units = {u.id: u for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(ids)))}
     scope = g.user.scope_unit
-    return [units[i] for i in ids if i in units and (scope is None or units[i].path.startswith(scope.path))]
+    return [units[i] for i in ids if i in units and (scope is None or unit_visible(g.user, units[i]))]
 
 
 def _versions() -> list[ChecklistVersion]:
@@ -144,18 +172,19 @@ def dashboard() -> ResponseReturnValue:
     indicators = applicable(_indicators_config(), area)
     main = next((i for i in indicators if i.id == MAIN_INDICATOR), indicators[0])
     # One statement for the values, the trajectory and the three breakdowns (it used to be ~10 round trips).
-    summaries, groups = summarise_with_groups(area, indicators, groups=("unit", "ownership", "type"))
+    drill = _drill_groups(area)
+    summaries, groups = summarise_with_groups(area, indicators, groups=drill)
     charts = {s.indicator.id: build_chart(s.trajectory, s.target_line, s.projection,
                                           first_year=s.trajectory[0][0] if s.trajectory else area.day.year)
               for s in summaries}
-    by_unit, by_ownership, by_type = groups["unit"], groups["ownership"], groups["type"]
+    by_unit, by_ownership, by_type = groups[drill[0]], groups["ownership"], groups["type"]
     failing, failing_total = facility_statuses(area, indicators, main, failing_only=True, limit=FAILING_LIMIT)
     failed_items = most_failed_items(area, main)
     versions = _versions()
     texts = _item_texts((f.version_id for f in failed_items), locale, versions)
     children = {u.id: u for u in children_of(area.unit, area.group_system)}
     return render_template(
-        "compliance/dashboard.html", area=area, indicators=indicators, summaries=summaries, charts=charts,
+        "compliance/dashboard.html", area=area, drill=drill[0], indicators=indicators, summaries=summaries, charts=charts,
         by_unit=by_unit, by_ownership=by_ownership, by_type=by_type, failing=failing, failing_total=failing_total,
         failing_limit=FAILING_LIMIT, failed_items=failed_items, item_texts=texts, children=children,
         breadcrumbs=_breadcrumbs(area), section_titles=_section_titles(locale, versions), locale=locale,
@@ -169,6 +198,8 @@ def _query_args(area: Area) -> dict[str, str]:
         args["unit"] = str(area.unit.id)
     if area.unit is None and area.system != "2025":
         args["system"] = area.system
+    if area.service_area is not None and g.user.scope_area_id is None:
+        args["area"] = str(area.service_area.id)
     return args
 
 

@@ -43,7 +43,7 @@ def _open_work() -> dict[str, object]:
             .where(Inspection.created_by_id == user.id, Inspection.status.in_(("draft", "returned")))
             .order_by(Inspection.status.desc(), Inspection.updated_at.desc()).limit(HOME_LIMIT)).all()
     waiting = None
-    if user.role in ("district_reviewer", "provincial_manager", "admin"):
+    if user.role in ("reviewer", "provincial_manager", "admin"):
         waiting = db.session.scalar(
             sa.select(sa.func.count()).select_from(
                 inspections_in_scope(user).where(Inspection.status == "submitted").subquery()))

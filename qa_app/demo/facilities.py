@@ -44,6 +44,8 @@ class FacilitySpec:
     quality: float = 0.0
     cadence: str = "yearly"  # yearly | biennial | never
     traits: dict[str, object] = field(default_factory=dict)
+    # A sub-station (điểm trạm): the code of the commune station it has belonged to since the reform.
+    parent: str | None = None
 
     def is_active(self, on: dt.date) -> bool:
         """Whether the facility operated on ``on``."""
@@ -82,6 +84,42 @@ def _common(rng: random.Random, spec: FacilitySpec, never_share: float, biennial
     return spec
 
 
+def main_predecessor(province: ProvinceGeo, commune: NewCommune) -> UnitKey:
+    """The old commune whose station stays the legal station of the 2025 commune (same name, else same code)."""
+    same_name = [k for k in commune.predecessors if province.old_name[k].endswith(" " + commune.bare_name)]
+    same_code = [k for k in commune.predecessors if k[2] == commune.key[2]]
+    return (same_name or same_code or commune.predecessors)[0]
+
+
+def _sub_stations(seed: int, geo: Geography, stations: list[FacilitySpec], never_share: float,
+                  biennial_share: float) -> list[FacilitySpec]:
+    """The old communes' stations, sub-stations (điểm trạm) of their new commune's station since July 2025.
+
+    They offer the non-clinical methods and are inspected on their own; their own random stream, so adding
+    them changes nothing else in the data set.
+    """
+    main = {(f.province, f.unit): f for f in stations if f.type == "TYT" and f.parent is None}
+    out: list[FacilitySpec] = []
+    for p_index, province in enumerate(geo.provinces):
+        rng = random.Random(f"{seed}/sub-stations/{province.key[2]}")
+        for commune in province.communes:
+            station = main.get((p_index, commune.key))
+            if station is None:
+                continue
+            for old in commune.predecessors:
+                if old == station.legacy:
+                    continue
+                spec = FacilitySpec(
+                    code=f"DT-{old[2]}-{commune.key[2]}", name=f"Điểm trạm y tế {province.old_name[old]}",
+                    type="TYT", ownership="public", unit=commune.key, legacy=old,
+                    district=province.old_district_of[old], province=p_index, active_from=station.active_from,
+                    active_to=None, address=f"{province.old_name[old]}, {_commune_label(commune)}",
+                    phone=station.phone, head_name=station.head_name, high_fertility=station.high_fertility,
+                    services=("BCS", "TT", "VU"), traits=_traits(rng, commune.urban < 0.5), parent=station.code)
+                out.append(_common(rng, spec, never_share, biennial_share))
+    return out
+
+
 def _commune_label(commune: NewCommune) -> str:
     return f"{commune.kind.lower()} {commune.bare_name}"
 
@@ -100,7 +138,7 @@ def build_facilities(geo: Geography, seed: int, *, public_hospitals: int, privat
             clinics=_share(clinics, p_index, n_prov), pharmacies=_share(pharmacies, p_index, n_prov),
             never_share=never_share, biennial_share=biennial_share, ethnic_share=ethnic_share)
     _open_and_close(random.Random(f"{seed}/lifecycle"), out, recent_open_share, closed_share, today)
-    return out
+    return out + _sub_stations(seed, geo, out, never_share, biennial_share)
 
 
 def _share(total: int, index: int, parts: int) -> int:
@@ -116,9 +154,7 @@ def _province_facilities(rng: random.Random, province: ProvinceGeo, p_index: int
     out: list[FacilitySpec] = []
     # Commune health stations: one per 2025 commune, recorded against the old commune it served.
     for commune in province.communes:
-        same_name = [k for k in commune.predecessors if province.old_name[k].endswith(" " + commune.bare_name)]
-        same_code = [k for k in commune.predecessors if k[2] == commune.key[2]]
-        legacy = (same_name or same_code or commune.predecessors)[0]
+        legacy = main_predecessor(province, commune)
         services = _services(rng, "TYT")
         spec = FacilitySpec(
             code=f"TYT-{commune.key[2]}", name=f"Trạm Y tế {_commune_label(commune)}", type="TYT",

@@ -31,7 +31,8 @@ from ..checklists.models import ChecklistVersion
 from ..checklists.registry import checklist_of, sync_directory, version_for
 from ..checklists.schema import Checklist, FacilityProfile
 from ..extensions import db
-from ..facilities.models import Facility, FacilityService
+from ..areas.models import ServiceArea, ServiceAreaCommune
+from ..facilities.models import Facility, FacilityParentLink, FacilityService
 from ..inspections.models import (
     Answer,
     CorrectiveAction,
@@ -41,7 +42,7 @@ from ..inspections.models import (
     Signature,
     TeamMember,
 )
-from ..regions.models import AdminUnit, UnitSuccession
+from ..regions.models import REFORM_DATE, AdminUnit, UnitSuccession
 from ..scoring import score_inspection
 from . import geography
 from .answering import (
@@ -66,14 +67,19 @@ DEMO_PASSWORD = "DemoQA@2025"
 DEMO_USERS: list[tuple[str, str, str, str | None]] = [
     ("admin", "Nguyễn Minh Tuấn", "admin", None),
     ("quanly.tinh", "Lò Thị Hương", "provincial_manager", "2025:province:12"),
-    ("duyet.tamduong", "Trần Văn Hùng", "district_reviewer", "pre2025:district:106"),
-    ("duyet.phongtho", "Lường Thị Thu", "district_reviewer", "pre2025:district:109"),
+    ("duyet.tamduong", "Trần Văn Hùng", "reviewer", "pre2025:district:106"),
+    ("duyet.phongtho", "Lường Thị Thu", "reviewer", "pre2025:district:109"),
     ("giamsat.td1", "Lò Văn Phong", "supervisor", "pre2025:district:106"),
     ("giamsat.td2", "Đỗ Thị Thanh Hà", "supervisor", "pre2025:district:106"),
     ("giamsat.pt", "Giàng A Lử", "supervisor", "pre2025:district:109"),
     # The provincial inspection team, which visits the districts that have no supervisor account of their own.
     ("giamsat.tinh", "Phạm Thu Trang", "supervisor", "2025:province:12"),
 ]
+# A reviewer of the regional health centre that runs the Tam Đường service area (demo set only): the
+# post-reform scope, beside the district-scoped reviewers kept for the pre-2025 history.
+AREA_DEMO_USER = ("duyet.khuvuc", "Vàng Thị Mai", "reviewer", "KV-12-106",
+                  "Phó Giám đốc Trung tâm Y tế khu vực Tam Đường")
+
 DEMO_POSITIONS: dict[str, str] = {
     "admin": "Quản trị hệ thống, Sở Y tế tỉnh Lai Châu",
     "quanly.tinh": "Phó Chi cục trưởng Chi cục Dân số, Sở Y tế tỉnh Lai Châu",
@@ -187,6 +193,7 @@ class DemoSummary:
     review_comments: int = 0
     users: Counter[str] = field(default_factory=Counter)  # role -> count
     skipped: int = 0  # planned visits with no checklist version in force
+    areas: int = 0  # service areas (one per old district)
     seconds: float = 0.0
 
     def describe(self) -> str:
@@ -196,7 +203,7 @@ class DemoSummary:
         by_type: Counter[str] = Counter()
         for (ftype, _), n in self.facilities.items():
             by_type[ftype] += n
-        types = ", ".join(f"{t} {by_type[t]}" for t in ("TYT", "TTYT", "BV", "PK", "NT") if by_type[t])
+        types = ", ".join(f"{t} {by_type[t]}" for t in ("TYT", "DT", "TTYT", "BV", "PK", "NT") if by_type[t])
         public = sum(n for (_, own), n in self.facilities.items() if own == "public")
         statuses = ", ".join(f"{s} {self.inspections[s]}" for s in ("approved", "submitted", "returned", "draft"))
         roles = ", ".join(f"{r} {n}" for r, n in sorted(self.users.items()))
@@ -204,7 +211,7 @@ class DemoSummary:
             f"Demo data (seed {self.params.seed}, up to {self.params.today:%d/%m/%Y}) in {self.seconds:.1f} s",
             f"  Units: {units}; {self.successions} old-to-new successions",
             f"  Facilities: {sum(self.facilities.values())} ({types}; {public} public), "
-            f"{self.never_assessed} never inspected",
+            f"{self.never_assessed} never inspected; {self.areas} service areas",
             f"  Inspections: {sum(self.inspections.values())} ({statuses}; "
             f"{self.kinds['external']} external, {self.kinds['self']} self-assessments)",
             f"  Answers: {self.answers}; section results: {self.section_results}; team members: "
@@ -249,6 +256,9 @@ def generate(params: DemoParams | None = None) -> DemoSummary:
         biennial_share=params.biennial_share, recent_open_share=params.recent_open_share,
         closed_share=params.closed_share, ethnic_share=params.ethnic_share, today=params.today)
     facility_ids = _insert_facilities(facilities, unit_ids, summary)
+    summary.areas = _insert_areas(geo, facilities, facility_ids, unit_ids)
+    if params.real_province:
+        _insert_area_reviewer(params, summary)
     planned = _plan_inspections(facilities, params, staff)
     _write_inspections(planned, facilities, facility_ids, staff, params, summary)
     db.session.flush()
@@ -365,7 +375,7 @@ def _insert_users(geo: Geography, params: DemoParams, unit_ids: dict[UnitKey, in
             for district in province.districts:
                 d_code = district.key[2]
                 centre = f"Trung tâm Y tế {district.kind.lower()} {district.bare_name}"
-                for prefix, role in (("dg", "district_reviewer"), ("gs", "supervisor")):
+                for prefix, role in (("dg", "reviewer"), ("gs", "supervisor")):
                     rows.append({"username": f"{prefix}.{d_code}", "full_name": person(rng, params.ethnic_share),
                                  "position": centre, "email": None, "role": role,
                                  "scope_unit_id": unit_ids[district.key]})
@@ -386,7 +396,7 @@ def _insert_users(geo: Geography, params: DemoParams, unit_ids: dict[UnitKey, in
                     staff.focus.add(key)
             else:
                 staff.province_creator.setdefault(key, user_id)
-        elif row["role"] == "district_reviewer":
+        elif row["role"] == "reviewer":
             staff.reviewer.setdefault(key, user_id)
         elif row["role"] == "provincial_manager":
             staff.manager.setdefault(key, user_id)
@@ -407,9 +417,65 @@ def _insert_facilities(facilities: list[FacilitySpec], unit_ids: dict[UnitKey, i
                     for s in f.services]
     for chunk in _chunks(service_rows, 10_000):
         db.session.execute(sa.insert(FacilityService.__table__), list(chunk))
+    by_code = {f.code: fid for f, fid in zip(facilities, ids, strict=True)}
+    links = [{"id": fid, "parent_facility_id": by_code[f.parent]} for f, fid in zip(facilities, ids, strict=True)
+             if f.parent]
+    for chunk in _chunks(links, 10_000):
+        db.session.execute(sa.update(Facility.__table__).where(Facility.__table__.c.id == sa.bindparam("b_id"))
+                           .values(parent_facility_id=sa.bindparam("b_parent")),
+                           [{"b_id": r["id"], "b_parent": r["parent_facility_id"]} for r in chunk])
+        db.session.execute(sa.insert(FacilityParentLink.__table__), [
+            {"facility_id": r["id"], "parent_facility_id": r["parent_facility_id"], "valid_from": REFORM_DATE,
+             "valid_to": None, "source": "demo", "created_at": _local(REFORM_DATE, 9, 0)} for r in chunk])
     for f in facilities:
-        summary.facilities[(f.type, f.ownership)] += 1
+        # Sub-stations are counted apart: "TYT" stays the number of legal stations, one per 2025 commune.
+        summary.facilities[("DT" if f.parent else f.type, f.ownership)] += 1
     return ids
+
+
+def _insert_area_reviewer(params: DemoParams, summary: DemoSummary) -> None:
+    username, full_name, role, area_code, position = AREA_DEMO_USER
+    area = db.session.scalar(sa.select(ServiceArea).where(ServiceArea.code == area_code))
+    if area is None:
+        return
+    db.session.execute(sa.insert(User.__table__).values(
+        username=username, full_name=full_name, position=position, email=None, role=role,
+        scope_unit_id=area.province_id, scope_area_id=area.id, password_hash=_password_hash(params.seed),
+        active=True, locale=None, failed_logins=0, created_at=_local(dt.date(2025, 7, 1), 8, 0)))
+    summary.users[role] += 1
+
+
+def _insert_areas(geo: Geography, facilities: list[FacilitySpec], facility_ids: list[int],
+                  unit_ids: dict[UnitKey, int]) -> int:
+    """One service area per old district: the 2025 communes whose legal station served that district, run by
+    the district's former health centre (now a regional one). Returns how many areas were made."""
+    by_code = {f.code: fid for f, fid in zip(facilities, facility_ids, strict=True)}
+    stations = {(f.province, f.unit): f for f in facilities if f.type == "TYT" and f.parent is None}
+    areas: list[dict[str, Any]] = []
+    members: list[list[int]] = []
+    for p_index, province in enumerate(geo.provinces):
+        groups: dict[UnitKey, list[int]] = {}
+        for commune in province.communes:
+            station = stations.get((p_index, commune.key))
+            district = station.district if station else province.old_district_of[commune.predecessors[0]]
+            groups.setdefault(district, []).append(unit_ids[commune.key])
+        for district in province.districts:
+            communes = groups.get(district.key)
+            if not communes:
+                continue
+            areas.append({"code": f"KV-{province.key[2]}-{district.key[2]}", "name": f"Khu vực {district.bare_name}",
+                          "province_id": unit_ids[province.key],
+                          "owner_facility_id": by_code.get(f"TTYT-{district.key[2]}"),
+                          "valid_from": REFORM_DATE, "valid_to": None})
+            members.append(communes)
+    if not areas:
+        return 0
+    area_ids = _insert_returning(ServiceArea.__table__, areas)
+    rows = [{"area_id": aid, "unit_id": uid} for aid, communes in zip(area_ids, members, strict=True)
+            for uid in communes]
+    for chunk in _chunks(rows, 10_000):
+        db.session.execute(sa.insert(ServiceAreaCommune.__table__), list(chunk))
+    return len(areas)
 
 
 def _plan_inspections(facilities: list[FacilitySpec], params: DemoParams, staff: _Staff) -> list[_Planned]:

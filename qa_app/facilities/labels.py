@@ -10,10 +10,15 @@ from flask_babel import lazy_gettext as _l
 
 FACILITY_TYPE_LABELS = {
     "TYT": _l("Commune health station"),  # Trạm Y tế xã/phường/đặc khu
-    "TTYT": _l("District health centre"),  # Trung tâm Y tế huyện/khu vực
+    "TTYT": _l("Health centre (regional)"),  # Trung tâm Y tế (khu vực): the former district centre
     "BV": _l("Hospital"),  # Bệnh viện
     "PK": _l("Private clinic"),  # Phòng khám
     "NT": _l("Pharmacy or drug counter"),  # Nhà thuốc/quầy thuốc
+    "CDC": _l("Provincial CDC or reproductive-health centre"),  # CDC tỉnh / Trung tâm CSSKSS
+    "PKKV": _l("Regional polyclinic"),  # Phòng khám đa khoa khu vực
+    "NHS": _l("Maternity home"),  # Nhà hộ sinh
+    "YTCQ": _l("Workplace or industrial-zone clinic"),  # Y tế cơ quan, doanh nghiệp, khu công nghiệp
+    "DLD": _l("Mobile team"),  # Đội lưu động: not a facility, never in an indicator's denominator
 }
 
 OWNERSHIP_LABELS = {

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from ..audit.services import record
 from ..auth.models import User
+from ..areas.models import ServiceAreaCommune
 from ..auth.services import facility_in_scope
 from ..checklists.schema import FACILITY_TYPES
 from ..extensions import db
@@ -427,3 +428,30 @@ def import_facilities(parsed: FacilityFile, user: User | None, *, source: str = 
                     "updated": report.updated, "unchanged": report.unchanged,
                     "created_codes": created_codes[:500], "updated_codes": updated_codes[:500]})
     return report
+
+
+def unit_visible(user: User, unit: AdminUnit) -> bool:
+    """Whether the user may open pages about ``unit`` (a dashboard, a report): 404 otherwise.
+
+    A unit-scoped user sees their subtree. An area-scoped user sees the area's communes, the province (its
+    figures count only the area's facilities, like every query), and any unit of either system that holds
+    one of the area's facilities (a pre-2025 district, for history).
+    """
+    if user.scope_unit_id is None:
+        return user.role == "admin"
+    if user.scope_area_id is not None:
+        if unit.id == user.scope_unit_id:
+            return True
+        from ..auth.services import area_commune_ids
+
+        if db.session.scalar(area_commune_ids(user.scope_area_id).where(
+                ServiceAreaCommune.unit_id == unit.id)) is not None:
+            return True
+        return unit.id in allowed_unit_ids(user)
+    return unit.path.startswith(user.scope_unit.path)
+
+
+def sub_stations_for(user: User, facility_id: int) -> list[Facility]:
+    """The sub-stations (điểm trạm) of a station that lie in the user's region, by name."""
+    return list(db.session.scalars(sa.select(Facility).where(
+        Facility.parent_facility_id == facility_id, facility_in_scope(user)).order_by(Facility.name)))

@@ -26,6 +26,7 @@ from .services import (
     FacilityFilters,
     allowed_unit_ids,
     facility_for,
+    sub_stations_for,
     import_facilities,
     inspection_history,
     list_facilities,
@@ -95,7 +96,10 @@ def view(facility_id: int) -> ResponseReturnValue:
         "facilities/view.html", facility=facility, today=today, status=facility_status(facility.id, today),
         unit_path=unit_chain(facility.unit), legacy_path=unit_chain(facility.legacy_unit),
         inspections=inspection_history(facility.id), actions=open_actions(facility.id),
-        can_start=g.user.role in START_ROLES and facility.is_active(today))
+        can_start=g.user.role in START_ROLES and facility.is_active(today),
+        # The station it belongs to and its own sub-stations, as far as the user's region reaches.
+        parent=facility_for(g.user, facility.parent_facility_id) if facility.parent_facility_id else None,
+        sub_stations=sub_stations_for(g.user, facility.id))
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -122,8 +122,8 @@ def can_edit(user: User, inspection: Inspection) -> bool:
 
 
 def can_review(user: User, inspection: Inspection) -> bool:
-    """District reviewers, provincial managers and admins of the region review submitted inspections."""
-    return user.role in ("district_reviewer", "provincial_manager", "admin") and can_view(user, inspection)
+    """Reviewers, provincial managers and admins of the region review submitted inspections."""
+    return user.role in ("reviewer", "provincial_manager", "admin") and can_view(user, inspection)
 
 
 # ---------------------------------------------------------------------------------------------- start

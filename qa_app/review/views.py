@@ -62,7 +62,7 @@ from .forms import (
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
-REVIEWERS = ("district_reviewer", "provincial_manager", "admin")
+REVIEWERS = ("reviewer", "provincial_manager", "admin")
 EDITORS = ("supervisor", "admin")
 QUEUE_TABS = ("submitted", "returned", "approved")
 QUEUE_LIMIT = 200

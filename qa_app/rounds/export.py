@@ -37,7 +37,7 @@ LABELS: dict[str, dict[str, str]] = {
         "on_track": "Đạt chỉ tiêu", "below": "Chưa đạt chỉ tiêu",
         "s_rounds": "II. TIẾN ĐỘ VÀ ĐỘ BAO PHỦ CÁC ĐỢT GIÁM SÁT",
         "no_rounds": "Không có đợt giám sát nào trong kỳ báo cáo.",
-        "round_line": ("{name} (từ {start} đến {deadline}; mục tiêu: {target} {basis} của mỗi huyện): "
+        "round_line": ("{name} (từ {start} đến {deadline}; mục tiêu: {target} {basis} của mỗi khu vực): "
                        "đã giám sát {covered}/{required}, đạt {value}."),
         "basis_facilities": "số cơ sở", "basis_communes": "số xã",
         "h_district": "Địa bàn", "h_required": "Phải giám sát", "h_planned": "Đã phân công", "h_done": "Đã thực hiện",
@@ -88,7 +88,7 @@ LABELS: dict[str, dict[str, str]] = {
         "on_track": "On target", "below": "Below target",
         "s_rounds": "II. PROGRESS AND COVERAGE OF THE SUPERVISION ROUNDS",
         "no_rounds": "No supervision round in the period.",
-        "round_line": ("{name} ({start} to {deadline}; target: {target} of the {basis} of each district): "
+        "round_line": ("{name} ({start} to {deadline}; target: {target} of the {basis} of each area): "
                        "{covered}/{required} visited, {value}."),
         "basis_facilities": "facilities", "basis_communes": "communes",
         "h_district": "Area", "h_required": "To visit", "h_planned": "Assigned", "h_done": "Done",

@@ -8,6 +8,7 @@ import decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..areas.models import ServiceArea
 from ..auth.models import User
 from ..extensions import db, intpk, timestamp
 from ..facilities.models import Facility
@@ -17,7 +18,11 @@ REPORT_KINDS = ("progress", "final")
 
 
 class SupervisionRound(db.Model):
-    """A round planned by a district or provincial manager over one region subtree."""
+    """A round planned by a reviewer or a provincial manager over one region.
+
+    The region is a unit subtree (a province, or a pre-2025 district), a service area (``area_id``; ``unit``
+    is then its province), or a list of 2025 communes (``commune_rows``; ``unit`` is their province).
+    """
 
     __tablename__ = "supervision_round"
     __table_args__ = (
@@ -39,11 +44,25 @@ class SupervisionRound(db.Model):
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="RESTRICT"))
     created_at: Mapped[timestamp]
 
+    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_area.id", ondelete="RESTRICT"))
+
     unit: Mapped[AdminUnit] = relationship()
+    area: Mapped[ServiceArea | None] = relationship()
+    commune_rows: Mapped[list[RoundCommune]] = relationship(cascade="all, delete-orphan")
     created_by: Mapped[User] = relationship()
     report_dates: Mapped[list[RoundReportDate]] = relationship(
         back_populates="round", cascade="all, delete-orphan", order_by="RoundReportDate.due_date")
     assignments: Mapped[list[RoundAssignment]] = relationship(back_populates="round", cascade="all, delete-orphan")
+
+
+class RoundCommune(db.Model):
+    """One 2025 commune of a round planned over a list of communes."""
+
+    __tablename__ = "round_commune"
+
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("supervision_round.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_unit.id", ondelete="RESTRICT"), primary_key=True)
 
 
 class RoundReportDate(db.Model):

@@ -2,7 +2,7 @@
 
 Scope works as everywhere else: a user manages rounds whose region lies in their own subtree (or whose
 facilities all lie in it, across the two unit systems: a 2025 province over a pre-2025 district); a user whose
-subtree lies inside a round's region (a district reviewer under a provincial round), or shares facilities with
+subtree lies inside a round's region (a reviewer of a district or service area under a provincial round), or shares facilities with
 it, sees that round, but only the facilities of their own subtree. Everything else is a 404 in the views.
 """
 
@@ -22,16 +22,18 @@ from sqlalchemy.orm import aliased
 
 from ..audit.services import record
 from ..auth.models import User
-from ..auth.services import facility_in_scope
+from ..auth.services import area_commune_ids, facility_in_scope
 from ..checklists.schema import FACILITY_TYPES
 from ..extensions import db
 from ..facilities.models import Facility
 from ..inspections.models import Inspection
 from ..regions.models import AdminUnit
 from .coverage import BASES, FacilityVisit, GroupCoverage, RoundWindow, coverage, state, total
-from .models import REPORT_KINDS, RoundAssignment, RoundReportDate, SupervisionRound
+from ..areas.importers import split_codes
+from ..areas.models import ServiceArea, ServiceAreaCommune
+from .models import REPORT_KINDS, RoundAssignment, RoundCommune, RoundReportDate, SupervisionRound
 
-PLAN_ROLES = ("district_reviewer", "provincial_manager", "admin")
+PLAN_ROLES = ("reviewer", "provincial_manager", "admin")
 MAX_NAME = 200
 MAX_REPORT_DATES = 12
 # Ranks of what an inspection within the round's window amounts to (the best one counts).
@@ -55,7 +57,26 @@ def unit_in_scope(user: User, unit: AdminUnit) -> bool:
     """Whether the unit lies in the user's subtree (administrators without scope: everywhere)."""
     if user.scope_unit_id is None:
         return user.role == "admin"
+    if user.scope_area_id is not None:
+        # An area is narrower than its province: only the area's own communes are "in" it.
+        return unit.level == "commune" and unit.system == "2025" and unit.id in _area_communes(user)
     return unit.path.startswith(user.scope_unit.path)
+
+
+def _area_communes(user: User) -> set[int]:
+    return set(db.session.scalars(area_commune_ids(user.scope_area_id))) if user.scope_area_id else set()
+
+
+def plannable_areas(user: User) -> list[ServiceArea]:
+    """Service areas a round of this user may cover."""
+    if user.scope_area_id is not None:
+        return [user.scope_area]
+    stmt = sa.select(ServiceArea).join(AdminUnit, AdminUnit.id == ServiceArea.province_id)
+    if user.scope_unit is not None:
+        stmt = stmt.where(AdminUnit.path.startswith(user.scope_unit.path, autoescape=True))
+    elif user.role != "admin":
+        return []
+    return list(db.session.scalars(stmt.order_by(ServiceArea.name).limit(1000)))
 
 
 def region_facility_ids(rnd: SupervisionRound) -> sa.Select:
@@ -63,7 +84,16 @@ def region_facility_ids(rnd: SupervisionRound) -> sa.Select:
     unit = aliased(AdminUnit, name="rg_unit")
     column = Facility.legacy_unit_id if rnd.unit.system == "pre2025" else Facility.unit_id
     return (sa.select(Facility.id).join(unit, unit.id == column)
-            .where(unit.path.startswith(rnd.unit.path, autoescape=True)))
+            .where(unit.path.startswith(rnd.unit.path, autoescape=True), narrower_region(rnd)))
+
+
+def narrower_region(rnd: SupervisionRound) -> sa.ColumnElement[bool]:
+    """The extra condition of a round over a service area or a list of communes (true for a unit round)."""
+    if rnd.area_id is not None:
+        return Facility.unit_id.in_(area_commune_ids(rnd.area_id))
+    if rnd.commune_rows:
+        return Facility.unit_id.in_(sorted(row.unit_id for row in rnd.commune_rows))
+    return sa.true()
 
 
 def overlaps(user: User, rnd: SupervisionRound) -> bool:
@@ -83,6 +113,13 @@ def covers(user: User, rnd: SupervisionRound) -> bool:
 
 def can_see(user: User, rnd: SupervisionRound) -> bool:
     """The round's region and the user's subtree overlap (either contains the other, or they share facilities)."""
+    if user.scope_area_id is not None:
+        # An area sits inside its province: a provincial round is seen when it holds some of the area's
+        # facilities, another area's round never (the province path alone would let it through).
+        if overlaps(user, rnd):
+            return True
+        return db.session.scalar(sa.select(RoundAssignment.id).where(
+            RoundAssignment.round_id == rnd.id, RoundAssignment.supervisor_id == user.id).limit(1)) is not None
     if unit_in_scope(user, rnd.unit):
         return True
     scope = user.scope_unit
@@ -118,17 +155,27 @@ def rounds_for(user: User) -> list[SupervisionRound]:
         from ..facilities.services import allowed_unit_ids
 
         sharing = sorted(allowed_unit_ids(user))
-        stmt = stmt.where(sa.or_(AdminUnit.path.startswith(scope.path, autoescape=True),
+        # An area-scoped user's subtree is the area's communes, not the whole province.
+        own_subtree = (AdminUnit.id.in_(sorted(_area_communes(user))) if user.scope_area_id is not None
+                       else AdminUnit.path.startswith(scope.path, autoescape=True))
+        stmt = stmt.where(sa.or_(own_subtree,
                                  AdminUnit.id.in_(ancestors), SupervisionRound.id.in_(assigned),
                                  SupervisionRound.unit_id.in_(sharing)))
     elif user.role != "admin":
         return []
-    return list(db.session.scalars(stmt.order_by(SupervisionRound.deadline.desc(), SupervisionRound.id.desc())))
+    rounds = list(db.session.scalars(stmt.order_by(SupervisionRound.deadline.desc(), SupervisionRound.id.desc())))
+    if user.scope_area_id is not None:
+        # The list is the area's province's: keep only what round_for would open.
+        rounds = [rnd for rnd in rounds if can_see(user, rnd)]
+    return rounds
 
 
 def plannable_units(user: User) -> list[AdminUnit]:
     """Provinces and districts of the user's subtree that a round may cover."""
     stmt = sa.select(AdminUnit).where(AdminUnit.level.in_(("province", "district")))
+    if user.scope_area_id is not None:
+        # An area-scoped planner plans over their area, or over communes of it listed under the province.
+        return [user.scope_unit]
     if user.scope_unit is not None:
         stmt = stmt.where(AdminUnit.path.startswith(user.scope_unit.path, autoescape=True))
     elif user.role != "admin":
@@ -154,6 +201,8 @@ class RoundInput:
     coverage_target: str = ""
     progress_dates: str = ""
     final_date: str = ""
+    # 2025 commune codes: the round covers only these communes of the chosen province.
+    commune_codes: str = ""
 
 
 def _date(field: str, raw: str, label: str) -> dt.date:
@@ -185,11 +234,21 @@ def check_input(user: User, data: RoundInput, fixed_unit: AdminUnit | None = Non
     if len(name) > MAX_NAME:
         raise RoundError("name", _("Name: at most %(n)d characters", n=MAX_NAME))
     raw_unit = (data.unit_id or "").strip()
-    unit = fixed_unit or (db.session.get(AdminUnit, int(raw_unit)) if raw_unit.isdigit() else None)
-    if unit is None or (fixed_unit is None and not unit_in_scope(user, unit)):
-        raise RoundError("unit_id", _("Region: choose a province or district of your area"))
+    area, communes = None, []
+    if fixed_unit is None and raw_unit.startswith("area:"):
+        area = _plannable_area(user, raw_unit[5:])
+        unit = area.province if area is not None else None
+    else:
+        unit = fixed_unit or (db.session.get(AdminUnit, int(raw_unit)) if raw_unit.isdigit() else None)
+        if unit is not None and fixed_unit is None and not unit_in_scope(user, unit) and not (
+                user.scope_area_id is not None and unit.id == user.scope_unit_id and data.commune_codes.strip()):
+            unit = None
+    if unit is None:
+        raise RoundError("unit_id", _("Region: choose a province, a service area or a district of your scope"))
     if unit.level == "commune":
-        raise RoundError("unit_id", _("Region: a round covers a province or a district, not one commune"))
+        raise RoundError("unit_id", _("Region: to visit some communes, choose their province and list the communes"))
+    if fixed_unit is None and data.commune_codes.strip():
+        communes = _communes_of(user, unit, data.commune_codes)
     types = [t for t in data.facility_types if t]
     unknown = [t for t in types if t not in FACILITY_TYPES]
     if unknown:
@@ -218,26 +277,54 @@ def check_input(user: User, data: RoundInput, fixed_unit: AdminUnit | None = Non
                              _("Report dates: %(date)s is before the start of the round", date=day.isoformat()))
     if final and any(p > final[0] for p in progress):
         raise RoundError("progress_dates", _("Progress report dates: must come before the final report date"))
-    return {"name": name, "unit": unit, "facility_types": sorted(set(types), key=FACILITY_TYPES.index),
+    return {"name": name, "unit": unit, "area": area, "communes": communes, "facility_types": sorted(set(types), key=FACILITY_TYPES.index),
             "start_date": start, "deadline": deadline, "coverage_basis": data.coverage_basis,
             "coverage_target": target.quantize(Decimal("0.01")),
             "report_dates": [("progress", d) for d in progress] + [("final", d) for d in final]}
 
 
+def _plannable_area(user: User, raw_id: str) -> ServiceArea | None:
+    """The service area a user may plan over: their own, or any area of a province in their scope."""
+    area = db.session.get(ServiceArea, int(raw_id)) if raw_id.isdigit() else None
+    if area is None:
+        return None
+    if user.scope_area_id is not None:
+        return area if area.id == user.scope_area_id else None
+    return area if unit_in_scope(user, area.province) else None
+
+
+def _communes_of(user: User, unit: AdminUnit, raw: str) -> list[AdminUnit]:
+    """The listed 2025 communes of ``unit`` (a 2025 province), each in the user's scope."""
+    if unit.system != "2025" or unit.level != "province":
+        raise RoundError("commune_codes", _("Communes: list communes only with a 2025 province as region"))
+    codes = split_codes(raw)
+    found = {u.code: u for u in db.session.scalars(sa.select(AdminUnit).where(
+        AdminUnit.system == "2025", AdminUnit.level == "commune", AdminUnit.parent_id == unit.id,
+        AdminUnit.code.in_(codes)))}
+    allowed = _area_communes(user) if user.scope_area_id is not None else None
+    for code in codes:
+        if code not in found or (allowed is not None and found[code].id not in allowed):
+            raise RoundError("commune_codes", _("Communes: %(code)s is not a commune of %(province)s in your scope",
+                                                code=code, province=unit.name))
+    return [found[code] for code in dict.fromkeys(codes)]
+
+
 def create_round(user: User, data: RoundInput) -> SupervisionRound:
     """Check the input and add the round with its reporting dates (flush only)."""
     if user.role not in PLAN_ROLES:
-        raise RoundError("", _("Only district and provincial managers plan rounds"))
+        raise RoundError("", _("Only reviewers and provincial managers plan rounds"))
     clean = check_input(user, data)
     rnd = SupervisionRound(
-        name=clean["name"], unit=clean["unit"], facility_types=clean["facility_types"],
+        name=clean["name"], unit=clean["unit"], area=clean["area"], facility_types=clean["facility_types"],
         start_date=clean["start_date"], deadline=clean["deadline"], coverage_basis=clean["coverage_basis"],
         coverage_target=clean["coverage_target"], created_by_id=user.id)
     rnd.report_dates = [RoundReportDate(kind=k, due_date=d) for k, d in clean["report_dates"]]
+    rnd.commune_rows = [RoundCommune(unit_id=unit.id) for unit in clean["communes"]]
     db.session.add(rnd)
     db.session.flush()
     record("round.created", "supervision_round", rnd.id, user_id=user.id, details={
-        "name": rnd.name, "unit": rnd.unit_id, "types": rnd.facility_types, "start": rnd.start_date.isoformat(),
+        "name": rnd.name, "unit": rnd.unit_id, "area": rnd.area_id,
+        "communes": [unit.code for unit in clean["communes"]], "types": rnd.facility_types, "start": rnd.start_date.isoformat(),
         "deadline": rnd.deadline.isoformat(), "basis": rnd.coverage_basis, "target": str(rnd.coverage_target)})
     return rnd
 
@@ -295,14 +382,21 @@ def _region_columns(rnd: SupervisionRound) -> tuple[sa.ColumnElement, Any, sa.Co
     """(unit path, commune, group id, joins) of a facility in the round's unit system.
 
     Pre-2025 rounds group by district (the parent of the facility's pre-2025 commune). A 2025 round has no
-    districts in its own system, so it groups by the pre-2025 district of each facility where the registry
-    knows it (managers still plan by the old districts' health centres), else by the round's unit.
+    districts in its own system; it groups by the service area holding the facility's commune on the round's
+    start (the unit that organises the visits after the reform; group id = minus the area id), else by the
+    pre-2025 district where the registry knows it, else by the facility's own 2025 commune: a station opened
+    after the reform outside any area is its commune's group, never a province-wide bucket.
     """
     commune = aliased(AdminUnit, name="r_commune")
     if rnd.unit.system == "pre2025":
         return commune.path, commune, commune.parent_id, [(commune, commune.id == Facility.legacy_unit_id)]
     legacy = aliased(AdminUnit, name="r_legacy")
-    group = sa.case((legacy.level == "commune", legacy.parent_id), else_=rnd.unit_id)
+    day = rnd.start_date
+    area = (sa.select(ServiceAreaCommune.area_id).join(ServiceArea, ServiceArea.id == ServiceAreaCommune.area_id)
+            .where(ServiceAreaCommune.unit_id == Facility.unit_id, ServiceArea.valid_from <= day,
+                   sa.or_(ServiceArea.valid_to.is_(None), ServiceArea.valid_to >= day))
+            .order_by(ServiceArea.id).limit(1).scalar_subquery())
+    group = sa.case((area.is_not(None), -area), (legacy.level == "commune", legacy.parent_id), else_=commune.id)
     return commune.path, commune, group, [(commune, commune.id == Facility.unit_id),
                                           (legacy, legacy.id == Facility.legacy_unit_id)]
 
@@ -345,7 +439,8 @@ def round_facilities(rnd: SupervisionRound, user: User, day: dt.date,
             .outerjoin(RoundAssignment, sa.and_(RoundAssignment.facility_id == Facility.id,
                                                 RoundAssignment.round_id == rnd.id))
             .outerjoin(sup, sup.id == RoundAssignment.supervisor_id)
-            .where(path.startswith(rnd.unit.path, autoescape=True), Facility.type.in_(rnd.facility_types),
+            .where(path.startswith(rnd.unit.path, autoescape=True), narrower_region(rnd),
+                   Facility.type.in_(rnd.facility_types),
                    facility_in_scope(user),
                    # Facilities that closed before the round or opened after its deadline are not part of it.
                    Facility.active_from <= rnd.deadline,
@@ -384,13 +479,22 @@ class Progress:
     facilities: list[RoundFacility]
 
 
+def group_names(ids: Iterable[int]) -> dict[int, str]:
+    """Names of coverage groups: units by id, service areas by minus their id (see _region_columns)."""
+    wanted = list(ids)
+    units = [i for i in wanted if i > 0]
+    areas = [-i for i in wanted if i < 0]
+    names = {u.id: u.name for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(units)))}
+    names.update({-a.id: a.name for a in db.session.scalars(sa.select(ServiceArea).where(ServiceArea.id.in_(areas)))})
+    return names
+
+
 def progress(rnd: SupervisionRound, user: User, day: dt.date) -> Progress:
     """Coverage of the round per district (per the user's scope) on ``day``."""
     facilities = round_facilities(rnd, user, day)
     window = window_of(rnd)
     groups = coverage((f.visit for f in facilities), window, day)
-    ids = [g.group_id for g in groups if g.group_id]
-    names = {u.id: u.name for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(ids)))}
+    names = group_names([g.group_id for g in groups if g.group_id])
     # Computed over all facilities, not summed: a 2025 commune may hold facilities of two old districts.
     whole = coverage((f.visit for f in facilities), window, day, by_group=False)
     return Progress(round=rnd, day=day, groups=groups, total=whole[0] if whole else total([], window),

@@ -19,6 +19,8 @@ from ..compliance.queries import Area
 from ..compliance.report import applicable
 from ..core.security import MAX_DB_INT
 from ..extensions import db
+from ..facilities.labels import FACILITY_TYPE_LABELS
+from ..facilities.services import unit_visible
 from ..regions.models import AdminUnit
 from . import services
 from .export import Issuer, build_report_pdf, build_report_xlsx
@@ -27,14 +29,14 @@ from .services import PLAN_ROLES, RoundError, RoundInput
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 
-TYPE_LABELS = {"TYT": _l("Commune health station"), "TTYT": _l("District health centre"), "BV": _l("Hospital"),
-               "PK": _l("Private clinic"), "NT": _l("Pharmacy or drug counter")}
+TYPE_LABELS = FACILITY_TYPE_LABELS
 STATE_LABELS = {"unassigned": _l("Not assigned"), "planned": _l("Planned"), "in_progress": _l("In progress"),
                 "done": _l("Done"), "approved": _l("Approved"), "overdue": _l("Overdue"),
                 "not_required": _l("Not required")}
 KIND_LABELS = {"progress": _l("Progress report"), "final": _l("Final report")}
-BASIS_LABELS = {"facilities": _l("of the facilities of each district"),
-                "communes": _l("of the communes of each district")}
+# Level-neutral: the groups are service areas after the reform, districts only for pre-2025 rounds.
+BASIS_LABELS = {"facilities": _l("of the facilities of each area"),
+                "communes": _l("of the communes of each area")}
 CLASS_LABELS = {"meets": _l("Meets the standard"), "conditional": _l("Conditional"),
                 "does_not_meet": _l("Does not meet")}
 MAX_PERIOD_DAYS = 3 * 366
@@ -115,7 +117,7 @@ def _form_input() -> RoundInput:
                       start_date=f.get("start_date", ""), deadline=f.get("deadline", ""),
                       coverage_basis=f.get("coverage_basis", "facilities"),
                       coverage_target=f.get("coverage_target", ""), progress_dates=f.get("progress_dates", ""),
-                      final_date=f.get("final_date", ""))
+                      final_date=f.get("final_date", ""), commune_codes=f.get("commune_codes", ""))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -136,7 +138,8 @@ def new() -> ResponseReturnValue:
             flash(_("Round “%(name)s” planned. Now assign its facilities to supervisors.", name=rnd.name), "success")
             return redirect(url_for(".view", round_id=rnd.id))
     units = services.plannable_units(g.user)
-    return render_template("rounds/new.html", data=data, error=error, units=units, types=FACILITY_TYPES), (
+    return render_template("rounds/new.html", data=data, error=error, units=units, types=FACILITY_TYPES,
+                           areas=services.plannable_areas(g.user)), (
         400 if error else 200)
 
 
@@ -252,7 +255,7 @@ def _region_unit() -> AdminUnit | None:
     if not raw:
         return g.user.scope_unit
     unit = db.session.get(AdminUnit, int(raw)) if raw.isdigit() and int(raw) <= MAX_DB_INT else None
-    if unit is None or not services.unit_in_scope(g.user, unit):
+    if unit is None or not unit_visible(g.user, unit):
         abort(404)
     return unit
 

@@ -41,9 +41,9 @@ def _seed(app) -> dict[str, int]:
         units = f.two_districts()
         ids = {
             "sup": f.user(SUPERVISOR[0], "supervisor", units["d1"], password=fx.PASSWORD, full_name=SUPERVISOR[1]).id,
-            "rev": f.user(REVIEWER[0], "district_reviewer", units["d1"], password=fx.PASSWORD,
+            "rev": f.user(REVIEWER[0], "reviewer", units["d1"], password=fx.PASSWORD,
                           full_name=REVIEWER[1]).id,
-            "other_rev": f.user("thamdinh2", "district_reviewer", units["d2"], password=fx.PASSWORD).id,
+            "other_rev": f.user("thamdinh2", "reviewer", units["d2"], password=fx.PASSWORD).id,
         }
         # Offers pills, condoms, injectables and IUDs; not implants or sterilisation (those items are left out).
         facility = f.facility("TYT-1", FACILITY, units["n1"], units["c1"])

@@ -40,7 +40,7 @@ def test_round_from_planning_to_reports(live_server, browser, tablet) -> None:
     app, url = live_server.app, live_server.url
     with app.app_context():
         units = f.two_districts()
-        manager = f.user("duyet.td", "district_reviewer", units["d1"], full_name="Trần Văn Hùng")
+        manager = f.user("duyet.td", "reviewer", units["d1"], full_name="Trần Văn Hùng")
         supervisor = f.user("giamsat.td", "supervisor", units["d1"], full_name="Lò Văn Phong")
         f.facility("TYT-1", "Trạm Y tế xã Bản Giang", units["n1"], units["c1"])
         f.facility("NT-1", "Nhà thuốc Minh Châu", units["n1"], units["c1"], type_="NT", ownership="non_public",

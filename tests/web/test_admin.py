@@ -54,7 +54,7 @@ def test_anonymous_is_sent_to_sign_in(client: FlaskClient, ids: dict[str, int]) 
 def test_user_list(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
     rf.login(client, app, ids["admin"])
     page = client.get("/admin/users").get_data(as_text=True)
-    for text in ("giamsat1", "Nguyễn Văn Giám", "Supervisor", "District reviewer", "Huyện Tam Đường (106)",
+    for text in ("giamsat1", "Nguyễn Văn Giám", "Supervisor", "Reviewer", "Huyện Tam Đường (106)",
                  "Whole country", "active"):
         assert text in page
 
@@ -105,13 +105,13 @@ def test_edit_user_role_scope_active_and_password(app: Flask, client: FlaskClien
     page = client.get(url).get_data(as_text=True)
     assert 'value="Nguyễn Văn Giám"' in page and f'<option selected value="{ids["d1"]}">' in page
 
-    form = {"full_name": "Nguyễn Văn Giám", "position": "", "email": "", "role": "district_reviewer",
+    form = {"full_name": "Nguyễn Văn Giám", "position": "", "email": "", "role": "reviewer",
             "scope": str(ids["province"]), "active": "y", "password": ""}
     assert client.post(url, data={**form, "scope": ""}).status_code == 400
     assert client.post(url, data={**form, "password": "yeu"}).status_code == 400
     assert client.post(url, data=form).status_code == 302
     user = user_by_name(app, "giamsat1")
-    assert user.role == "district_reviewer" and user.scope_unit_id == ids["province"]
+    assert user.role == "reviewer" and user.scope_unit_id == ids["province"]
 
     # Deactivating (no "active" in the form) and resetting the password.
     response = client.post(url, data={**{k: v for k, v in form.items() if k != "active"},
@@ -125,7 +125,7 @@ def test_edit_user_role_scope_active_and_password(app: Flask, client: FlaskClien
                                      .order_by(AuditEntry.id)).all()
     assert [a for a, _d, _u in actions] == ["user.updated", "user.updated", "user.password_reset"]
     assert actions[0][1] == {"before": {"role": "supervisor", "scope": ids["d1"]},
-                             "after": {"role": "district_reviewer", "scope": ids["province"]}}
+                             "after": {"role": "reviewer", "scope": ids["province"]}}
     assert actions[1][1] == {"before": {"active": True}, "after": {"active": False}}
     assert all(u == ids["admin"] for _a, _d, u in actions)
     # No password, hashed or not, in the audit log.

@@ -25,7 +25,7 @@ def setup_users(app: Flask) -> dict[str, int]:
         units = f.two_districts()
         ids = {
             "sup": f.user("giamsat1", "supervisor", units["d1"]).id,
-            "rev2": f.user("thamdinh2", "district_reviewer", units["d2"]).id,
+            "rev2": f.user("thamdinh2", "reviewer", units["d2"]).id,
             "mgr": f.user("quanly", "provincial_manager", units["province"]).id,
             "admin": f.user("admin", "admin", None).id,
         }

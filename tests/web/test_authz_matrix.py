@@ -82,14 +82,21 @@ def scoped(answer: str) -> dict[str, Spec]:
 
 
 def only(roles: Mapping[str, Spec], others: Spec = DENY) -> dict[str, Spec]:
-    """The given roles' answers, ``others`` for the rest."""
-    return {role: roles.get(role, others) for role in ROLES}
+    """The given roles' answers, ``others`` for the rest.
+
+    A reviewer scoped to a service area answers as the reviewer scoped to a district unless the entry says
+    otherwise: the same role, and its area holds exactly the own region's commune, as the district holds the
+    own region's facility. Every cell is still requested for real with the area-scoped account.
+    """
+    return {role: roles.get(role, roles.get("reviewer", others) if role == "area_reviewer" else others)
+            for role in ROLES}
 
 
 def unit_of(objects: RegionObjects, role: str) -> dict[str, Any]:
     # A provincial manager's scope is a 2025 province, a district user's a pre-2025 district: ask for the
     # region's unit in the user's own system, so "outside" means another region, not another unit system.
-    return {"unit": objects.commune if role == "provincial_manager" else objects.district}
+    # An area-scoped reviewer's units are the area's 2025 communes.
+    return {"unit": objects.commune if role in ("provincial_manager", "area_reviewer") else objects.district}
 
 
 def no_body(_objects: RegionObjects, _role: str) -> dict[str, Any]:
@@ -112,11 +119,11 @@ def idempotency_key() -> dict[str, str]:
 
 
 EDITORS_IN_REGION = only({"supervisor": (BAD, NOT_FOUND), "admin": BAD})
-REVIEWERS_IN_REGION = only({"district_reviewer": (GO, NOT_FOUND), "provincial_manager": (GO, NOT_FOUND),
+REVIEWERS_IN_REGION = only({"reviewer": (GO, NOT_FOUND), "provincial_manager": (GO, NOT_FOUND),
                             "admin": GO})
-PLAN_ROLES = ("district_reviewer", "provincial_manager", "admin")
+PLAN_ROLES = ("reviewer", "provincial_manager", "admin")
 PLANNERS_OK: dict[str, Spec] = dict.fromkeys(PLAN_ROLES, OK)
-PLANNERS_IN_REGION: dict[str, Spec] = {"district_reviewer": (OK, NOT_FOUND), "provincial_manager": (OK, NOT_FOUND),
+PLANNERS_IN_REGION: dict[str, Spec] = {"reviewer": (OK, NOT_FOUND), "provincial_manager": (OK, NOT_FOUND),
                                        "admin": OK}
 PASSWORD = "Mat-khau-2025"
 
@@ -152,6 +159,13 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
                                                      "active": "y"})),
     # Ends the region's supervisor's sessions (the matrix signs in afresh for every cell, so nothing else changes).
     "admin.sign_out_everywhere": Case(LOGIN, only({"admin": GO}), "POST", ignore_tables=("audit_entry",)),
+    # Service areas: administrators only; an empty upload or form is refused by the form (nothing saved).
+    "areas.index": (Case(LOGIN, only({"admin": OK})),
+                    Case(LOGIN, only({"admin": BAD}), "POST", form=no_body)),
+    "areas.edit": (Case(LOGIN, only({"admin": OK})),
+                   Case(LOGIN, only({"admin": BAD}), "POST", form=no_body,
+                        csrf_form=lambda o, r: {"name": "Khu vực mới", "commune_codes": "03430",
+                                                "valid_from": "2025-07-01"})),
     # ------------------------------------------------------------------ facilities
     "facilities.index": Case(LOGIN, everyone(OK)),
     "facilities.view": Case(LOGIN, scoped(OK)),
@@ -179,7 +193,7 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
                                                                              "value_choice": "not_met"})),
     "inspections.photo": Case(LOGIN, scoped(OK)),
     # ------------------------------------------------------------------ review and finishing
-    "review.queue": Case(LOGIN, only({"district_reviewer": OK, "provincial_manager": OK, "admin": OK})),
+    "review.queue": Case(LOGIN, only({"reviewer": OK, "provincial_manager": OK, "admin": OK})),
     "review.inspection": Case(LOGIN, scoped(OK), inspection="submitted"),
     "review.finish": (Case(LOGIN, only({"supervisor": (OK, NOT_FOUND), "admin": OK})),
                       Case(LOGIN, only({"supervisor": (GO, NOT_FOUND), "admin": GO}), inspection="approved"),
@@ -240,12 +254,12 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "rounds.view": Case(LOGIN, scoped(OK)),
     # Changing a round's dates or target: its managers only; an empty name is refused by the form (nothing saved).
     "rounds.edit": (Case(LOGIN, only(PLANNERS_IN_REGION)),
-                    Case(LOGIN, only({"district_reviewer": (BAD, NOT_FOUND), "provincial_manager": (BAD, NOT_FOUND),
+                    Case(LOGIN, only({"reviewer": (BAD, NOT_FOUND), "provincial_manager": (BAD, NOT_FOUND),
                                       "admin": BAD}), "POST", form=no_body,
                          csrf_form=lambda o, r: {"name": "Đợt gia hạn", "start_date": "2026-01-01",
                                                  "deadline": "2026-12-31", "coverage_target": "80"})),
     # Nothing ticked: refused after the role and region checks (flash, back to the round).
-    "rounds.assign": Case(LOGIN, only({"district_reviewer": (GO, NOT_FOUND), "provincial_manager": (GO, NOT_FOUND),
+    "rounds.assign": Case(LOGIN, only({"reviewer": (GO, NOT_FOUND), "provincial_manager": (GO, NOT_FOUND),
                                        "admin": GO}), "POST", form=no_body,
                           csrf_form=lambda o, r: {"facility_ids": str(o.facility), "supervisor_id": "none"}),
     "rounds.round_report": Case(LOGIN, only(PLANNERS_IN_REGION)),
@@ -272,12 +286,13 @@ ARGUMENTS: dict[str, Callable[[RegionObjects, Case], Any]] = {
     "token": lambda o, case: o.token,
     "role": lambda o, case: "head",
     "round_id": lambda o, case: o.round,
+    "area_id": lambda o, case: o.area,
     "kind": lambda o, case: "progress",
     "ext": lambda o, case: "csv",
     "fmt": lambda o, case: "xlsx",
 }
 # Parameters that do not point into a region (the same URL for every region).
-NEUTRAL_ARGUMENTS = {"role", "ext", "fmt", "token", "kind"}
+NEUTRAL_ARGUMENTS = {"role", "ext", "fmt", "token", "kind", "area_id"}
 
 
 def _rules() -> list[Rule]:

@@ -197,7 +197,7 @@ def test_formula_injection_is_neutralised(app: Flask, client: FlaskClient, data:
     assert not any(c.startswith("=") for c in cells)
 
 
-def test_district_reviewer_sees_only_their_district(app: Flask, client: FlaskClient, data: Dataset) -> None:
+def test_reviewer_sees_only_their_district(app: Flask, client: FlaskClient, data: Dataset) -> None:
     login(client, app, data.users["reviewer1"])
     api = client.get(f"/api/v1/compliance/facilities?date={DATE}").get_json()
     assert {i["code"] for i in api["items"]} == {"F1", "F2", "F5", "F8"}

@@ -37,7 +37,7 @@ def build_approved(app: Flask) -> dict[str, int]:
         facility = factories.facility("TYT-03430", "Trạm Y tế xã Bản Bo", units["n1"], units["c1"])
         facility.address = "Bản Bo, xã Bản Bo"
         sup = factories.user("giamsat", "supervisor", units["old_province"], full_name="Nguyễn Thị Hương")
-        rev = factories.user("duyet", "district_reviewer", units["old_province"], full_name="Lò Văn Duyệt")
+        rev = factories.user("duyet", "reviewer", units["old_province"], full_name="Lò Văn Duyệt")
         factories.user("khac", "supervisor", units["d2"])  # another district: out of scope
         inspection = insp.start_inspection(facility, sup, on=dt.date.today())
         score = insp.current_score(inspection)

@@ -29,7 +29,7 @@ def data(app: Flask) -> Dataset:
         d1, d2 = db.session.get(AdminUnit, data.units["d1"]), db.session.get(AdminUnit, data.units["d2"])
         data.users["sup1"] = factories.user("giamsat.td", "supervisor", d1, full_name="Nguyễn Văn Giám").id
         data.users["sup2"] = factories.user("giamsat.pt", "supervisor", d2, full_name="Lò Văn Hai").id
-        data.users["reviewer2"] = factories.user("reviewer2", "district_reviewer", d2).id
+        data.users["reviewer2"] = factories.user("reviewer2", "reviewer", d2).id
         db.session.commit()
     return data
 
@@ -92,7 +92,7 @@ def test_planning_outside_scope_or_by_a_supervisor_is_refused(app: Flask, client
     login(client, app, data.users["reviewer1"])
     response = plan(client, data.units["d2"])  # the other district
     assert response.status_code == 400
-    assert "Region: choose a province or district of your area" in response.get_data(as_text=True)
+    assert "Region: choose a province, a service area or a district of your scope" in response.get_data(as_text=True)
     response = plan(client, data.units["c1"])  # a commune of their own district
     assert response.status_code == 400
     login(client, app, data.users["sup1"])
@@ -128,7 +128,7 @@ def test_progress_per_district_counts_visits_in_the_window(app: Flask, client: F
     assert rows["Huyện Phong Thổ"][5] == "66.7%"
 
 
-def test_district_reviewer_sees_only_their_part_and_cannot_manage(app: Flask, client: FlaskClient,
+def test_reviewer_sees_only_their_part_and_cannot_manage(app: Flask, client: FlaskClient,
                                                                    data: Dataset) -> None:
     round_id = planned_round(app, client, data)
     login(client, app, data.users["reviewer1"])
