@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'i18a00000001'
-down_revision = 'f4iled000001'
+down_revision = 'i19a00000003'
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'i19a00000001'
-down_revision = 'f4iled000001'
+down_revision = 'i16b00000001'
 branch_labels = None
 depends_on = None
 
