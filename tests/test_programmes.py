@@ -197,3 +197,8 @@ def test_a_campaign_inspection_does_not_count_in_the_routine_indicators(app: Fla
             visit.checklist_version_id, visit.checklist_sha256 = camp.id, camp.sha256
         db.session.commit()
         assert whole() == (2, 7, 4)
+        # Nor does it change the facilities' standing in the registry.
+        from qa_app.facilities.status import facility_status
+
+        standing = facility_status([data.facilities["F3"], data.facilities["F4"]], AS_OF)
+        assert [standing[data.facilities[c]].status for c in ("F3", "F4")] == ["not_assessed", "does_not_meet"]

@@ -40,6 +40,7 @@ FACILITY_STATUS_LABELS = {
     "meets": _l("Meets the standard"),  # Đạt chuẩn
     "conditional": _l("Conditional"),  # Đạt có điều kiện
     "does_not_meet": _l("Does not meet"),  # Không đạt
+    "not_assessable": _l("Not assessable: re-visit needed"),  # Không đánh giá được: cần giám sát lại
     "not_assessed": _l("Not assessed"),  # Chưa đánh giá
 }
 

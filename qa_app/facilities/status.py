@@ -27,7 +27,7 @@ from ..extensions import db
 from ..inspections.models import Inspection
 from .models import Facility
 
-STATUSES = ("meets", "conditional", "does_not_meet", "not_assessed")
+STATUSES = ("meets", "conditional", "does_not_meet", "not_assessable", "not_assessed")
 DEFAULT_VALIDITY_MONTHS = 24
 
 
@@ -67,7 +67,11 @@ def latest_approved_id(on: dt.date) -> sa.ScalarSelect[int]:
     return (
         sa.select(inspection.id)
         .where(inspection.facility_id == Facility.id, inspection.kind == "external",
-               inspection.status == "approved", inspection.inspection_date <= on, ~corrected)
+               inspection.status == "approved", inspection.inspection_date <= on, ~corrected,
+               # A facility's standing is its routine supervision result (as in the indicators): a campaign
+               # visit uses another checklist and does not replace it.
+               inspection.checklist_version_id.in_(
+                   sa.select(ChecklistVersion.id).where(ChecklistVersion.programme == "routine")))
         .order_by(inspection.inspection_date.desc(), inspection.id.desc())
         .limit(1)
         .correlate(Facility)

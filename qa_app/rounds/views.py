@@ -38,7 +38,7 @@ KIND_LABELS = {"progress": _l("Progress report"), "final": _l("Final report")}
 BASIS_LABELS = {"facilities": _l("of the facilities of each area"),
                 "communes": _l("of the communes of each area")}
 CLASS_LABELS = {"meets": _l("Meets the standard"), "conditional": _l("Conditional"),
-                "does_not_meet": _l("Does not meet")}
+                "does_not_meet": _l("Does not meet"), "not_assessable": _l("Not assessable: re-visit needed")}
 MAX_PERIOD_DAYS = 3 * 366
 
 

@@ -81,3 +81,8 @@ def test_not_assessable_is_submitted_approved_filed_and_shown(app: Flask, client
     assert 'cmp-status cmp-not_assessable">Not assessable: re-visit needed' in page
     review = client.get(f"/review/inspections/{inspection_id}?lang=vi").get_data(as_text=True)
     assert "Không đánh giá được: cần giám sát lại" in review
+    # The facility's own page and the registry list show the same status, and can filter on it.
+    facility = client.get(f"/facilities/{world['tyt']}?lang=en").get_data(as_text=True)
+    assert 'badge-not_assessable">Not assessable: re-visit needed' in facility
+    listed = client.get("/facilities/?status=not_assessable&lang=en").get_data(as_text=True)
+    assert "Trạm Y tế xã Bản Giang" in listed and "Nhà thuốc Minh Châu" not in listed
