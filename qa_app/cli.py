@@ -41,7 +41,6 @@ def setup(demo: bool) -> None:
                f"{len(report.unchanged)} unchanged.")
     if demo and db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
         from .demo.generator import DemoParams, generate
-
         from .demo.showcase import add_showcase
 
         params = DemoParams()

@@ -24,5 +24,6 @@ __all__ = [
     "AdminUnit", "Answer", "AuditEntry", "ChecklistVersion", "Facility", "FacilityService", "Inspection",
     "SectionResult", "UnitSuccession", "User", "CorrectiveAction", "Photo", "ReviewComment", "Signature",
     "TeamMember", "Minutes", "MinutesCounter", "SyncRequest",
-    "RoundAssignment", "RoundReportDate", "SupervisionRound", "ServiceArea", "ServiceAreaCommune", "RoundCommune", "FacilityParentLink",
+    "RoundAssignment", "RoundReportDate", "SupervisionRound", "ServiceArea", "ServiceAreaCommune", "RoundCommune",
+    "FacilityParentLink",
 ]

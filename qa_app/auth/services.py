@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
+from ..areas.models import ServiceArea, ServiceAreaCommune
 from ..audit.services import record
 from ..extensions import db, utcnow
 from ..facilities.models import Facility
 from ..regions.models import AdminUnit
-from ..areas.models import ServiceArea, ServiceAreaCommune
 from .models import AREA_ROLES, ROLES, User
 
 MAX_FAILURES = 5

@@ -15,11 +15,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..areas.models import ServiceArea
 from ..auth.views import login_required
 from ..checklists.models import ChecklistVersion
 from ..checklists.registry import checklist_of
 from ..core.security import MAX_DB_INT
-from ..areas.models import ServiceArea
 from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS
 from ..facilities.services import unit_visible
@@ -180,7 +180,8 @@ def dashboard() -> ResponseReturnValue:
     texts = _item_texts((f.version_id for f in failed_items), locale, versions)
     children = {u.id: u for u in children_of(area.unit, area.group_system)}
     return render_template(
-        "compliance/dashboard.html", area=area, drill=drill[0], indicators=indicators, summaries=summaries, charts=charts,
+        "compliance/dashboard.html", area=area, drill=drill[0], indicators=indicators, summaries=summaries,
+        charts=charts,
         by_unit=by_unit, by_ownership=by_ownership, by_type=by_type, failing=failing, failing_total=failing_total,
         failing_limit=FAILING_LIMIT, failed_items=failed_items, item_texts=texts, children=children,
         breadcrumbs=_breadcrumbs(area), section_titles=_section_titles(locale, versions), locale=locale,

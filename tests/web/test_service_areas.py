@@ -71,7 +71,8 @@ def test_import_reports_rows_and_writes_nothing_on_any_error(app: Flask, client:
     assert response.status_code == 400
     # Row 3: an unknown commune and an owner that is a station; row 4: no name, a bad date, a commune twice.
     assert re.findall(r"<td>(\d+)</td><td>([^<]*)</td>", page) == [
-        ("3", "No 2025 commune with code 99999."), ("3", "Facility TYT-1 is a TYT; an area is run by one of TTYT, CDC."),
+        ("3", "No 2025 commune with code 99999."),
+        ("3", "Facility TYT-1 is a TYT; an area is run by one of TTYT, CDC."),
         ("4", "The name is empty."), ("4", "valid_from 'hôm qua' is not a date (write YYYY-MM-DD or DD/MM/YYYY).")]
     # Cell values are escaped on the page, never markup.
     page = _upload(client, HEADER + "KV-1,Khu,,03430,<b>x</b>,\n").get_data(as_text=True)
