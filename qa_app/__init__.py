@@ -51,8 +51,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_errors(app)
 
     from .admin.views import bp as admin_bp
-    from .areas.views import bp as areas_bp
     from .api.views import bp as api_bp
+    from .areas.views import bp as areas_bp
     from .auth.views import bp as auth_bp
     from .compliance.views import api_bp as compliance_api_bp
     from .compliance.views import bp as compliance_bp

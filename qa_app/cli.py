@@ -43,7 +43,6 @@ def setup(demo: bool) -> None:
         click.echo(f"WARNING: {warning}", err=True)
     if demo and db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
         from .demo.generator import DemoParams, generate
-
         from .demo.showcase import add_showcase
 
         params = DemoParams()

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from qa_app.areas.models import ServiceArea
 from qa_app.auth.models import User
 from qa_app.auth.services import check_password_rules
 from qa_app.checklists.loader import load_directory, parse_checklist
@@ -36,7 +37,6 @@ from qa_app.demo import (
 )
 from qa_app.demo.answering import build_plan, engine_outcome, fast_outcome, generate_answers
 from qa_app.extensions import db
-from qa_app.areas.models import ServiceArea
 from qa_app.facilities.models import Facility, FacilityParentLink
 from qa_app.inspections.models import (
     Answer,

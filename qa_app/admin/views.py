@@ -11,10 +11,10 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from ..audit.services import record
-from ..auth.models import User
 from ..areas.models import ServiceArea
 from ..areas.services import all_areas
+from ..audit.services import record
+from ..auth.models import User
 from ..auth.services import PasswordRuleError, create_user, end_sessions, set_scope
 from ..auth.views import roles_required
 from ..extensions import db, utcnow

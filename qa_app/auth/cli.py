@@ -29,7 +29,8 @@ def users_cli() -> None:
 @click.argument("username")
 @click.option("--name", "full_name", required=True, help="Full name, as printed on minutes.")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--scope", default="", help="Region as system:level:code (e.g. 2025:province:12) or a service area as area:CODE "
+@click.option("--scope", default="",
+              help="Region as system:level:code (e.g. 2025:province:12) or a service area as area:CODE "
                    "(admins may omit).")
 @click.option("--position", default="", help="Position (chức vụ).")
 @click.password_option()

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import UTCDateTime, db, intpk, timestamp
 from ..areas.models import ServiceArea
+from ..extensions import UTCDateTime, db, intpk, timestamp
 from ..regions.models import AdminUnit
 
 ROLES = ("supervisor", "reviewer", "provincial_manager", "admin")

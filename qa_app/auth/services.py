@@ -11,11 +11,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
+from ..areas.models import ServiceArea, ServiceAreaCommune
 from ..audit.services import record
 from ..extensions import db, utcnow
 from ..facilities.models import Facility
 from ..regions.models import AdminUnit
-from ..areas.models import ServiceArea, ServiceAreaCommune
 from .models import AREA_ROLES, ROLES, LoginThrottle, User
 
 MAX_FAILURES = 5

@@ -91,13 +91,23 @@ def summarise_with_groups(area: Area, indicators: tuple[Indicator, ...], traject
     return result, overview.groups
 
 
+def has_area_breakdown(area: Area) -> bool:
+    """Whether the area is a 2025 province with service areas in force on its day (then grouped by area too)."""
+    from ..areas.services import areas_of_province
+
+    unit = area.unit
+    return (area.service_area is None and unit is not None and unit.system == "2025" and unit.level == "province"
+            and bool(areas_of_province(unit.id, area.day)))
+
+
 def indicator_rows(area: Area, indicators: tuple[Indicator, ...], locale: str,
                    labels: dict[str, dict[str, str]] | None = None) -> list[dict[str, Any]]:
     """Rows for exports and the API: the area as a whole, then by child unit, ownership and facility type."""
     labels = labels or {}
-    listed, by_group = summarise_with_groups(area, indicators, trajectory=False, groups=GROUPS)
+    wanted = GROUPS + (("area",) if has_area_breakdown(area) else ())
+    listed, by_group = summarise_with_groups(area, indicators, trajectory=False, groups=wanted)
     summaries = {s.indicator.id: s for s in listed}
-    groups: list[tuple[str, GroupRow]] = [(group, row) for group in GROUPS for row in by_group[group]]
+    groups: list[tuple[str, GroupRow]] = [(group, row) for group in wanted for row in by_group[group]]
     rows = []
     for group, row in groups:
         for ind in indicators:

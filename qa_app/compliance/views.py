@@ -15,12 +15,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..areas.models import ServiceArea
 from ..auth.views import login_required
 from ..checklists.models import ChecklistVersion
 from ..checklists.registry import checklist_of
 from ..core.security import MAX_DB_INT
-from ..areas.models import ServiceArea
-from ..areas.services import areas_of_province
 from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS
 from ..facilities.services import unit_visible
@@ -28,7 +27,7 @@ from ..regions.models import AdminUnit
 from .chart import build_chart
 from .indicators import DEFAULT_PATH, Indicator, load_indicators_cached
 from .queries import Area, children_of, facility_statuses, most_failed_items
-from .report import applicable, indicator_rows, summarise_with_groups
+from .report import applicable, has_area_breakdown, indicator_rows, summarise_with_groups
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 api_bp = Blueprint("compliance_api", __name__, url_prefix="/api/v1/compliance")
@@ -108,8 +107,7 @@ def _area() -> Area:
 
 def _drill_groups(area: Area) -> tuple[str, str, str]:
     """The drill-down of a 2025 province with service areas lists the areas; anywhere else, child units."""
-    if (area.service_area is None and area.unit is not None and area.unit.system == "2025"
-            and area.unit.level == "province" and areas_of_province(area.unit.id, area.day)):
+    if has_area_breakdown(area):
         return ("area", "ownership", "type")
     return ("unit", "ownership", "type")
 
@@ -119,7 +117,7 @@ def _labels(area: Area) -> dict[str, dict[str, str]]:
         "ownership": {k: str(v) for k, v in OWNERSHIP_LABELS.items()},
         "type": {k: str(v) for k, v in TYPE_LABELS.items()},
         "none": {"all": area.unit.label if area.unit is not None else _("Whole country"),
-                 "unit": _("Directly in this unit")},
+                 "unit": _("Directly in this unit"), "area": _("Communes outside any service area")},
     }
 
 
@@ -184,7 +182,8 @@ def dashboard() -> ResponseReturnValue:
     texts = _item_texts((f.version_id for f in failed_items), locale, versions)
     children = {u.id: u for u in children_of(area.unit, area.group_system)}
     return render_template(
-        "compliance/dashboard.html", area=area, drill=drill[0], indicators=indicators, summaries=summaries, charts=charts,
+        "compliance/dashboard.html", area=area, drill=drill[0], indicators=indicators, summaries=summaries,
+        charts=charts,
         by_unit=by_unit, by_ownership=by_ownership, by_type=by_type, failing=failing, failing_total=failing_total,
         failing_limit=FAILING_LIMIT, failed_items=failed_items, item_texts=texts, children=children,
         breadcrumbs=_breadcrumbs(area), section_titles=_section_titles(locale, versions), locale=locale,
@@ -221,7 +220,8 @@ def _indicator_table(area: Area) -> tuple[list[str], list[list[Any]]]:
     headers = [_("Date"), _("Indicator"), _("Title"), _("Group"), _("Key"), _("Name"), _("Meeting"),
                _("Facilities"), _("Assessed"), _("Value (percent)"), _("Coverage (percent)"),
                _("Target this year (percent)"), _("Target 2025 (percent)"), _("Target 2030 (percent)")]
-    group_names = {"all": _("All"), "unit": _("Unit"), "ownership": _("Ownership"), "type": _("Facility type")}
+    group_names = {"all": _("All"), "unit": _("Unit"), "ownership": _("Ownership"), "type": _("Facility type"),
+                   "area": _("Service area")}
     body = [[r["date"], r["indicator"], r["title"], group_names[r["group"]], r["key"], r["label"], r["numerator"],
              r["denominator"], r["assessed"], r["value"], r["coverage"], r["target_this_year"], r["target_2025"],
              r["target_2030"]] for r in rows]

@@ -26,12 +26,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from ..areas.models import ServiceArea, ServiceAreaCommune
 from ..auth.models import User
 from ..checklists.models import ChecklistVersion
 from ..checklists.registry import checklist_of, sync_directory, version_for
 from ..checklists.schema import Checklist, FacilityProfile
 from ..extensions import db
-from ..areas.models import ServiceArea, ServiceAreaCommune
 from ..facilities.models import Facility, FacilityParentLink, FacilityService
 from ..inspections.models import (
     Answer,

@@ -56,7 +56,8 @@ def apply_plan(rows: Sequence[PlanRow], on: dt.date, *, source: str = "", sha256
     """
     subs = [row for row in rows if row.role == SUB_STATION]
     codes = sorted({row.facility_code for row in subs} | {row.station_code for row in subs})
-    found = {f.code: f for f in db.session.scalars(sa.select(Facility).where(Facility.code.in_(codes)))} if codes else {}
+    found = ({f.code: f for f in db.session.scalars(sa.select(Facility).where(Facility.code.in_(codes)))}
+             if codes else {})
     becoming = {row.facility_code for row in subs}
     problems: list[str] = []
     for row in subs:

@@ -11,9 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from ..areas.models import ServiceAreaCommune
 from ..audit.services import record
 from ..auth.models import User
-from ..areas.models import ServiceAreaCommune
 from ..auth.services import facility_in_scope
 from ..checklists.schema import FACILITY_TYPES
 from ..extensions import db

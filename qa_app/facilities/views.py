@@ -26,10 +26,10 @@ from .services import (
     FacilityFilters,
     allowed_unit_ids,
     facility_for,
-    sub_stations_for,
     import_facilities,
     inspection_history,
     list_facilities,
+    sub_stations_for,
     unit_chain,
     unit_options,
 )

@@ -1,7 +1,7 @@
 """Coverage of a supervision round: pure arithmetic, no Flask, no database.
 
-A round asks that a share of the facilities (or of the communes) of each area (service area, or pre-2025 district) be visited between its
-start date and its deadline. The registry moves while a round runs, so the rules for facilities that open
+A round asks that a share of the facilities (or of the communes) of each area (service area, or pre-2025
+district) be visited between its start date and its deadline. The registry moves while a round runs, so the rules for facilities that open
 or close during the round are spelled out here once, and the views and reports only read the result:
 
 * **Required** (in the denominator): a facility active on the round's start date and still active on the

@@ -2,8 +2,8 @@
 
 Scope works as everywhere else: a user manages rounds whose region lies in their own subtree (or whose
 facilities all lie in it, across the two unit systems: a 2025 province over a pre-2025 district); a user whose
-subtree lies inside a round's region (a reviewer of a district or service area under a provincial round), or shares facilities with
-it, sees that round, but only the facilities of their own subtree. Everything else is a 404 in the views.
+subtree lies inside a round's region (a reviewer of a district or service area under a provincial round), or
+shares facilities with it, sees that round, but only the facilities of their own subtree. Everything else is a 404 in the views.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.orm import aliased
 
+from ..areas.importers import split_codes
+from ..areas.models import ServiceArea, ServiceAreaCommune
 from ..audit.services import record
 from ..auth.models import User
 from ..auth.services import area_commune_ids, facility_in_scope
@@ -29,8 +31,6 @@ from ..facilities.models import Facility
 from ..inspections.models import Inspection
 from ..regions.models import AdminUnit
 from .coverage import BASES, FacilityVisit, GroupCoverage, RoundWindow, coverage, state, total
-from ..areas.importers import split_codes
-from ..areas.models import ServiceArea, ServiceAreaCommune
 from .models import REPORT_KINDS, RoundAssignment, RoundCommune, RoundReportDate, SupervisionRound
 
 PLAN_ROLES = ("reviewer", "provincial_manager", "admin")
@@ -277,7 +277,8 @@ def check_input(user: User, data: RoundInput, fixed_unit: AdminUnit | None = Non
                              _("Report dates: %(date)s is before the start of the round", date=day.isoformat()))
     if final and any(p > final[0] for p in progress):
         raise RoundError("progress_dates", _("Progress report dates: must come before the final report date"))
-    return {"name": name, "unit": unit, "area": area, "communes": communes, "facility_types": sorted(set(types), key=FACILITY_TYPES.index),
+    return {"name": name, "unit": unit, "area": area, "communes": communes,
+            "facility_types": sorted(set(types), key=FACILITY_TYPES.index),
             "start_date": start, "deadline": deadline, "coverage_basis": data.coverage_basis,
             "coverage_target": target.quantize(Decimal("0.01")),
             "report_dates": [("progress", d) for d in progress] + [("final", d) for d in final]}
@@ -324,7 +325,8 @@ def create_round(user: User, data: RoundInput) -> SupervisionRound:
     db.session.flush()
     record("round.created", "supervision_round", rnd.id, user_id=user.id, details={
         "name": rnd.name, "unit": rnd.unit_id, "area": rnd.area_id,
-        "communes": [unit.code for unit in clean["communes"]], "types": rnd.facility_types, "start": rnd.start_date.isoformat(),
+        "communes": [unit.code for unit in clean["communes"]], "types": rnd.facility_types,
+        "start": rnd.start_date.isoformat(),
         "deadline": rnd.deadline.isoformat(), "basis": rnd.coverage_basis, "target": str(rnd.coverage_target)})
     return rnd
 

@@ -71,7 +71,8 @@ def test_import_reports_rows_and_writes_nothing_on_any_error(app: Flask, client:
     assert response.status_code == 400
     # Row 3: an unknown commune and an owner that is a station; row 4: no name, a bad date, a commune twice.
     assert re.findall(r"<td>(\d+)</td><td>([^<]*)</td>", page) == [
-        ("3", "No 2025 commune with code 99999."), ("3", "Facility TYT-1 is a TYT; an area is run by one of TTYT, CDC."),
+        ("3", "No 2025 commune with code 99999."),
+        ("3", "Facility TYT-1 is a TYT; an area is run by one of TTYT, CDC."),
         ("4", "The name is empty."), ("4", "valid_from 'hôm qua' is not a date (write YYYY-MM-DD or DD/MM/YYYY).")]
     # Cell values are escaped on the page, never markup.
     page = _upload(client, HEADER + "KV-1,Khu,,03430,<b>x</b>,\n").get_data(as_text=True)
@@ -241,3 +242,18 @@ def test_area_reviewer_plans_only_over_its_area(app: Flask, client: FlaskClient,
     rf.login(client, app, reviewer)
     listing = client.get("/rounds/").get_data(as_text=True)
     assert listing.count("Đợt giám sát khu vực") == 2  # their two rounds, not the neighbour area's
+
+
+def test_exports_and_api_break_down_by_service_area(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
+    rf.login(client, app, ids["admin"])
+    _upload(client, GOOD)
+    with app.app_context():
+        area_id = db.session.scalar(sa.select(ServiceArea.id))
+    rf.login(client, app, ids["mgr"])
+    body = client.get(f"/api/v1/compliance/indicators?unit={ids['province']}").get_json()
+    rows = [r for r in body["rows"] if r["indicator"] == "facilities_meeting_standard" and r["group"] == "area"]
+    # TYT-1, TYT-3 and the regional centre in the area; TYT-2 in the commune outside it.
+    assert {(r["key"], r["label"], r["denominator"]) for r in rows} == {
+        (area_id, "Khu vực Tam Đường (KV-TD)", 3), (None, "Communes outside any service area", 1)}
+    csv_text = client.get(f"/compliance/export/indicators.csv?unit={ids['province']}").get_data(as_text=True)
+    assert "Khu vực Tam Đường (KV-TD)" in csv_text
