@@ -274,3 +274,26 @@ def test_return_against_resubmit(racer: tuple[Flask, dict[str, int], Racer, int]
         assert after["status"] == "submitted"
         assert after["audit"].count("inspection.returned") == 1
         assert after["audit"].count("inspection.resubmitted") == 1
+
+
+def test_closing_a_corrective_action_twice(racer: tuple[Flask, dict[str, int], Racer, int]) -> None:
+    from qa_app.inspections.models import CorrectiveAction
+
+    app, ids, race, tries = racer
+    for _ in range(tries):
+        inspection_id = rf.submitted(app, ids)
+        with app.app_context():
+            action_id = db.session.scalar(sa.select(CorrectiveAction.id)
+                                          .where(CorrectiveAction.inspection_id == inspection_id))
+            db.session.remove()
+        path = f"/review/actions/{action_id}/done"
+        statuses = race([("sup", "POST", path, None, {"evidence": "Đã niêm yết bảng giá"}),
+                         ("rev", "POST", path, None, {"evidence": "Đã kiểm tra tại chỗ"})])
+        winner = one_winner(statuses)
+        with app.app_context():
+            action = db.session.get_one(CorrectiveAction, action_id)
+            closed = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+                AuditEntry.action == "corrective_action.done", AuditEntry.entity_id == str(action_id)))
+            assert action.status == "done" and closed == 1
+            assert action.done_by_id == ids[("sup", "rev")[winner]]
+            db.session.remove()
