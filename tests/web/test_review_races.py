@@ -297,3 +297,29 @@ def test_closing_a_corrective_action_twice(racer: tuple[Flask, dict[str, int], R
             assert action.status == "done" and closed == 1
             assert action.done_by_id == ids[("sup", "rev")[winner]]
             db.session.remove()
+
+
+def test_a_submit_that_lost_can_be_sent_again_from_the_page_it_got(race_app: Flask) -> None:
+    import re
+
+    from .test_review import finish_form
+
+    app = race_app
+    ids = rf.setup_region(app)
+    inspection_id = rf.complete(app, ids)
+    form = {**finish_form(app, inspection_id), "do": "submit"}
+    client = app.test_client()
+    rf.login(client, app, ids["sup"])
+    # An autosave lands after the finishing page was built.
+    item = next(iter(state(app, inspection_id)["answers"]))
+    assert send(app, ids, ("sup", "PUT", f"/api/v1/inspections/{inspection_id}/answers/{item}",
+                           {"note": "sửa sau", "base_revision": state(app, inspection_id)["answers"][item][2]},
+                           None))[0] == 200
+    lost = client.post(f"/review/inspections/{inspection_id}/finish", data=form)
+    assert lost.status_code == 409 and "changed since you opened this page" in lost.get_data(as_text=True)
+    shown = re.search(r'name="revision"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="revision"',
+                      lost.get_data(as_text=True))
+    revision = next(v for v in shown.groups() if v)
+    assert int(revision) == state(app, inspection_id)["revision"]
+    again = client.post(f"/review/inspections/{inspection_id}/finish", data={**form, "revision": revision})
+    assert again.status_code == 302 and state(app, inspection_id)["status"] == "submitted"
