@@ -598,6 +598,7 @@ def finish(inspection_id: int) -> ResponseReturnValue:
         # may be stale, so save this page's work and let the supervisor look again before submitting (409: the
         # submit lost to the other change).
         db.session.commit()
+        form.revision.data = str(inspection.revision)  # submitting again from this page submits what it now shows
         return _render_finish(inspection, form, [stale_message], 409)
     try:
         services.submit(inspection, g.user)
@@ -607,6 +608,7 @@ def finish(inspection_id: int) -> ResponseReturnValue:
         if exc.code == "conflict":
             # Lost a race: an autosave (or another submit) landed between reading the page and submitting.
             db.session.refresh(inspection)
+            form.revision.data = str(inspection.revision)
             if inspection.status not in services.EDITABLE:
                 return _render_finish(inspection, form,
                                       [_refusal_message(WorkflowError("locked", exc.message), inspection)], 409)

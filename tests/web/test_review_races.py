@@ -274,3 +274,52 @@ def test_return_against_resubmit(racer: tuple[Flask, dict[str, int], Racer, int]
         assert after["status"] == "submitted"
         assert after["audit"].count("inspection.returned") == 1
         assert after["audit"].count("inspection.resubmitted") == 1
+
+
+def test_closing_a_corrective_action_twice(racer: tuple[Flask, dict[str, int], Racer, int]) -> None:
+    from qa_app.inspections.models import CorrectiveAction
+
+    app, ids, race, tries = racer
+    for _ in range(tries):
+        inspection_id = rf.submitted(app, ids)
+        with app.app_context():
+            action_id = db.session.scalar(sa.select(CorrectiveAction.id)
+                                          .where(CorrectiveAction.inspection_id == inspection_id))
+            db.session.remove()
+        path = f"/review/actions/{action_id}/done"
+        statuses = race([("sup", "POST", path, None, {"evidence": "Đã niêm yết bảng giá"}),
+                         ("rev", "POST", path, None, {"evidence": "Đã kiểm tra tại chỗ"})])
+        winner = one_winner(statuses)
+        with app.app_context():
+            action = db.session.get_one(CorrectiveAction, action_id)
+            closed = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+                AuditEntry.action == "corrective_action.done", AuditEntry.entity_id == str(action_id)))
+            assert action.status == "done" and closed == 1
+            assert action.done_by_id == ids[("sup", "rev")[winner]]
+            db.session.remove()
+
+
+def test_a_submit_that_lost_can_be_sent_again_from_the_page_it_got(race_app: Flask) -> None:
+    import re
+
+    from .test_review import finish_form
+
+    app = race_app
+    ids = rf.setup_region(app)
+    inspection_id = rf.complete(app, ids)
+    form = {**finish_form(app, inspection_id), "do": "submit"}
+    client = app.test_client()
+    rf.login(client, app, ids["sup"])
+    # An autosave lands after the finishing page was built.
+    item = next(iter(state(app, inspection_id)["answers"]))
+    assert send(app, ids, ("sup", "PUT", f"/api/v1/inspections/{inspection_id}/answers/{item}",
+                           {"note": "sửa sau", "base_revision": state(app, inspection_id)["answers"][item][2]},
+                           None))[0] == 200
+    lost = client.post(f"/review/inspections/{inspection_id}/finish", data=form)
+    assert lost.status_code == 409 and "changed since you opened this page" in lost.get_data(as_text=True)
+    shown = re.search(r'name="revision"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="revision"',
+                      lost.get_data(as_text=True))
+    revision = next(v for v in shown.groups() if v)
+    assert int(revision) == state(app, inspection_id)["revision"]
+    again = client.post(f"/review/inspections/{inspection_id}/finish", data={**form, "revision": revision})
+    assert again.status_code == 302 and state(app, inspection_id)["status"] == "submitted"
