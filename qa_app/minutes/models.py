@@ -37,7 +37,13 @@ class Minutes(db.Model):
     unit_code: Mapped[str] = mapped_column(sa.String(32))
     year: Mapped[int]
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Of the archived bytes as they are now: they grow when `flask minutes extend` appends document timestamps.
     sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Of the revision the unit signature covers, which never changes: a copy downloaded before an extension
+    # (a prefix of the archived bytes) is still recognised by it.
+    signed_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # The last time `flask minutes extend` added a document timestamp (PAdES B-LTA), if ever.
+    extended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
     signer_subject: Mapped[str] = mapped_column(sa.String(500))
     # Random, unguessable: the QR code's /verify/<token> link.

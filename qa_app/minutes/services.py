@@ -68,10 +68,12 @@ def _tz() -> ZoneInfo:
 def signing_key() -> signing.SigningKey:
     """The unit's signing key (configured PKCS#12, or the demo identity generated under instance/signing/)."""
     cfg = current_app.config
+    tsa = signing.TsaSettings(url=cfg.get("SIGNING_TSA_URL") or "", username=cfg.get("SIGNING_TSA_USERNAME") or "",
+                              password=cfg.get("SIGNING_TSA_PASSWORD") or "", ca_path=cfg.get("SIGNING_TSA_CA_CERT") or "")
     return signing.load_signing_key(
         cfg.get("SIGNING_PKCS12") or None, cfg.get("SIGNING_PKCS12_PASSWORD"), current_app.instance_path,
         ca_path=cfg.get("SIGNING_CA_CERT") or None, unit_name=str(setting("ISSUING_UNIT_NAME")),
-        unit_code=str(setting("ISSUING_UNIT_CODE")))
+        unit_code=str(setting("ISSUING_UNIT_CODE")), tsa=tsa)
 
 
 # ---------------------------------------------------------------------------------------------- numbering
@@ -258,9 +260,15 @@ def issue_minutes(inspection: Inspection, actor: User, locale: str | None = None
     view = build_view(inspection, number=number, year=issued_on.year, issued_on=issued_on, token=token,
                       locale=locale, demo=key.demo)
     pdf = build_minutes_pdf(view, locale)
-    signed = signing.sign_pdf(pdf, key, reason=f"Biên bản số {view.number_label}", location=view.place)
+    try:
+        signed = signing.sign_pdf(pdf, key, reason=f"Biên bản số {view.number_label}", location=view.place)
+    except signing.SigningError as exc:
+        from ..inspections.services import WorkflowError
+
+        raise WorkflowError("signing_unavailable", f"the minutes cannot be signed: {exc}") from None
     minutes = Minutes(inspection_id=inspection.id, number=number, unit_code=unit_code, year=issued_on.year,
-                      issued_at=issued_at, sha256=signing.sha256_hex(signed), pdf=signed,
+                      issued_at=issued_at, sha256=signing.sha256_hex(signed),
+                      signed_sha256=signing.signed_revision_sha256(signed), pdf=signed,
                       signer_subject=key.subject[:500], token=token, locale=locale[:5], demo=key.demo)
     db.session.add(minutes)
     db.session.flush()
@@ -284,18 +292,28 @@ class Verification:
     signature: signing.SignatureCheck | None = None
 
 
-def verify_pdf(data: bytes) -> Verification:
-    """Both checks: the bytes are an archived minutes (SHA-256) AND the signature validates against our root."""
+def _check(data: bytes, moment: dt.datetime | None = None) -> signing.SignatureCheck:
+    try:
+        key = signing_key()
+    except signing.SigningError:
+        return signing.SignatureCheck(False, "no_trust_root")
+    return signing.validate_pdf(data, key.trust_roots, key.tsa_roots, moment=moment)
+
+
+def verify_pdf(data: bytes, moment: dt.datetime | None = None) -> Verification:
+    """Both checks: the bytes are (a B-LTA extension of) archived minutes AND the signatures validate.
+
+    A copy taken before `flask minutes extend` is a prefix of the archived bytes: it is found by the hash of
+    the revision the unit signature covers, which extensions never change.
+    """
     if len(data) > int(setting("MINUTES_MAX_UPLOAD")):
         return Verification(False, ["too_large"])
     if data.lstrip()[:5] != b"%PDF-":
         return Verification(False, ["not_pdf"])
+    check = _check(data, moment)
     minutes = db.session.scalar(sa.select(Minutes).where(Minutes.sha256 == signing.sha256_hex(data)))
-    try:
-        roots = signing_key().trust_roots
-        check = signing.validate_pdf(data, roots)
-    except signing.SigningError:
-        check = signing.SignatureCheck(False, "no_trust_root")
+    if minutes is None and check.signed_revision_sha256:
+        minutes = db.session.scalar(sa.select(Minutes).where(Minutes.signed_sha256 == check.signed_revision_sha256))
     reasons = []
     if minutes is None:
         reasons.append("unknown_document")
@@ -304,15 +322,12 @@ def verify_pdf(data: bytes) -> Verification:
     return Verification(not reasons, reasons, minutes, check)
 
 
-def verify_archived(minutes: Minutes) -> Verification:
-    """Re-check an archived minutes: its bytes still hash to the stored SHA-256 and its signature validates."""
+def verify_archived(minutes: Minutes, moment: dt.datetime | None = None) -> Verification:
+    """Re-check an archived minutes (at ``moment``, default now): bytes match the hash, signatures validate."""
     reasons = []
     if signing.sha256_hex(minutes.pdf) != minutes.sha256:
         reasons.append("archive_hash_mismatch")
-    try:
-        check = signing.validate_pdf(minutes.pdf, signing_key().trust_roots)
-    except signing.SigningError:
-        check = signing.SignatureCheck(False, "no_trust_root")
+    check = _check(minutes.pdf, moment)
     if not check.valid:
         reasons.append(f"signature_{check.reason}")
     return Verification(not reasons, reasons, minutes, check)
@@ -342,11 +357,78 @@ def find_by_token(token: str) -> Minutes | None:
     return db.session.scalar(sa.select(Minutes).where(Minutes.token == token))
 
 
-def check_archive() -> list[tuple[Minutes, list[str]]]:
-    """Every archived minutes whose bytes or signature no longer check out."""
+def check_archive(moment: dt.datetime | None = None) -> list[tuple[Minutes, list[str], str]]:
+    """Every archived minutes whose bytes or signature no longer check out (at ``moment``), with the detail."""
     problems = []
     for minutes in db.session.scalars(sa.select(Minutes).order_by(Minutes.id)):
-        result = verify_archived(minutes)
+        result = verify_archived(minutes, moment)
         if not result.authentic:
-            problems.append((minutes, result.reasons))
+            problems.append((minutes, result.reasons, result.signature.detail if result.signature else ""))
     return problems
+
+
+# ---------------------------------------------------------------------------------------------- B-LTA
+
+
+@dataclass
+class ExtendReport:
+    """What `flask minutes extend` did, minutes by minutes."""
+
+    extended: list[str] = field(default_factory=list)
+    current: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def extend_archive(renew_within: dt.timedelta, now: dt.datetime | None = None,
+                   actor_id: int | None = None) -> ExtendReport:
+    """Add a document timestamp (PAdES B-LTA) to every archived minutes that needs one; commit per minutes.
+
+    A minutes needs one when it has no document timestamp yet, or when the certificate of its newest timestamp
+    expires within ``renew_within``. Running it twice in a row adds nothing the second time (idempotent).
+    Each update is a compare-and-set on the archived hash, with its audit entry, in one transaction.
+    """
+    now = now or utcnow()
+    report = ExtendReport()
+    key = signing_key()
+    ids = list(db.session.scalars(sa.select(Minutes.id).order_by(Minutes.id)))
+    for minutes_id in ids:
+        minutes = db.session.get(Minutes, minutes_id)
+        label = f"{minutes.number_label}/{minutes.year}"
+        try:
+            expiry, count = signing.newest_timestamp_expiry(minutes.pdf)
+        except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the run
+            report.failed.append((label, f"unreadable: {type(exc).__name__}"))
+            continue
+        if count and expiry is not None and expiry - now > renew_within:
+            report.current.append(label)
+            continue
+        before = verify_archived(minutes, now)
+        if not before.authentic:
+            report.failed.append((label, "; ".join(before.reasons)))
+            continue
+        try:
+            extended = signing.add_document_timestamp(minutes.pdf, key)
+        except signing.SigningError as exc:
+            report.failed.append((label, str(exc)))
+            continue
+        check = signing.validate_pdf(extended, key.trust_roots, key.tsa_roots, moment=now)
+        if not check.valid:
+            report.failed.append((label, f"the extended file does not verify: {check.detail or check.reason}"))
+            continue
+        old_sha = minutes.sha256
+        new_sha = signing.sha256_hex(extended)
+        done = db.session.execute(
+            sa.update(Minutes).where(Minutes.id == minutes.id, Minutes.sha256 == old_sha)
+            .values(pdf=extended, sha256=new_sha, extended_at=now,
+                    signed_sha256=minutes.signed_sha256 or signing.signed_revision_sha256(extended))
+            .execution_options(synchronize_session=False)).rowcount
+        if done != 1:
+            db.session.rollback()
+            report.failed.append((label, "changed by someone else meanwhile; run again"))
+            continue
+        record("minutes.extended", "minutes", minutes.id, user_id=actor_id,
+               details={"number": label, "from_sha256": old_sha, "sha256": new_sha,
+                        "document_timestamps": count + 1, "level": check.level})
+        db.session.commit()
+        report.extended.append(label)
+    return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 
 import click
@@ -20,7 +21,7 @@ from . import services
 from .models import Minutes
 
 bp = Blueprint("minutes", __name__, cli_group="minutes")
-bp.cli.help = "Signed minutes: verify a file, re-check the whole archive."
+bp.cli.help = "Signed minutes: verify a file, re-check the whole archive, extend it with document timestamps."
 
 REASONS = {
     "not_pdf": _l("The file is not a PDF document."),
@@ -34,6 +35,10 @@ REASONS = {
     "signature_not_whole_file": _l("The signature does not cover the whole file: content was added after "
                                    "signing."),
     "signature_untrusted": _l("The signature was made with a certificate we do not trust."),
+    "signature_modified": _l("The content was changed after signing: the unit's signature allows no change "
+                             "other than added validation data and document timestamps."),
+    "signature_timestamp_invalid": _l("A timestamp of the file is not from a trusted time-stamping authority or "
+                                      "does not match the file."),
     "signature_unreadable": _l("The digital signature cannot be read (damaged or not a valid signature)."),
     "signature_no_trust_root": _l("The issuing unit's certificate is not available to check the signature."),
     "archive_hash_mismatch": _l("The archived copy no longer matches its recorded fingerprint."),
@@ -154,19 +159,54 @@ def verify_command(path: str) -> None:
     if result.authentic:
         m = result.minutes
         click.echo(f"AUTHENTIC: {m.number_label}/{m.year}, inspection {m.inspection_id}, issued "
-                   f"{m.issued_at:%Y-%m-%d %H:%M} UTC, signed by {result.signature.signer}")
+                   f"{m.issued_at:%Y-%m-%d %H:%M} UTC, signed by {result.signature.signer}, PAdES {result.signature.level}")
         sys.exit(0)
-    click.echo("NOT AUTHENTIC: " + _reason_text(result.reasons), err=True)
+    detail = result.signature.detail if result.signature else ""
+    click.echo("NOT AUTHENTIC: " + _reason_text(result.reasons) + (f" [{detail}]" if detail else ""), err=True)
     sys.exit(1)
 
 
+def _moment(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a date (write 2031-06-30 or 2031-06-30T08:00)",
+                                 param_hint="--at") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
 @bp.cli.command("check-archive")
-def check_archive_command() -> None:
-    """Re-hash every archived minutes and re-validate its signature; exit 1 on any mismatch."""
+@click.option("--at", "at", metavar="DATE", help="Validate as if today were DATE (UTC, ISO 8601): would the "
+                                                 "archive still verify then?")
+def check_archive_command(at: str | None) -> None:
+    """Re-hash every archived minutes and re-validate its signatures; exit 1 on any mismatch."""
+    moment = _moment(at)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Minutes)) or 0
-    problems = services.check_archive()
-    for minutes, reasons in problems:
+    problems = services.check_archive(moment)
+    for minutes, reasons, detail in problems:
         click.echo(f"MISMATCH {minutes.number_label}/{minutes.year} (id {minutes.id}): "
-                   + _reason_text(reasons), err=True)
+                   + _reason_text(reasons) + (f" [{detail}]" if detail else ""), err=True)
     click.echo(f"{total} minutes checked, {len(problems)} problem(s)")
     sys.exit(1 if problems else 0)
+
+
+@bp.cli.command("extend")
+@click.option("--renew-within", default=365, show_default=True, type=click.IntRange(0, 3650),
+              help="Also re-timestamp minutes whose newest timestamp certificate expires within this many days.")
+@click.option("--at", "at", metavar="DATE", help="Act as if today were DATE (UTC, ISO 8601); for rehearsals.")
+def extend_command(renew_within: int, at: str | None) -> None:
+    """Add document timestamps (PAdES B-LTA) to the archive; safe to run again (exit 1 if any failed)."""
+    try:
+        report = services.extend_archive(dt.timedelta(days=renew_within), _moment(at))
+    except Exception as exc:  # noqa: BLE001 - the signing key or TSA is unusable: one line, no traceback
+        click.echo(f"EXTEND FAILED: {exc}", err=True)
+        sys.exit(1)
+    for label in report.extended:
+        click.echo(f"EXTENDED {label}")
+    for label, why in report.failed:
+        click.echo(f"FAILED {label}: {why}", err=True)
+    click.echo(f"{len(report.extended)} extended, {len(report.current)} already current, "
+               f"{len(report.failed)} failed")
+    sys.exit(1 if report.failed else 0)

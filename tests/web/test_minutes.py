@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from qa_app.audit.models import AuditEntry
 from qa_app.checklists.registry import sync_directory
 from qa_app.extensions import db
 from qa_app.inspections import services as insp
@@ -362,3 +363,185 @@ def test_concurrent_approvals_issue_consecutive_numbers(tmp_path: Path) -> None:
         assert [m.number for m in rows] == list(range(1, len(pending) + 2))
         assert len({m.sha256 for m in rows}) == len(rows)
         db.engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------- long-term (B-LT/LTA)
+
+
+def _nss_store(app: Flask, tmp_path: Path) -> Path:
+    if shutil.which("pdfsig") is None or shutil.which("certutil") is None:
+        pytest.skip("pdfsig/certutil not installed (scripts/system-deps.sh installs them)")
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    ca = Path(app.instance_path) / "signing" / "ca.pem"
+    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True, capture_output=True)
+    subprocess.run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "ca", "-t", "CT,C,C", "-i", str(ca)],
+                   check=True, capture_output=True)
+    return nss
+
+
+def _pyhanko_status(pdf: bytes, app: Flask, index: int = 0, moment: dt.datetime | None = None):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+    from pyhanko_certvalidator import ValidationContext
+
+    with app.app_context():
+        roots = list(msvc.signing_key().trust_roots)
+    reader = PdfFileReader(io.BytesIO(pdf))
+    # Revocation checking forced, with only what the file itself carries (its DSS), no network.
+    dss = DocumentSecurityStore.read_dss(reader)
+    context = dss.as_validation_context({"trust_roots": roots, "allow_fetching": False,
+                                         "revocation_mode": "require", "moment": moment})
+    return reader, validate_pdf_signature(reader.embedded_signatures[index], context)
+
+
+def _extend(app: Flask, *args: str) -> str:
+    result = app.test_cli_runner().invoke(args=["minutes", "extend", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_issued_minutes_are_certified_timestamped_and_carry_revocation_data(app: Flask,
+                                                                             issued: dict[str, object]) -> None:
+    from pyhanko.sign.fields import MDPPerm
+
+    reader, status = _pyhanko_status(issued["pdf"], app)
+    assert status.bottom_line, status.pretty_print_details()
+    assert status.trusted and status.intact and status.valid
+    assert status.timestamp_validity is not None and status.timestamp_validity.trusted
+    assert reader.embedded_signatures[0].docmdp_level == MDPPerm.NO_CHANGES
+    assert b"/DSS" in issued["pdf"] and b"/CRLs" in issued["pdf"]
+    with app.app_context():
+        check = msvc.verify_archived(db.session.get(Minutes, 1))
+    assert check.authentic
+    assert check.signature.level == "B-LT"
+
+
+def test_pdfsig_sees_a_valid_trusted_signature_and_the_document_timestamp(
+        app: Flask, issued: dict[str, object], tmp_path: Path) -> None:
+    nss = _nss_store(app, tmp_path)
+    _extend(app)
+    with app.app_context():
+        extended = db.session.scalar(sa.select(Minutes)).pdf
+    path = tmp_path / "extended.pdf"
+    path.write_bytes(extended)
+    out = subprocess.run(["pdfsig", "-nssdir", str(nss), str(path)], capture_output=True, text=True).stdout
+    first, _, second = out.partition("Signature #2:")
+    assert "Signature Validation: Signature is Valid." in first, out
+    assert "Certificate Validation: Certificate is Trusted." in first, out
+    # poppler 22.12 does not validate document timestamps ("not yet verified") but lists them with their TSA.
+    assert "Signer Certificate Common Name: qa-app DEMO TSA" in second, out
+
+
+def test_extend_adds_a_document_timestamp_once_and_old_copies_still_verify(
+        app: Flask, client: FlaskClient, issued: dict[str, object]) -> None:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    out = _extend(app)
+    assert "1 extended, 0 already current, 0 failed" in out, out
+    out = _extend(app)
+    assert "0 extended, 1 already current, 0 failed" in out, out
+    with app.app_context():
+        m = db.session.scalar(sa.select(Minutes))
+        extended, sha = m.pdf, m.sha256
+        assert m.extended_at is not None
+        assert sha != issued["sha"] and sha == signing.sha256_hex(extended)
+        assert extended.startswith(issued["pdf"])  # an incremental update: the signed bytes are untouched
+        check = msvc.verify_archived(m)
+        assert check.authentic and check.signature.level == "B-LTA"
+        entries = db.session.scalars(sa.select(AuditEntry)
+                                     .where(AuditEntry.action == "minutes.extended")).all()
+        assert len(entries) == 1 and entries[0].details["sha256"] == sha
+    sigs = PdfFileReader(io.BytesIO(extended)).embedded_signatures
+    assert [s.sig_object_type for s in sigs] == ["/Sig", "/DocTimeStamp"]
+    # Both the copy the facility received at issue and the extended one are recognised as authentic.
+    for data in (issued["pdf"], extended):
+        page = post_file(client, data)
+        assert "Authentic" in page and "Not authentic" not in page
+    # Renewing early (the TSA certificate "expires within" 100 years) adds a second document timestamp.
+    out = _extend(app, "--renew-within", "3650")
+    assert "1 extended" in out, out
+    with app.app_context():
+        assert msvc.verify_archived(db.session.scalar(sa.select(Minutes))).authentic
+
+
+def test_archive_still_verifies_after_the_unit_certificate_expired(app: Flask, issued: dict[str, object]) -> None:
+    from pyhanko_certvalidator import ValidationContext
+
+    with app.app_context():
+        key = msvc.signing_key()
+    after_expiry = key.unit_not_after + dt.timedelta(days=30)
+    # Validated naively "now" (after expiry), the unit certificate is no longer valid ...
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    sig = PdfFileReader(io.BytesIO(issued["pdf"])).embedded_signatures[0]
+    naive = validate_pdf_signature(sig, ValidationContext(trust_roots=list(key.trust_roots), moment=after_expiry,
+                                                          crls=list(key.crls), allow_fetching=False))
+    assert not naive.trusted
+    # ... but at the time the signature timestamp proves, it was: B-LT and B-LTA both still verify.
+    runner = app.test_cli_runner()
+    at = after_expiry.strftime("%Y-%m-%dT%H:%M")
+    result = runner.invoke(args=["minutes", "check-archive", "--at", at])
+    assert result.exit_code == 0, result.output
+    _extend(app)
+    result = runner.invoke(args=["minutes", "check-archive", "--at", at])
+    assert result.exit_code == 0, result.output
+    # Past the TSA certificate's own expiry, without a newer document timestamp, it no longer does.
+    far = (key.unit_not_after + dt.timedelta(days=signing.DEMO_TSA_DAYS)).strftime("%Y-%m-%d")
+    result = runner.invoke(args=["minutes", "check-archive", "--at", far])
+    assert result.exit_code == 1, result.output
+    assert "MISMATCH" in result.output
+    result = runner.invoke(args=["minutes", "check-archive", "--at", "not a date"])
+    assert result.exit_code == 2 and "--at" in result.output
+
+
+def _change_visible_text(pdf: bytes) -> bytes:
+    """An incremental update that draws '96% / Đạt' over page 1: the classic after-the-fact forgery."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    old = page["/Contents"].get_object().data
+    new = writer.add_object(generic.StreamObject(stream_data=old + b"\nBT /F1 14 Tf 300 300 Td (96%) Tj ET\n"))
+    page["/Contents"] = new
+    writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_incremental_text_change_is_rejected_by_the_app_and_by_pyhanko(
+        app: Flask, client: FlaskClient, issued: dict[str, object], tmp_path: Path) -> None:
+    forged = _change_visible_text(issued["pdf"])
+    assert forged.startswith(issued["pdf"])
+    _reader, status = _pyhanko_status(forged, app)
+    assert status.intact and status.valid  # the signed bytes are intact ...
+    assert status.docmdp_ok is False  # ... but the DocMDP "no changes" certification is violated
+    assert not status.bottom_line
+    with app.app_context():
+        result = msvc.verify_pdf(forged)
+    assert not result.authentic
+    assert "signature_modified" in result.reasons
+    page = post_file(client, forged)
+    assert "Not authentic" in page and "changed after signing" in page
+    path = tmp_path / "forged.pdf"
+    path.write_bytes(forged)
+    result = app.test_cli_runner().invoke(args=["minutes", "verify", str(path)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert len([line for line in result.output.splitlines() if line.strip()]) == 1
+
+
+def test_only_trusted_document_timestamps_are_accepted(app: Flask, issued: dict[str, object],
+                                                       tmp_path: Path) -> None:
+    other = signing.load_signing_key(None, None, str(tmp_path / "elsewhere"), unit_name="GIẢ MẠO")
+    foreign = signing.add_document_timestamp(issued["pdf"], other)
+    with app.app_context():
+        result = msvc.verify_pdf(foreign)
+        assert not result.authentic
+        assert "signature_timestamp_invalid" in result.reasons
+        own = signing.add_document_timestamp(issued["pdf"], msvc.signing_key())
+        assert msvc.verify_pdf(own).authentic

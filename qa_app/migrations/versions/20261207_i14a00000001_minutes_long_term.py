@@ -1,0 +1,32 @@
+"""minutes: the hash of the signed revision (stable under B-LTA extensions) and when they were last extended
+
+Revision ID: i14a00000001
+Revises: f4iled000001
+Create Date: 2026-12-07 03:30:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = 'i14a00000001'
+down_revision = 'f4iled000001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('minutes') as batch:
+        batch.add_column(sa.Column('signed_sha256', sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column('extended_at', sa.DateTime(), nullable=True))
+        batch.create_index('ix_minutes_signed_sha256', ['signed_sha256'], unique=False)
+    # Minutes issued before (PAdES B-B) were never extended: the signature covers the whole file, so the
+    # signed revision is the file itself.
+    op.execute(sa.text('UPDATE minutes SET signed_sha256 = sha256 WHERE signed_sha256 IS NULL'))
+
+
+def downgrade():
+    with op.batch_alter_table('minutes') as batch:
+        batch.drop_index('ix_minutes_signed_sha256')
+        batch.drop_column('extended_at')
+        batch.drop_column('signed_sha256')
