@@ -69,6 +69,9 @@ class Inspection(db.Model):
     facility_type: Mapped[str] = mapped_column(sa.String(4))
     facility_services: Mapped[list] = mapped_column(sa.JSON, default=list)
     facility_opinion: Mapped[str] = mapped_column(sa.Text, default="")
+    # The representative explicitly chose "không có ý kiến": an empty opinion is otherwise "not recorded",
+    # never printed as an agreement (qa_app/minutes/text.py).
+    facility_no_opinion: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # A correction of an approved inspection is a new inspection that points to the old one.
     supersedes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("inspection.id", ondelete="RESTRICT"))
 
@@ -164,6 +167,10 @@ class Signature(db.Model):
     png: Mapped[bytes] = mapped_column(sa.LargeBinary)
     strokes: Mapped[list] = mapped_column(sa.JSON, default=list)
     signed_at: Mapped[timestamp]
+    # SHA-256 of the visit content the signer saw (qa_app/minutes/content.py); NULL for rows from before.
+    content_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    # Set when the content changed after signing: the signature no longer counts and is never printed.
+    voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class Photo(db.Model):

@@ -18,7 +18,7 @@ from ..auth.models import User
 from ..checklists.schema import item_applies, item_is_critical
 from ..extensions import db, utcnow
 from ..facilities.models import Facility
-from ..inspections.models import CorrectiveAction, Inspection, Signature, TeamMember
+from ..inspections.models import Answer, CorrectiveAction, Inspection, Signature, TeamMember
 from ..pdf import signing
 from ..pdf.minutes import (
     ActionRow,
@@ -33,6 +33,7 @@ from ..pdf.minutes import (
     labels,
 )
 from ..regions.models import AdminUnit
+from . import content as visit_content
 from .models import Minutes, MinutesCounter
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ DEFAULTS = {
     # Besides the inspected facility (always first); a list, or one string separated by ";".
     "MINUTES_RECIPIENTS": ("Sở Y tế tỉnh Lai Châu (để b/c)",),
     "MINUTES_MAX_UPLOAD": 10 * 1024 * 1024,  # below MAX_CONTENT_LENGTH, so our message is shown
+    # How many copies the unit makes and who keeps them, one holder per copy (a list, or ";"-separated).
+    "MINUTES_COPIES": 2,
+    "MINUTES_COPY_HOLDERS": ("cơ sở", "đoàn kiểm tra"),
 }
 ROLE_ORDER = {"head": 0, "deputy": 1, "secretary": 2, "member": 3, "facility_rep": 4}
 # "07/BB-TTKSBT/2026", "7/BB-TTKSBT 2026", "Số: 07/BB-TTKSBT" (+ a separate year).
@@ -143,7 +147,7 @@ def _answer_text(item: object, value: str | None, L: dict[str, str], locale: str
 
 
 def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.date, token: str,
-               locale: str, demo: bool) -> MinutesView:
+               locale: str, demo: bool, filed_at: dt.datetime | None = None, signer: str = "") -> MinutesView:
     """Collect everything the minutes print from an approved inspection (plain data, no ORM inside)."""
     from ..inspections.services import answers_of, checklist_for, profile_of
 
@@ -158,7 +162,10 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
     team = tuple(Person(_nfc(m.full_name), _nfc(m.position), L[f"role_{m.role}"])
                  for m in team_rows if m.role != "facility_rep")
     reps = tuple(Person(_nfc(m.full_name), _nfc(m.position), "") for m in team_rows if m.role == "facility_rep")
-    sigs = {s.role: s for s in db.session.scalars(sa.select(Signature).where(Signature.inspection_id == inspection.id))}
+    content_hash = visit_content.content_sha256(inspection)
+    # A drawn signature is printed only over the content it covered: void or stale ones are left out.
+    sigs = {s.role: s for s in db.session.scalars(sa.select(Signature).where(Signature.inspection_id == inspection.id))
+            if visit_content.signature_valid(s, content_hash)}
 
     def box(role: str) -> SignatureBox:
         sig = sigs.get(role)
@@ -194,8 +201,7 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
         ActionRow(a.item_id, _nfc(a.action), _nfc(a.responsible), a.deadline)
         for a in db.session.scalars(sa.select(CorrectiveAction).where(CorrectiveAction.inspection_id == inspection.id)
                                     .order_by(CorrectiveAction.deadline, CorrectiveAction.item_id)))
-    started = _local(inspection.created_at)
-    ended = _local(inspection.submitted_at)
+    started, ended = _visit_times(inspection, list(sigs.values()))
     parent = _nfc(setting("ISSUING_UNIT_PARENT"))
     extra = setting("MINUTES_RECIPIENTS")
     recipients = [facility.name, *(extra.split(";") if isinstance(extra, str) else extra)]
@@ -219,13 +225,48 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
         failed_items=tuple(failed), actions=actions, facility_opinion=_nfc(inspection.facility_opinion),
         head_signature=box("head"), facility_signature=box("facility_rep"), secretary_signature=secretary,
         annex=tuple(annex), verify_url=f"{base}/verify/{token}",
-        start_time=started.time().replace(second=0, microsecond=0)
-        if started and started.date() == inspection.inspection_date else None,
-        end_time=ended.time().replace(second=0, microsecond=0)
-        if ended and ended.date() == inspection.inspection_date else None,
         recipients=tuple(recipients),
         demo_notice=(signing.DEMO_NOTICE_EN if locale.startswith("en") else signing.DEMO_NOTICE_VI) if demo else "",
+        started_at=started, ended_at=ended, content_sha256=content_hash,
+        facility_opinion_declined=bool(inspection.facility_no_opinion),
+        copies=_copies(), copy_holders=_listed("MINUTES_COPY_HOLDERS"),
+        filed_at=_local(filed_at) if filed_at else None, signer=signer,
     )
+
+
+def _listed(name: str) -> tuple[str, ...]:
+    value = setting(name)
+    items = value.split(";") if isinstance(value, str) else list(value or ())
+    return tuple(_nfc(v) for v in items if _nfc(v))
+
+
+def _copies() -> int:
+    try:
+        copies = int(setting("MINUTES_COPIES"))
+    except (TypeError, ValueError):
+        raise ValueError(f"MINUTES_COPIES must be a whole number, not {setting('MINUTES_COPIES')!r}") from None
+    if not 1 <= copies <= 20:
+        raise ValueError(f"MINUTES_COPIES must be between 1 and 20, not {copies}")
+    return copies
+
+
+def _visit_times(inspection: Inspection, signatures: list[Signature]) -> tuple[dt.datetime, dt.datetime]:
+    """When the visit started and when its record was closed, never blank.
+
+    Start: the draft's creation when it was made on the visit day, else the first answer saved that day (a
+    draft prepared ahead of time), else the creation anyway. End: the latest of the drawn signatures that
+    count (the record is closed when it is signed), else the submission.
+    """
+    created = _local(inspection.created_at)
+    start = created
+    if created.date() != inspection.inspection_date:
+        times = [_local(t) for t in db.session.scalars(
+            sa.select(Answer.updated_at).where(Answer.inspection_id == inspection.id))]
+        same_day = sorted(t for t in times if t.date() == inspection.inspection_date)
+        start = same_day[0] if same_day else created
+    ends = [_local(s.signed_at) for s in signatures if s.signed_at is not None]
+    end = max(ends) if ends else _local(inspection.submitted_at or inspection.updated_at)
+    return start.replace(second=0, microsecond=0), max(end, start).replace(second=0, microsecond=0)
 
 
 # ---------------------------------------------------------------------------------------------- issuing
@@ -258,7 +299,7 @@ def issue_minutes(inspection: Inspection, actor: User, locale: str | None = None
     # The counter row stays locked until the request commits: numbers have no gaps and no duplicates.
     number = allocate_number(unit_code, issued_on.year)
     view = build_view(inspection, number=number, year=issued_on.year, issued_on=issued_on, token=token,
-                      locale=locale, demo=key.demo)
+                      locale=locale, demo=key.demo, filed_at=issued_at, signer=_nfc(setting("ISSUING_UNIT_NAME")))
     pdf = build_minutes_pdf(view, locale)
     try:
         signed = signing.sign_pdf(pdf, key, reason=f"Biên bản số {view.number_label}", location=view.place)

@@ -25,6 +25,7 @@ from reportlab.lib.units import cm, mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
@@ -37,6 +38,8 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+
+from ..minutes import text as rules
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD, ITALIC, BOLD_ITALIC = ("LiberationSerif", "LiberationSerif-Bold", "LiberationSerif-Italic",
@@ -181,6 +184,17 @@ class MinutesView:
     recipients: tuple[str, ...] = ()
     demo_notice: str = ""
     title_suffix: str = ""
+    # The visit record: when it started and ended (local time; the end may fall on a later day), the hash of
+    # the content the drawn signatures covered, and how the facility answered (never an invented agreement).
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    content_sha256: str = ""
+    facility_opinion_declined: bool = False
+    copies: int = 2
+    copy_holders: tuple[str, ...] = ()
+    # Filing: when the reviewer's approval numbered and signed it (also the PDF's CreationDate).
+    filed_at: dt.datetime | None = None
+    signer: str = ""
 
     @property
     def number_label(self) -> str:
@@ -196,11 +210,11 @@ LABELS: dict[str, dict[str, str]] = {
         "motto_nation": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "motto": "Độc lập - Tự do - Hạnh phúc",
         "no": "Số:",
-        "date": "{place}, ngày {d:02d} tháng {m:02d} năm {y}",
         "title": "BIÊN BẢN",
         "summary": "Kiểm tra, đánh giá chất lượng dịch vụ kế hoạch hóa gia đình tại {facility}",
         "basis": "Căn cứ {text};",
-        "opening": ("Hôm nay, vào hồi {time} ngày {d:02d} tháng {m:02d} năm {y}, tại {facility}, đoàn kiểm tra "
+        "locale": "vi",
+        "opening": ("Hôm nay, vào hồi {time} {date}, tại {facility}, đoàn kiểm tra "
                     "của {unit} tiến hành kiểm tra, đánh giá chất lượng dịch vụ kế hoạch hóa gia đình, "
                     "thành phần gồm có:"),
         "time": "{h:02d} giờ {mi:02d}",
@@ -232,10 +246,11 @@ LABELS: dict[str, dict[str, str]] = {
         "none_actions": "Không có yêu cầu khắc phục.",
         "h_action": "Nội dung khắc phục", "h_resp": "Người chịu trách nhiệm", "h_deadline": "Thời hạn",
         "s_opinion": "V. Ý KIẾN CỦA CƠ SỞ ĐƯỢC KIỂM TRA",
-        "no_opinion": "Cơ sở thống nhất với kết quả kiểm tra, không có ý kiến khác.",
-        "closing": ("Biên bản kết thúc vào hồi {time} cùng ngày; đã được đọc lại cho các thành viên cùng nghe, "
-                    "thống nhất và ký tên. Biên bản được lập thành 02 bản có giá trị như nhau, cơ sở giữ 01 bản, "
-                    "đoàn giữ 01 bản."),
+        "closing": ("Biên bản kết thúc vào hồi {time}; đã được đọc lại cho các thành viên cùng nghe, "
+                    "thống nhất và ký tên."),
+        "same_day": " cùng ngày",
+        "filed": ("Biên bản được vào sổ số {number} {date}, lúc {time}, và ký số bởi {signer}."),
+        "content_hash": "Mã nội dung đã ký tại buổi kiểm tra (SHA-256):",
         "sig_facility": "ĐẠI DIỆN CƠ SỞ ĐƯỢC KIỂM TRA",
         "sig_head": "TRƯỞNG ĐOÀN KIỂM TRA",
         "sig_secretary": "THƯ KÝ",
@@ -246,7 +261,7 @@ LABELS: dict[str, dict[str, str]] = {
         "verify": "Kiểm tra tính xác thực của biên bản điện tử này: quét mã QR hoặc truy cập {url}",
         "annex": "PHỤ LỤC",
         "annex_sub": "BẢNG KIỂM CHI TIẾT",
-        "annex_ref": "(Kèm theo Biên bản số {number} ngày {d:02d}/{m:02d}/{y})",
+        "annex_ref": "(Kèm theo Biên bản số {number} {date})",
         "h_answer": "Kết quả",
         "cls_because_critical": " (có tiêu chí bắt buộc không đạt)",
         "cls_meets": "Đạt chuẩn", "cls_conditional": "Đạt có điều kiện", "cls_does_not_meet": "Không đạt",
@@ -264,11 +279,11 @@ LABELS: dict[str, dict[str, str]] = {
         "motto_nation": "SOCIALIST REPUBLIC OF VIETNAM",
         "motto": "Independence - Freedom - Happiness",
         "no": "No.:",
-        "date": "{place}, {d:02d}/{m:02d}/{y}",
         "title": "MINUTES",
         "summary": "Inspection and assessment of the quality of family planning services at {facility}",
         "basis": "Pursuant to {text};",
-        "opening": ("Today, at {time} on {d:02d}/{m:02d}/{y}, at {facility}, the inspection team of {unit} "
+        "locale": "en",
+        "opening": ("Today, at {time} on {date}, at {facility}, the inspection team of {unit} "
                     "inspected and assessed the quality of family planning services, with the following "
                     "participants:"),
         "time": "{h:02d}:{mi:02d}",
@@ -299,10 +314,11 @@ LABELS: dict[str, dict[str, str]] = {
         "none_actions": "No corrective action is required.",
         "h_action": "Corrective action", "h_resp": "Responsible", "h_deadline": "Deadline",
         "s_opinion": "V. OPINION OF THE INSPECTED FACILITY",
-        "no_opinion": "The facility agrees with the results and has no other opinion.",
-        "closing": ("The meeting closed at {time} on the same day; these minutes were read aloud to all "
-                    "participants, agreed and signed. They are made in 02 copies of equal value, one kept by the "
-                    "facility and one by the team."),
+        "closing": ("The meeting closed at {time}; these minutes were read aloud to all "
+                    "participants, agreed and signed."),
+        "same_day": " on the same day",
+        "filed": "Filed as No. {number} on {date} at {time} and digitally signed by {signer}.",
+        "content_hash": "Hash of the content signed at the visit (SHA-256):",
         "sig_facility": "FOR THE INSPECTED FACILITY",
         "sig_head": "HEAD OF THE INSPECTION TEAM",
         "sig_secretary": "SECRETARY",
@@ -313,7 +329,7 @@ LABELS: dict[str, dict[str, str]] = {
         "verify": "Check that this electronic document is authentic: scan the QR code or visit {url}",
         "annex": "ANNEX",
         "annex_sub": "DETAILED CHECKLIST",
-        "annex_ref": "(Attached to minutes No. {number} of {d:02d}/{m:02d}/{y})",
+        "annex_ref": "(Attached to minutes No. {number} of {date})",
         "h_answer": "Result",
         "cls_because_critical": " (a critical item was failed)",
         "cls_meets": "Meets the standard", "cls_conditional": "Conditional", "cls_does_not_meet": "Does not meet",
@@ -482,10 +498,9 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
         story.append(Paragraph(esc(L["basis"].format(text=text.rstrip(";. "))), st["body"]))
     if view.decision.strip():
         story.append(Paragraph(esc(L["basis"].format(text=view.decision.strip().rstrip(";. "))), st["body"]))
-    d = view.inspection_date
     story.append(Paragraph(esc(L["opening"].format(
-        time=_time(view.start_time, L), d=d.day, m=d.month, y=d.year, facility=view.facility_name,
-        unit=_title_case_body(view.issuing_body, en))), st["body"]))
+        time=_start_time(view, L), date=rules.d30_date(view.inspection_date, L["locale"]),
+        facility=view.facility_name, unit=_title_case_body(view.issuing_body, en))), st["body"]))
 
     _heading(story, L["s_members"], st["heading"])
     _heading(story, L["team"], st["sub"])
@@ -539,12 +554,17 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
         story.append(Paragraph(esc(L["none_actions"]), st["body"]))
 
     _heading(story, L["s_opinion"], st["heading"])
-    opinion = view.facility_opinion.strip() or L["no_opinion"]
-    story.append(Paragraph(esc(opinion), st["body"]))
-    story.append(Paragraph(esc(L["closing"].format(time=_time(view.end_time, L))), st["body"]))
+    story.append(Paragraph(esc(rules.facility_opinion_text(view.facility_opinion, view.facility_opinion_declined,
+                                                           L["locale"])), st["body"]))
+    story.append(Paragraph(esc(L["closing"].format(time=_end_time(view, L)) + " "
+                               + rules.copies_sentence(view.copies, view.copy_holders, L["locale"])), st["body"]))
 
     story.append(CondPageBreak(75 * mm))
     story.append(_signatures(view, L, st))
+    story.append(Spacer(1, 6))
+    note = _filing_note(view, L)
+    if note:
+        story.append(Paragraph(note, st["small"]))
     story.append(Spacer(1, 10))
     story.append(_recipients_and_qr(view, L, st))
 
@@ -557,12 +577,56 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
         bottomMargin=MARGIN_BOTTOM, initialFontName=REGULAR, initialFontSize=BODY_SIZE,
         title=nfc(f"{L['title'].capitalize()} {view.number_label}"), author=nfc(view.issuing_body),
         subject=nfc(L["summary"].format(facility=view.facility_name)), creator="qa-app",
-        # Fixed dates keep the layout deterministic; the signature carries the signing time.
+        # Invariant mode keeps the file deterministic; its CreationDate is then set to the filing time (below),
+        # not ReportLab's fixed 2000-01-01.
         invariant=1,
     )
     doc.build(story, onFirstPage=lambda c, d: _first_page(c, view, st),
-              onLaterPages=lambda c, d: _later_page(c))
+              onLaterPages=lambda c, d: _later_page(c), canvasmaker=_canvas_dated(view.filed_at))
     return out.getvalue()
+
+
+def _canvas_dated(when: dt.datetime | None) -> type[Canvas]:
+    """A Canvas class whose document's CreationDate/ModDate is ``when`` (UTC) instead of the invariant date."""
+
+    class DatedCanvas(Canvas):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            if when is not None:
+                stamp = self._doc._timeStamp
+                utc = when.astimezone(dt.UTC)
+                stamp.t = utc.timestamp()
+                stamp.YMDhms = (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
+                stamp.dhh = stamp.dmm = 0
+
+    return DatedCanvas
+
+
+def _start_time(view: MinutesView, L: dict[str, str]) -> str:
+    if view.started_at is not None:
+        return rules.time_phrase(view.started_at, view.inspection_date, L["locale"])
+    return _time(view.start_time, L)
+
+
+def _end_time(view: MinutesView, L: dict[str, str]) -> str:
+    if view.ended_at is not None:
+        phrase = rules.time_phrase(view.ended_at, view.inspection_date, L["locale"])
+        # "cùng ngày" only when it truly ended on the visit day.
+        return phrase + (L["same_day"] if view.ended_at.date() == view.inspection_date else "")
+    return _time(view.end_time, L) + L["same_day"]
+
+
+def _filing_note(view: MinutesView, L: dict[str, str]) -> str:
+    parts = []
+    if view.filed_at is not None:
+        when = view.filed_at
+        parts.append(esc(L["filed"].format(
+            number=view.number_label, date=rules.d30_date(when.date(), L["locale"]),
+            time=rules.time_phrase(when, when.date(), L["locale"]),
+            signer=_title_case_body(view.signer or view.issuing_body, L["locale"] == "en"))))
+    if view.content_sha256:
+        parts.append(esc(L["content_hash"]) + f" <font name='{REGULAR}' size='8'>{esc(view.content_sha256)}</font>")
+    return "<br/>".join(parts)
 
 
 def _heading(story: list[Flowable], text: str, style: ParagraphStyle) -> None:
@@ -587,11 +651,12 @@ def _header(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphStyle])
     left.append(Rule(body_w * 0.4, left_w - 4, gap=6))
     right = [Paragraph(esc(L["motto_nation"]), st["hdr_b"]), Paragraph(esc(L["motto"]), st["motto"]),
              Rule(motto_w, right_w - 4, gap=5)]
-    d = view.issued_on
+    # The date line is the visit's: the record was drawn up and signed that day (the filing date is in the
+    # filing note under the signatures).
     rows = [
         [left, right],
         [Paragraph(f"{esc(L['no'])} {esc(view.number_label)}", st["number"]),
-         Paragraph(esc(L["date"].format(place=view.place, d=d.day, m=d.month, y=d.year)), st["date"])],
+         Paragraph(esc(rules.date_line(view.place, _header_date(view), L["locale"])), st["date"])],
     ]
     table = Table(rows, colWidths=[left_w, right_w])
     table.setStyle(_table_style(("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
@@ -599,19 +664,14 @@ def _header(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphStyle])
     return [table]
 
 
+def _header_date(view: object) -> dt.date:
+    # Minutes carry the visit date; other documents sharing this header (round reports) their issue date.
+    return getattr(view, "inspection_date", None) or view.issued_on
+
+
 def _balanced_lines(text: str, font: str, size: float, width: float) -> list[str]:
-    """One line if it fits, else the split into lines of the most even length (no orphan last word)."""
-    if pdfmetrics.stringWidth(text, font, size) <= width:
-        return [text]
-    words = text.split()
-    best: list[str] = [text]
-    best_w = float("inf")
-    for i in range(1, len(words)):
-        lines = [" ".join(words[:i]), " ".join(words[i:])]
-        w = max(pdfmetrics.stringWidth(line, font, size) for line in lines)
-        if w <= width and w < best_w:
-            best, best_w = lines, w
-    return best
+    """One line if it fits, else the fewest most even lines, broken between words, never inside one."""
+    return rules.agency_lines(text, lambda t: pdfmetrics.stringWidth(t, font, size), width)
 
 
 def _summary_markup(text: str, en: bool) -> str:
@@ -723,11 +783,11 @@ def _recipients_and_qr(view: MinutesView, L: dict[str, str], st: dict[str, Parag
 
 
 def _annex(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphStyle]) -> list[Flowable]:
-    d = view.issued_on
     story: list[Flowable] = [
         Paragraph(esc(L["annex"]), st["title"]),
         Paragraph(esc(L["annex_sub"]), st["summary"]),
-        Paragraph(esc(L["annex_ref"].format(number=view.number_label, d=d.day, m=d.month, y=d.year)), st["date"]),
+        Paragraph(esc(L["annex_ref"].format(number=view.number_label,
+                                            date=rules.d30_date(view.inspection_date, L["locale"]))), st["date"]),
         Rule(40 * mm, TEXT_W, gap=8), Spacer(1, 6),
     ]
     widths = [14 * mm, TEXT_W - 14 * mm - 28 * mm - 40 * mm, 28 * mm, 40 * mm]

@@ -19,7 +19,7 @@ from qa_app.audit.models import AuditEntry
 from qa_app.checklists.registry import sync_directory
 from qa_app.extensions import db
 from qa_app.inspections import services as insp
-from qa_app.inspections.models import Inspection
+from qa_app.inspections.models import Inspection, Signature
 from qa_app.minutes import services as msvc
 from qa_app.minutes.models import Minutes
 from qa_app.pdf import signing
@@ -30,7 +30,7 @@ from tests.conftest import make_app
 NOTE = '<script>alert("x")</script> thiếu găng & "khẩu trang"'
 
 
-def build_approved(app: Flask) -> dict[str, int]:
+def build_approved(app: Flask, approve: bool = True) -> dict[str, int]:
     """A complete inspection through the workflow services, approved (which issues the minutes)."""
     with app.app_context():
         sync_directory(app.config["CHECKLISTS_DIR"])
@@ -69,16 +69,18 @@ def build_approved(app: Flask) -> dict[str, int]:
             {"role": "secretary", "full_name": "Lò Văn Thắng", "position": "Chuyên viên"},
             {"role": "facility_rep", "full_name": "Đặng Thị Ngọc Ánh", "position": "Trạm trưởng"},
         ], sup)
-        strokes = [[[0, 0], [10, 10], [20, 5]]]
-        for role, name, seed in (("head", "Nguyễn Thị Hương", 1), ("facility_rep", "Đặng Thị Ngọc Ánh", 2),
-                                 ("secretary", "Lò Văn Thắng", 3)):
-            insp.save_signature(inspection, role, name, signature_png(seed), strokes, sup)
         insp.set_corrective_actions(inspection, [
             {"item_id": i, "action": "Bổ sung ngay <b>đủ</b> vật tư", "responsible": "Trạm trưởng",
              "deadline": insp.default_deadline(inspection)} for i in failed], sup)
         insp.set_facility_opinion(inspection, "Cơ sở thống nhất với kết quả kiểm tra.", sup)
+        # Read out, then signed by everyone: the signatures cover this content.
+        strokes = [[[0, 0], [10, 10], [20, 5]]]
+        for role, name, seed in (("head", "Nguyễn Thị Hương", 1), ("facility_rep", "Đặng Thị Ngọc Ánh", 2),
+                                 ("secretary", "Lò Văn Thắng", 3)):
+            insp.save_signature(inspection, role, name, signature_png(seed), strokes, sup)
         insp.submit(inspection, sup)
-        insp.approve(inspection, rev)
+        if approve:
+            insp.approve(inspection, rev)
         db.session.commit()
         return {"inspection": inspection.id, "facility": facility.id, "sup": sup.id, "rev": rev.id,
                 "failed": len(failed)}
@@ -330,11 +332,11 @@ def test_concurrent_approvals_issue_consecutive_numbers(tmp_path: Path) -> None:
                 insp.save_answer(copy, answer.item_id, sup, value=answer.value)
             insp.set_team(copy, [{"role": "head", "full_name": "Trần Văn An"},
                                  {"role": "facility_rep", "full_name": "Hà Thị Bình"}], sup)
-            for role in ("head", "facility_rep"):
-                insp.save_signature(copy, role, "Trần Văn An", signature_png(4), [[[0, 0], [5, 5]]], sup)
             insp.set_corrective_actions(copy, [
                 {"item_id": item, "action": "Khắc phục", "responsible": "Trạm trưởng",
                  "deadline": insp.default_deadline(copy)} for item in insp.current_score(copy).failed_items], sup)
+            for role in ("head", "facility_rep"):
+                insp.save_signature(copy, role, "Trần Văn An", signature_png(4), [[[0, 0], [5, 5]]], sup)
             insp.submit(copy, sup)
             pending.append(copy.id)
         db.session.commit()
@@ -545,3 +547,85 @@ def test_only_trusted_document_timestamps_are_accepted(app: Flask, issued: dict[
         assert "signature_timestamp_invalid" in result.reasons
         own = signing.add_document_timestamp(issued["pdf"], msvc.signing_key())
         assert msvc.verify_pdf(own).authentic
+
+
+# ---------------------------------------------------------------------------------------------- signatures bound
+
+
+def test_a_change_after_a_return_voids_the_signatures_until_signed_again(app: Flask) -> None:
+    from qa_app.minutes import content
+
+    ids = build_approved(app, approve=False)
+    with app.app_context():
+        inspection = db.session.get(Inspection, ids["inspection"])
+        sup = db.session.get(factories.User, ids["sup"])
+        rev = db.session.get(factories.User, ids["rev"])
+        signed_hash = content.content_sha256(inspection)
+        sigs = db.session.scalars(sa.select(Signature).where(Signature.inspection_id == inspection.id)).all()
+        assert {s.content_sha256 for s in sigs} == {signed_hash}
+        insp.return_inspection(inspection, rev, "Kiểm tra lại tiêu chí A1")
+        # Nothing changed yet: the signatures still count.
+        assert content.signature_problems(inspection) == []
+        item = next(a for a in insp.answers_of(inspection).values() if a.value == "met")
+        insp.save_answer(inspection, item.item_id, sup, value="not_met",
+                          base_revision=insp.answers_of(inspection)[item.item_id].revision)
+        problems = dict(content.signature_problems(inspection))
+        assert problems == {"head": "void", "facility_rep": "void", "secretary": "void"}
+        voided = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "signature.voided")).all()
+        assert sorted(e.details["role"] for e in voided) == ["facility_rep", "head", "secretary"]
+        assert all(e.details["signed_content"] == signed_hash for e in voided)
+        # Changing it back does not revive them: they were voided, and the record says so.
+        insp.save_answer(inspection, item.item_id, sup, value="met",
+                          base_revision=insp.answers_of(inspection)[item.item_id].revision)
+        assert dict(content.signature_problems(inspection))["head"] == "void"
+        insp.save_answer(inspection, item.item_id, sup, value="not_met",
+                          base_revision=insp.answers_of(inspection)[item.item_id].revision)
+        insp.set_corrective_actions(inspection, [
+            {"item_id": i, "action": "Khắc phục", "responsible": "Trạm trưởng",
+             "deadline": insp.default_deadline(inspection)} for i in insp.current_score(inspection).failed_items],
+            sup)
+        with pytest.raises(insp.WorkflowError, match="void"):
+            insp.submit(inspection, sup)
+        db.session.commit()
+        # Defence in depth: filing refuses void signatures even if the inspection got submitted somehow.
+        inspection.status = "submitted"
+        with pytest.raises(insp.WorkflowError) as refused:
+            insp.approve(inspection, rev)
+        assert refused.value.code == "signatures_void"
+        db.session.rollback()
+        inspection = db.session.get(Inspection, ids["inspection"])
+        assert inspection.status == "returned" and msvc.minutes_of(inspection.id) is None
+        new_hash = content.content_sha256(inspection)
+        assert new_hash != signed_hash
+        for role, name, seed in (("head", "Nguyễn Thị Hương", 5), ("facility_rep", "Đặng Thị Ngọc Ánh", 6),
+                                 ("secretary", "Lò Văn Thắng", 7)):
+            insp.save_signature(inspection, role, name, signature_png(seed), [[[0, 0], [9, 9]]], sup)
+        insp.submit(inspection, sup)
+        insp.approve(inspection, rev)
+        db.session.commit()
+        minutes = msvc.minutes_of(inspection.id)
+        text = text_of(minutes.pdf)
+    # The filed PDF carries the hash of exactly the content signed (again) at the visit.
+    assert new_hash in text.replace(" ", "")
+    assert signed_hash not in text.replace(" ", "")
+
+
+def test_unchanged_content_keeps_the_signatures(app: Flask) -> None:
+    from qa_app.minutes import content
+
+    ids = build_approved(app, approve=False)
+    with app.app_context():
+        inspection = db.session.get(Inspection, ids["inspection"])
+        sup = db.session.get(factories.User, ids["sup"])
+        rev = db.session.get(factories.User, ids["rev"])
+        insp.return_inspection(inspection, rev, "Xem lại")
+        # Saving the same values again (the finish page re-posts its form) is not a change.
+        insp.set_facility_opinion(inspection, "Cơ sở thống nhất với kết quả kiểm tra.", sup)
+        insp.set_team(inspection, [
+            {"role": "head", "full_name": "Nguyễn Thị Hương", "position": "Phó Giám đốc TTKSBT"},
+            {"role": "secretary", "full_name": "Lò Văn Thắng", "position": "Chuyên viên"},
+            {"role": "facility_rep", "full_name": "Đặng Thị Ngọc Ánh", "position": "Trạm trưởng"},
+        ], sup)
+        assert content.signature_problems(inspection) == []
+        insp.set_facility_opinion(inspection, "", sup, no_opinion=True)
+        assert dict(content.signature_problems(inspection))["facility_rep"] == "void"

@@ -1,4 +1,5 @@
-"""minutes: the hash of the signed revision (stable under B-LTA extensions) and when they were last extended
+"""minutes: the hash of the signed revision (stable under B-LTA extensions) and when they were last extended;
+signatures: the content hash they cover and when they were voided; inspection: the explicit "no opinion" choice
 
 Revision ID: i14a00000001
 Revises: f4iled000001
@@ -23,9 +24,20 @@ def upgrade():
     # Minutes issued before (PAdES B-B) were never extended: the signature covers the whole file, so the
     # signed revision is the file itself.
     op.execute(sa.text('UPDATE minutes SET signed_sha256 = sha256 WHERE signed_sha256 IS NULL'))
+    # Signatures made before stay unbound (NULL): they count as before, and new ones are always bound.
+    with op.batch_alter_table('signature') as batch:
+        batch.add_column(sa.Column('content_sha256', sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column('voided_at', sa.DateTime(), nullable=True))
+    with op.batch_alter_table('inspection') as batch:
+        batch.add_column(sa.Column('facility_no_opinion', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table('inspection') as batch:
+        batch.drop_column('facility_no_opinion')
+    with op.batch_alter_table('signature') as batch:
+        batch.drop_column('voided_at')
+        batch.drop_column('content_sha256')
     with op.batch_alter_table('minutes') as batch:
         batch.drop_index('ix_minutes_signed_sha256')
         batch.drop_column('extended_at')
