@@ -215,7 +215,9 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
         facility_type=L.get(f"type_{inspection.facility_type}", inspection.facility_type),
         facility_ownership=L.get(f"own_{facility.ownership}", facility.ownership),
         inspection_date=inspection.inspection_date,
-        legal_basis=tuple(_nfc(t.get(locale)) for t in checklist.legal_basis),
+        # Only the texts that apply to this facility type and were in force on the visit date.
+        legal_basis=tuple(_nfc(t.get(locale)) for t in checklist.legal_basis_for(inspection.facility_type,
+                                                                                  inspection.inspection_date)),
         decision=_nfc(str(setting("MINUTES_DECISION")).replace("{year}", str(inspection.inspection_date.year))),
         checklist_title=checklist.title.get(locale), checklist_code=checklist.code,
         checklist_version=checklist.version, checklist_sha256=inspection.checklist_sha256 or checklist.sha256,
