@@ -55,3 +55,18 @@ class Minutes(db.Model):
     def number_label(self) -> str:
         """'07/BB-TTKSBT'."""
         return f"{self.number:02d}/BB-{self.unit_code}"
+
+
+class VerifyHit(db.Model):
+    """Lookups on the public verification page per client and time window: the rate limit, shared by workers.
+
+    Kept in the database (not in a worker's memory) so that the limit holds however many workers serve the
+    page; old windows are deleted as new ones start.
+    """
+
+    __tablename__ = "verify_hit"
+    __table_args__ = (sa.CheckConstraint("hits >= 1", name="hits_positive"),)
+
+    client: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    window: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)  # epoch seconds // window length
+    hits: Mapped[int] = mapped_column(default=1)

@@ -34,7 +34,7 @@ from ..pdf.minutes import (
 )
 from ..regions.models import AdminUnit
 from . import content as visit_content
-from .models import Minutes, MinutesCounter
+from .models import Minutes, MinutesCounter, VerifyHit
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,9 @@ DEFAULTS = {
     # How many copies the unit makes and who keeps them, one holder per copy (a list, or ";"-separated).
     "MINUTES_COPIES": 2,
     "MINUTES_COPY_HOLDERS": ("cơ sở", "đoàn kiểm tra"),
+    # Public verification: at most this many lookups per client per window (seconds); then 429.
+    "VERIFY_RATE_LIMIT": 20,
+    "VERIFY_RATE_WINDOW": 60,
 }
 ROLE_ORDER = {"head": 0, "deputy": 1, "secretary": 2, "member": 3, "facility_rep": 4}
 # "07/BB-TTKSBT/2026", "7/BB-TTKSBT 2026", "Số: 07/BB-TTKSBT" (+ a separate year).
@@ -475,3 +478,37 @@ def extend_archive(renew_within: dt.timedelta, now: dt.datetime | None = None,
         db.session.commit()
         report.extended.append(label)
     return report
+
+
+# ---------------------------------------------------------------------------------------------- rate limit
+
+
+def allow_lookup(client: str, now: dt.datetime | None = None) -> bool:
+    """Count one lookup by ``client`` in the current window; False once past the limit (commits its own count).
+
+    Fixed windows in the database: every worker sees the same counts. An UPDATE … + 1 first, an INSERT for a
+    new window (a concurrent insert makes us retry the UPDATE); older windows are deleted as we go.
+    """
+    limit = int(setting("VERIFY_RATE_LIMIT"))
+    length = max(1, int(setting("VERIFY_RATE_WINDOW")))
+    if limit <= 0:
+        return True
+    window = int((now or utcnow()).timestamp()) // length
+    client = (client or "unknown")[:64]
+    bump = (sa.update(VerifyHit).where(VerifyHit.client == client, VerifyHit.window == window)
+            .values(hits=VerifyHit.hits + 1).returning(VerifyHit.hits))
+    hits = None
+    for _attempt in range(3):
+        hits = db.session.execute(bump).scalar()
+        if hits is not None:
+            break
+        try:
+            with db.session.begin_nested():
+                db.session.add(VerifyHit(client=client, window=window, hits=1))
+            hits = 1
+            db.session.execute(sa.delete(VerifyHit).where(VerifyHit.window < window - 1))
+            break
+        except sa.exc.IntegrityError:
+            continue
+    db.session.commit()
+    return hits is not None and hits <= limit

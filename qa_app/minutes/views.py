@@ -16,7 +16,7 @@ from ..auth.views import login_required
 from ..extensions import db
 from ..facilities.models import Facility
 from ..inspections.models import Inspection
-from ..inspections.services import inspections_in_scope
+from ..inspections.services import facility_visible, inspections_in_scope
 from . import services
 from .models import Minutes
 
@@ -45,6 +45,8 @@ REASONS = {
     "unknown_number": _l("No minutes with this number were issued."),
     "bad_number": _l("This is not a minutes number; write it as 07/BB-TTKSBT/2026."),
     "nothing": _l("Choose a PDF file or type a minutes number."),
+    "rate_limited": _l("Too many verifications from your connection in a short time. Wait a minute and try "
+                       "again."),
 }
 
 
@@ -66,20 +68,36 @@ def download(inspection_id: int) -> ResponseReturnValue:
     return response
 
 
-def _record(minutes: Minutes) -> dict[str, object]:
+def _record(minutes: Minutes, full: bool) -> dict[str, object]:
+    """What the page may say about a minutes: by number only that it exists, who filed it and when; the
+    facility, date and score only to whoever holds the file (or its QR code) or may see it anyway."""
     inspection = db.session.get(Inspection, minutes.inspection_id)
-    facility = db.session.get(Facility, inspection.facility_id) if inspection else None
-    return {"minutes": minutes, "inspection": inspection, "facility": facility,
-            "label": f"{minutes.number_label}/{minutes.year}"}
+    if not full and g.get("user") is not None and inspection is not None:
+        full = facility_visible(g.user, inspection.facility_id)
+    facility = db.session.get(Facility, inspection.facility_id) if inspection and full else None
+    return {"minutes": minutes, "inspection": inspection if full else None, "facility": facility,
+            "label": f"{minutes.number_label}/{minutes.year}", "full": full,
+            "unit": services.setting("ISSUING_UNIT_NAME")}
 
 
-def _result(verification: services.Verification) -> dict[str, object]:
+def _result(verification: services.Verification, full: bool = True) -> dict[str, object]:
     return {
         "authentic": verification.authentic,
         "reasons": [str(REASONS.get(code, code)) for code in verification.reasons],
-        "record": _record(verification.minutes) if verification.minutes else None,
-        "signature": verification.signature,
+        "record": _record(verification.minutes, full) if verification.minutes else None,
+        "signature": verification.signature if full else None,
     }
+
+
+def _too_many() -> ResponseReturnValue | None:
+    """429 past the per-client lookup limit (counted in the database, so it holds across workers)."""
+    if services.allow_lookup(request.remote_addr or "unknown"):
+        return None
+    response = Response(render_template("minutes/verify.html", result={
+        "authentic": False, "reasons": [str(REASONS["rate_limited"])], "record": None, "signature": None},
+        matches=[], max_mb=int(services.setting("MINUTES_MAX_UPLOAD")) // (1024 * 1024)), status=429)
+    response.headers["Retry-After"] = str(int(services.setting("VERIFY_RATE_WINDOW")))
+    return response
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -88,6 +106,9 @@ def verify() -> ResponseReturnValue:
     result = None
     matches: list[dict[str, object]] = []
     if request.method == "POST":
+        refused = _too_many()
+        if refused is not None:
+            return refused
         try:
             upload = request.files.get("file")
             number = (request.form.get("number") or "").strip()
@@ -116,7 +137,8 @@ def verify() -> ResponseReturnValue:
                     result = {"authentic": False, "reasons": [str(REASONS["unknown_number"])], "record": None,
                               "signature": None}
                 else:
-                    matches = [_result(services.verify_archived(m)) for m in found]
+                    # A number is public knowledge (and sequential): existence, unit, filing date only.
+                    matches = [_result(services.verify_archived(m), full=False) for m in found]
         else:
             result = {"authentic": False, "reasons": [str(REASONS["nothing"])], "record": None, "signature": None}
     status = 200
@@ -126,7 +148,13 @@ def verify() -> ResponseReturnValue:
 
 @bp.get("/verify/<token>")
 def verify_token(token: str) -> ResponseReturnValue:
-    """The QR code's target: the archived record and whether its signature still validates."""
+    """The QR code's target: the archived record and whether its signature still validates.
+
+    The token is unguessable and printed only on the document: holding it is holding the document.
+    """
+    refused = _too_many()
+    if refused is not None:
+        return refused
     minutes = services.find_by_token(token)
     if minutes is None:
         result = {"authentic": False, "reasons": [str(REASONS["unknown_number"])], "record": None,

@@ -629,3 +629,53 @@ def test_unchanged_content_keeps_the_signatures(app: Flask) -> None:
         assert content.signature_problems(inspection) == []
         insp.set_facility_opinion(inspection, "", sup, no_opinion=True)
         assert dict(content.signature_problems(inspection))["facility_rep"] == "void"
+
+
+# ---------------------------------------------------------------------------------------------- /verify privacy
+
+
+def test_anonymous_lookup_by_number_shows_no_facility_date_or_score(app: Flask, client: FlaskClient,
+                                                                    issued: dict[str, object]) -> None:
+    label = f"{issued['number']:02d}/BB-TTKSBT/{issued['year']}"
+    with app.app_context():
+        inspection = db.session.get(Inspection, issued["inspection"])
+        score = f"{float(inspection.overall_percent):.1f}".replace(".", ",")
+    page = client.post("/verify", data={"number": label}).get_data(as_text=True)
+    assert "Văn bản hợp lệ" in page
+    assert label in page and "TRUNG TÂM KIỂM SOÁT BỆNH TẬT" in page
+    assert "Trạm Y tế xã Bản Bo" not in page
+    assert score not in page and f"#{issued['inspection']}" not in page
+    assert issued["sha"] not in page
+    # Proof of possession: the file itself, or its QR code, shows the record.
+    assert "Trạm Y tế xã Bản Bo" in post_file(client, issued["pdf"])
+    assert "Trạm Y tế xã Bản Bo" in client.get(f"/verify/{issued['token']}").get_data(as_text=True)
+    # A signed-in user responsible for the facility sees it by number; one outside the region does not.
+    login(client, app, "giamsat")
+    assert "Trạm Y tế xã Bản Bo" in client.post("/verify", data={"number": label}).get_data(as_text=True)
+    login(client, app, "khac")
+    assert "Trạm Y tế xã Bản Bo" not in client.post("/verify", data={"number": label}).get_data(as_text=True)
+
+
+def test_lookups_are_rate_limited_per_client_in_the_database(app: Flask, client: FlaskClient,
+                                                             issued: dict[str, object]) -> None:
+    from qa_app.minutes.models import VerifyHit
+
+    app.config["VERIFY_RATE_LIMIT"] = 5
+    label = f"{issued['number']:02d}/BB-TTKSBT/{issued['year']}"
+    codes = [client.post("/verify", data={"number": label}).status_code for _ in range(5)]
+    assert codes == [200] * 5
+    refused = client.post("/verify?lang=en", data={"number": label})
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "60"
+    assert "Too many verifications" in refused.get_data(as_text=True)
+    assert client.get(f"/verify/{issued['token']}").status_code == 429
+    # Another client is not affected; the count lives in the database, shared by every worker.
+    other = client.post("/verify", data={"number": label}, environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other.status_code == 200
+    with app.app_context():
+        hits = {h.client: h.hits for h in db.session.scalars(sa.select(VerifyHit))}
+    assert hits == {"127.0.0.1": 7, "10.1.2.3": 1}
+    # A new window starts afresh.
+    with app.app_context():
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=61)
+        assert msvc.allow_lookup("127.0.0.1", later)

@@ -1,5 +1,6 @@
 """minutes: the hash of the signed revision (stable under B-LTA extensions) and when they were last extended;
-signatures: the content hash they cover and when they were voided; inspection: the explicit "no opinion" choice
+signatures: the content hash they cover and when they were voided; inspection: the explicit "no opinion" choice;
+verify_hit: the public verification page's rate limit
 
 Revision ID: i14a00000001
 Revises: f4iled000001
@@ -32,7 +33,18 @@ def upgrade():
         batch.add_column(sa.Column('facility_no_opinion', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
+    op.create_table(
+        'verify_hit',
+        sa.Column('client', sa.String(length=64), nullable=False),
+        sa.Column('window', sa.BigInteger(), nullable=False),
+        sa.Column('hits', sa.Integer(), nullable=False),
+        sa.CheckConstraint('hits >= 1', name=op.f('ck_verify_hit_hits_positive')),
+        sa.PrimaryKeyConstraint('client', 'window', name=op.f('pk_verify_hit')),
+    )
+
+
 def downgrade():
+    op.drop_table('verify_hit')
     with op.batch_alter_table('inspection') as batch:
         batch.drop_column('facility_no_opinion')
     with op.batch_alter_table('signature') as batch:
