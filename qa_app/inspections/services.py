@@ -659,7 +659,10 @@ def approve(inspection: Inspection, reviewer: User) -> None:
            details={"overall": str(inspection.overall_percent), "classification": inspection.classification})
     from ..minutes.services import issue_minutes  # imported here: minutes.services imports this module
 
-    issue_minutes(inspection, reviewer)
+    if inspection.kind == "external":
+        # A self-assessment is not an inspection by the unit: no minutes number, no unit signature; its
+        # phiếu tự đánh giá is rendered on demand (minutes.record_pdf).
+        issue_minutes(inspection, reviewer)
 
 
 def add_comment(inspection: Inspection, author: User, body: str, item_id: str | None = None) -> ReviewComment:

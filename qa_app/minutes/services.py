@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -277,6 +278,22 @@ def _visit_times(inspection: Inspection, signatures: list[Signature]) -> tuple[d
 # ---------------------------------------------------------------------------------------------- issuing
 
 
+def record_pdf(inspection: Inspection, locale: str | None = None) -> bytes:
+    """The unsigned record of a visit: the copy the facility takes before filing, or a self-assessment form.
+
+    An external inspection's record carries no number yet and says it awaits filing; a self-assessment is a
+    "phiếu tự đánh giá", never numbered nor signed by the unit. Both carry the signed-content hash.
+    """
+    locale = locale or str(setting("MINUTES_LOCALE"))
+    today = utcnow().astimezone(_tz()).date()
+    view = build_view(inspection, number=0, year=today.year, issued_on=today, token="", locale=locale, demo=False)
+    kind = "self_assessment" if inspection.kind == "self" else "visit_record"
+    L = labels(locale)
+    view = dataclasses.replace(view, verify_url="", document=kind, pending_notice=L["pending"])
+    return build_minutes_pdf(view, locale)
+
+
+
 def minutes_of(inspection_id: int) -> Minutes | None:
     """The minutes issued for an inspection, if any."""
     return db.session.scalar(sa.select(Minutes).where(Minutes.inspection_id == inspection_id))
@@ -289,6 +306,8 @@ def issue_minutes(inspection: Inspection, actor: User, locale: str | None = None
         return existing
     if inspection.status != "approved":
         raise ValueError(f"minutes are issued for approved inspections only (this one is {inspection.status})")
+    if inspection.kind != "external":
+        raise ValueError("a self-assessment gets a phiếu tự đánh giá (record_pdf), never numbered minutes")
     locale = locale or str(setting("MINUTES_LOCALE"))
     try:
         key = signing_key()

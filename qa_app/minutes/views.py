@@ -68,6 +68,22 @@ def download(inspection_id: int) -> ResponseReturnValue:
     return response
 
 
+@bp.get("/inspections/<int:inspection_id>/record.pdf")
+@login_required
+def record(inspection_id: int) -> ResponseReturnValue:
+    """The visit record awaiting filing (external) or the phiếu tự đánh giá (self), rendered now, unsigned."""
+    inspection = db.session.scalar(inspections_in_scope(g.user).where(Inspection.id == inspection_id))
+    if inspection is None:
+        abort(404)
+    if inspection.status == "draft":
+        abort(404)
+    name = "phieu-tu-danh-gia" if inspection.kind == "self" else "bien-ban-tai-buoi-kiem-tra"
+    response = Response(services.record_pdf(inspection), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}-{inspection.id}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _record(minutes: Minutes, full: bool) -> dict[str, object]:
     """What the page may say about a minutes: by number only that it exists, who filed it and when; the
     facility, date and score only to whoever holds the file (or its QR code) or may see it anyway."""

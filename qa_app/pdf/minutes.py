@@ -195,10 +195,16 @@ class MinutesView:
     # Filing: when the reviewer's approval numbered and signed it (also the PDF's CreationDate).
     filed_at: dt.datetime | None = None
     signer: str = ""
+    # "minutes" (filed, numbered, unit-signed); "visit_record" (the copy taken at the visit, awaiting filing:
+    # no number yet, no unit signature); "self_assessment" (a facility's own phiếu tự đánh giá, never numbered).
+    document: str = "minutes"
+    pending_notice: str = ""
 
     @property
     def number_label(self) -> str:
-        """'07/BB-TTKSBT': leading zero below 10 (Decree 30/2020)."""
+        """'07/BB-TTKSBT': leading zero below 10 (Decree 30/2020); '…/BB-TTKSBT' before filing."""
+        if not self.number:
+            return f"…/BB-{self.unit_code}"
         return f"{self.number:02d}/BB-{self.unit_code}"
 
 
@@ -212,6 +218,11 @@ LABELS: dict[str, dict[str, str]] = {
         "no": "Số:",
         "title": "BIÊN BẢN",
         "summary": "Kiểm tra, đánh giá chất lượng dịch vụ kế hoạch hóa gia đình tại {facility}",
+        "title_self": "PHIẾU TỰ ĐÁNH GIÁ",
+        "summary_self": "Chất lượng dịch vụ kế hoạch hóa gia đình tại {facility}",
+        "opening_self": ("Vào hồi {time} {date}, {facility} tự đánh giá chất lượng dịch vụ kế hoạch hóa gia đình "
+                         "theo bảng kiểm dưới đây; đơn vị tiếp nhận: {unit}. Thành phần gồm có:"),
+        "pending": "BẢN GHI TẠI BUỔI KIỂM TRA — CHỜ VÀO SỔ VÀ KÝ SỐ CỦA ĐƠN VỊ",
         "basis": "Căn cứ {text};",
         "locale": "vi",
         "opening": ("Hôm nay, vào hồi {time} {date}, tại {facility}, đoàn kiểm tra "
@@ -262,6 +273,7 @@ LABELS: dict[str, dict[str, str]] = {
         "annex": "PHỤ LỤC",
         "annex_sub": "BẢNG KIỂM CHI TIẾT",
         "annex_ref": "(Kèm theo Biên bản số {number} {date})",
+        "annex_ref_self": "(Kèm theo Phiếu tự đánh giá {date})",
         "h_answer": "Kết quả",
         "cls_because_critical": " (có tiêu chí bắt buộc không đạt)",
         "cls_meets": "Đạt chuẩn", "cls_conditional": "Đạt có điều kiện", "cls_does_not_meet": "Không đạt",
@@ -281,6 +293,11 @@ LABELS: dict[str, dict[str, str]] = {
         "no": "No.:",
         "title": "MINUTES",
         "summary": "Inspection and assessment of the quality of family planning services at {facility}",
+        "title_self": "SELF-ASSESSMENT FORM",
+        "summary_self": "Quality of family planning services at {facility}",
+        "opening_self": ("At {time} on {date}, {facility} assessed the quality of its own family planning services "
+                         "with the checklist below; received by: {unit}. Participants:"),
+        "pending": "RECORD TAKEN AT THE VISIT — AWAITING FILING AND THE UNIT'S DIGITAL SIGNATURE",
         "basis": "Pursuant to {text};",
         "locale": "en",
         "opening": ("Today, at {time} on {date}, at {facility}, the inspection team of {unit} "
@@ -330,6 +347,7 @@ LABELS: dict[str, dict[str, str]] = {
         "annex": "ANNEX",
         "annex_sub": "DETAILED CHECKLIST",
         "annex_ref": "(Attached to minutes No. {number} of {date})",
+        "annex_ref_self": "(Attached to the self-assessment form of {date})",
         "h_answer": "Result",
         "cls_because_critical": " (a critical item was failed)",
         "cls_meets": "Meets the standard", "cls_conditional": "Conditional", "cls_does_not_meet": "Does not meet",
@@ -487,10 +505,11 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
     en = locale.startswith("en")
     st = _styles()
     story: list[Flowable] = []
+    self_check = view.document == "self_assessment"
     story += _header(view, L, st)
-    story.append(Paragraph(esc(L["title"]), st["title"]))
-    story.append(Paragraph(_summary_markup(L["summary"].format(facility=view.facility_name), en),
-                           st["summary"]))
+    story.append(Paragraph(esc(L["title_self" if self_check else "title"]), st["title"]))
+    story.append(Paragraph(_summary_markup(L["summary_self" if self_check else "summary"].format(
+        facility=view.facility_name), en), st["summary"]))
     story.append(Rule(40 * mm, TEXT_W, gap=8))
     story.append(Spacer(1, 8))
 
@@ -498,7 +517,7 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
         story.append(Paragraph(esc(L["basis"].format(text=text.rstrip(";. "))), st["body"]))
     if view.decision.strip():
         story.append(Paragraph(esc(L["basis"].format(text=view.decision.strip().rstrip(";. "))), st["body"]))
-    story.append(Paragraph(esc(L["opening"].format(
+    story.append(Paragraph(esc(L["opening_self" if self_check else "opening"].format(
         time=_start_time(view, L), date=rules.d30_date(view.inspection_date, L["locale"]),
         facility=view.facility_name, unit=_title_case_body(view.issuing_body, en))), st["body"]))
 
@@ -556,8 +575,10 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
     _heading(story, L["s_opinion"], st["heading"])
     story.append(Paragraph(esc(rules.facility_opinion_text(view.facility_opinion, view.facility_opinion_declined,
                                                            L["locale"])), st["body"]))
-    story.append(Paragraph(esc(L["closing"].format(time=_end_time(view, L)) + " "
-                               + rules.copies_sentence(view.copies, view.copy_holders, L["locale"])), st["body"]))
+    if not self_check:
+        story.append(Paragraph(esc(L["closing"].format(time=_end_time(view, L)) + " "
+                                   + rules.copies_sentence(view.copies, view.copy_holders, L["locale"])),
+                               st["body"]))
 
     story.append(CondPageBreak(75 * mm))
     story.append(_signatures(view, L, st))
@@ -575,7 +596,8 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
     doc = SimpleDocTemplate(
         out, pagesize=A4, leftMargin=MARGIN_LEFT, rightMargin=MARGIN_RIGHT, topMargin=MARGIN_TOP,
         bottomMargin=MARGIN_BOTTOM, initialFontName=REGULAR, initialFontSize=BODY_SIZE,
-        title=nfc(f"{L['title'].capitalize()} {view.number_label}"), author=nfc(view.issuing_body),
+        title=nfc(L["title_self"].capitalize() if self_check else f"{L['title'].capitalize()} {view.number_label}"),
+        author=nfc(view.issuing_body),
         subject=nfc(L["summary"].format(facility=view.facility_name)), creator="qa-app",
         # Invariant mode keeps the file deterministic; its CreationDate is then set to the filing time (below),
         # not ReportLab's fixed 2000-01-01.
@@ -655,7 +677,8 @@ def _header(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphStyle])
     # filing note under the signatures).
     rows = [
         [left, right],
-        [Paragraph(f"{esc(L['no'])} {esc(view.number_label)}", st["number"]),
+        [Paragraph(f"{esc(L['no'])} {esc(view.number_label)}" if getattr(view, "document", "") != "self_assessment"
+                   else "", st["number"]),
          Paragraph(esc(rules.date_line(view.place, _header_date(view), L["locale"])), st["date"])],
     ]
     table = Table(rows, colWidths=[left_w, right_w])
@@ -772,6 +795,10 @@ def _recipients_and_qr(view: MinutesView, L: dict[str, str], st: dict[str, Parag
     for r in view.recipients:
         recip.append(Paragraph(esc("- " + r.strip().lstrip("- ").rstrip(";.") + ";"), st["recip"]))
     recip.append(Paragraph(esc(L["archive"].format(unit=view.unit_code)), st["recip"]))
+    if not view.verify_url:  # not filed (yet): nothing to verify online
+        table = Table([[recip]], colWidths=[TEXT_W])
+        table.setStyle(_table_style(("LEFTPADDING", (0, 0), (-1, -1), 0)))
+        return KeepTogether([table])
     qr_size = 26 * mm
     verify = Paragraph(esc(L["verify"].format(url="{URL}")).replace(
         "{URL}", f"<br/><font name='{REGULAR}'>{esc(view.verify_url)}</font>"), st["small"])
@@ -786,7 +813,8 @@ def _annex(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphStyle]) 
     story: list[Flowable] = [
         Paragraph(esc(L["annex"]), st["title"]),
         Paragraph(esc(L["annex_sub"]), st["summary"]),
-        Paragraph(esc(L["annex_ref"].format(number=view.number_label,
+        Paragraph(esc(L["annex_ref_self" if view.document == "self_assessment" else "annex_ref"].format(
+                                            number=view.number_label,
                                             date=rules.d30_date(view.inspection_date, L["locale"]))), st["date"]),
         Rule(40 * mm, TEXT_W, gap=8), Spacer(1, 6),
     ]
@@ -814,6 +842,8 @@ def _annex(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphStyle]) 
 
 
 def _first_page(canvas: object, view: MinutesView, st: dict[str, ParagraphStyle]) -> None:
+    if view.document == "visit_record":
+        _notice(canvas, view.pending_notice)
     if not view.demo_notice:
         return
     # A demo certificate must be obvious on page 1: a red framed notice in the bottom margin.
@@ -826,6 +856,20 @@ def _first_page(canvas: object, view: MinutesView, st: dict[str, ParagraphStyle]
     canvas.rect(x, 7 * mm, width, 7 * mm, stroke=1, fill=0)
     canvas.setFont(BOLD_ITALIC, 11)
     canvas.drawCentredString(MARGIN_LEFT + TEXT_W / 2, 7 * mm + 2.2 * mm, text)
+    canvas.restoreState()
+
+
+def _notice(canvas: object, text: str) -> None:
+    # A framed notice in the top margin of page 1: the copy taken at the visit is not the filed minutes.
+    canvas.saveState()
+    text = nfc(text)
+    width = pdfmetrics.stringWidth(text, BOLD, 10) + 12
+    x = MARGIN_LEFT + (TEXT_W - width) / 2
+    canvas.setStrokeColor(colors.HexColor("#8a4b00"))
+    canvas.setFillColor(colors.HexColor("#8a4b00"))
+    canvas.rect(x, PAGE_H - 14 * mm, width, 6.5 * mm, stroke=1, fill=0)
+    canvas.setFont(BOLD, 10)
+    canvas.drawCentredString(MARGIN_LEFT + TEXT_W / 2, PAGE_H - 14 * mm + 2 * mm, text)
     canvas.restoreState()
 
 

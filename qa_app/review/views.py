@@ -412,6 +412,11 @@ def _inspection_context(inspection: Inspection) -> dict[str, Any]:
         # Approval issues the signed minutes; the record page is where people look for them.
         "minutes_url": (url_for("minutes.download", inspection_id=inspection.id)
                         if inspection.status == "approved" and _has_minutes(inspection.id) else None),
+        # Before filing, the record of the visit (no number yet); a self-assessment's form at any time after.
+        "record_url": (url_for("minutes.record", inspection_id=inspection.id)
+                       if inspection.status != "draft" and (inspection.kind == "self"
+                                                            or inspection.status != "approved") else None),
+        "record_is_self": inspection.kind == "self",
     }
 
 

@@ -679,3 +679,56 @@ def test_lookups_are_rate_limited_per_client_in_the_database(app: Flask, client:
     with app.app_context():
         later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=61)
         assert msvc.allow_lookup("127.0.0.1", later)
+
+
+# ---------------------------------------------------------------------------------------------- visit record
+
+
+def test_visit_record_before_filing_carries_the_visit_date_and_content_hash(app: Flask, client: FlaskClient) -> None:
+    from qa_app.minutes import content
+
+    ids = build_approved(app, approve=False)
+    with app.app_context():
+        inspection = db.session.get(Inspection, ids["inspection"])
+        signed_hash = content.content_sha256(inspection)
+        visit = inspection.inspection_date
+    login(client, app, "giamsat")
+    page = client.get(f"/inspections/{ids['inspection']}", follow_redirects=True).get_data(as_text=True)
+    assert f"/inspections/{ids['inspection']}/record.pdf" in page
+    response = client.get(f"/inspections/{ids['inspection']}/record.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = text_of(response.data)
+    assert "CHỜ VÀO SỔ" in text and "Số: …/BB-TTKSBT" in text
+    day = f"0{visit.day}" if visit.day < 10 else str(visit.day)
+    month = f"0{visit.month}" if visit.month < 3 else str(visit.month)
+    assert f"ngày {day} tháng {month} năm {visit.year}" in text
+    assert "kết thúc vào hồi … giờ" not in text and "giờ …" not in text
+    assert signed_hash in text.replace(" ", "")
+    assert b"/ByteRange" not in response.data  # not signed by the unit: that is filing
+    login(client, app, "khac")
+    assert client.get(f"/inspections/{ids['inspection']}/record.pdf").status_code == 404
+    # Filing: the filed minutes carry the same content hash as the record taken at the visit.
+    with app.app_context():
+        insp.approve(db.session.get(Inspection, ids["inspection"]), db.session.get(factories.User, ids["rev"]))
+        db.session.commit()
+        filed = msvc.minutes_of(ids["inspection"]).pdf
+    assert signed_hash in text_of(filed).replace(" ", "")
+
+
+def test_a_self_assessment_gets_a_form_not_numbered_minutes(app: Flask, client: FlaskClient) -> None:
+    ids = build_approved(app, approve=False)
+    with app.app_context():
+        inspection = db.session.get(Inspection, ids["inspection"])
+        inspection.kind = "self"
+        insp.approve(inspection, db.session.get(factories.User, ids["rev"]))
+        db.session.commit()
+        assert msvc.minutes_of(inspection.id) is None
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Minutes)) == 0
+        with pytest.raises(ValueError):
+            msvc.issue_minutes(inspection, db.session.get(factories.User, ids["rev"]))
+    login(client, app, "giamsat")
+    response = client.get(f"/inspections/{ids['inspection']}/record.pdf")
+    assert response.status_code == 200
+    text = text_of(response.data)
+    assert "PHIẾU TỰ ĐÁNH GIÁ" in text and "BIÊN BẢN" not in text
+    assert "/BB-" not in text and "Số:" not in text
