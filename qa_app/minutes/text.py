@@ -152,3 +152,45 @@ def time_phrase(value: dt.datetime, visit_date: dt.date, locale: str = "vi") -> 
         return base if value.date() == visit_date else f"{base} on {d30_date(value.date(), locale)}"
     base = f"{value.hour:02d} giờ {value.minute:02d}"
     return base if value.date() == visit_date else f"{base} {d30_date(value.date(), locale)}"
+
+
+# Agency types after which the distinguishing name starts with a capital ("Trung tâm Kiểm soát bệnh tật",
+# "Sở Y tế", "Chi cục Dân số"), and place words after which every syllable is capitalised ("tỉnh Lai Châu").
+_AGENCY_TYPES = ("TRUNG TÂM", "CHI CỤC", "SỞ", "BỆNH VIỆN", "TRẠM", "PHÒNG KHÁM", "BAN", "CỤC", "VỤ", "VIỆN")
+_PLACE_WORDS = ("TỈNH", "THÀNH PHỐ", "XÃ", "PHƯỜNG", "ĐẶC KHU", "KHU VỰC")
+
+
+def running_name(name: str) -> str:
+    """An agency name written in capitals, as it reads in running text (Decree 30/2020, Annex II).
+
+    "TRUNG TÂM KIỂM SOÁT BỆNH TẬT TỈNH LAI CHÂU" → "Trung tâm Kiểm soát bệnh tật tỉnh Lai Châu". A name that is
+    not all capitals is returned as written (the operator wrote it the way it should read).
+    """
+    text = _nfc(name).strip()
+    if not text or not text.isupper():
+        return text
+    syllables = text.split()
+    out: list[str] = []
+    i, capital_next, place = 0, True, False
+    while i < len(syllables):
+        upper = syllables[i:]
+        match = next((w.split() for w in _PLACE_WORDS if upper[:len(w.split())] == w.split()), None)
+        if match and i > 0:
+            out += [s.lower() for s in syllables[i:i + len(match)]]
+            i += len(match)
+            place, capital_next = True, False
+            continue
+        kind = next((w.split() for w in _AGENCY_TYPES if upper[:len(w.split())] == w.split()), None)
+        if kind and not place:
+            words = [s.lower() for s in syllables[i:i + len(kind)]]
+            if capital_next:
+                words[0] = words[0].capitalize()
+            out += words
+            i += len(kind)
+            capital_next = True
+            continue
+        word = syllables[i].lower()
+        out.append(word.capitalize() if (capital_next or place) else word)
+        capital_next = False
+        i += 1
+    return " ".join(out)

@@ -708,10 +708,10 @@ def _summary_markup(text: str, en: bool) -> str:
 
 
 def _title_case_body(name: str, en: bool) -> str:
-    # In running text the unit is written in sentence case ("Trung tâm Kiểm soát bệnh tật"), not in caps.
+    # In running text the unit is written as a name, not in capitals: "Trung tâm Kiểm soát bệnh tật".
     text = nfc(name)
     if text.isupper():
-        return text[:1] + text[1:].lower() if not en else text.title()
+        return text.title() if en else rules.running_name(text)
     return text
 
 

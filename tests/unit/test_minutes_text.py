@@ -137,3 +137,14 @@ def test_lowercase_names_and_words_kept_in_their_case() -> None:
 def test_a_single_word_wider_than_the_column_is_left_whole() -> None:
     assert rules.agency_lines("KẾ HOẠCH HÓA GIA ĐÌNH", width_in_chars, 5) == ["KẾ HOẠCH HÓA GIA ĐÌNH"]
     assert rules.agency_lines("", width_in_chars, 5) == [""]
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("TRUNG TÂM KIỂM SOÁT BỆNH TẬT", "Trung tâm Kiểm soát bệnh tật"),
+    ("TRUNG TÂM KIỂM SOÁT BỆNH TẬT TỈNH LAI CHÂU", "Trung tâm Kiểm soát bệnh tật tỉnh Lai Châu"),
+    ("SỞ Y TẾ TỈNH LAI CHÂU", "Sở Y tế tỉnh Lai Châu"),
+    ("CHI CỤC DÂN SỐ TỈNH BẮC NINH", "Chi cục Dân số tỉnh Bắc Ninh"),
+    ("Trung tâm Y tế khu vực Tam Đường", "Trung tâm Y tế khu vực Tam Đường"),  # written by hand: kept
+])
+def test_agency_name_in_running_text(name: str, expected: str) -> None:
+    assert rules.running_name(name) == expected
