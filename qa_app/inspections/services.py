@@ -503,6 +503,38 @@ def set_facility_opinion(inspection: Inspection, opinion: str, user: User, *, no
         _content_changed(inspection, user)
 
 
+def set_team_decision(inspection: Inspection, number: str, on: dt.date | None, issuer: str, user: User) -> None:
+    """Record the decision establishing the team (số, ngày, cơ quan ban hành); all three, or none to clear."""
+    _require_editable(inspection, user)
+    number, issuer = _clean(number or ""), _clean(issuer or "")
+    if (number or issuer or on) and not (number and issuer and on):
+        raise WorkflowError("bad_decision", "give the decision's number, date and issuing body together")
+    if len(number) > 60 or len(issuer) > 200:
+        raise WorkflowError("bad_decision", "the decision number (60) or issuing body (200) is too long")
+    if on is not None and on > inspection.inspection_date:
+        raise WorkflowError("bad_decision", "the team was established after the inspection date")
+    if (number, on, issuer) != (inspection.team_decision_number, inspection.team_decision_date,
+                                inspection.team_decision_issuer):
+        inspection.team_decision_number, inspection.team_decision_date = number, on
+        inspection.team_decision_issuer = issuer
+        _bump(inspection, user)
+        db.session.flush()
+        _content_changed(inspection, user)
+
+
+def set_conclusion(inspection: Inspection, strengths: str, shortcomings: str, user: User) -> None:
+    """The team's Kết luận: strengths (ưu điểm) and shortcomings (tồn tại, hạn chế), as written."""
+    _require_editable(inspection, user)
+    strengths, shortcomings = _clean(strengths or ""), _clean(shortcomings or "")
+    if len(strengths) > 4000 or len(shortcomings) > 4000:
+        raise WorkflowError("bad_conclusion", "a conclusion field is longer than 4000 characters")
+    if (strengths, shortcomings) != (inspection.conclusion_strengths, inspection.conclusion_shortcomings):
+        inspection.conclusion_strengths, inspection.conclusion_shortcomings = strengths, shortcomings
+        _bump(inspection, user)
+        db.session.flush()
+        _content_changed(inspection, user)
+
+
 def default_deadline(inspection: Inspection) -> dt.date:
     """The checklist's default corrective deadline (conditional class) counted from the inspection date."""
     return inspection.inspection_date + dt.timedelta(days=checklist_for(inspection).scoring.corrective_days)

@@ -69,6 +69,9 @@ def content_of(inspection: Inspection) -> dict[str, Any]:
         "actions": [[a.item_id, a.action, a.responsible, a.deadline.isoformat()] for a in actions],
         "opinion": inspection.facility_opinion or "",
         "no_opinion": bool(inspection.facility_no_opinion),
+        "decision": [inspection.team_decision_number or "", inspection.team_decision_issuer or "",
+                     inspection.team_decision_date.isoformat() if inspection.team_decision_date else ""],
+        "conclusion": [inspection.conclusion_strengths or "", inspection.conclusion_shortcomings or ""],
     }
 
 

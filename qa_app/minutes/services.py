@@ -35,6 +35,7 @@ from ..pdf.minutes import (
 )
 from ..regions.models import AdminUnit
 from . import content as visit_content
+from . import text as visit_rules
 from .models import Minutes, MinutesCounter, VerifyHit
 
 log = logging.getLogger(__name__)
@@ -206,6 +207,9 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
         for a in db.session.scalars(sa.select(CorrectiveAction).where(CorrectiveAction.inspection_id == inspection.id)
                                     .order_by(CorrectiveAction.deadline, CorrectiveAction.item_id)))
     started, ended = _visit_times(inspection, list(sigs.values()))
+    # The supervisor's Kết luận, or (left empty) the one the results suggest.
+    suggested = visit_rules.suggest_conclusion([(r.title, r.percent, r.critical_failures) for r in sections],
+                                               [f.item_id for f in failed], locale)
     parent = _nfc(setting("ISSUING_UNIT_PARENT"))
     extra = setting("MINUTES_RECIPIENTS")
     recipients = [facility.name, *(extra.split(";") if isinstance(extra, str) else extra)]
@@ -234,6 +238,11 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
         recipients=tuple(recipients),
         demo_notice=(signing.DEMO_NOTICE_EN if locale.startswith("en") else signing.DEMO_NOTICE_VI) if demo else "",
         started_at=started, ended_at=ended, content_sha256=content_hash,
+        team_decision=visit_rules.team_decision_text(inspection.team_decision_number,
+                                                     inspection.team_decision_date,
+                                                     inspection.team_decision_issuer, locale),
+        conclusion_strengths=_nfc(inspection.conclusion_strengths) or suggested[0],
+        conclusion_shortcomings=_nfc(inspection.conclusion_shortcomings) or suggested[1],
         facility_opinion_declined=bool(inspection.facility_no_opinion),
         copies=_copies(), copy_holders=_listed("MINUTES_COPY_HOLDERS"),
         filed_at=_local(filed_at) if filed_at else None, signer=signer,

@@ -194,3 +194,44 @@ def running_name(name: str) -> str:
         capital_next = False
         i += 1
     return " ".join(out)
+
+
+def team_decision_text(number: str, on: dt.date | None, issuer: str, locale: str = "vi") -> str:
+    """"Quyết định số 12/QĐ-SYT ngày 05 tháng 3 năm 2026 của Sở Y tế tỉnh Lai Châu về việc thành lập Đoàn
+    kiểm tra"; empty when the decision is not recorded."""
+    number, issuer = _nfc(number).strip(), _nfc(issuer).strip()
+    if not (number and issuer and on):
+        return ""
+    if locale.startswith("en"):
+        return f"Decision No. {number} of {d30_date(on, locale)} of {issuer} establishing the inspection team"
+    return f"Quyết định số {number} {d30_date(on)} của {running_name(issuer)} về việc thành lập Đoàn kiểm tra"
+
+
+def suggest_conclusion(sections: Sequence[tuple[str, float | None, int]], failed_items: Sequence[str],
+                       locale: str = "vi") -> tuple[str, str]:
+    """Suggested strengths and shortcomings from the results, for the supervisor to edit.
+
+    ``sections`` are (title, percent or None, critical failures); a section at 90% or more without a critical
+    failure is a strength, one below 80% or with a critical failure a shortcoming.
+    """
+    en = locale.startswith("en")
+    good = [t for t, pct, crit in sections if pct is not None and pct >= 90 and not crit]
+    weak = [f"{t} ({_pct(pct, en)})" for t, pct, crit in sections if pct is not None and (pct < 80 or crit)]
+    if en:
+        strengths = ("Good results in: " + "; ".join(good) + ".") if good else ""
+        shortcomings = ("Weak results in: " + "; ".join(weak) + ".") if weak else ""
+        if failed_items:
+            shortcomings = (shortcomings + " " if shortcomings else "") + "Items not met: " + ", ".join(
+                failed_items) + "."
+        return strengths, shortcomings
+    strengths = ("Thực hiện tốt các nội dung: " + "; ".join(good) + ".") if good else ""
+    shortcomings = ("Còn hạn chế ở các nội dung: " + "; ".join(weak) + ".") if weak else ""
+    if failed_items:
+        shortcomings = (shortcomings + " " if shortcomings else "") + "Các tiêu chí không đạt: " + ", ".join(
+            failed_items) + "."
+    return strengths, shortcomings
+
+
+def _pct(value: float, en: bool) -> str:
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return (text if en else text.replace(".", ",")) + "%"

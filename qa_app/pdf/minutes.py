@@ -198,6 +198,9 @@ class MinutesView:
     # "minutes" (filed, numbered, unit-signed); "visit_record" (the copy taken at the visit, awaiting filing:
     # no number yet, no unit signature); "self_assessment" (a facility's own phiếu tự đánh giá, never numbered).
     document: str = "minutes"
+    team_decision: str = ""
+    conclusion_strengths: str = ""
+    conclusion_shortcomings: str = ""
     pending_notice: str = ""
 
     @property
@@ -253,10 +256,14 @@ LABELS: dict[str, dict[str, str]] = {
         "critical": "4. Tiêu chí bắt buộc không đạt (không đạt bất kỳ tiêu chí nào dưới đây thì cơ sở không đạt):",
         "none_critical": "4. Không có tiêu chí bắt buộc nào không đạt.",
         "crit_mark": " (bắt buộc)",
-        "s_actions": "IV. KIẾN NGHỊ, YÊU CẦU KHẮC PHỤC",
+        "s_conclusion": "IV. KẾT LUẬN",
+        "strengths": "1. Ưu điểm:",
+        "shortcomings": "2. Tồn tại, hạn chế:",
+        "none_noted": "Không có.",
+        "s_actions": "V. KIẾN NGHỊ, YÊU CẦU KHẮC PHỤC",
         "none_actions": "Không có yêu cầu khắc phục.",
         "h_action": "Nội dung khắc phục", "h_resp": "Người chịu trách nhiệm", "h_deadline": "Thời hạn",
-        "s_opinion": "V. Ý KIẾN CỦA CƠ SỞ ĐƯỢC KIỂM TRA",
+        "s_opinion": "VI. Ý KIẾN CỦA CƠ SỞ ĐƯỢC KIỂM TRA",
         "closing": ("Biên bản kết thúc vào hồi {time}; đã được đọc lại cho các thành viên cùng nghe, "
                     "thống nhất và ký tên."),
         "same_day": " cùng ngày",
@@ -327,10 +334,14 @@ LABELS: dict[str, dict[str, str]] = {
         "critical": "4. Critical items failed (failing any of them fails the facility):",
         "none_critical": "4. No critical item was failed.",
         "crit_mark": " (critical)",
-        "s_actions": "IV. RECOMMENDATIONS AND CORRECTIVE ACTIONS",
+        "s_conclusion": "IV. CONCLUSION",
+        "strengths": "1. Strengths:",
+        "shortcomings": "2. Shortcomings:",
+        "none_noted": "None.",
+        "s_actions": "V. RECOMMENDATIONS AND CORRECTIVE ACTIONS",
         "none_actions": "No corrective action is required.",
         "h_action": "Corrective action", "h_resp": "Responsible", "h_deadline": "Deadline",
-        "s_opinion": "V. OPINION OF THE INSPECTED FACILITY",
+        "s_opinion": "VI. OPINION OF THE INSPECTED FACILITY",
         "closing": ("The meeting closed at {time}; these minutes were read aloud to all "
                     "participants, agreed and signed."),
         "same_day": " on the same day",
@@ -515,6 +526,8 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
 
     for text in view.legal_basis:
         story.append(Paragraph(esc(L["basis"].format(text=text.rstrip(";. "))), st["body"]))
+    if view.team_decision.strip():
+        story.append(Paragraph(esc(L["basis"].format(text=view.team_decision.strip().rstrip(";. "))), st["body"]))
     if view.decision.strip():
         story.append(Paragraph(esc(L["basis"].format(text=view.decision.strip().rstrip(";. "))), st["body"]))
     story.append(Paragraph(esc(L["opening_self" if self_check else "opening"].format(
@@ -564,6 +577,12 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
             story.append(Paragraph(f"- <b>{esc(f.item_id)}</b>: {esc(f.text)}", st["hang"]))
     else:
         _heading(story, L["none_critical"], st["sub"])
+
+    _heading(story, L["s_conclusion"], st["heading"])
+    _heading(story, L["strengths"], st["sub"])
+    story.append(Paragraph(esc(view.conclusion_strengths or L["none_noted"]), st["body"]))
+    _heading(story, L["shortcomings"], st["sub"])
+    story.append(Paragraph(esc(view.conclusion_shortcomings or L["none_noted"]), st["body"]))
 
     _heading(story, L["s_actions"], st["heading"])
     if view.actions:

@@ -148,3 +148,21 @@ def test_a_single_word_wider_than_the_column_is_left_whole() -> None:
 ])
 def test_agency_name_in_running_text(name: str, expected: str) -> None:
     assert rules.running_name(name) == expected
+
+
+def test_team_decision_citation() -> None:
+    assert rules.team_decision_text("12/QĐ-SYT", dt.date(2026, 3, 5), "SỞ Y TẾ TỈNH LAI CHÂU") == (
+        "Quyết định số 12/QĐ-SYT ngày 05 tháng 3 năm 2026 của Sở Y tế tỉnh Lai Châu về việc thành lập Đoàn kiểm tra")
+    assert rules.team_decision_text("12/QĐ-SYT", None, "Sở Y tế") == ""
+    assert rules.team_decision_text("12/QĐ-SYT", dt.date(2026, 3, 5), "Lai Chau DoH", "en") == (
+        "Decision No. 12/QĐ-SYT of 5 March 2026 of Lai Chau DoH establishing the inspection team")
+
+
+def test_conclusion_suggestions_from_passed_and_failed_sections() -> None:
+    sections = [("A. Cơ sở vật chất", 100.0, 0), ("B. Nhân lực", 92.5, 1), ("C. Tư vấn", 66.67, 0),
+                ("D. Ghi chép", 85.0, 0), ("E. Không áp dụng", None, 0)]
+    strengths, shortcomings = rules.suggest_conclusion(sections, ["B2", "C7"])
+    assert strengths == "Thực hiện tốt các nội dung: A. Cơ sở vật chất."
+    assert shortcomings == ("Còn hạn chế ở các nội dung: B. Nhân lực (92,5%); C. Tư vấn (66,7%). "
+                            "Các tiêu chí không đạt: B2, C7.")
+    assert rules.suggest_conclusion([("A", 95.0, 0)], [], "en") == ("Good results in: A.", "")

@@ -73,6 +73,8 @@ def build_approved(app: Flask, approve: bool = True) -> dict[str, int]:
             {"item_id": i, "action": "Bổ sung ngay <b>đủ</b> vật tư", "responsible": "Trạm trưởng",
              "deadline": insp.default_deadline(inspection)} for i in failed], sup)
         insp.set_facility_opinion(inspection, "Cơ sở thống nhất với kết quả kiểm tra.", sup)
+        insp.set_team_decision(inspection, "12/QĐ-SYT", inspection.inspection_date, "SỞ Y TẾ TỈNH LAI CHÂU", sup)
+        insp.set_conclusion(inspection, "Cơ sở sạch sẽ, niêm yết đầy đủ.", "", sup)
         # Read out, then signed by everyone: the signatures cover this content.
         strokes = [[[0, 0], [10, 10], [20, 5]]]
         for role, name, seed in (("head", "Nguyễn Thị Hương", 1), ("facility_rep", "Đặng Thị Ngọc Ánh", 2),
@@ -127,6 +129,13 @@ def test_minutes_issued_on_approval_with_content(app: Flask, issued: dict[str, o
                      "Bổ sung ngay <b>đủ</b> vật tư", '<script>alert("x")</script>', "Không đạt",
                      "Ký bằng chứng thư số THỬ NGHIỆM (demo)"):
         assert expected in text, expected
+    # The team decision is cited; the Kết luận has the supervisor's strengths and suggested shortcomings.
+    assert "Căn cứ Quyết định số 12/QĐ-SYT" in text and "của Sở Y tế tỉnh Lai Châu về việc thành lập Đoàn" in text
+    assert "IV. KẾT LUẬN" in text and "Cơ sở sạch sẽ, niêm yết đầy đủ." in text
+    assert "Các tiêu chí không đạt:" in text
+    # The facility opinion as said; the date line is the visit date; the end time is never blank.
+    assert "kết thúc vào hồi … giờ" not in text and "giờ …" not in text
+    assert "Biên bản được vào sổ số" in text
     with app.app_context():
         inspection = db.session.get(Inspection, issued["inspection"])
         assert inspection.classification == "does_not_meet"
@@ -732,3 +741,17 @@ def test_a_self_assessment_gets_a_form_not_numbered_minutes(app: Flask, client: 
     text = text_of(response.data)
     assert "PHIẾU TỰ ĐÁNH GIÁ" in text and "BIÊN BẢN" not in text
     assert "/BB-" not in text and "Số:" not in text
+
+
+
+def test_team_decision_is_all_or_nothing(app: Flask) -> None:
+    ids = build_approved(app, approve=False)
+    with app.app_context():
+        inspection = db.session.get(Inspection, ids["inspection"])
+        sup = db.session.get(factories.User, ids["sup"])
+        insp.return_inspection(inspection, db.session.get(factories.User, ids["rev"]), "Bổ sung quyết định")
+        with pytest.raises(insp.WorkflowError, match="together"):
+            insp.set_team_decision(inspection, "12/QĐ-SYT", None, "Sở Y tế", sup)
+        with pytest.raises(insp.WorkflowError, match="after the inspection"):
+            insp.set_team_decision(inspection, "12/QĐ-SYT", inspection.inspection_date + dt.timedelta(days=1),
+                                   "Sở Y tế", sup)

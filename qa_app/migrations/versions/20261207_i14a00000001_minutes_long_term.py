@@ -1,5 +1,6 @@
 """minutes: the hash of the signed revision (stable under B-LTA extensions) and when they were last extended;
-signatures: the content hash they cover and when they were voided; inspection: the explicit "no opinion" choice;
+signatures: the content hash they cover and when they were voided; inspection: the explicit "no opinion" choice, the team decision
+and the conclusion;
 verify_hit: the public verification page's rate limit
 
 Revision ID: i14a00000001
@@ -31,6 +32,11 @@ def upgrade():
         batch.add_column(sa.Column('voided_at', sa.DateTime(), nullable=True))
     with op.batch_alter_table('inspection') as batch:
         batch.add_column(sa.Column('facility_no_opinion', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch.add_column(sa.Column('team_decision_number', sa.String(length=60), server_default='', nullable=False))
+        batch.add_column(sa.Column('team_decision_date', sa.Date(), nullable=True))
+        batch.add_column(sa.Column('team_decision_issuer', sa.String(length=200), server_default='', nullable=False))
+        batch.add_column(sa.Column('conclusion_strengths', sa.Text(), server_default='', nullable=False))
+        batch.add_column(sa.Column('conclusion_shortcomings', sa.Text(), server_default='', nullable=False))
 
 
     op.create_table(
@@ -46,7 +52,9 @@ def upgrade():
 def downgrade():
     op.drop_table('verify_hit')
     with op.batch_alter_table('inspection') as batch:
-        batch.drop_column('facility_no_opinion')
+        for column in ('conclusion_shortcomings', 'conclusion_strengths', 'team_decision_issuer',
+                       'team_decision_date', 'team_decision_number', 'facility_no_opinion'):
+            batch.drop_column(column)
     with op.batch_alter_table('signature') as batch:
         batch.drop_column('voided_at')
         batch.drop_column('content_sha256')
