@@ -269,6 +269,9 @@ LABELS: dict[str, dict[str, str]] = {
         "same_day": " cùng ngày",
         "filed": ("Biên bản được vào sổ số {number} {date}, lúc {time}, và ký số bởi {signer}."),
         "content_hash": "Mã nội dung đã ký tại buổi kiểm tra (SHA-256):",
+        "stamp_title": "Văn bản đã được ký số",
+        "stamp_unit": "Đơn vị ký: {unit}",
+        "stamp_time": "Thời gian ký: {time} {date}",
         "sig_facility": "ĐẠI DIỆN CƠ SỞ ĐƯỢC KIỂM TRA",
         "sig_head": "TRƯỞNG ĐOÀN KIỂM TRA",
         "sig_secretary": "THƯ KÝ",
@@ -347,6 +350,9 @@ LABELS: dict[str, dict[str, str]] = {
         "same_day": " on the same day",
         "filed": "Filed as No. {number} on {date} at {time} and digitally signed by {signer}.",
         "content_hash": "Hash of the content signed at the visit (SHA-256):",
+        "stamp_title": "Digitally signed",
+        "stamp_unit": "Signed by: {unit}",
+        "stamp_time": "Signing time: {time}, {date}",
         "sig_facility": "FOR THE INSPECTED FACILITY",
         "sig_head": "HEAD OF THE INSPECTION TEAM",
         "sig_secretary": "SECRETARY",
@@ -602,6 +608,10 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
     story.append(CondPageBreak(75 * mm))
     story.append(_signatures(view, L, st))
     story.append(Spacer(1, 6))
+    stamp = _unit_signature_stamp(view, L, st)
+    if stamp is not None:
+        story.append(stamp)
+        story.append(Spacer(1, 4))
     note = _filing_note(view, L)
     if note:
         story.append(Paragraph(note, st["small"]))
@@ -655,6 +665,29 @@ def _end_time(view: MinutesView, L: dict[str, str]) -> str:
         # "cùng ngày" only when it truly ended on the visit day.
         return phrase + (L["same_day"] if view.ended_at.date() == view.inspection_date else "")
     return _time(view.end_time, L) + L["same_day"]
+
+
+SIGNATURE_BLUE = colors.HexColor("#1f3a93")
+
+
+def _unit_signature_stamp(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphStyle]) -> Flowable | None:
+    """The visible appearance of the unit's digital signature (Decree 30/2020, Annex I part II): a blue frame
+    with the signing unit and the signing time, drawn in the page itself so every viewer shows it."""
+    if view.filed_at is None:
+        return None
+    when = view.filed_at
+    style = ParagraphStyle("stamp", parent=st["small"], textColor=SIGNATURE_BLUE, fontName=REGULAR)
+    lines = [
+        f"<b>{esc(L['stamp_title'])}</b>",
+        esc(L["stamp_unit"].format(unit=_title_case_body(view.signer or view.issuing_body, L["locale"] == "en"))),
+        esc(L["stamp_time"].format(time=rules.time_phrase(when, when.date(), L["locale"]),
+                                   date=rules.d30_date(when.date(), L["locale"]))),
+    ]
+    table = Table([[Paragraph("<br/>".join(lines), style)]], colWidths=[88 * mm], hAlign="RIGHT")
+    table.setStyle(_table_style(("BOX", (0, 0), (-1, -1), 1.2, SIGNATURE_BLUE),
+                                ("LEFTPADDING", (0, 0), (-1, -1), 6), ("TOPPADDING", (0, 0), (-1, -1), 3),
+                                ("BOTTOMPADDING", (0, 0), (-1, -1), 4)))
+    return table
 
 
 def _filing_note(view: MinutesView, L: dict[str, str]) -> str:

@@ -136,6 +136,9 @@ def test_minutes_issued_on_approval_with_content(app: Flask, issued: dict[str, o
     # The facility opinion as said; the date line is the visit date; the end time is never blank.
     assert "kết thúc vào hồi … giờ" not in text and "giờ …" not in text
     assert "Biên bản được vào sổ số" in text
+    # The visible appearance of the unit's digital signature: who signed, when.
+    assert "Văn bản đã được ký số" in text and "Đơn vị ký: Trung tâm Kiểm soát bệnh tật" in text
+    assert "Thời gian ký:" in text
     with app.app_context():
         inspection = db.session.get(Inspection, issued["inspection"])
         assert inspection.classification == "does_not_meet"
