@@ -306,6 +306,11 @@ def test_whole_inspection_on_a_tablet(live_server, context, tmp_path: Path) -> N
     page.fill("#team-0-position", "Trưởng đoàn")
     expect(page.locator("#team-5-role")).to_have_value("facility_rep")
     expect(page.locator("#team-5-full_name")).to_have_value("Phạm Thị Dung")
+    page.locator("#facility_opinion").tap()
+    page.fill("#facility_opinion", OPINION)
+    # The record is saved, then read out and signed: a drawn signature covers the content saved when it is made.
+    with page.expect_navigation():
+        page.locator("button[name=do][value=save]").tap()
 
     # An empty pad (or a single tap on it) is refused before anything is sent.
     signature_posts: list[str] = []
@@ -339,8 +344,6 @@ def test_whole_inspection_on_a_tablet(live_server, context, tmp_path: Path) -> N
     page.locator("#signatures").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "04-signatures.png"))
 
-    page.locator("#facility_opinion").tap()
-    page.fill("#facility_opinion", OPINION)
     page.screenshot(path=str(shots / "05-finish-full.png"), full_page=True)
     _submit_finish(page)
     assert page.url.endswith(f"/review/inspections/{inspection_id}")
@@ -401,6 +404,17 @@ def test_whole_inspection_on_a_tablet(live_server, context, tmp_path: Path) -> N
     still_failing = [i for i in failing if i != CORRECTED]
     expect(page.locator("fieldset.action-row")).to_have_count(len(still_failing))
     expect(page.locator("fieldset.action-row textarea").first).not_to_have_value("")
+    # The answer changed after both had signed: their signatures are void until they sign the new content.
+    expect(page.locator(".checklist li.todo")).to_have_count(2)
+    with page.expect_navigation():
+        page.locator("button[name=do][value=save]").tap()
+    for role, draw in (("head", _draw_with_finger), ("facility_rep", _draw_with_pen)):
+        pad = page.locator(f"[data-sigpad][data-role={role}]")
+        draw(page, pad.locator(".sig-canvas"))
+        with page.expect_response(lambda r: r.url.endswith("/signatures")) as saved:
+            pad.locator(".sig-save").tap()
+        assert saved.value.status == 201
+    page.reload()
     expect(page.locator(".checklist li.todo")).to_have_count(0)
     _submit_finish(page)
     _sign_out(page)
