@@ -680,7 +680,9 @@ def test_lookups_are_rate_limited_per_client_in_the_database(app: Flask, client:
     assert refused.status_code == 429
     assert refused.headers["Retry-After"] == "60"
     assert "Too many verifications" in refused.get_data(as_text=True)
-    assert client.get(f"/verify/{issued['token']}").status_code == 429
+    assert client.post("/verify", data={"file": (io.BytesIO(issued["pdf"]), "x.pdf")},
+                       content_type="multipart/form-data").status_code == 429
+    assert client.get(f"/verify/{issued['token']}").status_code == 200  # unguessable: not limited
     # Another client is not affected; the count lives in the database, shared by every worker.
     other = client.post("/verify", data={"number": label}, environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert other.status_code == 200
