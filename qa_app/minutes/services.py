@@ -78,7 +78,8 @@ def signing_key() -> signing.SigningKey:
     """The unit's signing key (configured PKCS#12, or the demo identity generated under instance/signing/)."""
     cfg = current_app.config
     tsa = signing.TsaSettings(url=cfg.get("SIGNING_TSA_URL") or "", username=cfg.get("SIGNING_TSA_USERNAME") or "",
-                              password=cfg.get("SIGNING_TSA_PASSWORD") or "", ca_path=cfg.get("SIGNING_TSA_CA_CERT") or "")
+                              password=cfg.get("SIGNING_TSA_PASSWORD") or "",
+                              ca_path=cfg.get("SIGNING_TSA_CA_CERT") or "")
     return signing.load_signing_key(
         cfg.get("SIGNING_PKCS12") or None, cfg.get("SIGNING_PKCS12_PASSWORD"), current_app.instance_path,
         ca_path=cfg.get("SIGNING_CA_CERT") or None, unit_name=str(setting("ISSUING_UNIT_NAME")),

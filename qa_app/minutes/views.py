@@ -201,7 +201,8 @@ def verify_command(path: str) -> None:
     if result.authentic:
         m = result.minutes
         click.echo(f"AUTHENTIC: {m.number_label}/{m.year}, inspection {m.inspection_id}, issued "
-                   f"{m.issued_at:%Y-%m-%d %H:%M} UTC, signed by {result.signature.signer}, PAdES {result.signature.level}")
+                   f"{m.issued_at:%Y-%m-%d %H:%M} UTC, signed by {result.signature.signer}, "
+                   f"PAdES {result.signature.level}")
         sys.exit(0)
     detail = result.signature.detail if result.signature else ""
     click.echo("NOT AUTHENTIC: " + _reason_text(result.reasons) + (f" [{detail}]" if detail else ""), err=True)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from asn1crypto import algos, cms, core
 from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -54,6 +55,7 @@ with warnings.catch_warnings():
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign import fields, signers, timestamps
     from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.general import as_signing_certificate, get_pyca_cryptography_hash, simple_cms_attribute
     from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
     from pyhanko.sign.validation.dss import DocumentSecurityStore
     from pyhanko.sign.validation.errors import NoDSSFoundError
@@ -218,14 +220,7 @@ class DemoTimeStamper(timestamps.DummyTimeStamper):
         self._ec_key = key
 
     def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt: Any) -> tuple[bytes, Any]:
-        from pyhanko.sign.general import get_pyca_cryptography_hash
-
-        # The parent builds the signed attributes and refuses a non-RSA key only when signing: reuse the first
-        # half by signing once with a throwaway RSA call is not possible, so rebuild the attributes here.
-        from asn1crypto import cms, core
-
-        from pyhanko.sign.general import as_signing_certificate, simple_cms_attribute
-
+        # The same signed attributes as the parent's, signed with ECDSA instead of RSA PKCS#1 v1.5.
         md = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
         md.update(tst_info_data)
         signed_attrs = cms.CMSAttributes([
@@ -240,8 +235,6 @@ class DemoTimeStamper(timestamps.DummyTimeStamper):
 
     def _build_signed_data(self, tst_info_data: bytes, md_algorithm: str, signature: bytes,
                            signed_attrs: Any) -> dict:
-        from asn1crypto import algos
-
         data = super()._build_signed_data(tst_info_data, md_algorithm, signature, signed_attrs)
         data["signer_infos"][0]["signature_algorithm"] = algos.SignedDigestAlgorithm(
             {"algorithm": f"{md_algorithm.lower()}_ecdsa"})

@@ -72,7 +72,8 @@ def test_three_copies_with_the_managing_body() -> None:
 
 def test_more_copies_than_holders_go_to_the_last_holder() -> None:
     assert rules.copies_sentence(4, ["cơ sở", "đoàn kiểm tra"]).endswith("cơ sở giữ 01 bản, đoàn kiểm tra giữ 03 bản.")
-    assert rules.copies_sentence(12, ["cơ sở"]) == "Biên bản được lập thành 12 bản có giá trị như nhau: cơ sở giữ 12 bản."
+    assert rules.copies_sentence(12, ["cơ sở"]) == (
+        "Biên bản được lập thành 12 bản có giá trị như nhau: cơ sở giữ 12 bản.")
 
 
 def test_copies_in_english_and_no_holders_given() -> None:

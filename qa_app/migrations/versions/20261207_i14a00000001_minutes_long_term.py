@@ -1,6 +1,6 @@
 """minutes: the hash of the signed revision (stable under B-LTA extensions) and when they were last extended;
-signatures: the content hash they cover and when they were voided; inspection: the explicit "no opinion" choice, the team decision
-and the conclusion;
+signatures: the content hash they cover and when they were voided; inspection: the explicit "no opinion"
+choice, the team decision and the conclusion;
 verify_hit: the public verification page's rate limit
 
 Revision ID: i14a00000001
