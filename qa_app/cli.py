@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 
 import click
 import sqlalchemy as sa
@@ -54,6 +55,23 @@ def setup(demo: bool) -> None:
         refresh_statistics(db.engine)
     if demo:
         _print_logins()
+    for warning in minutes_setup_warnings(current_app.config, demo):
+        click.echo(f"WARNING: {warning}", err=True)
+
+
+def minutes_setup_warnings(config: Mapping[str, object], demo: bool) -> list[str]:
+    """What an operator must still configure for minutes with legal value (shown by `flask qa setup`)."""
+    if demo:
+        return []
+    warnings = []
+    if not config.get("PUBLIC_BASE_URL"):
+        warnings.append("PUBLIC_BASE_URL is not set (QA_PUBLIC_BASE_URL=https://…): the QR code and the printed "
+                        "verification address on the minutes would point at http://127.0.0.1:5000.")
+    if not config.get("SIGNING_PKCS12"):
+        warnings.append("SIGNING_PKCS12 is not set: minutes are signed with the demo certificate (no legal value).")
+    elif not config.get("SIGNING_TSA_URL"):
+        warnings.append("SIGNING_TSA_URL is not set: minutes cannot be signed (a timestamp is required).")
+    return warnings
 
 
 def loose_key_warnings() -> list[str]:

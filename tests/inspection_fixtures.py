@@ -131,12 +131,13 @@ def submit_complete(app: Flask, inspection_id: int, user_id: int, failing: tuple
             services.save_answer(inspection, item.id, user, value=value, base_revision=base)
         services.set_team(inspection, [{"role": "head", "full_name": "Nguyễn Văn An"},
                                        {"role": "facility_rep", "full_name": "Phạm Thị Dung"}], user)
-        strokes = [[[0, 0], [10, 10], [20, 5]]]
-        for role, name in (("head", "Nguyễn Văn An"), ("facility_rep", "Phạm Thị Dung")):
-            services.save_signature(inspection, role, name, png_bytes(120, 40, (0, 0, 0)), strokes, user)
         services.set_corrective_actions(inspection, [
             {"item_id": i, "action": "Bổ sung", "responsible": "Trưởng trạm",
              "deadline": inspection.inspection_date + dt.timedelta(days=30)} for i in failing], user)
+        # Signed last: a drawn signature covers the content as it was when signed.
+        strokes = [[[0, 0], [10, 10], [20, 5]]]
+        for role, name in (("head", "Nguyễn Văn An"), ("facility_rep", "Phạm Thị Dung")):
+            services.save_signature(inspection, role, name, png_bytes(120, 40, (0, 0, 0)), strokes, user)
         services.submit(inspection, user)
         db.session.commit()
 

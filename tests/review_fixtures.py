@@ -121,13 +121,14 @@ def finish_parts(app: Flask, inspection_id: int, user_id: int) -> None:
             {"role": "member", "full_name": "Lê Thị Ba", "position": "Thành viên"},
             {"role": "facility_rep", "full_name": "Hoàng Văn Trạm", "position": "Trạm trưởng"},
         ], user)
-        for role, name in (("head", "Nguyễn Văn Giám"), ("facility_rep", "Hoàng Văn Trạm")):
-            services.save_signature(inspection, role, name, signature_png(), STROKES, user)
         score = services.current_score(inspection)
         services.set_corrective_actions(inspection, [
             {"item_id": item_id, "action": "Niêm yết bảng giá", "responsible": "Trạm trưởng",
              "deadline": inspection.inspection_date + dt.timedelta(days=30)}
             for item_id in score.failed_items], user)
+        # Signed last: a drawn signature covers the content as it was when signed.
+        for role, name in (("head", "Nguyễn Văn Giám"), ("facility_rep", "Hoàng Văn Trạm")):
+            services.save_signature(inspection, role, name, signature_png(), STROKES, user)
         db.session.commit()
 
 

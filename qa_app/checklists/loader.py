@@ -39,6 +39,7 @@ from .schema import (
     Checklist,
     Item,
     Option,
+    LegalBasis,
     ScaleLevel,
     ScoreGroup,
     ScoringRules,
@@ -122,6 +123,8 @@ ITEM_OPTIONAL = (
 )
 TEXT_REQUIRED = ("vi",)
 TEXT_OPTIONAL = ("en",)
+# A legal_basis entry is a text that may also say where and when it applies.
+LEGAL_BASIS_OPTIONAL = ("facility_types", "in_force_from", "in_force_until")
 
 # Nesting and size limits: the format is at most ~8 levels deep, and aliases could otherwise
 # expand a small file into millions of values ("billion laughs").
@@ -555,6 +558,36 @@ class _Validator:
             elif max_length is not None and len(string) > max_length:
                 self.err((*path, lang), f"{label}: '{lang}' is longer than {max_length} characters")
 
+    def legal_basis_entry(self, value: Any, path: PathKey, label: str) -> None:
+        """A text, optionally limited to facility types and to the dates the text is in force."""
+        mapping = self.mapping(value, path, label, TEXT_REQUIRED, TEXT_OPTIONAL + LEGAL_BASIS_OPTIONAL)
+        if mapping is None:
+            return
+        for lang in ("vi", "en"):
+            string = mapping.get(lang, "")
+            if string is _BAD:
+                continue
+            if not isinstance(string, str):
+                self.err((*path, lang), f"{label}: '{lang}' must be text, not {_describe(string)}")
+            elif lang == "vi" and "vi" in mapping and not string.strip():
+                self.err((*path, lang), f"{label}: the Vietnamese text ('vi') is empty")
+        if "facility_types" in mapping:
+            self.codes(mapping["facility_types"], (*path, "facility_types"), f"{label} facility_types",
+                       FACILITY_TYPES, "facility type", non_empty=True)
+        dates = {}
+        for key in LEGAL_BASIS_OPTIONAL[1:]:
+            if key not in mapping or mapping[key] is _BAD:
+                continue
+            raw = mapping[key]
+            parsed = _as_date(raw)
+            if parsed is None:
+                self.err((*path, key), f"{label}: {key} must be a date like 2021-11-26, not {_describe(raw)}")
+            else:
+                dates[key] = parsed
+        if len(dates) == 2 and dates["in_force_from"] > dates["in_force_until"]:
+            self.err((*path, "in_force_until"), f"{label}: in_force_until ({dates['in_force_until']}) is before "
+                                                f"in_force_from ({dates['in_force_from']})")
+
     def codes(
         self,
         value: Any,
@@ -654,8 +687,8 @@ class _Validator:
         if "legal_basis" in top:
             basis = top["legal_basis"]
             if isinstance(basis, list):
-                for index, text in enumerate(basis):
-                    self.text(text, ("legal_basis", index), f"legal_basis entry {index + 1}")
+                for index, entry in enumerate(basis):
+                    self.legal_basis_entry(entry, ("legal_basis", index), f"legal_basis entry {index + 1}")
             elif basis is not _BAD:
                 self.err(
                     ("legal_basis",), f"legal_basis must be a list of texts, not {_describe(basis)}"
@@ -1268,6 +1301,25 @@ def _text(value: Mapping[str, str]) -> Text:
     return Text(vi=_clean(value["vi"]), en=_clean(value.get("en", "")))
 
 
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and DATE_RE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _legal_basis(value: Mapping[str, Any]) -> LegalBasis:
+    return LegalBasis(text=_text(value), facility_types=tuple(value.get("facility_types", ())),
+                      in_force_from=_as_date(value.get("in_force_from")),
+                      in_force_until=_as_date(value.get("in_force_until")))
+
+
 def _build(
     data: dict[str, Any], doc: _Document, source: str, content: dict[str, Any], sha256: str
 ) -> Checklist:
@@ -1361,7 +1413,7 @@ def _build(
         status=data["status"],
         title=_text(data["title"]),
         effective_from=dt.date.fromisoformat(content["effective_from"]),
-        legal_basis=tuple(_text(t) for t in data.get("legal_basis", ())),
+        legal_basis=tuple(_legal_basis(t) for t in data.get("legal_basis", ())),
         facility_types=tuple(data["facility_types"]),
         scoring=ScoringRules(
             meets_min=float(scoring["meets_min"]),

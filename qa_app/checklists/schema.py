@@ -54,6 +54,41 @@ class Text:
 
 
 @dataclass(frozen=True)
+class LegalBasis:
+    """A text the checklist rests on, printed as "Căn cứ …" on the minutes when it applies.
+
+    It applies to the facility types listed (all when empty) and while it is in force (``in_force_from`` to
+    ``in_force_until``, both optional and inclusive): a commune station does not cite the pharmacy GPP
+    circular, and a 2021 inspection does not cite a decision of 2022.
+    """
+
+    text: Text
+    facility_types: tuple[str, ...] = ()
+    in_force_from: dt.date | None = None
+    in_force_until: dt.date | None = None
+
+    @property
+    def vi(self) -> str:
+        return self.text.vi
+
+    @property
+    def en(self) -> str:
+        return self.text.en
+
+    def get(self, locale: str) -> str:
+        """The text in ``locale`` (see Text.get)."""
+        return self.text.get(locale)
+
+    def applies(self, facility_type: str, on: dt.date) -> bool:
+        """Whether the minutes of an inspection of ``facility_type`` dated ``on`` cite it."""
+        if self.facility_types and facility_type not in self.facility_types:
+            return False
+        if self.in_force_from is not None and on < self.in_force_from:
+            return False
+        return self.in_force_until is None or on <= self.in_force_until
+
+
+@dataclass(frozen=True)
 class ScaleLevel:
     """One level of a graded scale item, e.g. 0 'Không đạt', 1 'Đạt một phần', 2 'Đạt'."""
 
@@ -214,7 +249,7 @@ class Checklist:
     status: str
     title: Text
     effective_from: dt.date
-    legal_basis: tuple[Text, ...]
+    legal_basis: tuple[LegalBasis, ...]
     facility_types: tuple[str, ...]
     scoring: ScoringRules
     sections: tuple[Section, ...]
@@ -223,6 +258,11 @@ class Checklist:
     description: Text | None = None
     programme: str = DEFAULT_PROGRAMME
     groups: tuple[ScoreGroup, ...] = ()
+
+    def legal_basis_for(self, facility_type: str, on: dt.date) -> tuple[LegalBasis, ...]:
+        """The legal bases cited for an inspection of ``facility_type`` dated ``on``, in file order."""
+        return tuple(b for b in self.legal_basis if b.applies(facility_type, on))
+
     # Canonical JSON-able content, stored with the version in the database.
     content: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 

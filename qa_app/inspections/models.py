@@ -72,6 +72,17 @@ class Inspection(db.Model):
     facility_type: Mapped[str] = mapped_column(sa.String(4))
     facility_services: Mapped[list] = mapped_column(sa.JSON, default=list)
     facility_opinion: Mapped[str] = mapped_column(sa.Text, default="")
+    # The representative explicitly chose "không có ý kiến": an empty opinion is otherwise "not recorded",
+    # never printed as an agreement (qa_app/minutes/text.py).
+    facility_no_opinion: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The decision establishing the team (Quyết định số … ngày … của …), cited first among the bases of the
+    # minutes; empty: the unit's configured plan is cited instead.
+    team_decision_number: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
+    team_decision_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    team_decision_issuer: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    # Kết luận of the team: strengths and shortcomings, written by the supervisor (suggested from the results).
+    conclusion_strengths: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    conclusion_shortcomings: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     # A correction of an approved inspection is a new inspection that points to the old one.
     supersedes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("inspection.id", ondelete="RESTRICT"))
 
@@ -167,6 +178,10 @@ class Signature(db.Model):
     png: Mapped[bytes] = mapped_column(sa.LargeBinary)
     strokes: Mapped[list] = mapped_column(sa.JSON, default=list)
     signed_at: Mapped[timestamp]
+    # SHA-256 of the visit content the signer saw (qa_app/minutes/content.py); NULL for rows from before.
+    content_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    # Set when the content changed after signing: the signature no longer counts and is never printed.
+    voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class Photo(db.Model):

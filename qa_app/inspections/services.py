@@ -290,6 +290,13 @@ def _transition(inspection: Inspection, expected: str, new: str, *, revision: in
         set_committed_value(inspection, key, value)
 
 
+def _content_changed(inspection: Inspection, user: User) -> None:
+    # Drawn signatures cover the content they were made over: a change voids them (minutes/content.py).
+    from ..minutes.content import void_stale_signatures
+
+    void_stale_signatures(inspection, user.id)
+
+
 def answers_of(inspection: Inspection) -> dict[str, Answer]:
     """The inspection's answers by item id."""
     return {a.item_id: a for a in db.session.scalars(sa.select(Answer).where(Answer.inspection_id == inspection.id))}
@@ -369,6 +376,8 @@ def save_answer(inspection: Inspection, item_id: str, user: User, *, value: obje
         record("answer.changed_after_return", "inspection", inspection.id, user_id=user.id,
                details={"item": item_id, **{k: v for k, v in changes.items()}})
     db.session.flush()
+    if changes:
+        _content_changed(inspection, user)
     return answer
 
 
@@ -493,6 +502,7 @@ def set_team(inspection: Inspection, members: Iterable[Mapping[str, str]], user:
     db.session.execute(sa.delete(TeamMember).where(TeamMember.inspection_id == inspection.id))
     db.session.add_all(rows)
     db.session.flush()
+    _content_changed(inspection, user)
     return rows
 
 
@@ -514,8 +524,11 @@ def save_signature(inspection: Inspection, role: str, signer_name: str, png: byt
     db.session.execute(sa.delete(Signature).where(Signature.inspection_id == inspection.id,
                                                   Signature.role == role))
     # Keep the PNG as drawn (transparent strokes) when it is a PNG; photos go through JPEG.
+    from ..minutes.content import content_sha256
+
     sig = Signature(inspection_id=inspection.id, role=role, signer_name=signer_name[:120],
-                    png=png if png.startswith(b"\x89PNG") else image.data, strokes=strokes)
+                    png=png if png.startswith(b"\x89PNG") else image.data, strokes=strokes,
+                    content_sha256=content_sha256(inspection))
     db.session.add(sig)
     db.session.flush()
     return sig
@@ -551,19 +564,56 @@ def set_corrective_actions(inspection: Inspection, actions: Iterable[Mapping[str
     db.session.execute(sa.delete(CorrectiveAction).where(CorrectiveAction.inspection_id == inspection.id))
     db.session.add_all(rows)
     db.session.flush()
+    _content_changed(inspection, user)
     return rows
 
 
-def set_facility_opinion(inspection: Inspection, opinion: str, user: User) -> None:
-    """Record the inspected facility's opinion (ý kiến của cơ sở) on an editable inspection."""
+def set_facility_opinion(inspection: Inspection, opinion: str, user: User, *, no_opinion: bool = False) -> None:
+    """Record the inspected facility's opinion (ý kiến của cơ sở), or its explicit choice to give none."""
     _require_editable(inspection, user)
     opinion = _clean(opinion or "")
     if len(opinion) > 4000:
         raise WorkflowError("bad_opinion", "the facility's opinion is longer than 4000 characters")
-    if opinion != inspection.facility_opinion:
+    if opinion and no_opinion:
+        raise WorkflowError("bad_opinion", "either write the facility's opinion or record that it has none")
+    if opinion != inspection.facility_opinion or bool(no_opinion) != bool(inspection.facility_no_opinion):
         inspection.facility_opinion = opinion
+        inspection.facility_no_opinion = bool(no_opinion)
         _bump(inspection, user)
         db.session.flush()
+        _content_changed(inspection, user)
+
+
+def set_team_decision(inspection: Inspection, number: str, on: dt.date | None, issuer: str, user: User) -> None:
+    """Record the decision establishing the team (số, ngày, cơ quan ban hành); all three, or none to clear."""
+    _require_editable(inspection, user)
+    number, issuer = _clean(number or ""), _clean(issuer or "")
+    if (number or issuer or on) and not (number and issuer and on):
+        raise WorkflowError("bad_decision", "give the decision's number, date and issuing body together")
+    if len(number) > 60 or len(issuer) > 200:
+        raise WorkflowError("bad_decision", "the decision number (60) or issuing body (200) is too long")
+    if on is not None and on > inspection.inspection_date:
+        raise WorkflowError("bad_decision", "the team was established after the inspection date")
+    if (number, on, issuer) != (inspection.team_decision_number, inspection.team_decision_date,
+                                inspection.team_decision_issuer):
+        inspection.team_decision_number, inspection.team_decision_date = number, on
+        inspection.team_decision_issuer = issuer
+        _bump(inspection, user)
+        db.session.flush()
+        _content_changed(inspection, user)
+
+
+def set_conclusion(inspection: Inspection, strengths: str, shortcomings: str, user: User) -> None:
+    """The team's Kết luận: strengths (ưu điểm) and shortcomings (tồn tại, hạn chế), as written."""
+    _require_editable(inspection, user)
+    strengths, shortcomings = _clean(strengths or ""), _clean(shortcomings or "")
+    if len(strengths) > 4000 or len(shortcomings) > 4000:
+        raise WorkflowError("bad_conclusion", "a conclusion field is longer than 4000 characters")
+    if (strengths, shortcomings) != (inspection.conclusion_strengths, inspection.conclusion_shortcomings):
+        inspection.conclusion_strengths, inspection.conclusion_shortcomings = strengths, shortcomings
+        _bump(inspection, user)
+        db.session.flush()
+        _content_changed(inspection, user)
 
 
 def default_deadline(inspection: Inspection) -> dt.date:
@@ -633,10 +683,12 @@ def submission_problems(inspection: Inspection, score: Score | None = None) -> l
     roles = {m.role for m in db.session.scalars(sa.select(TeamMember).where(TeamMember.inspection_id == inspection.id))}
     if "head" not in roles or "facility_rep" not in roles:
         problems.append("name the head of the team and the facility representative")
-    signed = set(db.session.scalars(sa.select(Signature.role).where(Signature.inspection_id == inspection.id)))
-    for role, label in (("head", "head of the team"), ("facility_rep", "facility representative")):
-        if role not in signed:
-            problems.append(f"the {label} has not signed")
+    from ..minutes.content import signature_problems
+
+    labels = {"head": "head of the team", "facility_rep": "facility representative", "secretary": "secretary"}
+    for role, why in signature_problems(inspection):
+        problems.append(f"the {labels[role]} has not signed" if why == "missing" else
+                        f"the {labels[role]}'s signature is void (the content changed after signing): sign again")
     acted = set(db.session.scalars(sa.select(CorrectiveAction.item_id)
                                    .where(CorrectiveAction.inspection_id == inspection.id)))
     missing = [i for i in score.failed_items if i not in acted]
@@ -723,6 +775,14 @@ def approve(inspection: Inspection, reviewer: User, *, seen_revision: int | None
         raise WorkflowError("bad_transition", f"only a submitted inspection can be approved (it is {inspection.status})")
     if not can_review(reviewer, inspection):
         raise WorkflowError("forbidden", "you may not review this inspection")
+    from ..minutes.content import signature_problems
+
+    # Filing applies the unit's signature over exactly the content signed at the visit: never over void ones.
+    unsigned = signature_problems(inspection)
+    if unsigned:
+        raise WorkflowError("signatures_void", "the minutes cannot be filed: "
+                            + ", ".join(f"{role} {why}" for role, why in unsigned)
+                            + "; return the inspection so that they sign the current content again")
     # Only the winner of the compare-and-set goes on to number and sign the minutes, in the same transaction.
     _transition(inspection, "submitted", "approved", revision=seen_revision, approved_at=utcnow(),
                 approved_by_id=reviewer.id)
@@ -731,7 +791,10 @@ def approve(inspection: Inspection, reviewer: User, *, seen_revision: int | None
            details={"overall": str(inspection.overall_percent), "classification": inspection.classification})
     from ..minutes.services import issue_minutes  # imported here: minutes.services imports this module
 
-    issue_minutes(inspection, reviewer)
+    if inspection.kind == "external":
+        # A self-assessment is not an inspection by the unit: no minutes number, no unit signature; its
+        # phiếu tự đánh giá is rendered on demand (minutes.record_pdf).
+        issue_minutes(inspection, reviewer)
 
 
 def add_comment(inspection: Inspection, author: User, body: str, item_id: str | None = None) -> ReviewComment:

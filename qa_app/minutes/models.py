@@ -37,7 +37,13 @@ class Minutes(db.Model):
     unit_code: Mapped[str] = mapped_column(sa.String(32))
     year: Mapped[int]
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Of the archived bytes as they are now: they grow when `flask minutes extend` appends document timestamps.
     sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Of the revision the unit signature covers, which never changes: a copy downloaded before an extension
+    # (a prefix of the archived bytes) is still recognised by it.
+    signed_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # The last time `flask minutes extend` added a document timestamp (PAdES B-LTA), if ever.
+    extended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
     signer_subject: Mapped[str] = mapped_column(sa.String(500))
     # Random, unguessable: the QR code's /verify/<token> link.
@@ -53,3 +59,18 @@ class Minutes(db.Model):
     def number_label(self) -> str:
         """'07/BB-TTKSBT'."""
         return f"{self.number:02d}/BB-{self.unit_code}"
+
+
+class VerifyHit(db.Model):
+    """Lookups on the public verification page per client and time window: the rate limit, shared by workers.
+
+    Kept in the database (not in a worker's memory) so that the limit holds however many workers serve the
+    page; old windows are deleted as new ones start.
+    """
+
+    __tablename__ = "verify_hit"
+    __table_args__ = (sa.CheckConstraint("hits >= 1", name="hits_positive"),)
+
+    client: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    window: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)  # epoch seconds // window length
+    hits: Mapped[int] = mapped_column(default=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -19,7 +20,7 @@ from ..auth.models import User
 from ..checklists.schema import item_applies, item_is_critical
 from ..extensions import db, utcnow
 from ..facilities.models import Facility
-from ..inspections.models import CorrectiveAction, Inspection, Signature, TeamMember
+from ..inspections.models import Answer, CorrectiveAction, Inspection, Signature, TeamMember
 from ..pdf import signing
 from ..pdf.minutes import (
     ActionRow,
@@ -35,7 +36,9 @@ from ..pdf.minutes import (
 )
 from ..regions.models import AdminUnit
 from ..scoring import score_inspection
-from .models import Minutes, MinutesCounter
+from . import content as visit_content
+from . import text as visit_rules
+from .models import Minutes, MinutesCounter, VerifyHit
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,12 @@ DEFAULTS = {
     # Besides the inspected facility (always first); a list, or one string separated by ";".
     "MINUTES_RECIPIENTS": ("Sở Y tế tỉnh Lai Châu (để b/c)",),
     "MINUTES_MAX_UPLOAD": 10 * 1024 * 1024,  # below MAX_CONTENT_LENGTH, so our message is shown
+    # How many copies the unit makes and who keeps them, one holder per copy (a list, or ";"-separated).
+    "MINUTES_COPIES": 2,
+    "MINUTES_COPY_HOLDERS": ("cơ sở", "đoàn kiểm tra"),
+    # Public verification: at most this many lookups per client per window (seconds); then 429.
+    "VERIFY_RATE_LIMIT": 20,
+    "VERIFY_RATE_WINDOW": 60,
 }
 ROLE_ORDER = {"head": 0, "deputy": 1, "secretary": 2, "member": 3, "facility_rep": 4}
 # "07/BB-TTKSBT/2026", "7/BB-TTKSBT 2026", "Số: 07/BB-TTKSBT" (+ a separate year).
@@ -70,10 +79,13 @@ def _tz() -> ZoneInfo:
 def signing_key() -> signing.SigningKey:
     """The unit's signing key (configured PKCS#12, or the demo identity generated under instance/signing/)."""
     cfg = current_app.config
+    tsa = signing.TsaSettings(url=cfg.get("SIGNING_TSA_URL") or "", username=cfg.get("SIGNING_TSA_USERNAME") or "",
+                              password=cfg.get("SIGNING_TSA_PASSWORD") or "",
+                              ca_path=cfg.get("SIGNING_TSA_CA_CERT") or "")
     return signing.load_signing_key(
         cfg.get("SIGNING_PKCS12") or None, cfg.get("SIGNING_PKCS12_PASSWORD"), current_app.instance_path,
         ca_path=cfg.get("SIGNING_CA_CERT") or None, unit_name=str(setting("ISSUING_UNIT_NAME")),
-        unit_code=str(setting("ISSUING_UNIT_CODE")))
+        unit_code=str(setting("ISSUING_UNIT_CODE")), tsa=tsa)
 
 
 # ---------------------------------------------------------------------------------------------- numbering
@@ -150,7 +162,7 @@ def _answer_text(item: object, value: str | None, L: dict[str, str], locale: str
 
 
 def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.date, token: str,
-               locale: str, demo: bool) -> MinutesView:
+               locale: str, demo: bool, filed_at: dt.datetime | None = None, signer: str = "") -> MinutesView:
     """Collect everything the minutes print from an approved inspection (plain data, no ORM inside)."""
     from ..inspections.services import answers_of, checklist_for, profile_of
 
@@ -165,7 +177,10 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
     team = tuple(Person(_nfc(m.full_name), _nfc(m.position), L[f"role_{m.role}"])
                  for m in team_rows if m.role != "facility_rep")
     reps = tuple(Person(_nfc(m.full_name), _nfc(m.position), "") for m in team_rows if m.role == "facility_rep")
-    sigs = {s.role: s for s in db.session.scalars(sa.select(Signature).where(Signature.inspection_id == inspection.id))}
+    content_hash = visit_content.content_sha256(inspection)
+    # A drawn signature is printed only over the content it covered: void or stale ones are left out.
+    sigs = {s.role: s for s in db.session.scalars(sa.select(Signature).where(Signature.inspection_id == inspection.id))
+            if visit_content.signature_valid(s, content_hash)}
 
     def box(role: str) -> SignatureBox:
         sig = sigs.get(role)
@@ -209,8 +224,10 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
         ActionRow(a.item_id, _nfc(a.action), _nfc(a.responsible), a.deadline)
         for a in db.session.scalars(sa.select(CorrectiveAction).where(CorrectiveAction.inspection_id == inspection.id)
                                     .order_by(CorrectiveAction.deadline, CorrectiveAction.item_id)))
-    started = _local(inspection.created_at)
-    ended = _local(inspection.submitted_at)
+    started, ended = _visit_times(inspection, list(sigs.values()))
+    # The supervisor's Kết luận, or (left empty) the one the results suggest.
+    suggested = visit_rules.suggest_conclusion([(r.title, r.percent, r.critical_failures) for r in sections],
+                                               [f.item_id for f in failed], locale)
     parent = _nfc(setting("ISSUING_UNIT_PARENT"))
     extra = setting("MINUTES_RECIPIENTS")
     recipients = [facility.name, *(extra.split(";") if isinstance(extra, str) else extra)]
@@ -224,7 +241,9 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
         facility_type=L.get(f"type_{inspection.facility_type}", inspection.facility_type),
         facility_ownership=L.get(f"own_{facility.ownership}", facility.ownership),
         inspection_date=inspection.inspection_date,
-        legal_basis=tuple(_nfc(t.get(locale)) for t in checklist.legal_basis),
+        # Only the texts that apply to this facility type and were in force on the visit date.
+        legal_basis=tuple(_nfc(t.get(locale)) for t in checklist.legal_basis_for(inspection.facility_type,
+                                                                                  inspection.inspection_date)),
         decision=_nfc(str(setting("MINUTES_DECISION")).replace("{year}", str(inspection.inspection_date.year))),
         checklist_title=checklist.title.get(locale), checklist_code=checklist.code,
         checklist_version=checklist.version, checklist_sha256=inspection.checklist_sha256 or checklist.sha256,
@@ -234,17 +253,73 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
         failed_items=tuple(failed), actions=actions, facility_opinion=_nfc(inspection.facility_opinion),
         head_signature=box("head"), facility_signature=box("facility_rep"), secretary_signature=secretary,
         annex=tuple(annex), verify_url=f"{base}/verify/{token}",
-        start_time=started.time().replace(second=0, microsecond=0)
-        if started and started.date() == inspection.inspection_date else None,
-        end_time=ended.time().replace(second=0, microsecond=0)
-        if ended and ended.date() == inspection.inspection_date else None,
         recipients=tuple(recipients),
         groups=groups,
         demo_notice=(signing.DEMO_NOTICE_EN if locale.startswith("en") else signing.DEMO_NOTICE_VI) if demo else "",
+        started_at=started, ended_at=ended, content_sha256=content_hash,
+        team_decision=visit_rules.team_decision_text(inspection.team_decision_number,
+                                                     inspection.team_decision_date,
+                                                     inspection.team_decision_issuer, locale),
+        conclusion_strengths=_nfc(inspection.conclusion_strengths) or suggested[0],
+        conclusion_shortcomings=_nfc(inspection.conclusion_shortcomings) or suggested[1],
+        facility_opinion_declined=bool(inspection.facility_no_opinion),
+        copies=_copies(), copy_holders=_listed("MINUTES_COPY_HOLDERS"),
+        filed_at=_local(filed_at) if filed_at else None, signer=signer,
     )
 
 
+def _listed(name: str) -> tuple[str, ...]:
+    value = setting(name)
+    items = value.split(";") if isinstance(value, str) else list(value or ())
+    return tuple(_nfc(v) for v in items if _nfc(v))
+
+
+def _copies() -> int:
+    try:
+        copies = int(setting("MINUTES_COPIES"))
+    except (TypeError, ValueError):
+        raise ValueError(f"MINUTES_COPIES must be a whole number, not {setting('MINUTES_COPIES')!r}") from None
+    if not 1 <= copies <= 20:
+        raise ValueError(f"MINUTES_COPIES must be between 1 and 20, not {copies}")
+    return copies
+
+
+def _visit_times(inspection: Inspection, signatures: list[Signature]) -> tuple[dt.datetime, dt.datetime]:
+    """When the visit started and when its record was closed, never blank.
+
+    Start: the draft's creation when it was made on the visit day, else the first answer saved that day (a
+    draft prepared ahead of time), else the creation anyway. End: the latest of the drawn signatures that
+    count (the record is closed when it is signed), else the submission.
+    """
+    created = _local(inspection.created_at)
+    start = created
+    if created.date() != inspection.inspection_date:
+        times = [_local(t) for t in db.session.scalars(
+            sa.select(Answer.updated_at).where(Answer.inspection_id == inspection.id))]
+        same_day = sorted(t for t in times if t.date() == inspection.inspection_date)
+        start = same_day[0] if same_day else created
+    ends = [_local(s.signed_at) for s in signatures if s.signed_at is not None]
+    end = max(ends) if ends else _local(inspection.submitted_at or inspection.updated_at)
+    return start.replace(second=0, microsecond=0), max(end, start).replace(second=0, microsecond=0)
+
+
 # ---------------------------------------------------------------------------------------------- issuing
+
+
+def record_pdf(inspection: Inspection, locale: str | None = None) -> bytes:
+    """The unsigned record of a visit: the copy the facility takes before filing, or a self-assessment form.
+
+    An external inspection's record carries no number yet and says it awaits filing; a self-assessment is a
+    "phiếu tự đánh giá", never numbered nor signed by the unit. Both carry the signed-content hash.
+    """
+    locale = locale or str(setting("MINUTES_LOCALE"))
+    today = utcnow().astimezone(_tz()).date()
+    view = build_view(inspection, number=0, year=today.year, issued_on=today, token="", locale=locale, demo=False)
+    kind = "self_assessment" if inspection.kind == "self" else "visit_record"
+    L = labels(locale)
+    view = dataclasses.replace(view, verify_url="", document=kind, pending_notice=L["pending"])
+    return build_minutes_pdf(view, locale)
+
 
 
 def minutes_of(inspection_id: int) -> Minutes | None:
@@ -259,6 +334,8 @@ def issue_minutes(inspection: Inspection, actor: User, locale: str | None = None
         return existing
     if inspection.status != "approved":
         raise ValueError(f"minutes are issued for approved inspections only (this one is {inspection.status})")
+    if inspection.kind != "external":
+        raise ValueError("a self-assessment gets a phiếu tự đánh giá (record_pdf), never numbered minutes")
     locale = locale or str(setting("MINUTES_LOCALE"))
     try:
         key = signing_key()
@@ -274,11 +351,17 @@ def issue_minutes(inspection: Inspection, actor: User, locale: str | None = None
     # The counter row stays locked until the request commits: numbers have no gaps and no duplicates.
     number = allocate_number(unit_code, issued_on.year)
     view = build_view(inspection, number=number, year=issued_on.year, issued_on=issued_on, token=token,
-                      locale=locale, demo=key.demo)
+                      locale=locale, demo=key.demo, filed_at=issued_at, signer=_nfc(setting("ISSUING_UNIT_NAME")))
     pdf = build_minutes_pdf(view, locale)
-    signed = signing.sign_pdf(pdf, key, reason=f"Biên bản số {view.number_label}", location=view.place)
+    try:
+        signed = signing.sign_pdf(pdf, key, reason=f"Biên bản số {view.number_label}", location=view.place)
+    except signing.SigningError as exc:
+        from ..inspections.services import WorkflowError
+
+        raise WorkflowError("signing_unavailable", f"the minutes cannot be signed: {exc}") from None
     minutes = Minutes(inspection_id=inspection.id, number=number, unit_code=unit_code, year=issued_on.year,
-                      issued_at=issued_at, sha256=signing.sha256_hex(signed), pdf=signed,
+                      issued_at=issued_at, sha256=signing.sha256_hex(signed),
+                      signed_sha256=signing.signed_revision_sha256(signed), pdf=signed,
                       signer_subject=key.subject[:500], token=token, locale=locale[:5], demo=key.demo)
     db.session.add(minutes)
     db.session.flush()
@@ -306,18 +389,28 @@ class Verification:
     signature: signing.SignatureCheck | None = None
 
 
-def verify_pdf(data: bytes) -> Verification:
-    """Both checks: the bytes are an archived minutes (SHA-256) AND the signature validates against our root."""
+def _check(data: bytes, moment: dt.datetime | None = None) -> signing.SignatureCheck:
+    try:
+        key = signing_key()
+    except signing.SigningError:
+        return signing.SignatureCheck(False, "no_trust_root")
+    return signing.validate_pdf(data, key.trust_roots, key.tsa_roots, moment=moment)
+
+
+def verify_pdf(data: bytes, moment: dt.datetime | None = None) -> Verification:
+    """Both checks: the bytes are (a B-LTA extension of) archived minutes AND the signatures validate.
+
+    A copy taken before `flask minutes extend` is a prefix of the archived bytes: it is found by the hash of
+    the revision the unit signature covers, which extensions never change.
+    """
     if len(data) > int(setting("MINUTES_MAX_UPLOAD")):
         return Verification(False, ["too_large"])
     if data.lstrip()[:5] != b"%PDF-":
         return Verification(False, ["not_pdf"])
+    check = _check(data, moment)
     minutes = db.session.scalar(sa.select(Minutes).where(Minutes.sha256 == signing.sha256_hex(data)))
-    try:
-        roots = signing_key().trust_roots
-        check = signing.validate_pdf(data, roots)
-    except signing.SigningError:
-        check = signing.SignatureCheck(False, "no_trust_root")
+    if minutes is None and check.signed_revision_sha256:
+        minutes = db.session.scalar(sa.select(Minutes).where(Minutes.signed_sha256 == check.signed_revision_sha256))
     reasons = []
     if minutes is None:
         reasons.append("unknown_document")
@@ -326,15 +419,12 @@ def verify_pdf(data: bytes) -> Verification:
     return Verification(not reasons, reasons, minutes, check)
 
 
-def verify_archived(minutes: Minutes) -> Verification:
-    """Re-check an archived minutes: its bytes still hash to the stored SHA-256 and its signature validates."""
+def verify_archived(minutes: Minutes, moment: dt.datetime | None = None) -> Verification:
+    """Re-check an archived minutes (at ``moment``, default now): bytes match the hash, signatures validate."""
     reasons = []
     if signing.sha256_hex(minutes.pdf) != minutes.sha256:
         reasons.append("archive_hash_mismatch")
-    try:
-        check = signing.validate_pdf(minutes.pdf, signing_key().trust_roots)
-    except signing.SigningError:
-        check = signing.SignatureCheck(False, "no_trust_root")
+    check = _check(minutes.pdf, moment)
     if not check.valid:
         reasons.append(f"signature_{check.reason}")
     return Verification(not reasons, reasons, minutes, check)
@@ -364,11 +454,112 @@ def find_by_token(token: str) -> Minutes | None:
     return db.session.scalar(sa.select(Minutes).where(Minutes.token == token))
 
 
-def check_archive() -> list[tuple[Minutes, list[str]]]:
-    """Every archived minutes whose bytes or signature no longer check out."""
+def check_archive(moment: dt.datetime | None = None) -> list[tuple[Minutes, list[str], str]]:
+    """Every archived minutes whose bytes or signature no longer check out (at ``moment``), with the detail."""
     problems = []
     for minutes in db.session.scalars(sa.select(Minutes).order_by(Minutes.id)):
-        result = verify_archived(minutes)
+        result = verify_archived(minutes, moment)
         if not result.authentic:
-            problems.append((minutes, result.reasons))
+            problems.append((minutes, result.reasons, result.signature.detail if result.signature else ""))
     return problems
+
+
+# ---------------------------------------------------------------------------------------------- B-LTA
+
+
+@dataclass
+class ExtendReport:
+    """What `flask minutes extend` did, minutes by minutes."""
+
+    extended: list[str] = field(default_factory=list)
+    current: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def extend_archive(renew_within: dt.timedelta, now: dt.datetime | None = None,
+                   actor_id: int | None = None) -> ExtendReport:
+    """Add a document timestamp (PAdES B-LTA) to every archived minutes that needs one; commit per minutes.
+
+    A minutes needs one when it has no document timestamp yet, or when the certificate of its newest timestamp
+    expires within ``renew_within``. Running it twice in a row adds nothing the second time (idempotent).
+    Each update is a compare-and-set on the archived hash, with its audit entry, in one transaction.
+    """
+    now = now or utcnow()
+    report = ExtendReport()
+    key = signing_key()
+    ids = list(db.session.scalars(sa.select(Minutes.id).order_by(Minutes.id)))
+    for minutes_id in ids:
+        minutes = db.session.get(Minutes, minutes_id)
+        label = f"{minutes.number_label}/{minutes.year}"
+        try:
+            expiry, count = signing.newest_timestamp_expiry(minutes.pdf)
+        except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the run
+            report.failed.append((label, f"unreadable: {type(exc).__name__}"))
+            continue
+        if count and expiry is not None and expiry - now > renew_within:
+            report.current.append(label)
+            continue
+        before = verify_archived(minutes, now)
+        if not before.authentic:
+            report.failed.append((label, "; ".join(before.reasons)))
+            continue
+        try:
+            extended = signing.add_document_timestamp(minutes.pdf, key)
+        except signing.SigningError as exc:
+            report.failed.append((label, str(exc)))
+            continue
+        check = signing.validate_pdf(extended, key.trust_roots, key.tsa_roots, moment=now)
+        if not check.valid:
+            report.failed.append((label, f"the extended file does not verify: {check.detail or check.reason}"))
+            continue
+        old_sha = minutes.sha256
+        new_sha = signing.sha256_hex(extended)
+        done = db.session.execute(
+            sa.update(Minutes).where(Minutes.id == minutes.id, Minutes.sha256 == old_sha)
+            .values(pdf=extended, sha256=new_sha, extended_at=now,
+                    signed_sha256=minutes.signed_sha256 or signing.signed_revision_sha256(extended))
+            .execution_options(synchronize_session=False)).rowcount
+        if done != 1:
+            db.session.rollback()
+            report.failed.append((label, "changed by someone else meanwhile; run again"))
+            continue
+        record("minutes.extended", "minutes", minutes.id, user_id=actor_id,
+               details={"number": label, "from_sha256": old_sha, "sha256": new_sha,
+                        "document_timestamps": count + 1, "level": check.level})
+        db.session.commit()
+        report.extended.append(label)
+    return report
+
+
+# ---------------------------------------------------------------------------------------------- rate limit
+
+
+def allow_lookup(client: str, now: dt.datetime | None = None) -> bool:
+    """Count one lookup by ``client`` in the current window; False once past the limit (commits its own count).
+
+    Fixed windows in the database: every worker sees the same counts. An UPDATE … + 1 first, an INSERT for a
+    new window (a concurrent insert makes us retry the UPDATE); older windows are deleted as we go.
+    """
+    limit = int(setting("VERIFY_RATE_LIMIT"))
+    length = max(1, int(setting("VERIFY_RATE_WINDOW")))
+    if limit <= 0:
+        return True
+    window = int((now or utcnow()).timestamp()) // length
+    client = (client or "unknown")[:64]
+    bump = (sa.update(VerifyHit).where(VerifyHit.client == client, VerifyHit.window == window)
+            .values(hits=VerifyHit.hits + 1).returning(VerifyHit.hits))
+    hits = None
+    for _attempt in range(3):
+        hits = db.session.execute(bump).scalar()
+        if hits is not None:
+            break
+        try:
+            with db.session.begin_nested():
+                db.session.add(VerifyHit(client=client, window=window, hits=1))
+            hits = 1
+            db.session.execute(sa.delete(VerifyHit).where(VerifyHit.window < window - 1))
+            break
+        except sa.exc.IntegrityError:
+            continue
+    db.session.commit()
+    return hits is not None and hits <= limit

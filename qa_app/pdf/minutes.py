@@ -25,6 +25,7 @@ from reportlab.lib.units import cm, mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
@@ -37,6 +38,8 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+
+from ..minutes import text as rules
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD, ITALIC, BOLD_ITALIC = ("LiberationSerif", "LiberationSerif-Bold", "LiberationSerif-Italic",
@@ -185,10 +188,30 @@ class MinutesView:
     title_suffix: str = ""
     # Score groups (issue 19): one "- part: percent – class" line each, after the section table; empty without.
     groups: tuple[tuple[str, float | None, str], ...] = ()
+    # The visit record: when it started and ended (local time; the end may fall on a later day), the hash of
+    # the content the drawn signatures covered, and how the facility answered (never an invented agreement).
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    content_sha256: str = ""
+    facility_opinion_declined: bool = False
+    copies: int = 2
+    copy_holders: tuple[str, ...] = ()
+    # Filing: when the reviewer's approval numbered and signed it (also the PDF's CreationDate).
+    filed_at: dt.datetime | None = None
+    signer: str = ""
+    # "minutes" (filed, numbered, unit-signed); "visit_record" (the copy taken at the visit, awaiting filing:
+    # no number yet, no unit signature); "self_assessment" (a facility's own phiếu tự đánh giá, never numbered).
+    document: str = "minutes"
+    team_decision: str = ""
+    conclusion_strengths: str = ""
+    conclusion_shortcomings: str = ""
+    pending_notice: str = ""
 
     @property
     def number_label(self) -> str:
-        """'07/BB-TTKSBT': leading zero below 10 (Decree 30/2020)."""
+        """'07/BB-TTKSBT': leading zero below 10 (Decree 30/2020); '…/BB-TTKSBT' before filing."""
+        if not self.number:
+            return f"…/BB-{self.unit_code}"
         return f"{self.number:02d}/BB-{self.unit_code}"
 
 
@@ -200,11 +223,16 @@ LABELS: dict[str, dict[str, str]] = {
         "motto_nation": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "motto": "Độc lập - Tự do - Hạnh phúc",
         "no": "Số:",
-        "date": "{place}, ngày {d:02d} tháng {m:02d} năm {y}",
         "title": "BIÊN BẢN",
         "summary": "Kiểm tra, đánh giá chất lượng dịch vụ kế hoạch hóa gia đình tại {facility}",
+        "title_self": "PHIẾU TỰ ĐÁNH GIÁ",
+        "summary_self": "Chất lượng dịch vụ kế hoạch hóa gia đình tại {facility}",
+        "opening_self": ("Vào hồi {time} {date}, {facility} tự đánh giá chất lượng dịch vụ kế hoạch hóa gia đình "
+                         "theo bảng kiểm dưới đây; đơn vị tiếp nhận: {unit}. Thành phần gồm có:"),
+        "pending": "BẢN GHI TẠI BUỔI KIỂM TRA — CHỜ VÀO SỔ VÀ KÝ SỐ CỦA ĐƠN VỊ",
         "basis": "Căn cứ {text};",
-        "opening": ("Hôm nay, vào hồi {time} ngày {d:02d} tháng {m:02d} năm {y}, tại {facility}, đoàn kiểm tra "
+        "locale": "vi",
+        "opening": ("Hôm nay, vào hồi {time} {date}, tại {facility}, đoàn kiểm tra "
                     "của {unit} tiến hành kiểm tra, đánh giá chất lượng dịch vụ kế hoạch hóa gia đình, "
                     "thành phần gồm có:"),
         "time": "{h:02d} giờ {mi:02d}",
@@ -232,14 +260,22 @@ LABELS: dict[str, dict[str, str]] = {
         "critical": "4. Tiêu chí bắt buộc không đạt (không đạt bất kỳ tiêu chí nào dưới đây thì cơ sở không đạt):",
         "none_critical": "4. Không có tiêu chí bắt buộc nào không đạt.",
         "crit_mark": " (bắt buộc)",
-        "s_actions": "IV. KIẾN NGHỊ, YÊU CẦU KHẮC PHỤC",
+        "s_conclusion": "IV. KẾT LUẬN",
+        "strengths": "1. Ưu điểm:",
+        "shortcomings": "2. Tồn tại, hạn chế:",
+        "none_noted": "Không có.",
+        "s_actions": "V. KIẾN NGHỊ, YÊU CẦU KHẮC PHỤC",
         "none_actions": "Không có yêu cầu khắc phục.",
         "h_action": "Nội dung khắc phục", "h_resp": "Người chịu trách nhiệm", "h_deadline": "Thời hạn",
-        "s_opinion": "V. Ý KIẾN CỦA CƠ SỞ ĐƯỢC KIỂM TRA",
-        "no_opinion": "Cơ sở thống nhất với kết quả kiểm tra, không có ý kiến khác.",
-        "closing": ("Biên bản kết thúc vào hồi {time} cùng ngày; đã được đọc lại cho các thành viên cùng nghe, "
-                    "thống nhất và ký tên. Biên bản được lập thành 02 bản có giá trị như nhau, cơ sở giữ 01 bản, "
-                    "đoàn giữ 01 bản."),
+        "s_opinion": "VI. Ý KIẾN CỦA CƠ SỞ ĐƯỢC KIỂM TRA",
+        "closing": ("Biên bản kết thúc vào hồi {time}; đã được đọc lại cho các thành viên cùng nghe, "
+                    "thống nhất và ký tên."),
+        "same_day": " cùng ngày",
+        "filed": ("Biên bản được vào sổ số {number} {date}, lúc {time}, và ký số bởi {signer}."),
+        "content_hash": "Mã nội dung đã ký tại buổi kiểm tra (SHA-256):",
+        "stamp_title": "Văn bản đã được ký số",
+        "stamp_unit": "Đơn vị ký: {unit}",
+        "stamp_time": "Thời gian ký: {time} {date}",
         "sig_facility": "ĐẠI DIỆN CƠ SỞ ĐƯỢC KIỂM TRA",
         "sig_head": "TRƯỞNG ĐOÀN KIỂM TRA",
         "sig_secretary": "THƯ KÝ",
@@ -250,7 +286,8 @@ LABELS: dict[str, dict[str, str]] = {
         "verify": "Kiểm tra tính xác thực của biên bản điện tử này: quét mã QR hoặc truy cập {url}",
         "annex": "PHỤ LỤC",
         "annex_sub": "BẢNG KIỂM CHI TIẾT",
-        "annex_ref": "(Kèm theo Biên bản số {number} ngày {d:02d}/{m:02d}/{y})",
+        "annex_ref": "(Kèm theo Biên bản số {number} {date})",
+        "annex_ref_self": "(Kèm theo Phiếu tự đánh giá {date})",
         "h_answer": "Kết quả",
         "cls_because_critical": " (có tiêu chí bắt buộc không đạt)",
         "cls_meets": "Đạt chuẩn", "cls_conditional": "Đạt có điều kiện", "cls_does_not_meet": "Không đạt",
@@ -270,11 +307,16 @@ LABELS: dict[str, dict[str, str]] = {
         "motto_nation": "SOCIALIST REPUBLIC OF VIETNAM",
         "motto": "Independence - Freedom - Happiness",
         "no": "No.:",
-        "date": "{place}, {d:02d}/{m:02d}/{y}",
         "title": "MINUTES",
         "summary": "Inspection and assessment of the quality of family planning services at {facility}",
+        "title_self": "SELF-ASSESSMENT FORM",
+        "summary_self": "Quality of family planning services at {facility}",
+        "opening_self": ("At {time} on {date}, {facility} assessed the quality of its own family planning services "
+                         "with the checklist below; received by: {unit}. Participants:"),
+        "pending": "RECORD TAKEN AT THE VISIT — AWAITING FILING AND THE UNIT'S DIGITAL SIGNATURE",
         "basis": "Pursuant to {text};",
-        "opening": ("Today, at {time} on {d:02d}/{m:02d}/{y}, at {facility}, the inspection team of {unit} "
+        "locale": "en",
+        "opening": ("Today, at {time} on {date}, at {facility}, the inspection team of {unit} "
                     "inspected and assessed the quality of family planning services, with the following "
                     "participants:"),
         "time": "{h:02d}:{mi:02d}",
@@ -301,14 +343,22 @@ LABELS: dict[str, dict[str, str]] = {
         "critical": "4. Critical items failed (failing any of them fails the facility):",
         "none_critical": "4. No critical item was failed.",
         "crit_mark": " (critical)",
-        "s_actions": "IV. RECOMMENDATIONS AND CORRECTIVE ACTIONS",
+        "s_conclusion": "IV. CONCLUSION",
+        "strengths": "1. Strengths:",
+        "shortcomings": "2. Shortcomings:",
+        "none_noted": "None.",
+        "s_actions": "V. RECOMMENDATIONS AND CORRECTIVE ACTIONS",
         "none_actions": "No corrective action is required.",
         "h_action": "Corrective action", "h_resp": "Responsible", "h_deadline": "Deadline",
-        "s_opinion": "V. OPINION OF THE INSPECTED FACILITY",
-        "no_opinion": "The facility agrees with the results and has no other opinion.",
-        "closing": ("The meeting closed at {time} on the same day; these minutes were read aloud to all "
-                    "participants, agreed and signed. They are made in 02 copies of equal value, one kept by the "
-                    "facility and one by the team."),
+        "s_opinion": "VI. OPINION OF THE INSPECTED FACILITY",
+        "closing": ("The meeting closed at {time}; these minutes were read aloud to all "
+                    "participants, agreed and signed."),
+        "same_day": " on the same day",
+        "filed": "Filed as No. {number} on {date} at {time} and digitally signed by {signer}.",
+        "content_hash": "Hash of the content signed at the visit (SHA-256):",
+        "stamp_title": "Digitally signed",
+        "stamp_unit": "Signed by: {unit}",
+        "stamp_time": "Signing time: {time}, {date}",
         "sig_facility": "FOR THE INSPECTED FACILITY",
         "sig_head": "HEAD OF THE INSPECTION TEAM",
         "sig_secretary": "SECRETARY",
@@ -319,7 +369,8 @@ LABELS: dict[str, dict[str, str]] = {
         "verify": "Check that this electronic document is authentic: scan the QR code or visit {url}",
         "annex": "ANNEX",
         "annex_sub": "DETAILED CHECKLIST",
-        "annex_ref": "(Attached to minutes No. {number} of {d:02d}/{m:02d}/{y})",
+        "annex_ref": "(Attached to minutes No. {number} of {date})",
+        "annex_ref_self": "(Attached to the self-assessment form of {date})",
         "h_answer": "Result",
         "cls_because_critical": " (a critical item was failed)",
         "cls_meets": "Meets the standard", "cls_conditional": "Conditional", "cls_does_not_meet": "Does not meet",
@@ -479,21 +530,23 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
     en = locale.startswith("en")
     st = _styles()
     story: list[Flowable] = []
+    self_check = view.document == "self_assessment"
     story += _header(view, L, st)
-    story.append(Paragraph(esc(L["title"]), st["title"]))
-    story.append(Paragraph(_summary_markup(L["summary"].format(facility=view.facility_name), en),
-                           st["summary"]))
+    story.append(Paragraph(esc(L["title_self" if self_check else "title"]), st["title"]))
+    story.append(Paragraph(_summary_markup(L["summary_self" if self_check else "summary"].format(
+        facility=view.facility_name), en), st["summary"]))
     story.append(Rule(40 * mm, TEXT_W, gap=8))
     story.append(Spacer(1, 8))
 
     for text in view.legal_basis:
         story.append(Paragraph(esc(L["basis"].format(text=text.rstrip(";. "))), st["body"]))
+    if view.team_decision.strip():
+        story.append(Paragraph(esc(L["basis"].format(text=view.team_decision.strip().rstrip(";. "))), st["body"]))
     if view.decision.strip():
         story.append(Paragraph(esc(L["basis"].format(text=view.decision.strip().rstrip(";. "))), st["body"]))
-    d = view.inspection_date
-    story.append(Paragraph(esc(L["opening"].format(
-        time=_time(view.start_time, L), d=d.day, m=d.month, y=d.year, facility=view.facility_name,
-        unit=_title_case_body(view.issuing_body, en))), st["body"]))
+    story.append(Paragraph(esc(L["opening_self" if self_check else "opening"].format(
+        time=_start_time(view, L), date=rules.d30_date(view.inspection_date, L["locale"]),
+        facility=view.facility_name, unit=_title_case_body(view.issuing_body, en))), st["body"]))
 
     _heading(story, L["s_members"], st["heading"])
     _heading(story, L["team"], st["sub"])
@@ -542,6 +595,12 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
     else:
         _heading(story, L["none_critical"], st["sub"])
 
+    _heading(story, L["s_conclusion"], st["heading"])
+    _heading(story, L["strengths"], st["sub"])
+    story.append(Paragraph(esc(view.conclusion_strengths or L["none_noted"]), st["body"]))
+    _heading(story, L["shortcomings"], st["sub"])
+    story.append(Paragraph(esc(view.conclusion_shortcomings or L["none_noted"]), st["body"]))
+
     _heading(story, L["s_actions"], st["heading"])
     if view.actions:
         story.append(_actions_table(view.actions, L, st))
@@ -550,12 +609,23 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
         story.append(Paragraph(esc(L["none_actions"]), st["body"]))
 
     _heading(story, L["s_opinion"], st["heading"])
-    opinion = view.facility_opinion.strip() or L["no_opinion"]
-    story.append(Paragraph(esc(opinion), st["body"]))
-    story.append(Paragraph(esc(L["closing"].format(time=_time(view.end_time, L))), st["body"]))
+    story.append(Paragraph(esc(rules.facility_opinion_text(view.facility_opinion, view.facility_opinion_declined,
+                                                           L["locale"])), st["body"]))
+    if not self_check:
+        story.append(Paragraph(esc(L["closing"].format(time=_end_time(view, L)) + " "
+                                   + rules.copies_sentence(view.copies, view.copy_holders, L["locale"])),
+                               st["body"]))
 
     story.append(CondPageBreak(75 * mm))
     story.append(_signatures(view, L, st))
+    story.append(Spacer(1, 6))
+    stamp = _unit_signature_stamp(view, L, st)
+    if stamp is not None:
+        story.append(stamp)
+        story.append(Spacer(1, 4))
+    note = _filing_note(view, L)
+    if note:
+        story.append(Paragraph(note, st["small"]))
     story.append(Spacer(1, 10))
     story.append(_recipients_and_qr(view, L, st))
 
@@ -566,14 +636,82 @@ def build_minutes_pdf(view: MinutesView, locale: str = "vi") -> bytes:
     doc = SimpleDocTemplate(
         out, pagesize=A4, leftMargin=MARGIN_LEFT, rightMargin=MARGIN_RIGHT, topMargin=MARGIN_TOP,
         bottomMargin=MARGIN_BOTTOM, initialFontName=REGULAR, initialFontSize=BODY_SIZE,
-        title=nfc(f"{L['title'].capitalize()} {view.number_label}"), author=nfc(view.issuing_body),
+        title=nfc(L["title_self"].capitalize() if self_check else f"{L['title'].capitalize()} {view.number_label}"),
+        author=nfc(view.issuing_body),
         subject=nfc(L["summary"].format(facility=view.facility_name)), creator="qa-app",
-        # Fixed dates keep the layout deterministic; the signature carries the signing time.
+        # Invariant mode keeps the file deterministic; its CreationDate is then set to the filing time (below),
+        # not ReportLab's fixed 2000-01-01.
         invariant=1,
     )
     doc.build(story, onFirstPage=lambda c, d: _first_page(c, view, st),
-              onLaterPages=lambda c, d: _later_page(c))
+              onLaterPages=lambda c, d: _later_page(c), canvasmaker=_canvas_dated(view.filed_at))
     return out.getvalue()
+
+
+def _canvas_dated(when: dt.datetime | None) -> type[Canvas]:
+    """A Canvas class whose document's CreationDate/ModDate is ``when`` (UTC) instead of the invariant date."""
+
+    class DatedCanvas(Canvas):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            if when is not None:
+                stamp = self._doc._timeStamp
+                utc = when.astimezone(dt.UTC)
+                stamp.t = utc.timestamp()
+                stamp.YMDhms = (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
+                stamp.dhh = stamp.dmm = 0
+
+    return DatedCanvas
+
+
+def _start_time(view: MinutesView, L: dict[str, str]) -> str:
+    if view.started_at is not None:
+        return rules.time_phrase(view.started_at, view.inspection_date, L["locale"])
+    return _time(view.start_time, L)
+
+
+def _end_time(view: MinutesView, L: dict[str, str]) -> str:
+    if view.ended_at is not None:
+        phrase = rules.time_phrase(view.ended_at, view.inspection_date, L["locale"])
+        # "cùng ngày" only when it truly ended on the visit day.
+        return phrase + (L["same_day"] if view.ended_at.date() == view.inspection_date else "")
+    return _time(view.end_time, L) + L["same_day"]
+
+
+SIGNATURE_BLUE = colors.HexColor("#1f3a93")
+
+
+def _unit_signature_stamp(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphStyle]) -> Flowable | None:
+    """The visible appearance of the unit's digital signature (Decree 30/2020, Annex I part II): a blue frame
+    with the signing unit and the signing time, drawn in the page itself so every viewer shows it."""
+    if view.filed_at is None:
+        return None
+    when = view.filed_at
+    style = ParagraphStyle("stamp", parent=st["small"], textColor=SIGNATURE_BLUE, fontName=REGULAR)
+    lines = [
+        f"<b>{esc(L['stamp_title'])}</b>",
+        esc(L["stamp_unit"].format(unit=_title_case_body(view.signer or view.issuing_body, L["locale"] == "en"))),
+        esc(L["stamp_time"].format(time=rules.time_phrase(when, when.date(), L["locale"]),
+                                   date=rules.d30_date(when.date(), L["locale"]))),
+    ]
+    table = Table([[Paragraph("<br/>".join(lines), style)]], colWidths=[88 * mm], hAlign="RIGHT")
+    table.setStyle(_table_style(("BOX", (0, 0), (-1, -1), 1.2, SIGNATURE_BLUE),
+                                ("LEFTPADDING", (0, 0), (-1, -1), 6), ("TOPPADDING", (0, 0), (-1, -1), 3),
+                                ("BOTTOMPADDING", (0, 0), (-1, -1), 4)))
+    return table
+
+
+def _filing_note(view: MinutesView, L: dict[str, str]) -> str:
+    parts = []
+    if view.filed_at is not None:
+        when = view.filed_at
+        parts.append(esc(L["filed"].format(
+            number=view.number_label, date=rules.d30_date(when.date(), L["locale"]),
+            time=rules.time_phrase(when, when.date(), L["locale"]),
+            signer=_title_case_body(view.signer or view.issuing_body, L["locale"] == "en"))))
+    if view.content_sha256:
+        parts.append(esc(L["content_hash"]) + f" <font name='{REGULAR}' size='8'>{esc(view.content_sha256)}</font>")
+    return "<br/>".join(parts)
 
 
 def _heading(story: list[Flowable], text: str, style: ParagraphStyle) -> None:
@@ -598,11 +736,13 @@ def _header(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphStyle])
     left.append(Rule(body_w * 0.4, left_w - 4, gap=6))
     right = [Paragraph(esc(L["motto_nation"]), st["hdr_b"]), Paragraph(esc(L["motto"]), st["motto"]),
              Rule(motto_w, right_w - 4, gap=5)]
-    d = view.issued_on
+    # The date line is the visit's: the record was drawn up and signed that day (the filing date is in the
+    # filing note under the signatures).
     rows = [
         [left, right],
-        [Paragraph(f"{esc(L['no'])} {esc(view.number_label)}", st["number"]),
-         Paragraph(esc(L["date"].format(place=view.place, d=d.day, m=d.month, y=d.year)), st["date"])],
+        [Paragraph(f"{esc(L['no'])} {esc(view.number_label)}" if getattr(view, "document", "") != "self_assessment"
+                   else "", st["number"]),
+         Paragraph(esc(rules.date_line(view.place, _header_date(view), L["locale"])), st["date"])],
     ]
     table = Table(rows, colWidths=[left_w, right_w])
     table.setStyle(_table_style(("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
@@ -610,19 +750,14 @@ def _header(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphStyle])
     return [table]
 
 
+def _header_date(view: object) -> dt.date:
+    # Minutes carry the visit date; other documents sharing this header (round reports) their issue date.
+    return getattr(view, "inspection_date", None) or view.issued_on
+
+
 def _balanced_lines(text: str, font: str, size: float, width: float) -> list[str]:
-    """One line if it fits, else the split into lines of the most even length (no orphan last word)."""
-    if pdfmetrics.stringWidth(text, font, size) <= width:
-        return [text]
-    words = text.split()
-    best: list[str] = [text]
-    best_w = float("inf")
-    for i in range(1, len(words)):
-        lines = [" ".join(words[:i]), " ".join(words[i:])]
-        w = max(pdfmetrics.stringWidth(line, font, size) for line in lines)
-        if w <= width and w < best_w:
-            best, best_w = lines, w
-    return best
+    """One line if it fits, else the fewest most even lines, broken between words, never inside one."""
+    return rules.agency_lines(text, lambda t: pdfmetrics.stringWidth(t, font, size), width)
 
 
 def _summary_markup(text: str, en: bool) -> str:
@@ -636,10 +771,10 @@ def _summary_markup(text: str, en: bool) -> str:
 
 
 def _title_case_body(name: str, en: bool) -> str:
-    # In running text the unit is written in sentence case ("Trung tâm Kiểm soát bệnh tật"), not in caps.
+    # In running text the unit is written as a name, not in capitals: "Trung tâm Kiểm soát bệnh tật".
     text = nfc(name)
     if text.isupper():
-        return text[:1] + text[1:].lower() if not en else text.title()
+        return text.title() if en else rules.running_name(text)
     return text
 
 
@@ -723,6 +858,10 @@ def _recipients_and_qr(view: MinutesView, L: dict[str, str], st: dict[str, Parag
     for r in view.recipients:
         recip.append(Paragraph(esc("- " + r.strip().lstrip("- ").rstrip(";.") + ";"), st["recip"]))
     recip.append(Paragraph(esc(L["archive"].format(unit=view.unit_code)), st["recip"]))
+    if not view.verify_url:  # not filed (yet): nothing to verify online
+        table = Table([[recip]], colWidths=[TEXT_W])
+        table.setStyle(_table_style(("LEFTPADDING", (0, 0), (-1, -1), 0)))
+        return KeepTogether([table])
     qr_size = 26 * mm
     verify = Paragraph(esc(L["verify"].format(url="{URL}")).replace(
         "{URL}", f"<br/><font name='{REGULAR}'>{esc(view.verify_url)}</font>"), st["small"])
@@ -734,11 +873,12 @@ def _recipients_and_qr(view: MinutesView, L: dict[str, str], st: dict[str, Parag
 
 
 def _annex(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphStyle]) -> list[Flowable]:
-    d = view.issued_on
     story: list[Flowable] = [
         Paragraph(esc(L["annex"]), st["title"]),
         Paragraph(esc(L["annex_sub"]), st["summary"]),
-        Paragraph(esc(L["annex_ref"].format(number=view.number_label, d=d.day, m=d.month, y=d.year)), st["date"]),
+        Paragraph(esc(L["annex_ref_self" if view.document == "self_assessment" else "annex_ref"].format(
+                                            number=view.number_label,
+                                            date=rules.d30_date(view.inspection_date, L["locale"]))), st["date"]),
         Rule(40 * mm, TEXT_W, gap=8), Spacer(1, 6),
     ]
     widths = [14 * mm, TEXT_W - 14 * mm - 28 * mm - 40 * mm, 28 * mm, 40 * mm]
@@ -768,6 +908,8 @@ def _annex(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphStyle]) 
 
 
 def _first_page(canvas: object, view: MinutesView, st: dict[str, ParagraphStyle]) -> None:
+    if view.document == "visit_record":
+        _notice(canvas, view.pending_notice)
     if not view.demo_notice:
         return
     # A demo certificate must be obvious on page 1: a red framed notice in the bottom margin.
@@ -780,6 +922,20 @@ def _first_page(canvas: object, view: MinutesView, st: dict[str, ParagraphStyle]
     canvas.rect(x, 7 * mm, width, 7 * mm, stroke=1, fill=0)
     canvas.setFont(BOLD_ITALIC, 11)
     canvas.drawCentredString(MARGIN_LEFT + TEXT_W / 2, 7 * mm + 2.2 * mm, text)
+    canvas.restoreState()
+
+
+def _notice(canvas: object, text: str) -> None:
+    # A framed notice in the top margin of page 1: the copy taken at the visit is not the filed minutes.
+    canvas.saveState()
+    text = nfc(text)
+    width = pdfmetrics.stringWidth(text, BOLD, 10) + 12
+    x = MARGIN_LEFT + (TEXT_W - width) / 2
+    canvas.setStrokeColor(colors.HexColor("#8a4b00"))
+    canvas.setFillColor(colors.HexColor("#8a4b00"))
+    canvas.rect(x, PAGE_H - 14 * mm, width, 6.5 * mm, stroke=1, fill=0)
+    canvas.setFont(BOLD, 10)
+    canvas.drawCentredString(MARGIN_LEFT + TEXT_W / 2, PAGE_H - 14 * mm + 2 * mm, text)
     canvas.restoreState()
 
 

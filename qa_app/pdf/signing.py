@@ -1,8 +1,22 @@
 """PAdES signatures of the minutes with pyHanko, kept apart from the layout; and their validation.
 
-Pure module (no Flask, no database): callers pass the paths. A configured PKCS#12 file signs for real; without
-one, a demo CA and a unit certificate are generated once under ``instance/signing/`` and the minutes say, on
-page 1, that the certificate is a test one with no legal value.
+Pure module (no Flask, no database): callers pass the paths and settings.
+
+Level: PAdES baseline B-LT at issue, B-LTA once `flask minutes extend` has run.
+* The unit's signature *certifies* the document with DocMDP "no changes allowed": any later change to the
+  content breaks it, while the two kinds of update that long-term archiving needs (a document security store
+  with certificates and revocation data, and document timestamps) stay allowed (ISO 32000-2, PAdES).
+* It carries an RFC 3161 signature timestamp from a time-stamping authority (TSA): the configured one, or in
+  the demo an in-process TSA whose certificate the demo CA issued (no network service involved).
+* The certificate chain and the revocation data (the demo CA publishes a CRL; real CAs a CRL or OCSP,
+  fetched at signing time) are embedded in the document security store (DSS).
+* Validation happens at the time the timestamps prove: the signature at its signature timestamp, each
+  timestamp at the time of the next one, the newest at "now". A unit certificate that expires or is renewed
+  later therefore does not invalidate minutes signed while it was valid.
+
+A configured PKCS#12 file signs for real; without one, a demo CA, a unit certificate, a TSA certificate and a
+CRL are generated once under ``instance/signing/`` and the minutes say, on page 1, that the certificate is a
+test one with no legal value.
 """
 
 from __future__ import annotations
@@ -19,16 +33,19 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from asn1crypto import algos, cms, core
+from asn1crypto import crl as asn1_crl
+from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 # pyHanko still imports cryptography's DSA classes, which cryptography 51 deprecates with a warning at import.
 # No DSA key is ever made or accepted here (ECDSA and RSA only); the warning would only be noise in the server's
@@ -37,8 +54,12 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="DSA is deprecated")
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign import fields, signers
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign import fields, signers, timestamps
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.general import as_signing_certificate, get_pyca_cryptography_hash, simple_cms_attribute
+    from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+    from pyhanko.sign.validation.errors import NoDSSFoundError
     from pyhanko_certvalidator import ValidationContext
 
 T = TypeVar("T")
@@ -47,30 +68,63 @@ DEMO_NOTICE_VI = "Ký bằng chứng thư số THỬ NGHIỆM (demo) — không 
 DEMO_NOTICE_EN = "Signed with a TEST (demo) digital certificate — no legal value"
 DEMO_DIR_NAME = "signing"
 FIELD_NAME = "UnitSignature"
+# Lifetimes of the demo identity. The unit certificate lives as long as a real Vietnamese one (1–3 years);
+# the TSA certificate outlives it, and the CA and its CRL outlive both, which is what lets a minutes signed
+# today still verify after the unit certificate expired.
+DEMO_UNIT_DAYS, DEMO_TSA_DAYS, DEMO_CA_DAYS = 3 * 365, 10 * 365, 20 * 365
 
 
 class SigningError(Exception):
-    """The signing key could not be loaded or used."""
+    """The signing key, the time-stamping authority or the revocation data could not be used."""
+
+
+@dataclass(frozen=True)
+class TsaSettings:
+    """Where the RFC 3161 timestamps come from: a URL (with optional basic-auth credentials) and its roots."""
+
+    url: str = ""
+    username: str = ""
+    password: str = ""
+    ca_path: str = ""
 
 
 @dataclass(frozen=True)
 class SigningKey:
-    """A loaded signer with what validation needs: the trust roots and whether it is the demo key."""
+    """A loaded signer with what signing and validation need: TSA, trust roots, chain, revocation data."""
 
     signer: signers.SimpleSigner
     subject: str
     trust_roots: tuple[asn1_x509.Certificate, ...]
     demo: bool
+    timestamper: Any = None  # a pyHanko TimeStamper
+    tsa_roots: tuple[asn1_x509.Certificate, ...] = ()
+    other_certs: tuple[asn1_x509.Certificate, ...] = ()
+    crls: tuple[asn1_crl.CertificateList, ...] = ()
+    fetch_revocation: bool = False
+    unit_not_after: dt.datetime | None = None
+
+    def context(self, roots: tuple[asn1_x509.Certificate, ...] | None = None,
+                moment: dt.datetime | None = None) -> ValidationContext:
+        """A validation context with this key's chain and revocation data (fetching only for real keys)."""
+        return ValidationContext(
+            trust_roots=list(roots or self.trust_roots), other_certs=list(self.other_certs),
+            crls=list(self.crls), allow_fetching=self.fetch_revocation and moment is None, moment=moment,
+            revocation_mode="hard-fail")
 
 
 @dataclass(frozen=True)
 class SignatureCheck:
-    """The outcome of validating the embedded signature of a PDF."""
+    """The outcome of validating the embedded signature of a PDF (reason is a short code when invalid)."""
 
     valid: bool
     reason: str = ""
     signer: str = ""
     signed_at: dt.datetime | None = None
+    level: str = ""  # "B-B", "B-T", "B-LT" or "B-LTA"
+    timestamped_at: dt.datetime | None = None  # the time the signature timestamp proves
+    document_timestamps: tuple[dt.datetime, ...] = ()
+    detail: str = ""  # one line for operators (never shown to the public)
+    signed_revision_sha256: str = ""
 
 
 _lock = threading.Lock()
@@ -81,9 +135,15 @@ def _subject_of(cert: asn1_x509.Certificate) -> str:
     return cert.subject.human_friendly
 
 
+def _as_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
 def load_signing_key(pkcs12_path: str | None, password: str | bytes | None, instance_path: str,
-                     ca_path: str | None = None, unit_name: str = "", unit_code: str = "") -> SigningKey:
-    """The configured signer, or the demo one (generated on first use); cached per file and mtime."""
+                     ca_path: str | None = None, unit_name: str = "", unit_code: str = "", *,
+                     tsa: TsaSettings | None = None) -> SigningKey:
+    """The configured signer, or the demo one (generated on first use); cached per file, mtime and TSA."""
+    tsa = tsa or TsaSettings()
     if pkcs12_path:
         path = Path(pkcs12_path)
         demo = False
@@ -96,7 +156,7 @@ def load_signing_key(pkcs12_path: str | None, password: str | bytes | None, inst
             _encrypt_if_plain(path, password)
             _checked_plain.add(str(path))
     try:
-        stamp = (str(path), path.stat().st_mtime_ns, ca_path)
+        stamp = (str(path), path.stat().st_mtime_ns, ca_path, tsa)
     except OSError as exc:
         raise SigningError(f"the signing key file {path} cannot be read: {exc}") from None
     with _lock:
@@ -106,28 +166,94 @@ def load_signing_key(pkcs12_path: str | None, password: str | bytes | None, inst
     try:
         raw = path.read_bytes()
         signer = signers.SimpleSigner.load_pkcs12_data(raw, other_certs=(), passphrase=secret or None)
-        _key, _cert, extra = pkcs12.load_key_and_certificates(raw, secret or None)
+        _key, unit_cert, extra = pkcs12.load_key_and_certificates(raw, secret or None)
     except (OSError, ValueError) as exc:
         raise SigningError(f"the signing key {path} cannot be loaded: {exc}") from None
+    chain = tuple(_as_asn1(c) for c in extra or ())
     roots: list[asn1_x509.Certificate] = []
     if ca_path:
         roots = _load_pem_certs(Path(ca_path))
-    elif extra:
+    elif chain:
         # The chain inside the PKCS#12: its self-signed members are the roots we trust.
-        roots = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
-                 for c in extra if c.issuer == c.subject]
+        roots = [c for c in chain if c.self_signed == "maybe" or c.issuer == c.subject]
     if not roots:
         roots = [signer.signing_cert]
-    key = SigningKey(signer=signer, subject=_subject_of(signer.signing_cert), trust_roots=tuple(roots), demo=demo)
+    if demo:
+        directory = path.parent
+        legacy = directory / "legacy-ca.pem"
+        if legacy.exists():  # minutes signed by an earlier demo identity stay verifiable
+            roots += _load_pem_certs(legacy)
+        timestamper, tsa_roots = _demo_timestamper(directory, secret or None), tuple(_load_pem_certs(directory / "ca.pem"))
+        crls = (asn1_crl.CertificateList.load((directory / "ca.crl").read_bytes()),)
+    else:
+        if not tsa.url:
+            raise SigningError("no time-stamping authority is configured (SIGNING_TSA_URL): minutes cannot be "
+                               "signed at level B-LT without one")
+        auth = (tsa.username, tsa.password) if tsa.username else None
+        timestamper = timestamps.HTTPTimeStamper(tsa.url, auth=auth, timeout=10)
+        tsa_roots = tuple(_load_pem_certs(Path(tsa.ca_path))) if tsa.ca_path else tuple(roots)
+        crls = ()
+    key = SigningKey(signer=signer, subject=_subject_of(signer.signing_cert), trust_roots=tuple(roots), demo=demo,
+                     timestamper=timestamper, tsa_roots=tsa_roots, other_certs=chain, crls=crls,
+                     fetch_revocation=not demo,
+                     unit_not_after=unit_cert.not_valid_after_utc if unit_cert is not None else None)
     with _lock:
         _cache[stamp] = key
     return key
 
 
 def _load_pem_certs(path: Path) -> list[asn1_x509.Certificate]:
-    data = path.read_bytes()
-    certs = x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [x509.load_der_x509_certificate(data)]
-    return [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in certs]
+    try:
+        data = path.read_bytes()
+        certs = (x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data
+                 else [x509.load_der_x509_certificate(data)])
+    except (OSError, ValueError) as exc:
+        raise SigningError(f"the certificate file {path} cannot be read: {exc}") from None
+    return [_as_asn1(c) for c in certs]
+
+
+class DemoTimeStamper(timestamps.DummyTimeStamper):
+    """pyHanko's in-process TSA, signing with an EC key (its own class signs with RSA only).
+
+    An RFC 3161 response like any TSA's, made in the signing process: no network service for the demo.
+    """
+
+    def __init__(self, tsa_cert: asn1_x509.Certificate, key: ec.EllipticCurvePrivateKey,
+                 certs_to_embed: list[asn1_x509.Certificate]) -> None:
+        der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        super().__init__(tsa_cert=tsa_cert, tsa_key=asn1_keys.PrivateKeyInfo.load(der), certs_to_embed=certs_to_embed)
+        self._ec_key = key
+
+    def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt: Any) -> tuple[bytes, Any]:
+        # The same signed attributes as the parent's, signed with ECDSA instead of RSA PKCS#1 v1.5.
+        md = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
+        md.update(tst_info_data)
+        signed_attrs = cms.CMSAttributes([
+            simple_cms_attribute("content_type", "tst_info"),
+            simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
+            simple_cms_attribute("signing_certificate", as_signing_certificate(self.tsa_cert)),
+            simple_cms_attribute("message_digest", md.finalize()),
+        ])
+        signature = self._ec_key.sign(signed_attrs.dump(),
+                                      ec.ECDSA(get_pyca_cryptography_hash(md_algorithm.upper())))
+        return signature, signed_attrs
+
+    def _build_signed_data(self, tst_info_data: bytes, md_algorithm: str, signature: bytes,
+                           signed_attrs: Any) -> dict:
+        data = super()._build_signed_data(tst_info_data, md_algorithm, signature, signed_attrs)
+        data["signer_infos"][0]["signature_algorithm"] = algos.SignedDigestAlgorithm(
+            {"algorithm": f"{md_algorithm.lower()}_ecdsa"})
+        return data
+
+
+def _demo_timestamper(directory: Path, passphrase: bytes | None) -> DemoTimeStamper:
+    """The demo TSA, signing with the certificate the demo CA issued to it."""
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates((directory / "tsa.p12").read_bytes(), passphrase)
+    except (OSError, ValueError) as exc:
+        raise SigningError(f"the demo time-stamping key {directory / 'tsa.p12'} cannot be loaded: {exc}") from None
+    return DemoTimeStamper(_as_asn1(cert), key, [_as_asn1(c) for c in extra or ()])
 
 
 PASSPHRASE_FILE = "passphrase"
@@ -165,18 +291,21 @@ def _encrypt_if_plain(path: Path, passphrase: str | bytes) -> None:
 
 def ensure_demo_identity(directory: Path, unit_name: str = "", unit_code: str = "",
                          passphrase: str | bytes | None = None) -> Path:
-    """Create (once) a demo CA and a unit certificate (EC P-256) in ``directory``; returns the PKCS#12 path.
+    """Create (once) the demo signing identity in ``directory``; returns the unit's PKCS#12 path.
 
-    The PKCS#12 is encrypted with ``passphrase`` (QA_SIGNING_PKCS12_PASSWORD), or with one generated into
-    ``directory/passphrase``; the folder is 0700 and every file in it 0600.
+    Creates a demo CA, its CRL, a unit and a TSA certificate (EC P-256). Both PKCS#12 files are encrypted with
+    ``passphrase`` (QA_SIGNING_PKCS12_PASSWORD), or with one generated into ``directory/passphrase``; the folder
+    is 0700 and every file in it 0600. An identity made before the TSA existed (no ``tsa.p12``) is replaced,
+    keeping its CA as ``legacy-ca.pem`` so that the minutes it signed still verify.
     """
     p12 = directory / "unit.p12"
-    if p12.exists():
+    if p12.exists() and (directory / "tsa.p12").exists():
         return p12
     directory.parent.mkdir(parents=True, exist_ok=True)
     # Built in a temporary folder (mkdtemp: 0700) and renamed into place: two workers starting together both
     # end up using whichever identity landed first, never half of each.
     tmp = Path(tempfile.mkdtemp(prefix=".signing-", dir=directory.parent))
+    old: Path | None = None
     try:
         if passphrase is None:
             passphrase = secrets.token_urlsafe(24)
@@ -185,15 +314,28 @@ def ensure_demo_identity(directory: Path, unit_name: str = "", unit_code: str = 
                 fh.write(passphrase)
         _write_demo_identity(tmp, unit_name or "DEMO UNIT", unit_code or "DEMO",
                              passphrase.encode() if isinstance(passphrase, str) else passphrase)
+        if p12.exists():
+            legacy = os.open(tmp / "legacy-ca.pem", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(legacy, "wb") as fh:
+                fh.write((directory / "ca.pem").read_bytes())
+            old = Path(tempfile.mkdtemp(prefix=".signing-old-", dir=directory.parent))
+            os.rename(directory, old / "x")
         try:
             os.rename(tmp, directory)
         except OSError:
             if not p12.exists():
                 raise
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        for leftover in (tmp, old):
+            if leftover is not None and leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
     return p12
+
+
+def _key_usage(**on: bool) -> x509.KeyUsage:
+    names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+             "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+    return x509.KeyUsage(**{n: on.get(n, False) for n in names})
 
 
 def _write_demo_identity(target: Path, unit_name: str, unit_code: str, passphrase: bytes) -> None:
@@ -202,44 +344,66 @@ def _write_demo_identity(target: Path, unit_name: str, unit_code: str, passphras
     ca_name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "qa-app DEMO"),
                          x509.NameAttribute(NameOID.COMMON_NAME, "qa-app DEMO CA (không có giá trị pháp lý)")])
+    ca_until = now + dt.timedelta(days=DEMO_CA_DAYS)
     ca_cert = (
         x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=365 * 20))
+        .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(ca_until)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                     crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    unit_key = ec.generate_private_key(ec.SECP256R1())
-    unit_subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-                              x509.NameAttribute(NameOID.ORGANIZATION_NAME, unit_name),
-                              x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit_code),
-                              x509.NameAttribute(NameOID.COMMON_NAME, f"{unit_name} (DEMO)")])
-    unit_cert = (
-        x509.CertificateBuilder().subject_name(unit_subject).issuer_name(ca_name)
-        .public_key(unit_key.public_key()).serial_number(x509.random_serial_number()).not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=365 * 10))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(unit_key.public_key()), critical=False)
+
+    def issue(subject: x509.Name, days: int, usage: x509.KeyUsage,
+              eku: x509.ExtendedKeyUsage | None = None) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = (
+            x509.CertificateBuilder().subject_name(subject).issuer_name(ca_name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + dt.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(usage, critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        )
+        if eku is not None:
+            builder = builder.add_extension(eku, critical=True)
+        return key, builder.sign(ca_key, hashes.SHA256())
+
+    unit_key, unit_cert = issue(
+        x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                   x509.NameAttribute(NameOID.ORGANIZATION_NAME, unit_name),
+                   x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit_code),
+                   x509.NameAttribute(NameOID.COMMON_NAME, f"{unit_name} (DEMO)")]),
+        DEMO_UNIT_DAYS, _key_usage(digital_signature=True, content_commitment=True))
+    tsa_key, tsa_cert = issue(
+        x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                   x509.NameAttribute(NameOID.ORGANIZATION_NAME, "qa-app DEMO"),
+                   x509.NameAttribute(NameOID.COMMON_NAME, "qa-app DEMO TSA (không có giá trị pháp lý)")]),
+        DEMO_TSA_DAYS, _key_usage(digital_signature=True, content_commitment=True),
+        x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]))
+    # The CA's one published CRL: nothing revoked, valid as long as the CA, so that validation at any past
+    # time proven by a timestamp finds revocation data that covers it.
+    crl = (
+        x509.CertificateRevocationListBuilder().issuer_name(ca_name).last_update(now).next_update(ca_until)
+        .add_extension(x509.CRLNumber(1), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    for name, cert in (("ca.pem", ca_cert), ("unit.pem", unit_cert)):
+    def private(name: str, data: bytes) -> None:
         fd = os.open(target / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(cert.public_bytes(serialization.Encoding.PEM))
-    data = pkcs12.serialize_key_and_certificates(b"unit", unit_key, unit_cert, [ca_cert],
-                                                 serialization.BestAvailableEncryption(passphrase))
-    fd = os.open(target / "unit.p12", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    # The CA key is thrown away: the demo CA issues exactly one certificate.
+            fh.write(data)
+
+    private("ca.pem", ca_cert.public_bytes(serialization.Encoding.PEM))
+    private("ca.crl", crl.public_bytes(serialization.Encoding.DER))
+    private("unit.pem", unit_cert.public_bytes(serialization.Encoding.PEM))
+    private("tsa.pem", tsa_cert.public_bytes(serialization.Encoding.PEM))
+    for name, key, cert in (("unit.p12", unit_key, unit_cert), ("tsa.p12", tsa_key, tsa_cert)):
+        # Both keys at rest under the passphrase: the TSA's key is as much a signing key as the unit's.
+        private(name, pkcs12.serialize_key_and_certificates(name.encode(), key, cert, [ca_cert],
+                                                            serialization.BestAvailableEncryption(passphrase)))
+    # The CA key is thrown away: the demo CA issues exactly these certificates and this CRL.
 
 
 def _outside_event_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -256,8 +420,11 @@ def _outside_event_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return pool.submit(fn, *args, **kwargs).result()
 
 
+# ---------------------------------------------------------------------------------------------- signing
+
+
 def sign_pdf(pdf: bytes, key: SigningKey, *, reason: str = "", location: str = "") -> bytes:
-    """Sign ``pdf`` with a PAdES baseline B-B signature (invisible field) and return the signed bytes."""
+    """Certify ``pdf`` (DocMDP: no changes) with a timestamped PAdES B-LT signature; return the signed bytes."""
     return _outside_event_loop(_sign_pdf, pdf, key, reason=reason, location=location)
 
 
@@ -265,18 +432,104 @@ def _sign_pdf(pdf: bytes, key: SigningKey, *, reason: str = "", location: str = 
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason or None, location=location or None,
+        certify=True, docmdp_permissions=fields.MDPPerm.NO_CHANGES,
+        embed_validation_info=True, validation_context=key.context(),
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    out = signers.sign_pdf(writer, meta, signer=key.signer)
+    try:
+        out = signers.PdfSigner(meta, signer=key.signer, timestamper=key.timestamper).sign_pdf(writer)
+    except timestamps.TimestampRequestError as exc:
+        raise SigningError(f"the time-stamping authority did not answer: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - pyHanko raises many types; the caller needs one, with the cause
+        if isinstance(exc, SigningError):
+            raise
+        raise SigningError(f"the minutes could not be signed: {type(exc).__name__}: {exc}") from None
     return out.getvalue()
 
 
-def validate_pdf(data: bytes, trust_roots: tuple[asn1_x509.Certificate, ...]) -> SignatureCheck:
-    """Validate the one embedded signature against ``trust_roots``; any failure or exception is 'invalid'."""
-    return _outside_event_loop(_validate_pdf, data, trust_roots)
+def add_document_timestamp(pdf: bytes, key: SigningKey) -> bytes:
+    """Add the validation data of the newest timestamp to the DSS and append a document timestamp (B-LTA)."""
+    return _outside_event_loop(_add_document_timestamp, pdf, key)
 
 
-def _validate_pdf(data: bytes, trust_roots: tuple[asn1_x509.Certificate, ...]) -> SignatureCheck:
+def _add_document_timestamp(pdf: bytes, key: SigningKey) -> bytes:
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    stamper = signers.PdfTimeStamper(key.timestamper)
+    try:
+        out = stamper.update_archival_timestamp_chain(reader, key.context(key.tsa_roots), in_place=False)
+    except timestamps.TimestampRequestError as exc:
+        raise SigningError(f"the time-stamping authority did not answer: {exc}") from None
+    except Exception as exc:  # noqa: BLE001
+        raise SigningError(f"the document timestamp could not be added: {type(exc).__name__}: {exc}") from None
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------- validation
+
+
+def _tst_time(signed_data: Any) -> dt.datetime:
+    return signed_data["encap_content_info"]["content"].parsed["gen_time"].native
+
+
+def _tst_signer_not_after(signed_data: Any) -> dt.datetime | None:
+    sid = signed_data["signer_infos"][0]["sid"]
+    for choice in signed_data["certificates"] or ():
+        cert = choice.chosen
+        if isinstance(cert, asn1_x509.Certificate) and sid.name == "issuer_and_serial_number" and \
+                cert.serial_number == sid.chosen["serial_number"].native:
+            return cert["tbs_certificate"]["validity"]["not_after"].native
+    return None
+
+
+def _signature_timestamp(sig: Any) -> Any | None:
+    for attr in sig.signer_info["unsigned_attrs"] or ():
+        if attr["type"].native == "signature_time_stamp_token":
+            return attr["values"][0]["content"]
+    return None
+
+
+@dataclass
+class _Material:
+    certs: list[asn1_x509.Certificate] = field(default_factory=list)
+    crls: list[asn1_crl.CertificateList] = field(default_factory=list)
+    ocsps: list[Any] = field(default_factory=list)
+    present: bool = False
+
+
+def _dss_material(reader: PdfFileReader) -> _Material:
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except NoDSSFoundError:
+        return _Material()
+    context = dss.as_validation_context({"trust_roots": [], "allow_fetching": False})
+    return _Material(list(context.certificate_registry), list(context.revinfo_manager.crls),
+                     list(context.revinfo_manager.ocsps), True)
+
+
+def validate_pdf(data: bytes, trust_roots: tuple[asn1_x509.Certificate, ...],
+                 tsa_roots: tuple[asn1_x509.Certificate, ...] | None = None,
+                 moment: dt.datetime | None = None) -> SignatureCheck:
+    """Validate the unit signature and the timestamps after it; any failure or exception is 'invalid'.
+
+    Accepted: exactly one approval/certification signature, then only DSS updates and document timestamps
+    from a trusted TSA. ``moment`` is "now" (injectable, so tests and operators can ask "would this still
+    verify on that day?").
+    """
+    return _outside_event_loop(_validate_pdf, data, trust_roots, tsa_roots or trust_roots,
+                               moment or dt.datetime.now(dt.UTC))
+
+
+def _context(roots: tuple[asn1_x509.Certificate, ...], material: _Material, moment: dt.datetime,
+             mode: str) -> ValidationContext:
+    return ValidationContext(trust_roots=list(roots), other_certs=material.certs, crls=material.crls,
+                             ocsps=material.ocsps, moment=moment, allow_fetching=False, revocation_mode=mode)
+
+
+_ALLOWED_LATER = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+
+
+def _validate_pdf(data: bytes, trust_roots: tuple[asn1_x509.Certificate, ...],
+                  tsa_roots: tuple[asn1_x509.Certificate, ...], now: dt.datetime) -> SignatureCheck:
     if not data.startswith(b"%PDF-"):
         return SignatureCheck(False, "not_pdf")
     try:
@@ -284,23 +537,88 @@ def _validate_pdf(data: bytes, trust_roots: tuple[asn1_x509.Certificate, ...]) -
         sigs = reader.embedded_signatures
         if not sigs:
             return SignatureCheck(False, "unsigned")
-        if len(sigs) != 1:
-            return SignatureCheck(False, "several_signatures")
-        sig = sigs[0]
-        context = ValidationContext(trust_roots=list(trust_roots), allow_fetching=False,
-                                    revocation_mode="soft-fail")
-        status = validate_pdf_signature(sig, context)
-    except Exception:  # noqa: BLE001 - a damaged or hostile file must read as "not authentic", never crash
-        return SignatureCheck(False, "unreadable")
+        unit, later = sigs[0], sigs[1:]
+        if unit.sig_object_type != "/Sig" or any(s.sig_object_type != "/DocTimeStamp" for s in later):
+            return SignatureCheck(False, "several_signatures", detail="a signature other than a document "
+                                                                      "timestamp follows the unit signature")
+        material = _dss_material(reader)
+        sig_ts = _signature_timestamp(unit)
+        doc_times = [_tst_time(s.signed_data) for s in later]
+        # Each timestamp is checked at the time the next one proves; the newest at "now".
+        points = ([_tst_time(sig_ts)] if sig_ts is not None else []) + doc_times + [now]
+        signed_moment = points[0]
+        # With revocation data in the file, missing or failing revocation checks are failures (B-LT).
+        mode = "hard-fail" if material.present else "soft-fail"
+        signer_ctx = _context(trust_roots, material, signed_moment, mode)
+        ts_ctx = _context(tsa_roots, material, points[1] if sig_ts is not None else now, mode)
+        status = validate_pdf_signature(unit, signer_ctx, ts_validation_context=ts_ctx)
+        revision = data[: unit.byte_range[2] + unit.byte_range[3]] if unit.byte_range else b""
+        later_status = [validate_pdf_timestamp(s, _context(tsa_roots, material, points[i + 1 + (sig_ts is not None)],
+                                                           mode)) for i, s in enumerate(later)]
+    except Exception as exc:  # noqa: BLE001 - a damaged or hostile file must read as "not authentic", never crash
+        return SignatureCheck(False, "unreadable", detail=f"{type(exc).__name__}: {exc}"[:300])
     signer = _subject_of(status.signing_cert) if status.signing_cert is not None else ""
-    signed_at = status.signer_reported_dt
+    common = dict(signer=signer, signed_at=status.signer_reported_dt,
+                  timestamped_at=points[0] if sig_ts is not None else None, document_timestamps=tuple(doc_times),
+                  signed_revision_sha256=sha256_hex(revision))
+    level = "B-B"
+    if sig_ts is not None:
+        level = "B-T"
+    if material.present and (material.crls or material.ocsps):
+        level = "B-LT" if sig_ts is not None else level
+    if later and level == "B-LT":
+        level = "B-LTA"
+    common["level"] = level
     if not status.intact or not status.valid:
-        return SignatureCheck(False, "tampered", signer, signed_at)
-    if status.coverage is None or status.coverage.name != "ENTIRE_FILE":
-        return SignatureCheck(False, "not_whole_file", signer, signed_at)
+        return SignatureCheck(False, "tampered", detail="the signature does not match the signed bytes", **common)
+    if status.coverage is None or status.coverage.name not in ("ENTIRE_FILE", "ENTIRE_REVISION"):
+        return SignatureCheck(False, "not_whole_file", detail="the signature covers part of a revision", **common)
+    if status.coverage.name != "ENTIRE_FILE" and (status.modification_level not in _ALLOWED_LATER
+                                                  or status.docmdp_ok is False):
+        level_name = status.modification_level.name if status.modification_level else "unknown"
+        return SignatureCheck(False, "modified",
+                              detail=f"content was changed after signing (DocMDP: {level_name})", **common)
     if not status.trusted:
-        return SignatureCheck(False, "untrusted", signer, signed_at)
-    return SignatureCheck(True, "", signer, signed_at)
+        return SignatureCheck(False, "untrusted", detail="the signer's certificate is not trusted at the signing "
+                                                         "time", **common)
+    if sig_ts is not None and (status.timestamp_validity is None or not status.timestamp_validity.valid
+                               or not status.timestamp_validity.intact or not status.timestamp_validity.trusted):
+        return SignatureCheck(False, "timestamp_invalid", detail="the signature timestamp is not from a trusted "
+                                                                 "TSA or does not match", **common)
+    for when, ts in zip(doc_times, later_status, strict=True):
+        if not (ts.intact and ts.valid and ts.trusted):
+            return SignatureCheck(False, "timestamp_invalid",
+                                  detail=f"the document timestamp of {when:%Y-%m-%d %H:%M} UTC is not from a "
+                                         "trusted TSA or does not match", **common)
+        if ts.coverage is None or ts.coverage.name not in ("ENTIRE_FILE", "ENTIRE_REVISION") or (
+                ts.coverage.name != "ENTIRE_FILE" and ts.modification_level not in _ALLOWED_LATER):
+            return SignatureCheck(False, "modified",
+                                  detail="content was changed after a document timestamp", **common)
+    return SignatureCheck(True, "", **common)
+
+
+def newest_timestamp_expiry(data: bytes) -> tuple[dt.datetime | None, int]:
+    """When the certificate of the newest timestamp in ``data`` expires, and how many document timestamps exist.
+
+    ``(None, n)`` when there is no timestamp at all (a B-B file).
+    """
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    sigs = reader.embedded_signatures
+    later = [s for s in sigs[1:] if s.sig_object_type == "/DocTimeStamp"]
+    if later:
+        return _tst_signer_not_after(later[-1].signed_data), len(later)
+    sig_ts = _signature_timestamp(sigs[0]) if sigs else None
+    return (_tst_signer_not_after(sig_ts) if sig_ts is not None else None), 0
+
+
+def signed_revision_sha256(data: bytes) -> str:
+    """SHA-256 of the revision the first (unit) signature covers: stable while B-LTA updates are appended."""
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    sigs = reader.embedded_signatures
+    if not sigs or not sigs[0].byte_range:
+        return sha256_hex(data)
+    start, length = sigs[0].byte_range[2], sigs[0].byte_range[3]
+    return sha256_hex(data[: start + length])
 
 
 def sha256_hex(data: bytes) -> str:

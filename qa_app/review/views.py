@@ -417,6 +417,11 @@ def _inspection_context(inspection: Inspection) -> dict[str, Any]:
         # Approval issues the signed minutes; the record page is where people look for them.
         "minutes_url": (url_for("minutes.download", inspection_id=inspection.id)
                         if inspection.status == "approved" and _has_minutes(inspection.id) else None),
+        # Before filing, the record of the visit (no number yet); a self-assessment's form at any time after.
+        "record_url": (url_for("minutes.record", inspection_id=inspection.id)
+                       if inspection.status != "draft" and (inspection.kind == "self"
+                                                            or inspection.status != "approved") else None),
+        "record_is_self": inspection.kind == "self",
     }
 
 
@@ -504,6 +509,11 @@ def _checklist(inspection: Inspection, score: Score, problems: list[str]) -> lis
     """What submission needs, item by item, in the user's language (the service decides; this explains)."""
     roles = set(db.session.scalars(sa.select(TeamMember.role).where(TeamMember.inspection_id == inspection.id)))
     signed = set(db.session.scalars(sa.select(Signature.role).where(Signature.inspection_id == inspection.id)))
+    from ..minutes.content import signature_problems
+
+    # A signature made before the content last changed no longer counts (it covered other content).
+    unsigned = dict(signature_problems(inspection))
+    void = _("Void: the content changed after this signature was made; sign again.")
     acted = set(db.session.scalars(sa.select(CorrectiveAction.item_id)
                                    .where(CorrectiveAction.inspection_id == inspection.id)))
     failed_with_action = sum(1 for i in score.failed_items if i in acted)
@@ -514,8 +524,11 @@ def _checklist(inspection: Inspection, score: Score, problems: list[str]) -> lis
          "detail": ", ".join(score.unanswered[:20]) + ("…" if len(score.unanswered) > 20 else "")},
         {"ok": "head" in roles and "facility_rep" in roles,
          "text": _("Head of the team and facility representative named"), "detail": ""},
-        {"ok": "head" in signed, "text": _("Head of the team has signed"), "detail": ""},
-        {"ok": "facility_rep" in signed, "text": _("Facility representative has signed"), "detail": ""},
+        {"ok": "head" in signed and "head" not in unsigned, "text": _("Head of the team has signed"),
+         "detail": void if unsigned.get("head") == "void" else ""},
+        {"ok": "facility_rep" in signed and "facility_rep" not in unsigned,
+         "text": _("Facility representative has signed"),
+         "detail": void if unsigned.get("facility_rep") == "void" else ""},
         {"ok": failed_with_action == len(score.failed_items),
          "text": _("A corrective action for each failed item (%(done)s of %(total)s)",
                    done=failed_with_action, total=len(score.failed_items)),

@@ -306,6 +306,11 @@ def test_whole_inspection_on_a_tablet(live_server, context, tmp_path: Path) -> N
     page.fill("#team-0-position", "Trưởng đoàn")
     expect(page.locator("#team-5-role")).to_have_value("facility_rep")
     expect(page.locator("#team-5-full_name")).to_have_value("Phạm Thị Dung")
+    page.locator("#facility_opinion").tap()
+    page.fill("#facility_opinion", OPINION)
+    # The record is saved, then read out and signed: a drawn signature covers the content saved when it is made.
+    with page.expect_navigation():
+        page.locator("button[name=do][value=save]").tap()
 
     # An empty pad (or a single tap on it) is refused before anything is sent.
     signature_posts: list[str] = []
@@ -339,8 +344,6 @@ def test_whole_inspection_on_a_tablet(live_server, context, tmp_path: Path) -> N
     page.locator("#signatures").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "04-signatures.png"))
 
-    page.locator("#facility_opinion").tap()
-    page.fill("#facility_opinion", OPINION)
     page.screenshot(path=str(shots / "05-finish-full.png"), full_page=True)
     _submit_finish(page)
     assert page.url.endswith(f"/review/inspections/{inspection_id}")
@@ -401,8 +404,28 @@ def test_whole_inspection_on_a_tablet(live_server, context, tmp_path: Path) -> N
     still_failing = [i for i in failing if i != CORRECTED]
     expect(page.locator("fieldset.action-row")).to_have_count(len(still_failing))
     expect(page.locator("fieldset.action-row textarea").first).not_to_have_value("")
+    # The answer changed after both had signed: their signatures are void until they sign the new content.
+    expect(page.locator(".checklist li.todo")).to_have_count(2)
+    with page.expect_navigation():
+        page.locator("button[name=do][value=save]").tap()
+    for role, draw in (("head", _draw_with_finger), ("facility_rep", _draw_with_pen)):
+        pad = page.locator(f"[data-sigpad][data-role={role}]")
+        draw(page, pad.locator(".sig-canvas"))
+        with page.expect_response(lambda r: r.url.endswith("/signatures")) as saved:
+            pad.locator(".sig-save").tap()
+        assert saved.value.status == 201
+    page.reload()
     expect(page.locator(".checklist li.todo")).to_have_count(0)
     _submit_finish(page)
+    # The facility's copy before filing: the visit date in the date line, the end time filled, the content hash.
+    record_link = page.locator("a[href$='/record.pdf']")
+    with page.expect_download() as record_info:
+        record_link.tap()
+    record_text = _pdf_text(Path(record_info.value.path()).read_bytes())
+    visit_line, content_hash = _visit_facts(app, inspection_id)
+    assert visit_line in record_text and "CHỜ VÀO SỔ" in record_text
+    assert "… giờ" not in record_text and "giờ …" not in record_text
+    assert content_hash in record_text.replace(" ", "")
     _sign_out(page)
 
     # ------------------------------------------------------------------ the reviewer approves
@@ -426,9 +449,33 @@ def test_whole_inspection_on_a_tablet(live_server, context, tmp_path: Path) -> N
     pdf = Path(download_info.value.path()).read_bytes()
     assert pdf.startswith(b"%PDF")
     assert download_info.value.suggested_filename.endswith(".pdf")
+    # Filed over exactly the content signed at the visit: the same content hash, the same date line.
+    filed_text = _pdf_text(pdf)
+    assert content_hash in filed_text.replace(" ", "") and visit_line in filed_text
 
     # ------------------------------------------------------------------ what the database holds
     _check_database(app, inspection_id, applicable)
+
+
+def _pdf_text(data: bytes) -> str:
+    import io
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    text = " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _visit_facts(app, inspection_id: int) -> tuple[str, str]:
+    """The Decree 30 date line of the visit and the hash of the content now signed."""
+    from qa_app.inspections.models import Inspection
+    from qa_app.minutes import content
+    from qa_app.minutes.text import d30_date
+
+    with app.app_context():
+        inspection = db.session.get_one(Inspection, inspection_id)
+        return d30_date(inspection.inspection_date), content.content_sha256(inspection)
 
 
 def _check_database(app, inspection_id: int, applicable: list[tuple[str, str]]) -> None:
@@ -474,3 +521,5 @@ def _check_database(app, inspection_id: int, applicable: list[tuple[str, str]]) 
         for action in ("inspection.started", "inspection.submitted", "inspection.returned",
                        "inspection.resubmitted", "inspection.approved"):
             assert action in actions_logged
+        # The change after the return voided both signatures, each recorded in the audit history.
+        assert actions_logged.count("signature.voided") == 2

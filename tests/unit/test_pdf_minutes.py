@@ -58,7 +58,7 @@ def test_header_title_and_content_are_in_the_text(pdf: bytes, view: minutes.Minu
                      "Kiểm tra, đánh giá chất lượng dịch vụ kế hoạch hóa gia đình", "Trạm Y tế xã Bản Bo",
                      "86,4%", "Đạt có điều kiện", "Nguyễn Thị Hương", "Đặng Thị Ngọc Ánh", "Nơi nhận:",
                      "Lưu: VT, TTKSBT.", "PHỤ LỤC", "Kế hoạch giám sát chất lượng dịch vụ KHHGĐ năm 2026",
-                     "cơ sở giữ 01 bản, đoàn giữ 01 bản", "THỬ NGHIỆM", view.checklist_sha256[:12]):
+                     "cơ sở giữ 01 bản, đoàn kiểm tra giữ 01 bản", "THỬ NGHIỆM", view.checklist_sha256[:12]):
         assert expected in text, expected
     # Every section score is printed.
     for section in view.sections:

@@ -71,7 +71,7 @@ def pdf() -> bytes:
 def test_header_title_and_figures_are_in_the_text(pdf: bytes) -> None:
     text = pdf_text(pdf)
     for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "SỞ Y TẾ TỈNH LAI CHÂU",
-                     "TRUNG TÂM KIỂM SOÁT BỆNH TẬT", "/BC-TTKSBT", "Lai Châu, ngày 02 tháng 07 năm 2026", "BÁO CÁO",
+                     "TRUNG TÂM KIỂM SOÁT BỆNH TẬT", "/BC-TTKSBT", "Lai Châu, ngày 02 tháng 7 năm 2026", "BÁO CÁO",
                      "Sơ kết công tác kiểm tra, giám sát chất lượng dịch vụ kế hoạch hóa gia đình",
                      "từ ngày 15/04/2026 đến ngày 30/06/2026", "I. KẾT QUẢ THỰC HIỆN CHỈ TIÊU", "50,8%", "78%",
                      "Chưa đạt chỉ tiêu", "Đạt chỉ tiêu", "II. TIẾN ĐỘ VÀ ĐỘ BAO PHỦ CÁC ĐỢT GIÁM SÁT",
@@ -138,12 +138,13 @@ def test_same_layout_as_the_minutes(pdf: bytes) -> None:
     from qa_app.pdf.sample import sample_view
 
     checklist = load_checklist(Path(__file__).resolve().parents[2] / "checklists" / "fp-quality" / "v1.yaml")
-    minutes_pdf = minutes.build_minutes_pdf(dataclasses.replace(sample_view(checklist), issued_on=ISSUER.issued_on))
+    minutes_pdf = minutes.build_minutes_pdf(dataclasses.replace(sample_view(checklist), issued_on=ISSUER.issued_on,
+                                                                inspection_date=ISSUER.issued_on))
     ours, theirs = header_positions(pdf), header_positions(minutes_pdf)
     # The title is centred on the same line as the minutes' "BIÊN BẢN".
     theirs["BÁO CÁO"] = (ours["BÁO CÁO"][0], theirs["BIÊN BẢN"][1])
     for key in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "SỞ Y TẾ TỈNH LAI CHÂU",
-                "TRUNG TÂM KIỂM", "SOÁT BỆNH TẬT", "BÁO CÁO", "Lai Châu, ngày 02 tháng 07 năm 2026"):
+                "TRUNG TÂM", "KIỂM SOÁT BỆNH TẬT", "BÁO CÁO", "Lai Châu, ngày 02 tháng 7 năm 2026"):
         assert ours[key] == pytest.approx(theirs[key], abs=0.5), key
     assert ours["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"][0] > ours["SỞ Y TẾ TỈNH LAI CHÂU"][0]
 

@@ -137,8 +137,10 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
                         csrf_form=lambda o, r: {"username": "giamsat.own", "password": PASSWORD})),
     "auth.logout": Case(LOGIN, everyone(LOGIN), "POST"),
     "minutes.verify": (Case(OK, everyone(OK)),
+                       # A lookup is counted for the per-client rate limit (verify_hit), nothing else.
                        Case(OK, everyone(OK), "POST", form=no_body,
-                            csrf_form=lambda o, r: {"number": "01/BB-TTYT", "year": "2026"})),
+                            csrf_form=lambda o, r: {"number": "01/BB-TTYT", "year": "2026"},
+                            ignore_tables=("verify_hit",))),
     # The QR code's target: public by design (anyone holding the paper may check it).
     "minutes.verify_token": Case(OK, everyone(OK)),
     # The installable offline app: its service worker and manifest are static-like and public (a tablet fetches
@@ -218,6 +220,8 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "review.action_done": Case(LOGIN, scoped(GO), "POST", form=no_body,
                                csrf_form=lambda o, r: {"evidence": "Đã niêm yết bảng giá"}),
     "minutes.download": Case(LOGIN, scoped(OK), inspection="approved"),
+    # The unsigned record of a visit (awaiting filing): whoever may see the inspection, like the minutes.
+    "minutes.record": Case(LOGIN, scoped(OK), inspection="submitted"),
     # ------------------------------------------------------------------ JSON API (401/403/404 as JSON)
     "api.inspection": Case(UNAUTH, scoped(OK)),
     "api.put_answer": (Case(UNAUTH, only({"supervisor": (BAD, NOT_FOUND), "admin": BAD}, (DENY, NOT_FOUND)),

@@ -108,6 +108,11 @@ def test_submit_is_blocked_until_everything_is_there(app: Flask, client: FlaskCl
     page = try_submit(**{"actions-0-action": ""})
     assert "cannot be submitted yet" in page and "A corrective action for each failed item (0 of 1)" in page
     assert rf.status_of(app, inspection_id) == "draft"
+    # Removing the action changed the content both had signed: their signatures are void until signed again.
+    page = try_submit()
+    assert "cannot be submitted yet" in page and "Void: the content changed" in page
+    assert sign(client, inspection_id, "head").status_code == 201
+    assert sign(client, inspection_id, "facility_rep").status_code == 201
 
     page = try_submit()
     assert "submitted for review" in page
@@ -233,6 +238,10 @@ def test_review_workflow_and_history(app: Flask, client: FlaskClient, ids: dict[
     assert "/approve" not in client.get(page_url(inspection_id)).get_data(as_text=True)
 
     rf.login(client, app, ids["sup"])
+    # The finishing page's content differs from what was signed in rf.complete: saved, read out, signed again.
+    client.post(finish_url(inspection_id), data={**finish_form(app, inspection_id), "do": "save"})
+    for role in ("head", "facility_rep"):
+        assert sign(client, inspection_id, role).status_code == 201
     client.post(finish_url(inspection_id), data={**finish_form(app, inspection_id), "do": "submit"})
     assert rf.status_of(app, inspection_id) == "submitted"
     # A supervisor may not decide.
@@ -281,7 +290,14 @@ def test_review_workflow_and_history(app: Flask, client: FlaskClient, ids: dict[
     # A3 passes now: no corrective action row, and the resubmission goes through the finishing page.
     data = finish_form(app, inspection_id)
     assert not any(k.startswith("actions-") for k in data)
+    # The answer changed after both had signed: their signatures are void, resubmission waits for new ones.
     response = client.post(finish_url(inspection_id), data={**data, "do": "submit"}, follow_redirects=True)
+    assert "cannot be submitted yet" in response.get_data(as_text=True)
+    assert "Void: the content changed" in response.get_data(as_text=True)
+    for role in ("head", "facility_rep"):
+        assert sign(client, inspection_id, role).status_code == 201
+    response = client.post(finish_url(inspection_id), data={**finish_form(app, inspection_id), "do": "submit"},
+                           follow_redirects=True)
     assert "submitted for review" in response.get_data(as_text=True)
     assert rf.status_of(app, inspection_id) == "submitted"
     with app.app_context():
