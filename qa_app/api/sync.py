@@ -31,7 +31,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from ..checklists.answers import AnswerError, item_failed, normalize_answer
+from ..checklists import tablet
+from ..checklists.answers import AnswerError, normalize_answer
 from ..checklists.registry import version_for
 from ..checklists.schema import Item
 from ..extensions import db
@@ -99,29 +100,15 @@ def offline_facilities() -> ResponseReturnValue:
                                for f in db.session.scalars(query)])
 
 
-def _text(value: Any) -> dict[str, str]:
-    return {"vi": value.vi, "en": value.en or value.vi}
-
-
-def _item_json(item: Item) -> dict[str, Any]:
-    choices: list[dict[str, Any]]
-    if item.answer_type == "yes_no_na":
-        choices = [{"value": "met", "label": {"vi": "Đạt", "en": "Met"}},
-                   {"value": "not_met", "label": {"vi": "Không đạt", "en": "Not met"}}]
-    elif item.answer_type == "scale":
-        choices = [{"value": str(level.value), "label": _text(level.label)} for level in item.scale]
-    else:
-        choices = []
-    fails = [c["value"] for c in choices if item_failed(item, normalize_answer(item, c["value"]))]
-    return {"id": item.id, "text": _text(item.text), "guidance": _text(item.guidance),
-            "answer_type": item.answer_type, "choices": choices, "allow_na": item.allow_na, "fails": fails,
-            "critical": item.critical != "never", "unit": _text(item.unit) if item.unit else None}
-
-
 @bp.get("/facilities/<int:facility_id>/offline-bundle")
 @api_login_required
 def offline_bundle(facility_id: int) -> ResponseReturnValue:
-    """Everything needed to inspect a facility offline today: the facility and its applicable checklist items."""
+    """Everything needed to inspect a facility offline today.
+
+    The whole checklist version (the tablet keeps it once, by code, version and content hash) and the facility's
+    profile (kept per facility): the tablet works out the applicable items itself, by the same rules. The server's
+    own applicable set and its hash come along, so the tablet can check its engine before calling it ready.
+    """
     facility = facility_for(g.user, facility_id)
     if facility is None:
         return error("not_found", _("No such facility in your region."), 404)
@@ -132,19 +119,15 @@ def offline_bundle(facility_id: int) -> ResponseReturnValue:
     if preview.version is None or preview.checklist is None:
         return error("cannot_start", preview.problem, 409)
     checklist = preview.checklist
-    excluded = {item.id for item, _reason in preview.excluded}
-    sections = []
-    for section in checklist.sections:
-        items = [_item_json(item) for item in section.items if item.id not in excluded]
-        if items:
-            sections.append({"id": section.id, "title": _text(section.title), "items": items})
+    profile = facility.profile()
     return jsonify(
         prepared_for=today.isoformat(),
         facility={"id": facility.id, "code": facility.code, "name": facility.name, "type": facility.type,
                   "head_name": facility.head_name, "services": facility.services},
-        checklist={"code": checklist.code, "version": checklist.version, "sha256": preview.version.sha256,
-                   "title": _text(checklist.title), "corrective_days": checklist.scoring.corrective_days,
-                   "sections": sections},
+        profile=tablet.profile_json(profile),
+        applicable=tablet.applicable_ids(checklist, profile),
+        applicable_hash=tablet.applicable_hash(checklist, profile),
+        checklist=tablet.checklist_json(checklist, preview.version.sha256),
     )
 
 
@@ -310,9 +293,13 @@ def _parse(body: Any) -> dict[str, Any]:
     user_id = body.get("user_id")
     if user_id is not None and (isinstance(user_id, bool) or not isinstance(user_id, int)):
         raise BadRequest("bad_json", _("user_id must be the number of the user who made the changes."), "user_id")
+    applicable = body.get("applicable_hash")
+    if applicable is not None and (not isinstance(applicable, str) or not re.fullmatch(r"[0-9a-f]{64}", applicable)):
+        raise BadRequest("bad_json", _("applicable_hash must be the sha256 (hex) of the applicable item ids."),
+                         "applicable_hash")
     return {"uuid": inspection_uuid, "facility_id": facility_id, "on": on, "kind": kind, "checklist": checklist,
             "answers": answers, "signatures": parsed_signatures, "team": team, "actions": actions,
-            "opinion": opinion, "submit": submit, "user_id": user_id}
+            "opinion": opinion, "submit": submit, "user_id": user_id, "applicable_hash": applicable}
 
 
 # ---------------------------------------------------------------------------------------------- server state
@@ -428,6 +415,18 @@ def _apply(data: dict[str, Any]) -> Outcome:
         return _checklist_changed(data, pinned.code, pinned.version)
 
     checklist = services.checklist_for(inspection)
+    if data["applicable_hash"] is not None:
+        # The tablet worked out the applicable items itself: if it did not find the server's set (the facility's
+        # services changed since it was prepared, or an older app), nothing is written, and the tablet stops the
+        # form with a way to refresh, rather than let an inspection end with items never asked.
+        profile = services.profile_of(inspection)
+        if tablet.applicable_hash(checklist, profile) != data["applicable_hash"]:
+            return Outcome(409, {"error": "applicability_changed", "field": "applicable_hash",
+                                 "applicable": tablet.applicable_ids(checklist, profile),
+                                 "profile": tablet.profile_json(profile), "message": _(
+                                     "The items that apply to this facility on the server are not those on this "
+                                     "tablet: nothing was sent. Refresh the facility, answer the items it adds, "
+                                     "then send again.")})
     current_answers = services.answers_of(inspection)
     conflicts: list[dict[str, Any]] = []
     answer_writes = []
