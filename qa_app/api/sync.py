@@ -514,22 +514,57 @@ def _apply(data: dict[str, Any]) -> Outcome:
                              "item_id": item.id if item else None,
                              "message": _workflow_message(exc, inspection, where, item, value)})
 
-    submit_problems: list[str] = []
+    submit_problems: list[dict[str, Any]] = []
     if wants_submit:
         try:
             with db.session.begin_nested():
                 services.submit(inspection, user)
         except WorkflowError as exc:
-            # The draft is kept; what blocks submission is said, and the tablet shows it.
-            submit_problems = [p.strip() for p in exc.message.split(";")] if exc.code == "incomplete" else [
-                _workflow_message(exc, inspection, "submit")]
+            # The draft is kept; what blocks submission is said, in the user's language and naming the items,
+            # and the tablet shows it as a refusal at the top of the form (never as "synced").
+            submit_problems = _submit_problems(inspection) if exc.code == "incomplete" else []
+            if not submit_problems:
+                submit_problems = [{"message": _workflow_message(exc, inspection, "submit"), "items": []}]
     body = server_state(inspection)
     body["created"] = created
     body["submitted"] = inspection.status == "submitted"
-    body["submit_problems"] = submit_problems
+    body["submit_problems"] = [p["message"] for p in submit_problems]
+    body["submit_problem_items"] = submit_problems
     if submit_problems:
-        body["message"] = _("Saved, but not submitted: %(problems)s", problems="; ".join(submit_problems))
+        body["message"] = _("Saved, but not submitted: %(problems)s", problems="; ".join(body["submit_problems"]))
     return Outcome(201 if created else 200, body, commit=True)
+
+
+def _submit_problems(inspection: Inspection) -> list[dict[str, Any]]:
+    """What blocks submission, in the user's language, each with the items it concerns (the tablet links them).
+
+    The same checks as services.submission_problems (which words them for logs, in English).
+    """
+    from flask_babel import ngettext
+
+    score = services.current_score(inspection)
+    problems: list[dict[str, Any]] = []
+    if score.unanswered:
+        problems.append({"message": ngettext("%(num)d applicable item is not answered",
+                                             "%(num)d applicable items are not answered", len(score.unanswered)),
+                         "items": list(score.unanswered)})
+    if score.complete and score.overall_percent is None:
+        problems.append({"message": _("At least one item must be scorable (not everything N/A)"), "items": []})
+    roles = {m.role for m in _team_rows(inspection)}
+    if "head" not in roles or "facility_rep" not in roles:
+        problems.append({"message": _("Name the head of the team and the facility representative."), "items": []})
+    signed = _signature_rows(inspection)
+    if "head" not in signed:
+        problems.append({"message": _("The head of the team has not signed."), "items": []})
+    if "facility_rep" not in signed:
+        problems.append({"message": _("The facility representative has not signed."), "items": []})
+    acted = {a.item_id for a in _action_rows(inspection)}
+    missing = [i for i in score.failed_items if i not in acted]
+    if missing:
+        problems.append({"message": ngettext("A corrective action is needed for %(num)d failed item",
+                                             "A corrective action is needed for %(num)d failed items",
+                                             len(missing)), "items": missing})
+    return problems
 
 
 def server_state_part(inspection: Inspection, part: str) -> Any:

@@ -90,13 +90,21 @@
 
   function openDb() {
     return new Promise(function (resolve, reject) {
-      var request = indexedDB.open(DB_PREFIX + USER, 1);
-      request.onupgradeneeded = function () {
+      var request = indexedDB.open(DB_PREFIX + USER, 2);
+      request.onupgradeneeded = function (event) {
         var d = request.result;
-        d.createObjectStore("bundles", { keyPath: "facility.id" });
-        d.createObjectStore("checklists", { keyPath: "key" });
-        d.createObjectStore("inspections", { keyPath: "uuid" });
-        d.createObjectStore("photos", { keyPath: "uuid" });
+        if (event.oldVersion < 1) {
+          d.createObjectStore("bundles", { keyPath: "facility.id" });
+          d.createObjectStore("checklists", { keyPath: "key" });
+          d.createObjectStore("inspections", { keyPath: "uuid" });
+          d.createObjectStore("photos", { keyPath: "uuid" });
+        } else {
+          // Version 1 kept a checklist already filtered for one facility under "code@version", so preparing a
+          // second facility replaced the first one's items. Those copies cannot be trusted: the facilities are
+          // prepared again (the inspections and photos are kept, and find their checklist once it is back).
+          request.transaction.objectStore("bundles").clear();
+          request.transaction.objectStore("checklists").clear();
+        }
       };
       request.onsuccess = function () {
         var d = request.result;
@@ -160,18 +168,56 @@
     // A photo the server refused is not on the server: it counts until the supervisor removes it.
     n += photosOf(rec).filter(function (p) { return !p.uploaded; }).length;
     if (rec.submitRequested && statusOnServer(rec) !== "submitted") { n += 1; }
+    if (rec.refusal && rec.refusal.length) { n += 1; } // a refused submission is work still to do
     if (!rec.server && n === 0) { n = 1; } // a started inspection the server has not seen yet
     return n;
   }
 
-  function checklistOf(rec) { return checklists[rec.checklist.code + "@" + rec.checklist.version]; }
+  function checklistKey(c) { return c.code + "@" + c.version + "@" + c.sha256; }
 
+  function checklistOf(rec) {
+    if (rec.checklist.sha256) { return checklists[checklistKey(rec.checklist)]; }
+    // Started before the checklist was keyed by its hash: any copy of the same version will do (same content).
+    var prefix = rec.checklist.code + "@" + rec.checklist.version + "@";
+    var key = Object.keys(checklists).filter(function (k) { return k.indexOf(prefix) === 0; })[0];
+    return key ? checklists[key] : null;
+  }
+
+  // The facility as it was when the inspection was started (or last refreshed): applicability depends on it.
+  function profileOf(rec) {
+    if (rec.profile) { return rec.profile; }
+    var b = bundles[rec.facility.id];
+    return b ? b.profile : null;
+  }
+
+  // The rules are QAEngine's (static/js/qa-engine.js), the same module as the online form's and the same rules as
+  // the server's: applicability is never decided anywhere else on the tablet.
+  function scoreOf(rec) {
+    var checklist = checklistOf(rec), profile = profileOf(rec);
+    if (!checklist || !profile) { return null; }
+    var values = {};
+    Object.keys(rec.answers).forEach(function (id) { values[id] = rec.answers[id].value; });
+    return QAEngine.score(checklist, profile, values);
+  }
+
+  function applicableHashOf(rec) {
+    var checklist = checklistOf(rec), profile = profileOf(rec);
+    return checklist && profile ? QAEngine.applicableHash(checklist, profile) : null;
+  }
+
+  // The applicable items, in checklist order.
   function itemsOf(rec) {
     var list = [];
-    var checklist = checklistOf(rec);
-    (checklist ? checklist.sections : []).forEach(function (s) { s.items.forEach(function (i) { list.push(i); }); });
+    var checklist = checklistOf(rec), profile = profileOf(rec);
+    if (!checklist || !profile) { return list; }
+    checklist.sections.forEach(function (s) {
+      s.items.forEach(function (i) { if (QAEngine.itemApplies(i, s, profile)[0]) { list.push(i); } });
+    });
     return list;
   }
+
+  // Ready to work on: the checklist and the facility profile are on the tablet.
+  function usable(rec) { return !!(checklistOf(rec) && profileOf(rec)); }
 
   function failingItems(rec) {
     return itemsOf(rec).filter(function (item) {
@@ -242,9 +288,13 @@
     var body = {
       uuid: rec.uuid, user_id: USER, facility_id: rec.facility.id, inspection_date: rec.inspection_date,
       kind: rec.kind, checklist: { code: rec.checklist.code, version: rec.checklist.version },
-      answers: {}, submit: !!submit
+      answers: {}, submit: !!submit, applicable_hash: applicableHashOf(rec)
     };
+    var applicable = {};
+    itemsOf(rec).forEach(function (i) { applicable[i.id] = true; });
     Object.keys(rec.dirty.answers).forEach(function (itemId) {
+      // An answer to an item that no longer applies (the facility was refreshed) stays on the tablet only.
+      if (!applicable[itemId]) { delete rec.dirty.answers[itemId]; return; }
       var a = rec.answers[itemId] || { value: null, note: "" };
       var base = server.answers[itemId];
       body.answers[itemId] = { value: a.value === undefined ? null : a.value, note: a.note || "", base_revision: base ? base.revision : 0 };
@@ -312,11 +362,15 @@
       rec.blocked = null;
       rec.error = null;
       if (data.submit_problems && data.submit_problems.length) {
+        // Refused, not "synced": shown in red at the top of the form and on the list, and counted as pending
+        // until a submission goes through.
         rec.submitRequested = false;
-        rec.notice = t("submit_refused", { problems: data.submit_problems.join("; ") });
+        rec.notice = "";
+        rec.refusal = data.submit_problem_items || data.submit_problems.map(function (m) { return { message: m, items: [] }; });
       } else if (data.submitted) {
         // From now on the server's status locks the inspection here.
         rec.submitRequested = false;
+        rec.refusal = null;
         rec.notice = t("submitted");
       }
       // Photos deleted on the tablet after upload are not tracked; uploaded ones are confirmed by the list.
@@ -329,6 +383,10 @@
       rec.blocked = "locked";
       rec.serverSeen = data.server;
       rec.error = { message: data.message };
+    } else if (res.status === 409 && data.error === "applicability_changed") {
+      // The server's applicable items are not the tablet's: stop here, never let the inspection end incomplete.
+      rec.blocked = "mismatch";
+      rec.error = { message: data.message, applicable: data.applicable || [] };
     } else if (res.status === 409 && data.error === "wrong_user") {
       syncState = "otherUser";
     } else if (res.status === 401) {
@@ -369,6 +427,8 @@
   }
 
   async function syncRecord(rec) {
+    // Without its checklist and facility profile the tablet cannot say which items apply: nothing is sent.
+    if (!usable(rec)) { return; }
     for (var round = 0; round < 5; round++) {
       if (rec.blocked || syncState) { return; }
       var waiting = photosWaiting(rec);
@@ -385,7 +445,7 @@
       await applyResponse(rec, res);
       if (current === rec.uuid) {
         renderInspection();
-        if (rec.blocked) { q("[data-insp-problems]").scrollIntoView({ block: "start" }); }
+        if (rec.blocked || (rec.refusal && rec.refusal.length)) { q("[data-insp-problems]").scrollIntoView({ block: "start" }); }
       }
       renderStatus();
     }
@@ -439,9 +499,16 @@
     var node = q("[data-sync-status]");
     var n = totalChanges();
     var blocked = Object.keys(records).some(function (k) { return records[k].blocked; });
+    var refused = Object.keys(records).filter(function (k) {
+      var st = recordState(records[k]);
+      return st === "refused" || st === "mismatch" || st === "unprepared";
+    }).length;
     var state, text;
     if (syncing) {
       state = "syncing"; text = t("syncing");
+    } else if (refused) {
+      // Refused work is never shown as synced: red, with the count, until it is fixed and sent.
+      state = "refused"; text = t("refused_count", { n: refused });
     } else if (n === 0 && !blocked) {
       state = "synced"; text = t("synced");
     } else {
@@ -456,10 +523,14 @@
     node.dataset.state = state;
     node.dataset.changes = String(n);
     node.textContent = text;
+    renderNetwork();
     q("[data-sign-in]").hidden = syncState !== "signedOut" && syncState !== "otherUser";
   }
 
   function recordState(rec) {
+    if (!usable(rec)) { return "unprepared"; }
+    if (rec.blocked === "mismatch") { return "mismatch"; }
+    if (rec.refusal && rec.refusal.length) { return "refused"; }
     if (rec.blocked === "conflict") { return "conflict"; }
     if (rec.blocked === "locked") { return "locked"; }
     if (rec.blocked === "refused" || photosOf(rec).some(function (p) { return p.refused; })) { return "refused"; }
@@ -467,6 +538,15 @@
     var status = statusOnServer(rec);
     if (status === "submitted" || status === "approved" || status === "returned") { return status; }
     return "synced";
+  }
+
+  // Whether the tablet has a network, shown at all times (a quiet "synced" must never hide being offline).
+  function renderNetwork() {
+    var net = q("[data-net]");
+    if (!net) { return; }
+    var offline = navigator.onLine === false || syncState === "offline";
+    net.dataset.state = offline ? "offline" : "online";
+    net.textContent = offline ? T.net_offline : T.net_online;
   }
 
   function recordStatusText(rec) {
@@ -507,8 +587,13 @@
       var b = bundles[id];
       var kind = el("select", { "data-kind": true, "aria-label": t("external") + " / " + t("self") }, [
         el("option", { value: "external", text: t("external") }), el("option", { value: "self", text: t("self") })]);
+      var troubled = Object.keys(records).map(function (k) { return records[k]; }).filter(function (rec) {
+        var st = recordState(rec);
+        return String(rec.facility.id) === String(id) && (st === "refused" || st === "mismatch");
+      });
       ready.appendChild(el("li", { "class": "oentry", "data-facility-id": id }, [
         el("div", {}, [el("strong", { text: b.facility.name }), " ", el("span", { "class": "oready", "data-ready": true, text: "✓ " + t("ready") }),
+          troubled.length ? el("a", { "class": "ofacility-refused", "data-facility-state": "refused", href: "#/i/" + troubled[0].uuid, text: "✕ " + t("st_refused") }) : null,
           el("br"), el("span", { "class": "muted small", text: t("prepared", { checklist: b.checklist.code + " v" + b.checklist.version, date: showDate(b.prepared_for) }) })]),
         el("div", { "class": "obuttons" }, [kind,
           el("button", { type: "button", "class": "btn btn-primary", "data-start": id, text: t("start") }),
@@ -519,9 +604,8 @@
   }
 
   function answeredCount(rec) {
-    var items = itemsOf(rec);
-    var done = items.filter(function (i) { var a = rec.answers[i.id]; return a && a.value !== null && a.value !== "" && a.value !== undefined; });
-    return [done.length, items.length];
+    var sc = scoreOf(rec);
+    return sc ? [sc.answered_count, sc.applicable_count] : [0, 0];
   }
 
   async function searchFacilities(text) {
@@ -548,19 +632,53 @@
       var res = await request("GET", API + "/facilities/" + facilityId + "/offline-bundle");
       if (res.status !== 200) { throw new Error(res.data.message || ("HTTP " + res.status)); }
       var bundle = res.data;
-      var key = bundle.checklist.code + "@" + bundle.checklist.version;
-      await put("checklists", Object.assign({ key: key }, bundle.checklist));
-      checklists[key] = Object.assign({ key: key }, bundle.checklist);
-      bundle.checklist = { code: bundle.checklist.code, version: bundle.checklist.version, corrective_days: bundle.checklist.corrective_days };
+      // The whole checklist version is kept once, by code, version and content hash; the facility's profile is
+      // kept with the facility. Before calling the facility ready, the tablet's rules must find exactly the
+      // server's applicable items: otherwise this copy of the app is out of date and must not be used.
+      if (QAEngine.applicableHash(bundle.checklist, bundle.profile) !== bundle.applicable_hash) {
+        throw new Error(T.engine_mismatch);
+      }
+      var key = checklistKey(bundle.checklist);
+      var whole = Object.assign({ key: key }, bundle.checklist);
+      await put("checklists", whole);
+      checklists[key] = whole;
+      bundle.checklist = { code: whole.code, version: whole.version, sha256: whole.sha256, key: key, corrective_days: whole.corrective_days };
+      delete bundle.applicable;
       await put("bundles", bundle);
       bundles[bundle.facility.id] = bundle;
       renderHome();
       searchFacilities(q("[data-facility-search]").value.trim());
+      return bundle;
     } catch (e) {
       window.alert(t("prepare_failed", { message: e.message }));
+      return null;
     } finally {
       if (button) { button.disabled = false; }
     }
+  }
+
+  // Download the facility again (its profile may have changed, or the app was updated) and let its inspections
+  // on this tablet use it: the applicable items are worked out again, and any the server adds show as unanswered.
+  async function refreshFacility(facilityId, button) {
+    var bundle = await prepare(facilityId, button);
+    if (!bundle) { return; }
+    var changed = Object.keys(records).map(function (k) { return records[k]; }).filter(function (rec) {
+      return String(rec.facility.id) === String(facilityId) && !isLockedLocally(rec);
+    });
+    for (var i = 0; i < changed.length; i++) {
+      var rec = changed[i];
+      rec.profile = { type: bundle.profile.type, services: bundle.profile.services.slice() };
+      if (rec.checklist.code === bundle.checklist.code && rec.checklist.version === bundle.checklist.version) {
+        rec.checklist.sha256 = bundle.checklist.sha256;
+      }
+      if (rec.blocked === "mismatch") { rec.blocked = null; rec.error = null; }
+      touch(rec);
+      await saveRecord(rec);
+    }
+    if (current) { renderInspection(); }
+    renderStatus();
+    renderHome();
+    scheduleSync(300);
   }
 
   async function startInspection(facilityId, kind) {
@@ -568,8 +686,9 @@
     var rec = {
       uuid: uuid4(), created_at: new Date().toISOString(), inspection_date: today(), kind: kind || "external",
       facility: { id: b.facility.id, name: b.facility.name, code: b.facility.code },
-      checklist: { code: b.checklist.code, version: b.checklist.version, corrective_days: b.checklist.corrective_days },
-      answers: {}, actions: {}, opinion: "", signatures: {},
+      checklist: { code: b.checklist.code, version: b.checklist.version, sha256: b.checklist.sha256, corrective_days: b.checklist.corrective_days },
+      profile: { type: b.profile.type, services: b.profile.services.slice() },
+      answers: {}, actions: {}, opinion: "", signatures: {}, refusal: null,
       team: [{ role: "head", full_name: USER_NAME, position: "" }, { role: "facility_rep", full_name: b.facility.head_name || "", position: "" }],
       // The team is prefilled (the user, the facility's head) but only sent once edited or at submission.
       seq: 1, dirty: { answers: {}, signatures: {}, team: 0, actions: 0, opinion: 0 },
@@ -632,9 +751,20 @@
     });
   }
 
+  function showPercent(value) {
+    if (value === null || value === undefined) { return "—"; }
+    return LANG === "vi" ? value.toFixed(1).replace(".", ",") + " %" : value.toFixed(1) + "%";
+  }
+
   function renderInspectionHeader(rec) {
     var counts = answeredCount(rec);
     q("[data-insp-progress]").textContent = t("progress", { answered: counts[0], applicable: counts[1] });
+    var sc = scoreOf(rec);
+    var cls = sc ? (sc.classification || sc.provisional_classification) : null;
+    q("[data-insp-score]").textContent = sc ? showPercent(sc.overall_percent) : "—";
+    var clsNode = q("[data-insp-class]");
+    clsNode.textContent = cls ? T["cls_" + cls] + (sc.complete ? "" : " (" + T.provisional + ")") : "—";
+    clsNode.className = "cls cls-" + (cls || "none");
     var st = recordStatusText(rec);
     var node = q("[data-insp-status]");
     node.dataset.state = st.state;
@@ -676,10 +806,37 @@
       el("dt", { text: theirsLabel }), el("dd", { "data-theirs": true, text: theirs })]);
   }
 
+  function itemLinks(ids) {
+    return el("ul", { "class": "olinks" }, ids.map(function (id) {
+      return el("li", {}, [el("a", { href: "#oi-" + id, "data-goto": id, text: id })]);
+    }));
+  }
+
   function renderProblems(rec) {
     var box = q("[data-insp-problems]");
     box.textContent = "";
-    box.hidden = !rec.blocked;
+    var refused = rec.refusal && rec.refusal.length;
+    box.hidden = !rec.blocked && !refused && usable(rec);
+    box.dataset.state = !usable(rec) || rec.blocked === "mismatch" || refused || rec.blocked === "refused" ? "refused" : (rec.blocked || "");
+    if (!usable(rec)) {
+      box.appendChild(el("h2", { text: T.unprepared_title }));
+      box.appendChild(el("p", { text: T.unprepared }));
+      box.appendChild(el("button", { type: "button", "class": "btn btn-primary", "data-refresh": String(rec.facility.id), text: T.refresh }));
+      return;
+    }
+    if (rec.blocked === "mismatch") {
+      box.appendChild(el("h2", { text: T.mismatch_title }));
+      box.appendChild(el("p", { "data-refusal": true, text: rec.error ? rec.error.message : "" }));
+      box.appendChild(el("button", { type: "button", "class": "btn btn-primary", "data-refresh": String(rec.facility.id), text: T.refresh }));
+      return;
+    }
+    if (refused && !rec.blocked) {
+      box.appendChild(el("h2", { text: T.refusal_title }));
+      box.appendChild(el("ul", { "class": "orefusals" }, rec.refusal.map(function (p) {
+        return el("li", { "data-refusal": true }, [el("span", { text: p.message }), p.items && p.items.length ? itemLinks(p.items) : null]);
+      })));
+      return;
+    }
     if (rec.blocked === "conflict") {
       box.appendChild(el("h2", { text: T.conflict_title }));
       rec.conflicts.forEach(function (c, index) {
@@ -783,10 +940,12 @@
     q("[data-insp-meta]").textContent = showDate(rec.inspection_date) + " · " + t(rec.kind) + " · " + rec.checklist.code + " v" + rec.checklist.version;
     var holder = q("[data-insp-sections]");
     holder.textContent = "";
-    var checklist = checklistOf(rec);
-    (checklist ? checklist.sections : []).forEach(function (section) {
+    var checklist = checklistOf(rec), profile = profileOf(rec);
+    (checklist && profile ? checklist.sections : []).forEach(function (section) {
+      var items = section.items.filter(function (item) { return QAEngine.itemApplies(item, section, profile)[0]; });
+      if (!items.length) { return; }
       holder.appendChild(el("section", { "class": "osection", "data-section": section.id }, [
-        el("h2", { text: section.id + ". " + txt(section.title) })].concat(section.items.map(function (item) { return renderItem(rec, item); }))));
+        el("h2", { text: section.id + ". " + txt(section.title) })].concat(items.map(function (item) { return renderItem(rec, item); }))));
     });
     itemsOf(rec).forEach(function (item) { renderPhotos(rec, item.id); });
     q("[data-opinion]").value = rec.opinion || "";
@@ -900,8 +1059,21 @@
   }
 
   async function onClick(event) {
+    var link = event.target.closest("a[data-goto]");
+    if (link) {
+      // The page's location names the open inspection: go to the item without changing it.
+      event.preventDefault();
+      var article = q("#oi-" + CSS.escape(link.dataset.goto));
+      if (article) {
+        article.scrollIntoView({ block: "start" });
+        var first = article.querySelector("button, input, textarea");
+        if (first) { first.focus({ preventScroll: true }); }
+      }
+      return;
+    }
     var target = event.target.closest("button");
     if (!target) { return; }
+    if (target.dataset.refresh) { refreshFacility(target.dataset.refresh, target); return; }
     var rec = records[current];
     if (target.matches("[data-sync-now]")) { syncState = null; retryDelay = 2000; syncAll(); return; }
     if (target.dataset.prepare) { prepare(target.dataset.prepare, target); return; }
@@ -969,6 +1141,7 @@
         return;
       }
       await edit(rec, function (seq) {
+        rec.refusal = null;
         rec.submitRequested = true;
         rec.notice = T.submit_queued;
         rec.dirty.team = rec.dirty.team || seq; // the prefilled team may never have been edited
@@ -1087,7 +1260,8 @@
       searchTimer = setTimeout(function () { searchFacilities(search.value.trim()); }, 300);
     });
     window.addEventListener("hashchange", route);
-    window.addEventListener("online", function () { syncState = null; retryDelay = 2000; syncAll(); });
+    window.addEventListener("online", function () { syncState = null; retryDelay = 2000; renderNetwork(); syncAll(); });
+    window.addEventListener("offline", renderNetwork);
     document.addEventListener("visibilitychange", function () { if (!document.hidden) { scheduleSync(500); } });
     route();
     renderStatus();

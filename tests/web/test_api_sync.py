@@ -175,7 +175,12 @@ def test_incomplete_submission_keeps_the_draft_and_says_what_is_missing(app: Fla
     response = _sync(client, body)
     assert response.status_code == 201
     assert response.json["submitted"] is False
-    assert any("not answered" in p for p in response.json["submit_problems"])
+    problems = response.json["submit_problem_items"]
+    # In the user's language (Vietnamese by default), each problem with the items it concerns.
+    assert any("chưa được trả lời" in p["message"] for p in problems), problems
+    unanswered = next(p for p in problems if p["items"])
+    assert "A2" not in unanswered["items"] and len(unanswered["items"]) == len(_items(app, world["tyt"])[0]) - 1
+    assert response.json["submit_problems"] == [p["message"] for p in problems]
     assert _inspection(app, body["uuid"]).status == "draft"
     assert _count(app, Answer) == 1
 

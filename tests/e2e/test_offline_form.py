@@ -1,0 +1,188 @@
+"""The offline form on a Galaxy Tab S4: applicability per facility from one engine, and refusals shown as errors.
+
+The blocker this guards against: preparing a second facility replaced the first one's (filtered) checklist on the
+tablet, so the first facility was inspected with the second one's items, "synced", and never reached review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from .. import inspection_fixtures as fx
+from .test_offline import _login, _server_inspection, _sign, _status
+
+SHOTS = Path("/tmp/e2e_shots")
+
+
+@pytest.fixture
+def galaxy(browser, playwright_instance) -> Iterator[object]:
+    """Samsung's 10.5-inch tablet profile, in Vietnamese; service workers out of the way of page.route."""
+    descriptor = dict(playwright_instance.devices["Galaxy Tab S4"])
+    descriptor.pop("default_browser_type", None)
+    ctx = browser.new_context(**descriptor, locale="vi-VN", service_workers="block")
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+def _world(app) -> dict[str, int]:
+    """build_world, plus a station that offers implants (QC), which adds items the other station does not have."""
+    ids = fx.build_world(app)
+    with app.app_context():
+        from qa_app.extensions import db
+        from qa_app.facilities.models import Facility
+
+        from .. import factories as f
+
+        station = db.session.get(Facility, ids["tyt"])
+        implants = f.facility("TYT-3", "Trạm Y tế xã Bình Lư", station.unit, station.legacy_unit,
+                              services=("VU", "BCS", "TT", "DCTC", "QC"))
+        implants.head_name = "Vàng Thị Sua"
+        ids["implants"] = implants.id
+        db.session.commit()
+    return ids
+
+
+def _applicable(app, facility_id: int) -> list:
+    from .test_offline import _items
+
+    return _items(app, facility_id)
+
+
+def _open(page, url: str) -> None:
+    page.goto(url + "/offline/?lang=vi")
+    page.locator("#offline-app[data-loaded]").wait_for(state="attached")
+
+
+def _prepare(page, name: str, facility_id: int) -> None:
+    page.fill("[data-facility-search]", name)
+    page.locator(f"[data-facility-results] [data-prepare='{facility_id}']").click()
+    expect(page.locator(f"[data-ready-list] [data-facility-id='{facility_id}'] [data-ready]")).to_be_visible()
+
+
+def _answer_all(page, items) -> None:
+    for item in items:
+        article = page.locator(f"#oi-{item.id}")
+        value = fx.passing_value(item)
+        if item.answer_type in ("yes_no_na", "scale"):
+            article.locator(f"button[data-value='{value}']").click()
+        else:
+            article.locator("[data-value-input]").fill(value)
+            article.locator("[data-value-input]").blur()
+
+
+def test_two_prepared_facilities_keep_their_own_applicable_items_offline(live_server, galaxy) -> None:
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    with_implants = _applicable(app, ids["implants"])
+    without = _applicable(app, ids["tyt"])
+    only_implants = {i.id for i in with_implants} - {i.id for i in without}
+    assert only_implants, "the implant station must have items the other station does not"
+
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    _open(page, url)
+    # A (implants) first, then B: B's preparation must not replace A's items.
+    _prepare(page, "Bình Lư", ids["implants"])
+    _prepare(page, "Bản Giang", ids["tyt"])
+
+    galaxy.set_offline(True)
+    expect(page.locator("[data-net]")).to_have_attribute("data-state", "offline")
+    page.locator(f"[data-ready-list] [data-start='{ids['implants']}']").click()
+    page.locator("[data-view=inspection]").wait_for()
+    uuid = page.evaluate("location.hash.slice(4)")
+    shown = page.locator("[data-insp-sections] [data-item]")
+    expect(shown).to_have_count(len(with_implants))
+    assert shown.evaluate_all("els => els.map(e => e.dataset.item)") == [i.id for i in with_implants]
+    for item_id in only_implants:
+        expect(page.locator(f"#oi-{item_id}")).to_be_visible()
+    _answer_all(page, with_implants)
+    expect(page.locator("[data-insp-progress]")).to_contain_text(f"{len(with_implants)}")
+    # The running score and classification, by the same rules as the server's.
+    expect(page.locator("[data-insp-score]")).to_have_text("100,0 %")
+    expect(page.locator("[data-insp-class]")).to_have_text("Đạt chuẩn")
+    page.screenshot(path=str(SHOTS / "offline-form-vi.png"))
+    _sign(page, "head", "Nguyễn Văn An")
+    _sign(page, "facility_rep", "Vàng Thị Sua")
+    page.click("[data-submit]")
+
+    galaxy.set_offline(False)
+    page.click("[data-sync-now]")
+    expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "submitted", timeout=30000)
+    expect(_status(page)).to_have_attribute("data-state", "synced")
+    state = _server_inspection(app, uuid)
+    assert state["status"] == "submitted"
+    assert set(state["answers"]) == {i.id for i in with_implants}
+
+    # It reaches the reviewer's queue, with every item.
+    reviewer = galaxy.new_page()
+    reviewer.context.clear_cookies()
+    _login(reviewer, url, "thamdinh1")
+    reviewer.goto(url + "/review/")
+    expect(reviewer.locator("main")).to_contain_text("Trạm Y tế xã Bình Lư")
+
+
+def test_a_refused_submission_is_red_at_the_top_with_links_and_never_synced(live_server, galaxy) -> None:
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    items = _applicable(app, ids["tyt"])
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    _open(page, url)
+    _prepare(page, "Bản Giang", ids["tyt"])
+    page.locator(f"[data-ready-list] [data-start='{ids['tyt']}']").click()
+    page.locator("[data-view=inspection]").wait_for()
+    uuid = page.evaluate("location.hash.slice(4)")
+    _answer_all(page, items)
+    page.fill("[data-team-field=full_name][data-index='1']", "Phạm Thị Dung")
+    page.click("[data-sync-now]")
+    expect(_status(page)).to_have_attribute("data-state", "synced", timeout=30000)
+
+    # Meanwhile an answer is removed on the server (another device): the tablet does not know.
+    removed = items[3].id
+    with app.app_context():
+        from qa_app.auth.models import User
+        from qa_app.extensions import db
+        from qa_app.inspections import services
+        from qa_app.inspections.models import Answer, Inspection
+
+        inspection = db.session.scalars(sa.select(Inspection).where(Inspection.uuid == uuid)).one()
+        answer = db.session.scalars(sa.select(Answer).where(Answer.inspection_id == inspection.id,
+                                                            Answer.item_id == removed)).one()
+        services.save_answer(inspection, removed, db.session.get(User, ids["sup_b"]), value=None,
+                             base_revision=answer.revision)
+        db.session.commit()
+
+    _sign(page, "head", "Nguyễn Văn An")
+    _sign(page, "facility_rep", "Phạm Thị Dung")
+    page.click("[data-submit]")
+    box = page.locator("[data-insp-problems]")
+    expect(box).to_be_visible(timeout=30000)
+    expect(box).to_have_attribute("data-state", "refused")
+    expect(box).to_contain_text("Chưa nộp được")
+    expect(box).to_contain_text("chưa được trả lời")
+    link = box.locator(f"a[data-goto='{removed}']")
+    expect(link).to_be_visible()
+    # At the top of the form: above the first item.
+    assert box.bounding_box()["y"] < page.locator("[data-insp-sections] [data-item]").first.bounding_box()["y"]
+    expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "refused")
+    expect(_status(page)).to_have_attribute("data-state", "refused")
+    assert int(_status(page).get_attribute("data-changes")) >= 1
+    page.screenshot(path=str(SHOTS / "offline-refused-vi.png"))
+    link.click()
+    expect(page.locator(f"#oi-{removed}")).to_be_in_viewport()
+    # The facility's row says so too.
+    page.goto(url + "/offline/?lang=vi#")
+    page.locator("#offline-app[data-loaded]").wait_for(state="attached")
+    expect(page.locator(f"[data-ready-list] [data-facility-id='{ids['tyt']}'] [data-facility-state]")).to_be_visible()
+    expect(page.locator(f"[data-inspection-list] [data-uuid='{uuid}'] [data-record-status]")).to_have_attribute(
+        "data-state", "refused")
+    assert _server_inspection(app, uuid)["status"] == "draft"
