@@ -445,7 +445,7 @@ def test_a_tablet_with_another_applicable_set_is_stopped_and_nothing_is_written(
     assert refused.status_code == 409
     assert refused.json["error"] == "applicability_changed"
     assert refused.json["applicable"] == bundle["applicable"]
-    assert "Refresh" in refused.json["message"] or "Làm mới" in refused.json["message"]
+    assert "làm mới cơ sở" in refused.json["message"]
     assert _inspection(app, other["uuid"]) is None
     assert _sync(client, {**other, "applicable_hash": "not a hash"}).json["field"] == "applicable_hash"
 
