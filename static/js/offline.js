@@ -751,10 +751,7 @@
     });
   }
 
-  function showPercent(value) {
-    if (value === null || value === undefined) { return "—"; }
-    return LANG === "vi" ? value.toFixed(1).replace(".", ",") + " %" : value.toFixed(1) + "%";
-  }
+  function showPercent(value) { return QAEngine.percentText(value, LANG); }
 
   function renderInspectionHeader(rec) {
     var counts = answeredCount(rec);

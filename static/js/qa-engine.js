@@ -294,7 +294,24 @@
     return [];
   }
 
+  /* A percentage as the server's `pct` filter writes it: Babel formats float(value) / 100 from its shortest decimal
+   * digits, to one decimal, half to even ("75,5%" in Vietnamese, "75.5%" in English). JS's String() gives the same
+   * shortest digits of the same double, so the same text comes out. */
+  function percentText(value, lang) {
+    if (value === null || value === undefined) { return "—"; }
+    var text = String(value / 100);
+    if (/e/i.test(text)) { text = (value / 100).toFixed(20); }
+    var parts = text.split("."), frac = (parts[1] || "") + "000";
+    var keep = Number(parts[0] + frac.slice(0, 3));          // tenths of a percent, rounded down
+    var drop = frac.slice(3).replace(/0+$/, "");
+    if (drop > "5" || (drop === "5" && keep % 2 === 1)) { keep += 1; }
+    var whole = String(Math.floor(keep / 10));
+    whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, lang === "vi" ? "." : ",");
+    return whole + (lang === "vi" ? "," : ".") + String(keep % 10) + "%";
+  }
+
   return {
+    percentText: percentText,
     itemApplies: itemApplies, itemIsCritical: itemIsCritical, applicableIds: applicableIds, normalize: normalize,
     failed: failed, failingChoices: failingChoices, score: score, sha256: sha256, applicableHash: applicableHash,
     InvalidAnswer: InvalidAnswer

@@ -106,7 +106,7 @@ def test_two_prepared_facilities_keep_their_own_applicable_items_offline(live_se
     _answer_all(page, with_implants)
     expect(page.locator("[data-insp-progress]")).to_contain_text(f"{len(with_implants)}")
     # The running score and classification, by the same rules as the server's.
-    expect(page.locator("[data-insp-score]")).to_have_text("100,0 %")
+    expect(page.locator("[data-insp-score]")).to_have_text("100,0%")
     expect(page.locator("[data-insp-class]")).to_have_text("Đạt chuẩn")
     page.screenshot(path=str(SHOTS / "offline-form-vi.png"))
     _sign(page, "head", "Nguyễn Văn An")

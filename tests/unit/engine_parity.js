@@ -22,7 +22,9 @@ process.stdin.on("end", function () {
       unanswered: s.unanswered,
       answered_count: s.answered_count,
       sections: s.sections.map(function (x) { return [x.id, x.percent, x.applicable, x.answered]; }),
-      critical: Object.keys(s.items).filter(function (k) { return s.items[k].critical; }).sort()
+      critical: Object.keys(s.items).filter(function (k) { return s.items[k].critical; }).sort(),
+      shown: [s.overall_percent].concat(s.sections.map(function (x) { return x.percent; }))
+        .reduce(function (out, p) { return out.concat([engine.percentText(p, "vi"), engine.percentText(p, "en")]); }, [])
     };
   });
   process.stdout.write(JSON.stringify(out));

@@ -140,7 +140,16 @@ def python_result(checklist: Checklist, profile: FacilityProfile, answers: dict[
         "answered_count": score.answered_count,
         "sections": [[s.section_id, s.percent, s.applicable, s.answered] for s in score.sections],
         "critical": sorted(i for i, r in score.items.items() if r.critical),
+        # What the forms show: the `pct` filter's text in both languages.
+        "shown": [_pct(p, lang) for p in [score.overall_percent, *(s.percent for s in score.sections)]
+                  for lang in ("vi", "en")],
     }
+
+
+def _pct(value: float | None, lang: str) -> str:
+    from babel.numbers import format_percent
+
+    return "—" if value is None else format_percent(float(value) / 100, format="#,##0.0%", locale=lang)
 
 
 def run_node(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
