@@ -14,6 +14,7 @@ from werkzeug.routing import BuildError
 
 from ..auth.services import facility_in_scope
 from ..auth.views import login_required, roles_required
+from ..checklists import tablet
 from ..core.security import MAX_DB_INT, db_int
 from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS, INSPECTION_KIND_LABELS, INSPECTION_STATUS_LABELS
@@ -143,7 +144,10 @@ def form(inspection_id: int) -> ResponseReturnValue:
         version_label=services.version_label(inspection.checklist_version),
         status_label=INSPECTION_STATUS_LABELS.get(inspection.status, inspection.status),
         kind_label=INSPECTION_KIND_LABELS.get(inspection.kind, inspection.kind),
-        classification_label=present.classification_label, today=present.local_today()))
+        classification_label=present.classification_label, today=present.local_today(),
+        engine={"checklist": tablet.checklist_json(services.checklist_for(inspection),
+                                                   inspection.checklist_version.sha256),
+                "profile": tablet.profile_json(services.profile_of(inspection))}))
     # The page carries saved answers: a back button must not show a stale copy over newer saves.
     response.headers["Cache-Control"] = "no-store"
     return response
