@@ -121,6 +121,7 @@ def offline_bundle(facility_id: int) -> ResponseReturnValue:
     checklist = preview.checklist
     profile = facility.profile()
     return jsonify(
+        open_inspections=_open_inspections(facility, (checklist.code, checklist.version)),
         prepared_for=today.isoformat(),
         facility={"id": facility.id, "code": facility.code, "name": facility.name, "type": facility.type,
                   "head_name": facility.head_name, "services": facility.services},
@@ -129,6 +130,43 @@ def offline_bundle(facility_id: int) -> ResponseReturnValue:
         applicable_hash=tablet.applicable_hash(checklist, profile),
         checklist=tablet.checklist_json(checklist, preview.version.sha256),
     )
+
+
+def _open_inspections(facility: Facility, bundled: tuple[str, int]) -> list[dict[str, Any]]:
+    """The facility's drafts and returned inspections this user may continue, so the tablet can go on offline.
+
+    Each comes with the server's state (the bases of the next sync), the facility profile it was started with, the
+    reviewer's comments of a returned one, and its checklist version when it is not the bundle's.
+    """
+    from ..inspections.models import ReviewComment
+
+    rows = db.session.scalars(sa.select(Inspection).where(Inspection.facility_id == facility.id,
+                                                          Inspection.status.in_(services.EDITABLE))
+                              .order_by(Inspection.id)).all()
+    found = []
+    for inspection in rows:
+        if not services.can_edit(g.user, inspection):
+            continue
+        version = inspection.checklist_version
+        checklist = services.checklist_for(inspection)
+        comments = db.session.scalars(sa.select(ReviewComment).where(ReviewComment.inspection_id == inspection.id)
+                                      .order_by(ReviewComment.created_at, ReviewComment.id)).all() \
+            if inspection.status == "returned" else []
+        names = present.user_names({c.author_id for c in comments})
+        general = [c for c in comments if c.item_id is None]
+        found.append({
+            "uuid": inspection.uuid, "status": inspection.status, "kind": inspection.kind,
+            "inspection_date": inspection.inspection_date.isoformat(),
+            "checklist": {"code": version.code, "version": version.version, "sha256": version.sha256},
+            "checklist_content": (None if (version.code, version.version) == bundled
+                                  else tablet.checklist_json(checklist, version.sha256)),
+            "profile": tablet.profile_json(services.profile_of(inspection)),
+            "server": server_state(inspection),
+            "return_comment": ({"body": general[-1].body, "author": names.get(general[-1].author_id, "")}
+                               if general else None),
+            "item_comments": {c.item_id: c.body for c in comments if c.item_id is not None},
+        })
+    return found
 
 
 # ---------------------------------------------------------------------------------------------- parsing

@@ -153,6 +153,9 @@ def _strings() -> dict[str, str]:
         "cls_conditional": _("Conditional"),
         "cls_does_not_meet": _("Does not meet the standard"),
         "provisional": _("provisional"),
+        "reviewer": _("Reviewer"),
+        "returned_title": _("Returned for corrections"),
+        "sig_on_server": _("signed; the signature is kept on the server"),
     }
 
 

@@ -643,9 +643,12 @@
       await put("checklists", whole);
       checklists[key] = whole;
       bundle.checklist = { code: whole.code, version: whole.version, sha256: whole.sha256, key: key, corrective_days: whole.corrective_days };
+      var open = bundle.open_inspections || [];
       delete bundle.applicable;
+      delete bundle.open_inspections;
       await put("bundles", bundle);
       bundles[bundle.facility.id] = bundle;
+      for (var i = 0; i < open.length; i++) { await adopt(bundle, open[i]); }
       renderHome();
       searchFacilities(q("[data-facility-search]").value.trim());
       return bundle;
@@ -655,6 +658,40 @@
     } finally {
       if (button) { button.disabled = false; }
     }
+  }
+
+  // A draft started online (or on another tablet) or an inspection the reviewer returned: kept on the tablet like
+  // one started here, with the server's state as the bases of the next sync, so it can be continued offline.
+  // One already on the tablet is left as it is (its own bases protect both sides).
+  async function adopt(bundle, o) {
+    if (records[o.uuid]) { return; }
+    if (o.checklist_content) {
+      var key = checklistKey(o.checklist_content);
+      checklists[key] = Object.assign({ key: key }, o.checklist_content);
+      await put("checklists", checklists[key]);
+    }
+    var server = o.server;
+    var rec = {
+      uuid: o.uuid, created_at: new Date().toISOString(), inspection_date: o.inspection_date, kind: o.kind,
+      facility: { id: bundle.facility.id, name: bundle.facility.name, code: bundle.facility.code },
+      checklist: { code: o.checklist.code, version: o.checklist.version, sha256: o.checklist.sha256,
+                   corrective_days: bundle.checklist.corrective_days },
+      profile: { type: o.profile.type, services: o.profile.services.slice() },
+      answers: {}, actions: {}, opinion: server.facility_opinion || "", signatures: {}, refusal: null,
+      team: server.team.length ? server.team.map(function (m) { return { role: m.role, full_name: m.full_name, position: m.position }; })
+        : [{ role: "head", full_name: USER_NAME, position: "" }, { role: "facility_rep", full_name: bundle.facility.head_name || "", position: "" }],
+      review: { comment: o.return_comment, items: o.item_comments || {} },
+      seq: 1, dirty: { answers: {}, signatures: {}, team: 0, actions: 0, opinion: 0 },
+      server: server, pending: null, blocked: null, conflicts: [], error: null, notice: "", submitRequested: false
+    };
+    Object.keys(server.answers).forEach(function (id) {
+      rec.answers[id] = { value: server.answers[id].value, note: server.answers[id].note || "" };
+    });
+    server.corrective_actions.forEach(function (a) {
+      rec.actions[a.item_id] = { action: a.action, responsible: a.responsible, deadline: a.deadline };
+    });
+    await saveRecord(rec);
+    records[rec.uuid] = rec;
   }
 
   // Download the facility again (its profile may have changed, or the app was updated) and let its inspections
@@ -724,6 +761,8 @@
     return el("article", { "class": "oitem", id: "oi-" + item.id, "data-item": item.id }, [
       el("h3", {}, [el("span", { "class": "oitem-id", text: item.id }), " ", txt(item.text), item.critical ? el("span", { "class": "ocrit", title: T.critical, text: " ★" }) : null]),
       txt(item.guidance) ? el("details", {}, [el("summary", { text: T.guidance }), el("p", { text: txt(item.guidance) })]) : null,
+      rec.review && rec.review.items[item.id] ? el("p", { "class": "oreview", role: "note", "data-review-comment": true }, [
+        el("strong", { text: T.reviewer + ": " }), rec.review.items[item.id]]) : null,
       answerButtons(item, a.value, disabled),
       el("label", { "class": "onote" }, [T.note, el("textarea", { "class": "otext", rows: "2", maxlength: "4000", "data-note": true, disabled: disabled }, [a.note || ""])]),
       el("div", { "class": "ophotos" }, [
@@ -916,10 +955,15 @@
       var member = rec.team.filter(function (m) { return m.role === role; })[0];
       padRoot.querySelector(".sig-name").value = sig ? sig.signer_name : (member ? member.full_name : "");
       var preview = padRoot.querySelector("[data-sig-preview]");
-      preview.hidden = !sig;
+      var held = !sig && serverOf(rec).signatures[role];
+      preview.hidden = !sig && !held;
+      preview.querySelector("img").hidden = !sig;
       if (sig) {
         preview.querySelector("img").src = sig.png;
         preview.querySelector("figcaption").textContent = sig.signer_name;
+      } else if (held) {
+        // Signed online (or on another tablet): the image stays on the server, which is enough to submit.
+        preview.querySelector("figcaption").textContent = held.signer_name + " — " + T.sig_on_server;
       }
       padRoot.querySelectorAll("button, input").forEach(function (b) { b.disabled = isLockedLocally(rec); });
       if (pad) {
@@ -937,6 +981,15 @@
     q("[data-insp-meta]").textContent = showDate(rec.inspection_date) + " · " + t(rec.kind) + " · " + rec.checklist.code + " v" + rec.checklist.version;
     var holder = q("[data-insp-sections]");
     holder.textContent = "";
+    var returned = q("[data-returned]");
+    var comment = rec.review && rec.review.comment;
+    returned.hidden = !comment;
+    returned.textContent = "";
+    if (comment) {
+      returned.appendChild(el("h2", { text: T.returned_title }));
+      returned.appendChild(el("p", { "data-return-comment": true, text: comment.body }));
+      returned.appendChild(el("p", { "class": "muted small", text: comment.author }));
+    }
     var checklist = checklistOf(rec), profile = profileOf(rec);
     (checklist && profile ? checklist.sections : []).forEach(function (section) {
       var items = section.items.filter(function (item) { return QAEngine.itemApplies(item, section, profile)[0]; });
@@ -1049,7 +1102,9 @@
     if (counts[0] < counts[1]) { problems.push(t("missing_answers", { n: counts[1] - counts[0] })); }
     var roles = rec.team.filter(function (m) { return (m.full_name || "").trim(); }).map(function (m) { return m.role; });
     if (roles.indexOf("head") === -1 || roles.indexOf("facility_rep") === -1) { problems.push(T.missing_team); }
-    ["head", "facility_rep"].forEach(function (role) { if (!rec.signatures[role]) { problems.push(t("missing_signature", { role: t("role_" + role) })); } });
+    ["head", "facility_rep"].forEach(function (role) {
+      if (!rec.signatures[role] && !serverOf(rec).signatures[role]) { problems.push(t("missing_signature", { role: t("role_" + role) })); }
+    });
     var acted = actionList(rec).map(function (a) { return a.item_id; });
     failingItems(rec).forEach(function (item) { if (acted.indexOf(item.id) === -1) { problems.push(t("missing_action", { item: item.id })); } });
     return problems;

@@ -186,3 +186,120 @@ def test_a_refused_submission_is_red_at_the_top_with_links_and_never_synced(live
     expect(page.locator(f"[data-inspection-list] [data-uuid='{uuid}'] [data-record-status]")).to_have_attribute(
         "data-state", "refused")
     assert _server_inspection(app, uuid)["status"] == "draft"
+
+
+def _answers(app, uuid: str) -> dict[str, tuple[str, str, int]]:
+    from qa_app.extensions import db
+    from qa_app.inspections.models import Answer, Inspection
+
+    with app.app_context():
+        inspection = db.session.scalars(sa.select(Inspection).where(Inspection.uuid == uuid)).one()
+        return {a.item_id: (a.value, a.note, a.revision) for a in db.session.scalars(
+            sa.select(Answer).where(Answer.inspection_id == inspection.id))}
+
+
+def _uuid_of(app, inspection_id: int) -> str:
+    from qa_app.extensions import db
+    from qa_app.inspections.models import Inspection
+
+    with app.app_context():
+        return db.session.get(Inspection, inspection_id).uuid
+
+
+def test_a_draft_started_online_is_continued_offline_without_losing_or_repeating_an_answer(live_server,
+                                                                                          galaxy) -> None:
+    import datetime as dt
+
+    from .. import review_fixtures as rf
+
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    items = _applicable(app, ids["tyt"])
+    inspection_id = rf.start(app, ids["tyt"], ids["sup"], on=dt.date.today())
+    uuid = _uuid_of(app, inspection_id)
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    # Online, on the form: the first five items.
+    page.goto(f"{url}/inspections/{inspection_id}/form?lang=vi")
+    for item in items[:5]:
+        page.locator(f"#item-{item.id} button[data-value='{fx.passing_value(item)}']").click()
+    expect(page.locator("[data-save-status]")).to_have_attribute("data-state", "saved", timeout=20000)
+    assert len(_answers(app, uuid)) == 5
+
+    # Preparing the facility brings the draft onto the tablet.
+    _open(page, url)
+    _prepare(page, "Bản Giang", ids["tyt"])
+    entry = page.locator(f"[data-inspection-list] [data-uuid='{uuid}']")
+    expect(entry).to_be_visible()
+    galaxy.set_offline(True)
+    entry.get_by_role("link").first.click()
+    page.locator("[data-view=inspection]").wait_for()
+    for item in items[:5]:
+        expect(page.locator(f"#oi-{item.id} button[data-value='{fx.passing_value(item)}']")).to_have_attribute(
+            "aria-pressed", "true")
+    _answer_all(page, items[5:])
+    page.fill("[data-team-field=full_name][data-index='1']", "Phạm Thị Dung")
+    _sign(page, "head", "Nguyễn Văn An")
+    _sign(page, "facility_rep", "Phạm Thị Dung")
+    page.click("[data-submit]")
+    galaxy.set_offline(False)
+    page.click("[data-sync-now]")
+    expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "submitted", timeout=30000)
+    answers = _answers(app, uuid)
+    assert set(answers) == {i.id for i in items}
+    # The five answered online were not sent again: still their first revision.
+    assert all(answers[i.id][2] == 1 for i in items[:5])
+    assert _server_inspection(app, uuid)["count"] == 1
+
+
+def test_a_returned_inspection_is_continued_offline_with_the_reviewers_comments(live_server, galaxy) -> None:
+    import datetime as dt
+
+    from .. import review_fixtures as rf
+
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    items = _applicable(app, ids["tyt"])
+    failing = items[1].id
+    inspection_id = rf.start(app, ids["tyt"], ids["sup"], on=dt.date.today())
+    rf.answer_all(app, inspection_id, ids["sup"], fail=(failing,))
+    rf.finish_parts(app, inspection_id, ids["sup"])
+    with app.app_context():
+        from qa_app.auth.models import User
+        from qa_app.extensions import db
+        from qa_app.inspections import services
+        from qa_app.inspections.models import Inspection
+
+        inspection = db.session.get(Inspection, inspection_id)
+        services.submit(inspection, db.session.get(User, ids["sup"]))
+        services.return_inspection(inspection, db.session.get(User, ids["rev"]), "Ghi rõ số lượng thuốc tồn kho",
+                                   item_comments={items[0].id: "Thiếu ảnh giấy phép"})
+        db.session.commit()
+    uuid = _uuid_of(app, inspection_id)
+    before = _answers(app, uuid)
+
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    _open(page, url)
+    _prepare(page, "Bản Giang", ids["tyt"])
+    galaxy.set_offline(True)
+    page.locator(f"[data-inspection-list] [data-uuid='{uuid}']").get_by_role("link").first.click()
+    page.locator("[data-view=inspection]").wait_for()
+    expect(page.locator("[data-return-comment]")).to_have_text("Ghi rõ số lượng thuốc tồn kho")
+    expect(page.locator(f"#oi-{items[0].id} [data-review-comment]")).to_contain_text("Thiếu ảnh giấy phép")
+    page.screenshot(path=str(SHOTS / "offline-returned-vi.png"))
+    page.fill(f"#oi-{items[0].id} [data-note]", "Đã chụp giấy phép")
+    page.locator(f"#oi-{items[0].id} [data-note]").blur()
+    page.click("[data-submit]")
+    galaxy.set_offline(False)
+    page.click("[data-sync-now]")
+    expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "submitted", timeout=30000)
+    after = _answers(app, uuid)
+    assert set(after) == set(before)
+    assert after[items[0].id][:2] == (before[items[0].id][0], "Đã chụp giấy phép")
+    assert after[items[0].id][2] == before[items[0].id][2] + 1
+    assert {k: v for k, v in after.items() if k != items[0].id} == {k: v for k, v in before.items()
+                                                                   if k != items[0].id}
+    assert _server_inspection(app, uuid)["status"] == "submitted"
