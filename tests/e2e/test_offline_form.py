@@ -303,3 +303,31 @@ def test_a_returned_inspection_is_continued_offline_with_the_reviewers_comments(
     assert {k: v for k, v in after.items() if k != items[0].id} == {k: v for k, v in before.items()
                                                                    if k != items[0].id}
     assert _server_inspection(app, uuid)["status"] == "submitted"
+
+
+def test_the_online_form_keeps_its_running_score_from_the_same_rules_without_a_network(live_server, galaxy) -> None:
+    import datetime as dt
+
+    from .. import review_fixtures as rf
+
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    items = [i for i in _applicable(app, ids["tyt"]) if i.answer_type == "yes_no_na"]
+    inspection_id = rf.start(app, ids["tyt"], ids["sup"], on=dt.date.today())
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    page.goto(f"{url}/inspections/{inspection_id}/form?lang=vi")
+    total = len(_applicable(app, ids["tyt"]))
+    expect(page.locator("[data-progress]").first).to_have_text(f"0/{total}")
+    galaxy.set_offline(True)
+    # No server answers now: the header follows the answers waiting on the tablet, by the shared engine.
+    page.locator(f"#item-{items[0].id} button[data-value='met']").click()
+    page.locator(f"#item-{items[1].id} button[data-value='not_met']").click()
+    expect(page.locator("[data-progress]").first).to_have_text(f"2/{total}")
+    expect(page.locator("[data-score]")).to_have_text("50,0%")
+    expect(page.locator("[data-provisional]")).to_be_visible()
+    assert page.locator("#inspection").get_attribute("data-engine") is None
+    galaxy.set_offline(False)
+    expect(page.locator("[data-save-status]")).to_have_attribute("data-state", "saved", timeout=30000)
+    expect(page.locator("[data-score]")).to_have_text("50,0%")
