@@ -358,6 +358,13 @@
     if (res.status === 200 || res.status === 201) {
       rec.server = data;
       clearSent(rec, sent);
+      // Where the tablet has nothing waiting, the server's answer is the truth (changed on another device or on
+      // the online form): the form shows it, so a count of "all answered" never hides an answer removed there.
+      var held = data.answers || {};
+      Object.keys(rec.answers).concat(Object.keys(held)).forEach(function (id) {
+        if (rec.dirty.answers[id]) { return; }
+        if (held[id]) { rec.answers[id] = { value: held[id].value, note: held[id].note || "" }; } else { delete rec.answers[id]; }
+      });
       rec.conflicts = [];
       rec.blocked = null;
       rec.error = null;
@@ -801,6 +808,10 @@
     var clsNode = q("[data-insp-class]");
     clsNode.textContent = cls ? T["cls_" + cls] + (sc.complete ? "" : " (" + T.provisional + ")") : "—";
     clsNode.className = "cls cls-" + (cls || "none");
+    // The same line in the bar that stays at the top while the supervisor scrolls through the items.
+    var bar = q("[data-bar-progress]");
+    bar.hidden = false;
+    bar.textContent = q("[data-insp-progress]").textContent + " · " + q("[data-insp-score]").textContent + " · " + clsNode.textContent;
     var st = recordStatusText(rec);
     var node = q("[data-insp-status]");
     node.dataset.state = st.state;
@@ -1011,6 +1022,7 @@
     var match = /^#\/i\/([0-9a-f-]{36})$/.exec(location.hash);
     current = match && records[match[1]] ? match[1] : null;
     q("[data-view=home]").hidden = !!current;
+    q("[data-bar-progress]").hidden = !current;
     q("[data-view=inspection]").hidden = !current;
     if (current) { renderInspection(); } else { renderHome(); }
     window.scrollTo(0, 0);

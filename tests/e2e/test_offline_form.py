@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from .. import inspection_fixtures as fx
+from .test_accessibility import _violations
 from .test_offline import _login, _server_inspection, _sign, _status
 
 SHOTS = Path("/tmp/e2e_shots")
@@ -175,8 +176,12 @@ def test_a_refused_submission_is_red_at_the_top_with_links_and_never_synced(live
     assert box.bounding_box()["y"] < page.locator("[data-insp-sections] [data-item]").first.bounding_box()["y"]
     expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "refused")
     expect(_status(page)).to_have_attribute("data-state", "refused")
+    # The answer removed on the server shows as unanswered here too (nothing was waiting for it on the tablet).
+    expect(page.locator(f"#oi-{removed} button[aria-pressed=true]")).to_have_count(0)
+    expect(box).to_be_in_viewport()
     assert int(_status(page).get_attribute("data-changes")) >= 1
     page.screenshot(path=str(SHOTS / "offline-refused-vi.png"))
+    assert not _violations(page), "axe-core violations on the refused form"
     link.click()
     expect(page.locator(f"#oi-{removed}")).to_be_in_viewport()
     # The facility's row says so too.
@@ -290,6 +295,7 @@ def test_a_returned_inspection_is_continued_offline_with_the_reviewers_comments(
     expect(page.locator("[data-return-comment]")).to_have_text("Ghi rõ số lượng thuốc tồn kho")
     expect(page.locator(f"#oi-{items[0].id} [data-review-comment]")).to_contain_text("Thiếu ảnh giấy phép")
     page.screenshot(path=str(SHOTS / "offline-returned-vi.png"))
+    assert not _violations(page), "axe-core violations on the returned form"
     page.fill(f"#oi-{items[0].id} [data-note]", "Đã chụp giấy phép")
     page.locator(f"#oi-{items[0].id} [data-note]").blur()
     page.click("[data-submit]")
