@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.routing import BuildError
 
 from ..auth.services import facility_in_scope
@@ -19,6 +20,7 @@ from ..core.security import MAX_DB_INT, db_int
 from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS, INSPECTION_KIND_LABELS, INSPECTION_STATUS_LABELS
 from ..facilities.models import Facility
+from ..i18n import date as fmt_date
 from . import present, services
 from .forms import ItemFallbackForm, StartForm
 from .models import Inspection, Photo
@@ -60,11 +62,28 @@ def finish_url(inspection_id: int) -> str:
 # ---------------------------------------------------------------------------------------------- start
 
 
+def _same_day_external(facility: Facility, on: dt.date) -> int:
+    """External inspections of the facility already dated ``on`` (a second one is allowed, but worth a word)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Inspection).where(
+        Inspection.facility_id == facility.id, Inspection.inspection_date == on, Inspection.kind == "external")) or 0
+
+
+def _same_day_warning(facility: Facility, on: dt.date) -> str:
+    count = _same_day_external(facility, on)
+    if not count:
+        return ""
+    return ngettext("This facility already has %(num)d external inspection dated %(date)s: check that this one is "
+                    "not a duplicate before starting.",
+                    "This facility already has %(num)d external inspections dated %(date)s: check that this one is "
+                    "not a duplicate before starting.", count, date=fmt_date(on))
+
+
 def _render_start(facility: Facility, form: StartForm, on: dt.date, error: str = "",
                   status: int = 200) -> ResponseReturnValue:
     preview = present.start_preview(facility, on)
     return render_template(
         "inspections/start.html", facility=facility, form=form, preview=preview, error=error,
+        same_day_warning=_same_day_warning(facility, on),
         type_label=FACILITY_TYPE_LABELS.get(facility.type, facility.type),
         services=present.service_labels(facility.services), today=present.local_today(),
     ), status
@@ -105,6 +124,7 @@ def start() -> ResponseReturnValue:
         if "csrf_token" in form.errors:
             problems.insert(0, _("The page had expired: please press Start again."))
         return _render_start(facility, form, on, " ".join(problems), 400)
+    duplicate = _same_day_warning(facility, on) if form.kind.data == "external" else ""
     try:
         inspection = services.start_inspection(facility, g.user, on=on, kind=form.kind.data)
     except WorkflowError as exc:
@@ -114,6 +134,9 @@ def start() -> ResponseReturnValue:
     db.session.commit()
     flash(_("Inspection started with checklist %(label)s.", label=services.version_label(inspection.checklist_version)),
           "success")
+    if duplicate:
+        # A warning, not a refusal: two teams may really inspect the same facility on one day.
+        flash(duplicate, "warning")
     return redirect(url_for(".form", inspection_id=inspection.id))
 
 
