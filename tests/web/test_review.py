@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -126,6 +127,17 @@ def test_submit_is_blocked_until_everything_is_there(app: Flask, client: FlaskCl
     # The finishing page of a submitted inspection sends people to the inspection page.
     response = client.get(finish_url(inspection_id))
     assert response.status_code == 302 and response.headers["Location"].endswith(page_url(inspection_id))
+
+
+def test_the_head_of_the_team_is_prefilled_with_the_supervisor(app: Flask, client: FlaskClient,
+                                                              ids: dict[str, int]) -> None:
+    inspection_id = rf.start(app, ids["f1"], ids["sup"])
+    rf.login(client, app, ids["sup"])
+    page = client.get(finish_url(inspection_id)).get_data(as_text=True)
+    with app.app_context():
+        name = db.session.get(User, ids["sup"]).full_name
+    assert re.search(r'name="team-0-full_name"[^>]*value="' + re.escape(name) + '"', page) or \
+        re.search(r'value="' + re.escape(name) + r'"[^>]*name="team-0-full_name"', page), "head not prefilled"
 
 
 def test_finish_form_errors_save_nothing(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
