@@ -38,6 +38,7 @@
   var retryDelay = 2000;
   var retryTimer = null;
   var syncTimer = null;
+  var filter = "all";    // which items the open inspection shows: all, failed, commented
 
   // ------------------------------------------------------------------------------------------ helpers
 
@@ -799,6 +800,49 @@
 
   function showPercent(value) { return QAEngine.percentText(value, LANG); }
 
+  // Section chips with answered / applicable counts (and failures), on every screen of the form.
+  function renderChips(rec, sc) {
+    var nav = q("[data-chips]");
+    nav.textContent = "";
+    (sc ? sc.sections : []).forEach(function (s) {
+      if (!s.applicable) { return; }
+      var done = s.answered === s.applicable;
+      nav.appendChild(el("a", { href: "#osec-" + s.id, "data-goto-section": s.id, "class": "ochip" + (done ? " is-done" : "") + (s.failed_items.length ? " has-failed" : "") }, [
+        el("strong", { text: s.id }), " " + s.answered + "/" + s.applicable + (s.failed_items.length ? " · ✕" + s.failed_items.length : "")]));
+    });
+  }
+
+  function isCommented(rec, id) {
+    var a = rec.answers[id];
+    return !!((a && (a.note || "").trim()) || (rec.review && rec.review.items[id]) ||
+      photosOf(rec).some(function (p) { return p.item_id === id; }));
+  }
+
+  // Failed only / with a note or comment: the other items are hidden, never lost.
+  function applyFilter(rec, sc) {
+    root.querySelectorAll("[data-filter]").forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.filter === filter)); });
+    root.querySelectorAll("[data-insp-sections] [data-item]").forEach(function (article) {
+      var id = article.dataset.item;
+      var show = filter === "all" || (filter === "failed" && sc && sc.items[id] && sc.items[id].failed) ||
+        (filter === "commented" && isCommented(rec, id));
+      article.hidden = !show;
+    });
+  }
+
+  function nextUnanswered(rec) {
+    var sc = scoreOf(rec);
+    if (!sc || !sc.unanswered.length) { return; }
+    if (filter !== "all") { filter = "all"; applyFilter(rec, sc); }
+    // The first unanswered item below the top of the screen, else the first one.
+    var below = sc.unanswered.map(function (id) { return q("#oi-" + CSS.escape(id)); }).filter(function (n) {
+      return n && n.getBoundingClientRect().top > 210;
+    });
+    var target = below[0] || q("#oi-" + CSS.escape(sc.unanswered[0]));
+    target.scrollIntoView({ block: "start" });
+    var button = target.querySelector("button, input, textarea");
+    if (button) { button.focus({ preventScroll: true }); }
+  }
+
   function renderInspectionHeader(rec) {
     var counts = answeredCount(rec);
     q("[data-insp-progress]").textContent = t("progress", { answered: counts[0], applicable: counts[1] });
@@ -808,6 +852,8 @@
     var clsNode = q("[data-insp-class]");
     clsNode.textContent = cls ? T["cls_" + cls] + (sc.complete ? "" : " (" + T.provisional + ")") : "—";
     clsNode.className = "cls cls-" + (cls || "none");
+    renderChips(rec, sc);
+    applyFilter(rec, sc);
     // The same line in the bar that stays at the top while the supervisor scrolls through the items.
     var bar = q("[data-bar-progress]");
     bar.hidden = false;
@@ -1005,7 +1051,7 @@
     (checklist && profile ? checklist.sections : []).forEach(function (section) {
       var items = section.items.filter(function (item) { return QAEngine.itemApplies(item, section, profile)[0]; });
       if (!items.length) { return; }
-      holder.appendChild(el("section", { "class": "osection", "data-section": section.id }, [
+      holder.appendChild(el("section", { "class": "osection", id: "osec-" + section.id, "data-section": section.id }, [
         el("h2", { text: section.id + ". " + txt(section.title) })].concat(items.map(function (item) { return renderItem(rec, item); }))));
     });
     itemsOf(rec).forEach(function (item) { renderPhotos(rec, item.id); });
@@ -1023,6 +1069,7 @@
     current = match && records[match[1]] ? match[1] : null;
     q("[data-view=home]").hidden = !!current;
     q("[data-bar-progress]").hidden = !current;
+    filter = "all";
     q("[data-view=inspection]").hidden = !current;
     if (current) { renderInspection(); } else { renderHome(); }
     window.scrollTo(0, 0);
@@ -1123,10 +1170,18 @@
   }
 
   async function onClick(event) {
+    var chip = event.target.closest("a[data-goto-section]");
+    if (chip) {
+      event.preventDefault();
+      var section = q("#osec-" + CSS.escape(chip.dataset.gotoSection));
+      if (section) { section.scrollIntoView({ block: "start" }); }
+      return;
+    }
     var link = event.target.closest("a[data-goto]");
     if (link) {
       // The page's location names the open inspection: go to the item without changing it.
       event.preventDefault();
+      if (filter !== "all" && records[current]) { filter = "all"; applyFilter(records[current], scoreOf(records[current])); }
       var article = q("#oi-" + CSS.escape(link.dataset.goto));
       if (article) {
         article.scrollIntoView({ block: "start" });
@@ -1138,6 +1193,9 @@
     var target = event.target.closest("button");
     if (!target) { return; }
     if (target.dataset.refresh) { refreshFacility(target.dataset.refresh, target); return; }
+    var open = records[current];
+    if (target.dataset.filter && open) { filter = target.dataset.filter; applyFilter(open, scoreOf(open)); return; }
+    if (target.matches("[data-next-unanswered]") && open) { nextUnanswered(open); return; }
     var rec = records[current];
     if (target.matches("[data-sync-now]")) { syncState = null; retryDelay = 2000; syncAll(); return; }
     if (target.dataset.prepare) { prepare(target.dataset.prepare, target); return; }

@@ -6,6 +6,7 @@ tablet, so the first facility was inspected with the second one's items, "synced
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,7 +105,25 @@ def test_two_prepared_facilities_keep_their_own_applicable_items_offline(live_se
     assert shown.evaluate_all("els => els.map(e => e.dataset.item)") == [i.id for i in with_implants]
     for item_id in only_implants:
         expect(page.locator(f"#oi-{item_id}")).to_be_visible()
-    _answer_all(page, with_implants)
+    # "Next unanswered" goes to the first item not answered yet; the chips count per section.
+    page.click("[data-next-unanswered]")
+    expect(page.locator(f"#oi-{with_implants[0].id}")).to_be_in_viewport()
+    _answer_all(page, with_implants[:-1])
+    page.click("[data-next-unanswered]")
+    expect(page.locator(f"#oi-{with_implants[-1].id}")).to_be_in_viewport()
+    _answer_all(page, with_implants[-1:])
+    chips = page.locator("[data-chips] [data-goto-section]")
+    assert chips.count() >= 2
+    expect(chips.first).to_have_class(re.compile("is-done"))
+    # "Failed only": one failed item shown, the others hidden (not lost); "All items" brings them back.
+    failed = next(i for i in with_implants if i.answer_type == "yes_no_na")
+    page.locator(f"#oi-{failed.id} button[data-value='not_met']").click()
+    page.click("[data-filter=failed]")
+    expect(page.locator("[data-insp-sections] [data-item]:visible")).to_have_count(1)
+    expect(page.locator(f"#oi-{failed.id}")).to_be_visible()
+    page.click("[data-filter=all]")
+    expect(page.locator("[data-insp-sections] [data-item]:visible")).to_have_count(len(with_implants))
+    page.locator(f"#oi-{failed.id} button[data-value='met']").click()
     expect(page.locator("[data-insp-progress]")).to_contain_text(f"{len(with_implants)}")
     # The running score and classification, by the same rules as the server's.
     expect(page.locator("[data-insp-score]")).to_have_text("100,0%")
