@@ -356,3 +356,49 @@ def test_the_online_form_keeps_its_running_score_from_the_same_rules_without_a_n
     galaxy.set_offline(False)
     expect(page.locator("[data-save-status]")).to_have_attribute("data-state", "saved", timeout=30000)
     expect(page.locator("[data-score]")).to_have_text("50,0%")
+
+
+SMALL_TEXT = """root => {
+    const out = [];
+    for (const el of root.querySelectorAll('*')) {
+        const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+        const r = el.getBoundingClientRect();
+        if (!own || r.width === 0 || r.height === 0) { continue; }
+        const size = parseFloat(getComputedStyle(el).fontSize);
+        if (size < 15) { out.push(el.tagName + ' ' + size + 'px: ' + el.textContent.trim().slice(0, 40)); }
+    }
+    return out;
+}"""
+
+SMALL_TARGETS = """root => {
+    const out = [];
+    for (const el of root.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0) { continue; }
+        if (r.width < 44 || r.height < 44) { out.push(el.tagName + ' ' + Math.round(r.width) + 'x' + Math.round(r.height) + ': ' + (el.textContent || el.name || el.type).trim().slice(0, 30)); }
+    }
+    return out;
+}"""
+
+
+def test_high_contrast_mode_has_no_text_under_15px_and_every_target_is_44px(live_server, galaxy) -> None:
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    _open(page, url)
+    _prepare(page, "Bản Giang", ids["tyt"])
+    page.locator(f"[data-ready-list] [data-start='{ids['tyt']}']").click()
+    page.locator("[data-view=inspection]").wait_for()
+    page.click("[data-contrast-toggle]")
+    expect(page.locator("html")).to_have_class(re.compile(r"\bhc\b"))
+    form = page.locator("#offline-app")
+    assert form.evaluate(SMALL_TEXT) == []
+    assert form.evaluate(SMALL_TARGETS) == []
+    assert not _violations(page), "axe-core violations in high-contrast mode"
+    page.screenshot(path=str(SHOTS / "offline-form-contrast-vi.png"))
+    # The choice is kept on the tablet.
+    page.reload()
+    page.locator("#offline-app[data-loaded]").wait_for(state="attached")
+    expect(page.locator("html")).to_have_class(re.compile(r"\bhc\b"))
