@@ -373,8 +373,10 @@ SMALL_TEXT = """root => {
 SMALL_TARGETS = """root => {
     const out = [];
     for (const el of root.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
-        const r = el.getBoundingClientRect();
-        if (r.width === 0 || r.height === 0) { continue; }
+        // A file input is tapped through the button-like label that holds it.
+        const r = (el.type === 'file' && el.closest('label') ? el.closest('label') : el).getBoundingClientRect();
+        // Not for people: hidden from assistive technology and out of the tab order (the no-JavaScript Enter key).
+        if (r.width === 0 || r.height === 0 || el.closest('[aria-hidden=true]')) { continue; }
         if (r.width < 44 || r.height < 44) { out.push(el.tagName + ' ' + Math.round(r.width) + 'x' + Math.round(r.height) + ': ' + (el.textContent || el.name || el.type).trim().slice(0, 30)); }
     }
     return out;
@@ -402,3 +404,23 @@ def test_high_contrast_mode_has_no_text_under_15px_and_every_target_is_44px(live
     page.reload()
     page.locator("#offline-app[data-loaded]").wait_for(state="attached")
     expect(page.locator("html")).to_have_class(re.compile(r"\bhc\b"))
+
+
+def test_the_online_form_in_high_contrast_mode_has_no_text_under_15px_and_44px_targets(live_server, galaxy) -> None:
+    import datetime as dt
+
+    from .. import review_fixtures as rf
+
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    inspection_id = rf.start(app, ids["tyt"], ids["sup"], on=dt.date.today())
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    page.goto(f"{url}/inspections/{inspection_id}/form?lang=vi")
+    page.click("[data-contrast-toggle]")
+    expect(page.locator("html")).to_have_class(re.compile(r"\bhc\b"))
+    form = page.locator("#inspection")
+    assert form.evaluate(SMALL_TEXT) == []
+    assert form.evaluate(SMALL_TARGETS) == []
+    assert not _violations(page), "axe-core violations in high-contrast mode"
