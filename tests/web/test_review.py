@@ -78,6 +78,8 @@ def test_submit_is_blocked_until_everything_is_there(app: Flask, client: FlaskCl
     assert "Running score" in page and "Before submitting" in page
     assert "Every applicable item answered (" in page and "A4" in page
     assert "A3" in page and "Failed items" in page
+    # Each failed item links back to it on the form.
+    assert f'href="/inspections/{inspection_id}/form#item-A3"' in page
     # The failed item gets a corrective action row with the default deadline (inspection date + 30 days).
     assert 'name="actions-0-item_id"' in page and 'value="2026-04-09"' in page
 
