@@ -81,6 +81,7 @@ def _strings() -> dict[str, str]:
         "not_met": _("Not met"),
         "na": _("N/A"),
         "note": _("Note"),
+        "note_photo": _("Note, photos"),
         "guidance": _("Guidance"),
         "critical": _("Critical item"),
         "add_photo": _("Add photo"),

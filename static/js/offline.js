@@ -763,6 +763,14 @@
     })));
   }
 
+  var opened = {};       // "uuid:item" -> true once the supervisor opened an item's note and photos
+
+  function extraOpen(rec, id) {
+    var a = rec.answers[id];
+    return !!(opened[rec.uuid + ":" + id] || (a && (a.note || "").trim()) ||
+      photosOf(rec).some(function (p) { return p.item_id === id; }));
+  }
+
   function renderItem(rec, item) {
     var a = rec.answers[item.id] || { value: null, note: "" };
     var disabled = isLockedLocally(rec);
@@ -772,10 +780,13 @@
       rec.review && rec.review.items[item.id] ? el("p", { "class": "oreview", role: "note", "data-review-comment": true }, [
         el("strong", { text: T.reviewer + ": " }), rec.review.items[item.id]]) : null,
       answerButtons(item, a.value, disabled),
-      el("label", { "class": "onote" }, [T.note, el("textarea", { "class": "otext", rows: "2", maxlength: "4000", "data-note": true, disabled: disabled }, [a.note || ""])]),
-      el("div", { "class": "ophotos" }, [
-        el("label", { "class": "btn" }, [T.add_photo, el("input", { type: "file", accept: "image/*", capture: "environment", "data-photo": true, hidden: true, disabled: disabled })]),
-        el("span", { "data-thumbs": true })]),
+      // Compact: the note and photo controls open on demand; an item that has a note or a photo shows them.
+      el("details", { "class": "oextra", "data-extra": true, open: extraOpen(rec, item.id) }, [
+        el("summary", { text: T.note_photo }),
+        el("label", { "class": "onote" }, [T.note, el("textarea", { "class": "otext", rows: "2", maxlength: "4000", "data-note": true, disabled: disabled }, [a.note || ""])]),
+        el("div", { "class": "ophotos" }, [
+          el("label", { "class": "btn" }, [T.add_photo, el("input", { type: "file", accept: "image/*", capture: "environment", "data-photo": true, hidden: true, disabled: disabled })]),
+          el("span", { "data-thumbs": true })])]),
       el("p", { "class": "oitem-dirty small", "data-item-dirty": true, hidden: !rec.dirty.answers[item.id], text: T.item_waiting })
     ]);
   }
@@ -1375,6 +1386,12 @@
       if (event.target.matches("[data-note], [data-value-input]")) { onInput(event); }
     });
     root.addEventListener("sigpad:save", onSignature);
+    // Remember which items' notes were opened, so a redraw after a sync does not fold them away.
+    root.addEventListener("toggle", function (event) {
+      var details = event.target;
+      if (!details.matches || !details.matches("[data-extra]") || !current) { return; }
+      opened[current + ":" + itemOf(details)] = details.open;
+    }, true);
     var search = q("[data-facility-search]");
     var searchTimer = null;
     search.addEventListener("input", function () {

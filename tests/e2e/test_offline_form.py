@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from .. import inspection_fixtures as fx
 from .test_accessibility import _violations
-from .test_offline import _login, _server_inspection, _sign, _status
+from .test_offline import _login, _note, _server_inspection, _sign, _status
 
 SHOTS = Path("/tmp/e2e_shots")
 
@@ -315,8 +315,9 @@ def test_a_returned_inspection_is_continued_offline_with_the_reviewers_comments(
     expect(page.locator(f"#oi-{items[0].id} [data-review-comment]")).to_contain_text("Thiếu ảnh giấy phép")
     page.screenshot(path=str(SHOTS / "offline-returned-vi.png"))
     assert not _violations(page), "axe-core violations on the returned form"
-    page.fill(f"#oi-{items[0].id} [data-note]", "Đã chụp giấy phép")
-    page.locator(f"#oi-{items[0].id} [data-note]").blur()
+    # Compact: notes open on demand.
+    expect(page.locator(f"#oi-{items[0].id} [data-note]")).to_be_hidden()
+    _note(page, items[0].id, "Đã chụp giấy phép")
     page.click("[data-submit]")
     galaxy.set_offline(False)
     page.click("[data-sync-now]")
