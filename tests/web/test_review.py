@@ -453,3 +453,18 @@ def test_corrective_actions_follow_up(app: Flask, client: FlaskClient, ids: dict
 def test_pages_need_sign_in(client: FlaskClient, ids: dict[str, int]) -> None:
     for url in ("/review/", "/review/actions", "/review/inspections/1", "/review/inspections/1/finish"):
         assert client.get(url).status_code == 302
+
+
+def test_reviewer_sees_failed_only_and_approval_comes_last_with_confirmation(app: Flask, client: FlaskClient,
+                                                                             ids: dict[str, int]) -> None:
+    inspection_id = rf.submitted(app, ids, fail=("A3",))
+    rf.login(client, app, ids["rev"], locale="vi")
+    page = client.get(f"/review/inspections/{inspection_id}?lang=vi").get_data(as_text=True)
+    # The return box comes before the approve button, which needs a ticked confirmation and says what it files.
+    assert page.index("/return") < page.index("/approve")
+    assert re.search(r'<input type="checkbox" name="confirm"[^>]*required', page)
+    assert "Phê duyệt sẽ lưu" in page and "biên bản" in page
+    everything = page.count('<li id="item-')
+    flagged = client.get(f"/review/inspections/{inspection_id}?only=flagged&lang=vi").get_data(as_text=True)
+    assert 'id="item-A3"' in flagged
+    assert flagged.count('<li id="item-') == 1 < everything
