@@ -77,8 +77,32 @@ def datetime(value: dt.datetime | None) -> str:
                            else "d MMM yyyy HH:mm")
 
 
+class FormTranslations:
+    """WTForms' validation messages from the app's own catalogue (see qa_app/form_messages.py).
+
+    Flask-WTF looks them up in WTForms' bundled catalogues, which have no Vietnamese, so a Vietnamese page said
+    "This field is required.". WTForms formats the result itself, so nothing is %-formatted here.
+    """
+
+    def gettext(self, string: str) -> str:
+        from flask_babel import get_translations
+
+        return str(get_translations().ugettext(string)) if has_request_context() else string
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        from flask_babel import get_translations
+
+        if not has_request_context():
+            return singular if n == 1 else plural
+        return str(get_translations().ungettext(singular, plural, n))
+
+
 def init_app(app: Flask) -> None:
     """Register the template helpers and the translate commands."""
+    import flask_wtf.form
+
+    # Every FlaskForm's Meta.get_translations returns this module-level object (while WTF_I18N_ENABLED is on).
+    flask_wtf.form.translations = FormTranslations()
     app.jinja_env.filters["pct"] = pct
     app.jinja_env.filters["num"] = num
     app.jinja_env.filters["date"] = date

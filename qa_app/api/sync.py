@@ -31,7 +31,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from ..checklists.answers import AnswerError, item_failed, normalize_answer
+from ..checklists import tablet
+from ..checklists.answers import AnswerError, normalize_answer
 from ..checklists.registry import version_for
 from ..checklists.schema import Item
 from ..extensions import db
@@ -99,31 +100,15 @@ def offline_facilities() -> ResponseReturnValue:
                                for f in db.session.scalars(query)])
 
 
-def _text(value: Any) -> dict[str, str]:
-    return {"vi": value.vi, "en": value.en or value.vi}
-
-
-def _item_json(item: Item) -> dict[str, Any]:
-    choices: list[dict[str, Any]]
-    if item.answer_type == "yes_no_na":
-        choices = [{"value": "met", "label": {"vi": "Đạt", "en": "Met"}},
-                   {"value": "not_met", "label": {"vi": "Không đạt", "en": "Not met"}}]
-    elif item.answer_type == "scale":
-        choices = [{"value": str(level.value), "label": _text(level.label)} for level in item.scale]
-    elif item.answer_type == "options":
-        choices = [{"value": option.value, "label": _text(option.label)} for option in item.options]
-    else:
-        choices = []
-    fails = [c["value"] for c in choices if item_failed(item, normalize_answer(item, c["value"]))]
-    return {"id": item.id, "text": _text(item.text), "guidance": _text(item.guidance),
-            "answer_type": item.answer_type, "choices": choices, "allow_na": item.allow_na, "fails": fails,
-            "critical": item.critical != "never", "unit": _text(item.unit) if item.unit else None}
-
-
 @bp.get("/facilities/<int:facility_id>/offline-bundle")
 @api_login_required
 def offline_bundle(facility_id: int) -> ResponseReturnValue:
-    """Everything needed to inspect a facility offline today: the facility and its applicable checklist items."""
+    """Everything needed to inspect a facility offline today.
+
+    The whole checklist version (the tablet keeps it once, by code, version and content hash) and the facility's
+    profile (kept per facility): the tablet works out the applicable items itself, by the same rules. The server's
+    own applicable set and its hash come along, so the tablet can check its engine before calling it ready.
+    """
     facility = facility_for(g.user, facility_id)
     if facility is None:
         return error("not_found", _("No such facility in your region."), 404)
@@ -134,20 +119,54 @@ def offline_bundle(facility_id: int) -> ResponseReturnValue:
     if preview.version is None or preview.checklist is None:
         return error("cannot_start", preview.problem, 409)
     checklist = preview.checklist
-    excluded = {item.id for item, _reason in preview.excluded}
-    sections = []
-    for section in checklist.sections:
-        items = [_item_json(item) for item in section.items if item.id not in excluded]
-        if items:
-            sections.append({"id": section.id, "title": _text(section.title), "items": items})
+    profile = facility.profile()
     return jsonify(
+        open_inspections=_open_inspections(facility, (checklist.code, checklist.version)),
         prepared_for=today.isoformat(),
         facility={"id": facility.id, "code": facility.code, "name": facility.name, "type": facility.type,
                   "head_name": facility.head_name, "services": facility.services},
-        checklist={"code": checklist.code, "version": checklist.version, "sha256": preview.version.sha256,
-                   "title": _text(checklist.title), "corrective_days": checklist.scoring.corrective_days,
-                   "sections": sections},
+        profile=tablet.profile_json(profile),
+        applicable=tablet.applicable_ids(checklist, profile),
+        applicable_hash=tablet.applicable_hash(checklist, profile),
+        checklist=tablet.checklist_json(checklist, preview.version.sha256),
     )
+
+
+def _open_inspections(facility: Facility, bundled: tuple[str, int]) -> list[dict[str, Any]]:
+    """The facility's drafts and returned inspections this user may continue, so the tablet can go on offline.
+
+    Each comes with the server's state (the bases of the next sync), the facility profile it was started with, the
+    reviewer's comments of a returned one, and its checklist version when it is not the bundle's.
+    """
+    from ..inspections.models import ReviewComment
+
+    rows = db.session.scalars(sa.select(Inspection).where(Inspection.facility_id == facility.id,
+                                                          Inspection.status.in_(services.EDITABLE))
+                              .order_by(Inspection.id)).all()
+    found = []
+    for inspection in rows:
+        if not services.can_edit(g.user, inspection):
+            continue
+        version = inspection.checklist_version
+        checklist = services.checklist_for(inspection)
+        comments = db.session.scalars(sa.select(ReviewComment).where(ReviewComment.inspection_id == inspection.id)
+                                      .order_by(ReviewComment.created_at, ReviewComment.id)).all() \
+            if inspection.status == "returned" else []
+        names = present.user_names({c.author_id for c in comments})
+        general = [c for c in comments if c.item_id is None]
+        found.append({
+            "uuid": inspection.uuid, "status": inspection.status, "kind": inspection.kind,
+            "inspection_date": inspection.inspection_date.isoformat(),
+            "checklist": {"code": version.code, "version": version.version, "sha256": version.sha256},
+            "checklist_content": (None if (version.code, version.version) == bundled
+                                  else tablet.checklist_json(checklist, version.sha256)),
+            "profile": tablet.profile_json(services.profile_of(inspection)),
+            "server": server_state(inspection),
+            "return_comment": ({"body": general[-1].body, "author": names.get(general[-1].author_id, "")}
+                               if general else None),
+            "item_comments": {c.item_id: c.body for c in comments if c.item_id is not None},
+        })
+    return found
 
 
 # ---------------------------------------------------------------------------------------------- parsing
@@ -312,9 +331,13 @@ def _parse(body: Any) -> dict[str, Any]:
     user_id = body.get("user_id")
     if user_id is not None and (isinstance(user_id, bool) or not isinstance(user_id, int)):
         raise BadRequest("bad_json", _("user_id must be the number of the user who made the changes."), "user_id")
+    applicable = body.get("applicable_hash")
+    if applicable is not None and (not isinstance(applicable, str) or not re.fullmatch(r"[0-9a-f]{64}", applicable)):
+        raise BadRequest("bad_json", _("applicable_hash must be the sha256 (hex) of the applicable item ids."),
+                         "applicable_hash")
     return {"uuid": inspection_uuid, "facility_id": facility_id, "on": on, "kind": kind, "checklist": checklist,
             "answers": answers, "signatures": parsed_signatures, "team": team, "actions": actions,
-            "opinion": opinion, "submit": submit, "user_id": user_id}
+            "opinion": opinion, "submit": submit, "user_id": user_id, "applicable_hash": applicable}
 
 
 # ---------------------------------------------------------------------------------------------- server state
@@ -430,6 +453,18 @@ def _apply(data: dict[str, Any]) -> Outcome:
         return _checklist_changed(data, pinned.code, pinned.version)
 
     checklist = services.checklist_for(inspection)
+    if data["applicable_hash"] is not None:
+        # The tablet worked out the applicable items itself: if it did not find the server's set (the facility's
+        # services changed since it was prepared, or an older app), nothing is written, and the tablet stops the
+        # form with a way to refresh, rather than let an inspection end with items never asked.
+        profile = services.profile_of(inspection)
+        if tablet.applicable_hash(checklist, profile) != data["applicable_hash"]:
+            return Outcome(409, {"error": "applicability_changed", "field": "applicable_hash",
+                                 "applicable": tablet.applicable_ids(checklist, profile),
+                                 "profile": tablet.profile_json(profile), "message": _(
+                                     "The items that apply to this facility on the server are not those on this "
+                                     "tablet: nothing was sent. Refresh the facility, answer the items it adds, "
+                                     "then send again.")})
     current_answers = services.answers_of(inspection)
     conflicts: list[dict[str, Any]] = []
     answer_writes = []
@@ -517,22 +552,57 @@ def _apply(data: dict[str, Any]) -> Outcome:
                              "item_id": item.id if item else None,
                              "message": _workflow_message(exc, inspection, where, item, value)})
 
-    submit_problems: list[str] = []
+    submit_problems: list[dict[str, Any]] = []
     if wants_submit:
         try:
             with db.session.begin_nested():
                 services.submit(inspection, user)
         except WorkflowError as exc:
-            # The draft is kept; what blocks submission is said, and the tablet shows it.
-            submit_problems = [p.strip() for p in exc.message.split(";")] if exc.code == "incomplete" else [
-                _workflow_message(exc, inspection, "submit")]
+            # The draft is kept; what blocks submission is said, in the user's language and naming the items,
+            # and the tablet shows it as a refusal at the top of the form (never as "synced").
+            submit_problems = _submit_problems(inspection) if exc.code == "incomplete" else []
+            if not submit_problems:
+                submit_problems = [{"message": _workflow_message(exc, inspection, "submit"), "items": []}]
     body = server_state(inspection)
     body["created"] = created
     body["submitted"] = inspection.status == "submitted"
-    body["submit_problems"] = submit_problems
+    body["submit_problems"] = [p["message"] for p in submit_problems]
+    body["submit_problem_items"] = submit_problems
     if submit_problems:
-        body["message"] = _("Saved, but not submitted: %(problems)s", problems="; ".join(submit_problems))
+        body["message"] = _("Saved, but not submitted: %(problems)s", problems="; ".join(body["submit_problems"]))
     return Outcome(201 if created else 200, body, commit=True)
+
+
+def _submit_problems(inspection: Inspection) -> list[dict[str, Any]]:
+    """What blocks submission, in the user's language, each with the items it concerns (the tablet links them).
+
+    The same checks as services.submission_problems (which words them for logs, in English).
+    """
+    from flask_babel import ngettext
+
+    score = services.current_score(inspection)
+    problems: list[dict[str, Any]] = []
+    if score.unanswered:
+        problems.append({"message": ngettext("%(num)d applicable item is not answered",
+                                             "%(num)d applicable items are not answered", len(score.unanswered)),
+                         "items": list(score.unanswered)})
+    if score.complete and score.overall_percent is None:
+        problems.append({"message": _("At least one item must be scorable (not everything N/A)"), "items": []})
+    roles = {m.role for m in _team_rows(inspection)}
+    if "head" not in roles or "facility_rep" not in roles:
+        problems.append({"message": _("Name the head of the team and the facility representative."), "items": []})
+    signed = _signature_rows(inspection)
+    if "head" not in signed:
+        problems.append({"message": _("The head of the team has not signed."), "items": []})
+    if "facility_rep" not in signed:
+        problems.append({"message": _("The facility representative has not signed."), "items": []})
+    acted = {a.item_id for a in _action_rows(inspection)}
+    missing = [i for i in score.failed_items if i not in acted]
+    if missing:
+        problems.append({"message": ngettext("A corrective action is needed for %(num)d failed item",
+                                             "A corrective action is needed for %(num)d failed items",
+                                             len(missing)), "items": missing})
+    return problems
 
 
 def server_state_part(inspection: Inspection, part: str) -> Any:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import g, has_request_context
 from sqlalchemy.orm.attributes import set_committed_value
+from flask_babel import gettext as _
 
 from ..audit.services import record
 from ..auth.models import User
@@ -490,14 +491,15 @@ def set_team(inspection: Inspection, members: Iterable[Mapping[str, str]], user:
         if not name:
             continue
         if role not in ("head", "deputy", "member", "secretary", "facility_rep"):
-            raise WorkflowError("bad_team", f"unknown team role '{role}'")
+            raise WorkflowError("bad_team", _("unknown team role “%(role)s”", role=role))
         if len(name) > 120 or len(member.get("position") or "") > 160:
-            raise WorkflowError("bad_team", f"name or position too long for '{name[:40]}'")
+            raise WorkflowError("bad_team", _("the name or position of “%(name)s” is too long", name=name[:40]))
         rows.append(TeamMember(inspection_id=inspection.id, role=role, full_name=name,
                                position=_clean(member.get("position") or ""), position_order=order))
-    for role, label in (("head", "the head of the team"), ("facility_rep", "the facility representative")):
+    for role, message in (("head", _("name exactly one head of the team")),
+                          ("facility_rep", _("name exactly one facility representative"))):
         if sum(1 for r in rows if r.role == role) != 1:
-            raise WorkflowError("bad_team", f"name exactly one {label}")
+            raise WorkflowError("bad_team", message)
     _bump(inspection, user)
     db.session.execute(sa.delete(TeamMember).where(TeamMember.inspection_id == inspection.id))
     db.session.add_all(rows)
@@ -511,15 +513,15 @@ def save_signature(inspection: Inspection, role: str, signer_name: str, png: byt
     """Store a drawn signature; an empty pad (no strokes) is refused."""
     _require_editable(inspection, user)
     if role not in ("head", "facility_rep", "secretary"):
-        raise WorkflowError("bad_signature", f"unknown signer role '{role}'")
+        raise WorkflowError("bad_signature", _("unknown signer role “%(role)s”", role=role))
     if not isinstance(strokes, list) or not any(isinstance(s, list) and len(s) >= 2 for s in strokes):
-        raise WorkflowError("bad_signature", "the signature pad is empty: please sign before saving")
+        raise WorkflowError("bad_signature", _("the signature pad is empty: please sign before saving"))
     if sum(len(s) for s in strokes if isinstance(s, list)) > 20_000:
-        raise WorkflowError("bad_signature", "the signature has too many points")
+        raise WorkflowError("bad_signature", _("the signature has too many points"))
     image = process_photo(png, max_side=800)
     signer_name = _clean(signer_name or "")
     if not signer_name:
-        raise WorkflowError("bad_signature", "the signer's name is required")
+        raise WorkflowError("bad_signature", _("the signer's name is required"))
     _bump(inspection, user)
     db.session.execute(sa.delete(Signature).where(Signature.inspection_id == inspection.id,
                                                   Signature.role == role))
@@ -545,7 +547,7 @@ def set_corrective_actions(inspection: Inspection, actions: Iterable[Mapping[str
         try:
             checklist.item(item_id)
         except KeyError:
-            raise WorkflowError("bad_action", f"item {item_id} is not in this checklist") from None
+            raise WorkflowError("bad_action", _("item %(item)s is not in this checklist", item=item_id)) from None
         what = _clean(str(entry.get("action") or ""))
         who = _clean(str(entry.get("responsible") or ""))
         deadline = entry.get("deadline")
@@ -553,11 +555,13 @@ def set_corrective_actions(inspection: Inspection, actions: Iterable[Mapping[str
             try:
                 deadline = dt.date.fromisoformat(deadline)
             except ValueError:
-                raise WorkflowError("bad_action", f"item {item_id}: '{deadline}' is not a date") from None
+                raise WorkflowError("bad_action", _("item %(item)s: “%(deadline)s” is not a date", item=item_id,
+                                                      deadline=deadline)) from None
         if not what or not who or not isinstance(deadline, dt.date):
-            raise WorkflowError("bad_action", f"item {item_id}: say what must be done, by whom and by when")
+            raise WorkflowError("bad_action", _("item %(item)s: say what must be done, by whom and by when",
+                                                  item=item_id))
         if deadline < inspection.inspection_date:
-            raise WorkflowError("bad_action", f"item {item_id}: the deadline is before the inspection")
+            raise WorkflowError("bad_action", _("item %(item)s: the deadline is before the inspection", item=item_id))
         rows.append(CorrectiveAction(inspection_id=inspection.id, facility_id=inspection.facility_id,
                                      item_id=item_id, action=what[:4000], responsible=who[:160], deadline=deadline))
     _bump(inspection, user)

@@ -10,14 +10,17 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.routing import BuildError
 
 from ..auth.services import facility_in_scope
 from ..auth.views import login_required, roles_required
+from ..checklists import tablet
 from ..core.security import MAX_DB_INT, db_int
 from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS, INSPECTION_KIND_LABELS, INSPECTION_STATUS_LABELS
 from ..facilities.models import Facility
+from ..i18n import date as fmt_date
 from . import present, services
 from ..checklists.schema import DEFAULT_PROGRAMME, PROGRAMMES
 from .forms import PROGRAMME_LABELS, ItemFallbackForm, StartForm
@@ -60,12 +63,29 @@ def finish_url(inspection_id: int) -> str:
 # ---------------------------------------------------------------------------------------------- start
 
 
+def _same_day_external(facility: Facility, on: dt.date) -> int:
+    """External inspections of the facility already dated ``on`` (a second one is allowed, but worth a word)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Inspection).where(
+        Inspection.facility_id == facility.id, Inspection.inspection_date == on, Inspection.kind == "external")) or 0
+
+
+def _same_day_warning(facility: Facility, on: dt.date) -> str:
+    count = _same_day_external(facility, on)
+    if not count:
+        return ""
+    return ngettext("This facility already has %(num)d external inspection dated %(date)s: check that this one is "
+                    "not a duplicate before starting.",
+                    "This facility already has %(num)d external inspections dated %(date)s: check that this one is "
+                    "not a duplicate before starting.", count, date=fmt_date(on))
+
+
 def _render_start(facility: Facility, form: StartForm, on: dt.date, error: str = "",
                   status: int = 200) -> ResponseReturnValue:
     preview = present.start_preview(facility, on, form.programme.data or DEFAULT_PROGRAMME)
     return render_template(
         "inspections/start.html", facility=facility, form=form, preview=preview, error=error,
         programme_labels=PROGRAMME_LABELS,
+        same_day_warning=_same_day_warning(facility, on),
         type_label=FACILITY_TYPE_LABELS.get(facility.type, facility.type),
         services=present.service_labels(facility.services), today=present.local_today(),
     ), status
@@ -108,6 +128,7 @@ def start() -> ResponseReturnValue:
         if "csrf_token" in form.errors:
             problems.insert(0, _("The page had expired: please press Start again."))
         return _render_start(facility, form, on, " ".join(problems), 400)
+    duplicate = _same_day_warning(facility, on) if form.kind.data == "external" else ""
     try:
         inspection = services.start_inspection(facility, g.user, on=on, kind=form.kind.data,
                                                programme=form.programme.data or DEFAULT_PROGRAMME)
@@ -118,6 +139,9 @@ def start() -> ResponseReturnValue:
     db.session.commit()
     flash(_("Inspection started with checklist %(label)s.", label=services.version_label(inspection.checklist_version)),
           "success")
+    if duplicate:
+        # A warning, not a refusal: two teams may really inspect the same facility on one day.
+        flash(duplicate, "warning")
     return redirect(url_for(".form", inspection_id=inspection.id))
 
 
@@ -148,7 +172,10 @@ def form(inspection_id: int) -> ResponseReturnValue:
         version_label=services.version_label(inspection.checklist_version),
         status_label=INSPECTION_STATUS_LABELS.get(inspection.status, inspection.status),
         kind_label=INSPECTION_KIND_LABELS.get(inspection.kind, inspection.kind),
-        classification_label=present.classification_label, today=present.local_today()))
+        classification_label=present.classification_label, today=present.local_today(),
+        engine={"checklist": tablet.checklist_json(services.checklist_for(inspection),
+                                                   inspection.checklist_version.sha256),
+                "profile": tablet.profile_json(services.profile_of(inspection))}))
     # The page carries saved answers: a back button must not show a stale copy over newer saves.
     response.headers["Cache-Control"] = "no-store"
     return response

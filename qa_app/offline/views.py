@@ -19,7 +19,8 @@ from ..auth.views import roles_required
 bp = Blueprint("offline", __name__)
 
 # What the service worker caches when it installs (besides the page itself), relative to the static folder.
-SHELL_ASSETS = ("css/app.css", "css/review.css", "css/offline.css", "js/offline.js", "js/signature.js",
+SHELL_ASSETS = ("css/app.css", "css/review.css", "css/offline.css", "css/contrast.css", "js/qa-engine.js",
+                "js/offline.js", "js/contrast.js", "js/signature.js",
                 "icons/icon-192.png", "icons/icon-512.png")
 
 
@@ -80,6 +81,7 @@ def _strings() -> dict[str, str]:
         "not_met": _("Not met"),
         "na": _("N/A"),
         "note": _("Note"),
+        "note_photo": _("Note, photos"),
         "guidance": _("Guidance"),
         "critical": _("Critical item"),
         "add_photo": _("Add photo"),
@@ -133,6 +135,28 @@ def _strings() -> dict[str, str]:
         "other_users": _("This tablet also keeps the unsent data of %(count)s other user(s): it is sent when they "
                          "sign in, and is not shown here.", count="{n}"),
         "view_online": _("Open on the server"),
+        "net_online": _("Online"),
+        "net_offline": _("Offline: everything is kept on this tablet"),
+        "refused_count": _("Refused by the server, still to send: %(count)s inspection(s). Open it to see why.",
+                           count="{n}"),
+        "refusal_title": _("Not submitted: the server refused it"),
+        "mismatch_title": _("Stopped: the items to inspect are not the server's"),
+        "unprepared_title": _("This facility must be prepared again"),
+        "unprepared": _("The checklist or the facility's details are missing on this tablet, so it cannot say "
+                        "which items apply. Refresh the facility while you have a network; nothing entered is "
+                        "lost."),
+        "refresh": _("Refresh the facility"),
+        "engine_mismatch": _("this copy of the app does not find the server's applicable items: reload the page "
+                             "while you have a network, then prepare the facility again"),
+        "st_unprepared": _("Prepare the facility again"),
+        "st_mismatch": _("Stopped: refresh the facility"),
+        "cls_meets": _("Meets the standard"),
+        "cls_conditional": _("Conditional"),
+        "cls_does_not_meet": _("Does not meet the standard"),
+        "provisional": _("provisional"),
+        "reviewer": _("Reviewer"),
+        "returned_title": _("Returned for corrections"),
+        "sig_on_server": _("signed; the signature is kept on the server"),
     }
 
 

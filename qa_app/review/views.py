@@ -471,7 +471,8 @@ def _fill_finish_form(form: FinishForm, inspection: Inspection, score: Score) ->
             form.team.append_entry({"role": "member", "full_name": "", "position": ""})
     else:
         for role in DEFAULT_TEAM_ROLES:
-            name = facility.head_name if role == "facility_rep" else ""
+            # The head of the team is, nearly always, the supervisor filling in the form.
+            name = facility.head_name if role == "facility_rep" else g.user.full_name if role == "head" else ""
             form.team.append_entry({"role": role, "full_name": name, "position": ""})
     form.facility_opinion.data = inspection.facility_opinion
     form.revision.data = str(inspection.revision)

@@ -37,6 +37,13 @@
 
   root.classList.add("js");
 
+  // The rules (applicability, running score, classification) are QAEngine's, static/js/qa-engine.js: the same
+  // module as the offline form's, held to the server's by the parity test. The page carries the whole checklist
+  // version and the facility profile of this inspection.
+  var engineNode = document.getElementById("inspection-engine");
+  var engine = engineNode && window.QAEngine ? JSON.parse(engineNode.textContent) : null;
+  var LANG = document.documentElement.lang === "en" ? "en" : "vi";
+
   Array.prototype.forEach.call(root.querySelectorAll("article.item"), function (el) {
     var id = el.getAttribute("data-item");
     var note = el.querySelector("[data-note]");
@@ -131,11 +138,45 @@
     }
   }
 
+  function setText(selector, text) {
+    Array.prototype.forEach.call(root.querySelectorAll(selector), function (el) { el.textContent = text; });
+  }
+
+  // The header from the answers on this device, saved or still waiting: it stays right offline too.
+  function localScore() {
+    if (!engine) { return false; }
+    var values = {};
+    Object.keys(items).forEach(function (id) {
+      var p = pending[id];
+      values[id] = p && "value" in p ? p.value : items[id].value;
+    });
+    var s = QAEngine.score(engine.checklist, engine.profile, values);
+    var c = s.classification || s.provisional_classification;
+    setText("[data-progress]", s.answered_count + "/" + s.applicable_count);
+    setText("[data-score]", QAEngine.percentText(s.overall_percent, LANG));
+    var cls = root.querySelector("[data-class]");
+    if (cls) {
+      cls.textContent = c ? T["cls_" + c] : "—";
+      cls.className = "cls cls-" + (c || "none");
+    }
+    var provisional = root.querySelector("[data-provisional]");
+    if (provisional) { provisional.hidden = s.complete; }
+    s.sections.forEach(function (sec) {
+      if (!sec.applicable) { return; }
+      setText('[data-section-progress="' + sec.id + '"]', sec.answered + "/" + sec.applicable);
+      setText('[data-section-percent="' + sec.id + '"]', QAEngine.percentText(sec.percent, LANG));
+      var nav = root.querySelector('[data-nav="' + sec.id + '"]');
+      if (nav) { nav.classList.toggle("done", sec.answered === sec.applicable); }
+    });
+    return true;
+  }
+
   function applyScore(data) {
     if (!data || !data.score || !data.inspection) { return; }
     // Responses can overtake each other: only a newer inspection revision may repaint the header.
     if (data.inspection.revision < lastRevision) { return; }
     lastRevision = data.inspection.revision;
+    if (localScore()) { return; }
     var s = data.score;
     var set = function (selector, text) {
       Array.prototype.forEach.call(root.querySelectorAll(selector), function (el) { el.textContent = text; });
@@ -166,6 +207,7 @@
     delete errors[id];
     persist();
     markItem(id);
+    localScore();
   }
 
   function later(id) {
@@ -608,6 +650,12 @@
   });
   persist();
   Object.keys(items).forEach(markItem);
+  if (engine && QAEngine.applicableIds(engine.checklist, engine.profile).join("\n") !== Object.keys(items).join("\n")) {
+    // The page and the rules disagree on the items (an out-of-date script): trust the server's header instead.
+    engine = null;
+    root.setAttribute("data-engine", "mismatch");
+  }
+  localScore();
   flush();
   refresh();
 })();

@@ -38,6 +38,7 @@
   var retryDelay = 2000;
   var retryTimer = null;
   var syncTimer = null;
+  var filter = "all";    // which items the open inspection shows: all, failed, commented
 
   // ------------------------------------------------------------------------------------------ helpers
 
@@ -90,13 +91,21 @@
 
   function openDb() {
     return new Promise(function (resolve, reject) {
-      var request = indexedDB.open(DB_PREFIX + USER, 1);
-      request.onupgradeneeded = function () {
+      var request = indexedDB.open(DB_PREFIX + USER, 2);
+      request.onupgradeneeded = function (event) {
         var d = request.result;
-        d.createObjectStore("bundles", { keyPath: "facility.id" });
-        d.createObjectStore("checklists", { keyPath: "key" });
-        d.createObjectStore("inspections", { keyPath: "uuid" });
-        d.createObjectStore("photos", { keyPath: "uuid" });
+        if (event.oldVersion < 1) {
+          d.createObjectStore("bundles", { keyPath: "facility.id" });
+          d.createObjectStore("checklists", { keyPath: "key" });
+          d.createObjectStore("inspections", { keyPath: "uuid" });
+          d.createObjectStore("photos", { keyPath: "uuid" });
+        } else {
+          // Version 1 kept a checklist already filtered for one facility under "code@version", so preparing a
+          // second facility replaced the first one's items. Those copies cannot be trusted: the facilities are
+          // prepared again (the inspections and photos are kept, and find their checklist once it is back).
+          request.transaction.objectStore("bundles").clear();
+          request.transaction.objectStore("checklists").clear();
+        }
       };
       request.onsuccess = function () {
         var d = request.result;
@@ -160,18 +169,56 @@
     // A photo the server refused is not on the server: it counts until the supervisor removes it.
     n += photosOf(rec).filter(function (p) { return !p.uploaded; }).length;
     if (rec.submitRequested && statusOnServer(rec) !== "submitted") { n += 1; }
+    if (rec.refusal && rec.refusal.length) { n += 1; } // a refused submission is work still to do
     if (!rec.server && n === 0) { n = 1; } // a started inspection the server has not seen yet
     return n;
   }
 
-  function checklistOf(rec) { return checklists[rec.checklist.code + "@" + rec.checklist.version]; }
+  function checklistKey(c) { return c.code + "@" + c.version + "@" + c.sha256; }
 
+  function checklistOf(rec) {
+    if (rec.checklist.sha256) { return checklists[checklistKey(rec.checklist)]; }
+    // Started before the checklist was keyed by its hash: any copy of the same version will do (same content).
+    var prefix = rec.checklist.code + "@" + rec.checklist.version + "@";
+    var key = Object.keys(checklists).filter(function (k) { return k.indexOf(prefix) === 0; })[0];
+    return key ? checklists[key] : null;
+  }
+
+  // The facility as it was when the inspection was started (or last refreshed): applicability depends on it.
+  function profileOf(rec) {
+    if (rec.profile) { return rec.profile; }
+    var b = bundles[rec.facility.id];
+    return b ? b.profile : null;
+  }
+
+  // The rules are QAEngine's (static/js/qa-engine.js), the same module as the online form's and the same rules as
+  // the server's: applicability is never decided anywhere else on the tablet.
+  function scoreOf(rec) {
+    var checklist = checklistOf(rec), profile = profileOf(rec);
+    if (!checklist || !profile) { return null; }
+    var values = {};
+    Object.keys(rec.answers).forEach(function (id) { values[id] = rec.answers[id].value; });
+    return QAEngine.score(checklist, profile, values);
+  }
+
+  function applicableHashOf(rec) {
+    var checklist = checklistOf(rec), profile = profileOf(rec);
+    return checklist && profile ? QAEngine.applicableHash(checklist, profile) : null;
+  }
+
+  // The applicable items, in checklist order.
   function itemsOf(rec) {
     var list = [];
-    var checklist = checklistOf(rec);
-    (checklist ? checklist.sections : []).forEach(function (s) { s.items.forEach(function (i) { list.push(i); }); });
+    var checklist = checklistOf(rec), profile = profileOf(rec);
+    if (!checklist || !profile) { return list; }
+    checklist.sections.forEach(function (s) {
+      s.items.forEach(function (i) { if (QAEngine.itemApplies(i, s, profile)[0]) { list.push(i); } });
+    });
     return list;
   }
+
+  // Ready to work on: the checklist and the facility profile are on the tablet.
+  function usable(rec) { return !!(checklistOf(rec) && profileOf(rec)); }
 
   function failingItems(rec) {
     return itemsOf(rec).filter(function (item) {
@@ -242,9 +289,13 @@
     var body = {
       uuid: rec.uuid, user_id: USER, facility_id: rec.facility.id, inspection_date: rec.inspection_date,
       kind: rec.kind, checklist: { code: rec.checklist.code, version: rec.checklist.version },
-      answers: {}, submit: !!submit
+      answers: {}, submit: !!submit, applicable_hash: applicableHashOf(rec)
     };
+    var applicable = {};
+    itemsOf(rec).forEach(function (i) { applicable[i.id] = true; });
     Object.keys(rec.dirty.answers).forEach(function (itemId) {
+      // An answer to an item that no longer applies (the facility was refreshed) stays on the tablet only.
+      if (!applicable[itemId]) { delete rec.dirty.answers[itemId]; return; }
       var a = rec.answers[itemId] || { value: null, note: "" };
       var base = server.answers[itemId];
       body.answers[itemId] = { value: a.value === undefined ? null : a.value, note: a.note || "", base_revision: base ? base.revision : 0 };
@@ -308,15 +359,26 @@
     if (res.status === 200 || res.status === 201) {
       rec.server = data;
       clearSent(rec, sent);
+      // Where the tablet has nothing waiting, the server's answer is the truth (changed on another device or on
+      // the online form): the form shows it, so a count of "all answered" never hides an answer removed there.
+      var held = data.answers || {};
+      Object.keys(rec.answers).concat(Object.keys(held)).forEach(function (id) {
+        if (rec.dirty.answers[id]) { return; }
+        if (held[id]) { rec.answers[id] = { value: held[id].value, note: held[id].note || "" }; } else { delete rec.answers[id]; }
+      });
       rec.conflicts = [];
       rec.blocked = null;
       rec.error = null;
       if (data.submit_problems && data.submit_problems.length) {
+        // Refused, not "synced": shown in red at the top of the form and on the list, and counted as pending
+        // until a submission goes through.
         rec.submitRequested = false;
-        rec.notice = t("submit_refused", { problems: data.submit_problems.join("; ") });
+        rec.notice = "";
+        rec.refusal = data.submit_problem_items || data.submit_problems.map(function (m) { return { message: m, items: [] }; });
       } else if (data.submitted) {
         // From now on the server's status locks the inspection here.
         rec.submitRequested = false;
+        rec.refusal = null;
         rec.notice = t("submitted");
       }
       // Photos deleted on the tablet after upload are not tracked; uploaded ones are confirmed by the list.
@@ -329,6 +391,10 @@
       rec.blocked = "locked";
       rec.serverSeen = data.server;
       rec.error = { message: data.message };
+    } else if (res.status === 409 && data.error === "applicability_changed") {
+      // The server's applicable items are not the tablet's: stop here, never let the inspection end incomplete.
+      rec.blocked = "mismatch";
+      rec.error = { message: data.message, applicable: data.applicable || [] };
     } else if (res.status === 409 && data.error === "wrong_user") {
       syncState = "otherUser";
     } else if (res.status === 401) {
@@ -369,6 +435,8 @@
   }
 
   async function syncRecord(rec) {
+    // Without its checklist and facility profile the tablet cannot say which items apply: nothing is sent.
+    if (!usable(rec)) { return; }
     for (var round = 0; round < 5; round++) {
       if (rec.blocked || syncState) { return; }
       var waiting = photosWaiting(rec);
@@ -385,7 +453,7 @@
       await applyResponse(rec, res);
       if (current === rec.uuid) {
         renderInspection();
-        if (rec.blocked) { q("[data-insp-problems]").scrollIntoView({ block: "start" }); }
+        if (rec.blocked || (rec.refusal && rec.refusal.length)) { q("[data-insp-problems]").scrollIntoView({ block: "start" }); }
       }
       renderStatus();
     }
@@ -439,9 +507,16 @@
     var node = q("[data-sync-status]");
     var n = totalChanges();
     var blocked = Object.keys(records).some(function (k) { return records[k].blocked; });
+    var refused = Object.keys(records).filter(function (k) {
+      var st = recordState(records[k]);
+      return st === "refused" || st === "mismatch" || st === "unprepared";
+    }).length;
     var state, text;
     if (syncing) {
       state = "syncing"; text = t("syncing");
+    } else if (refused) {
+      // Refused work is never shown as synced: red, with the count, until it is fixed and sent.
+      state = "refused"; text = t("refused_count", { n: refused });
     } else if (n === 0 && !blocked) {
       state = "synced"; text = t("synced");
     } else {
@@ -456,10 +531,14 @@
     node.dataset.state = state;
     node.dataset.changes = String(n);
     node.textContent = text;
+    renderNetwork();
     q("[data-sign-in]").hidden = syncState !== "signedOut" && syncState !== "otherUser";
   }
 
   function recordState(rec) {
+    if (!usable(rec)) { return "unprepared"; }
+    if (rec.blocked === "mismatch") { return "mismatch"; }
+    if (rec.refusal && rec.refusal.length) { return "refused"; }
     if (rec.blocked === "conflict") { return "conflict"; }
     if (rec.blocked === "locked") { return "locked"; }
     if (rec.blocked === "refused" || photosOf(rec).some(function (p) { return p.refused; })) { return "refused"; }
@@ -467,6 +546,15 @@
     var status = statusOnServer(rec);
     if (status === "submitted" || status === "approved" || status === "returned") { return status; }
     return "synced";
+  }
+
+  // Whether the tablet has a network, shown at all times (a quiet "synced" must never hide being offline).
+  function renderNetwork() {
+    var net = q("[data-net]");
+    if (!net) { return; }
+    var offline = navigator.onLine === false || syncState === "offline";
+    net.dataset.state = offline ? "offline" : "online";
+    net.textContent = offline ? T.net_offline : T.net_online;
   }
 
   function recordStatusText(rec) {
@@ -507,8 +595,13 @@
       var b = bundles[id];
       var kind = el("select", { "data-kind": true, "aria-label": t("external") + " / " + t("self") }, [
         el("option", { value: "external", text: t("external") }), el("option", { value: "self", text: t("self") })]);
+      var troubled = Object.keys(records).map(function (k) { return records[k]; }).filter(function (rec) {
+        var st = recordState(rec);
+        return String(rec.facility.id) === String(id) && (st === "refused" || st === "mismatch");
+      });
       ready.appendChild(el("li", { "class": "oentry", "data-facility-id": id }, [
         el("div", {}, [el("strong", { text: b.facility.name }), " ", el("span", { "class": "oready", "data-ready": true, text: "✓ " + t("ready") }),
+          troubled.length ? el("a", { "class": "ofacility-refused", "data-facility-state": "refused", href: "#/i/" + troubled[0].uuid, text: "✕ " + t("st_refused") }) : null,
           el("br"), el("span", { "class": "muted small", text: t("prepared", { checklist: b.checklist.code + " v" + b.checklist.version, date: showDate(b.prepared_for) }) })]),
         el("div", { "class": "obuttons" }, [kind,
           el("button", { type: "button", "class": "btn btn-primary", "data-start": id, text: t("start") }),
@@ -519,9 +612,8 @@
   }
 
   function answeredCount(rec) {
-    var items = itemsOf(rec);
-    var done = items.filter(function (i) { var a = rec.answers[i.id]; return a && a.value !== null && a.value !== "" && a.value !== undefined; });
-    return [done.length, items.length];
+    var sc = scoreOf(rec);
+    return sc ? [sc.answered_count, sc.applicable_count] : [0, 0];
   }
 
   async function searchFacilities(text) {
@@ -548,19 +640,90 @@
       var res = await request("GET", API + "/facilities/" + facilityId + "/offline-bundle");
       if (res.status !== 200) { throw new Error(res.data.message || ("HTTP " + res.status)); }
       var bundle = res.data;
-      var key = bundle.checklist.code + "@" + bundle.checklist.version;
-      await put("checklists", Object.assign({ key: key }, bundle.checklist));
-      checklists[key] = Object.assign({ key: key }, bundle.checklist);
-      bundle.checklist = { code: bundle.checklist.code, version: bundle.checklist.version, corrective_days: bundle.checklist.corrective_days };
+      // The whole checklist version is kept once, by code, version and content hash; the facility's profile is
+      // kept with the facility. Before calling the facility ready, the tablet's rules must find exactly the
+      // server's applicable items: otherwise this copy of the app is out of date and must not be used.
+      if (QAEngine.applicableHash(bundle.checklist, bundle.profile) !== bundle.applicable_hash) {
+        throw new Error(T.engine_mismatch);
+      }
+      var key = checklistKey(bundle.checklist);
+      var whole = Object.assign({ key: key }, bundle.checklist);
+      await put("checklists", whole);
+      checklists[key] = whole;
+      bundle.checklist = { code: whole.code, version: whole.version, sha256: whole.sha256, key: key, corrective_days: whole.corrective_days };
+      var open = bundle.open_inspections || [];
+      delete bundle.applicable;
+      delete bundle.open_inspections;
       await put("bundles", bundle);
       bundles[bundle.facility.id] = bundle;
+      for (var i = 0; i < open.length; i++) { await adopt(bundle, open[i]); }
       renderHome();
       searchFacilities(q("[data-facility-search]").value.trim());
+      return bundle;
     } catch (e) {
       window.alert(t("prepare_failed", { message: e.message }));
+      return null;
     } finally {
       if (button) { button.disabled = false; }
     }
+  }
+
+  // A draft started online (or on another tablet) or an inspection the reviewer returned: kept on the tablet like
+  // one started here, with the server's state as the bases of the next sync, so it can be continued offline.
+  // One already on the tablet is left as it is (its own bases protect both sides).
+  async function adopt(bundle, o) {
+    if (records[o.uuid]) { return; }
+    if (o.checklist_content) {
+      var key = checklistKey(o.checklist_content);
+      checklists[key] = Object.assign({ key: key }, o.checklist_content);
+      await put("checklists", checklists[key]);
+    }
+    var server = o.server;
+    var rec = {
+      uuid: o.uuid, created_at: new Date().toISOString(), inspection_date: o.inspection_date, kind: o.kind,
+      facility: { id: bundle.facility.id, name: bundle.facility.name, code: bundle.facility.code },
+      checklist: { code: o.checklist.code, version: o.checklist.version, sha256: o.checklist.sha256,
+                   corrective_days: bundle.checklist.corrective_days },
+      profile: { type: o.profile.type, services: o.profile.services.slice() },
+      answers: {}, actions: {}, opinion: server.facility_opinion || "", signatures: {}, refusal: null,
+      team: server.team.length ? server.team.map(function (m) { return { role: m.role, full_name: m.full_name, position: m.position }; })
+        : [{ role: "head", full_name: USER_NAME, position: "" }, { role: "facility_rep", full_name: bundle.facility.head_name || "", position: "" }],
+      review: { comment: o.return_comment, items: o.item_comments || {} },
+      seq: 1, dirty: { answers: {}, signatures: {}, team: 0, actions: 0, opinion: 0 },
+      server: server, pending: null, blocked: null, conflicts: [], error: null, notice: "", submitRequested: false
+    };
+    Object.keys(server.answers).forEach(function (id) {
+      rec.answers[id] = { value: server.answers[id].value, note: server.answers[id].note || "" };
+    });
+    server.corrective_actions.forEach(function (a) {
+      rec.actions[a.item_id] = { action: a.action, responsible: a.responsible, deadline: a.deadline };
+    });
+    await saveRecord(rec);
+    records[rec.uuid] = rec;
+  }
+
+  // Download the facility again (its profile may have changed, or the app was updated) and let its inspections
+  // on this tablet use it: the applicable items are worked out again, and any the server adds show as unanswered.
+  async function refreshFacility(facilityId, button) {
+    var bundle = await prepare(facilityId, button);
+    if (!bundle) { return; }
+    var changed = Object.keys(records).map(function (k) { return records[k]; }).filter(function (rec) {
+      return String(rec.facility.id) === String(facilityId) && !isLockedLocally(rec);
+    });
+    for (var i = 0; i < changed.length; i++) {
+      var rec = changed[i];
+      rec.profile = { type: bundle.profile.type, services: bundle.profile.services.slice() };
+      if (rec.checklist.code === bundle.checklist.code && rec.checklist.version === bundle.checklist.version) {
+        rec.checklist.sha256 = bundle.checklist.sha256;
+      }
+      if (rec.blocked === "mismatch") { rec.blocked = null; rec.error = null; }
+      touch(rec);
+      await saveRecord(rec);
+    }
+    if (current) { renderInspection(); }
+    renderStatus();
+    renderHome();
+    scheduleSync(300);
   }
 
   async function startInspection(facilityId, kind) {
@@ -568,8 +731,9 @@
     var rec = {
       uuid: uuid4(), created_at: new Date().toISOString(), inspection_date: today(), kind: kind || "external",
       facility: { id: b.facility.id, name: b.facility.name, code: b.facility.code },
-      checklist: { code: b.checklist.code, version: b.checklist.version, corrective_days: b.checklist.corrective_days },
-      answers: {}, actions: {}, opinion: "", signatures: {},
+      checklist: { code: b.checklist.code, version: b.checklist.version, sha256: b.checklist.sha256, corrective_days: b.checklist.corrective_days },
+      profile: { type: b.profile.type, services: b.profile.services.slice() },
+      answers: {}, actions: {}, opinion: "", signatures: {}, refusal: null,
       team: [{ role: "head", full_name: USER_NAME, position: "" }, { role: "facility_rep", full_name: b.facility.head_name || "", position: "" }],
       // The team is prefilled (the user, the facility's head) but only sent once edited or at submission.
       seq: 1, dirty: { answers: {}, signatures: {}, team: 0, actions: 0, opinion: 0 },
@@ -599,17 +763,30 @@
     })));
   }
 
+  var opened = {};       // "uuid:item" -> true once the supervisor opened an item's note and photos
+
+  function extraOpen(rec, id) {
+    var a = rec.answers[id];
+    return !!(opened[rec.uuid + ":" + id] || (a && (a.note || "").trim()) ||
+      photosOf(rec).some(function (p) { return p.item_id === id; }));
+  }
+
   function renderItem(rec, item) {
     var a = rec.answers[item.id] || { value: null, note: "" };
     var disabled = isLockedLocally(rec);
     return el("article", { "class": "oitem", id: "oi-" + item.id, "data-item": item.id }, [
       el("h3", {}, [el("span", { "class": "oitem-id", text: item.id }), " ", txt(item.text), item.critical ? el("span", { "class": "ocrit", title: T.critical, text: " ★" }) : null]),
       txt(item.guidance) ? el("details", {}, [el("summary", { text: T.guidance }), el("p", { text: txt(item.guidance) })]) : null,
+      rec.review && rec.review.items[item.id] ? el("p", { "class": "oreview", role: "note", "data-review-comment": true }, [
+        el("strong", { text: T.reviewer + ": " }), rec.review.items[item.id]]) : null,
       answerButtons(item, a.value, disabled),
-      el("label", { "class": "onote" }, [T.note, el("textarea", { "class": "otext", rows: "2", maxlength: "4000", "data-note": true, disabled: disabled }, [a.note || ""])]),
-      el("div", { "class": "ophotos" }, [
-        el("label", { "class": "btn" }, [T.add_photo, el("input", { type: "file", accept: "image/*", capture: "environment", "data-photo": true, hidden: true, disabled: disabled })]),
-        el("span", { "data-thumbs": true })]),
+      // Compact: the note and photo controls open on demand; an item that has a note or a photo shows them.
+      el("details", { "class": "oextra", "data-extra": true, open: extraOpen(rec, item.id) }, [
+        el("summary", { text: T.note_photo }),
+        el("label", { "class": "onote" }, [T.note, el("textarea", { "class": "otext", rows: "2", maxlength: "4000", "data-note": true, disabled: disabled }, [a.note || ""])]),
+        el("div", { "class": "ophotos" }, [
+          el("label", { "class": "btn" }, [T.add_photo, el("input", { type: "file", accept: "image/*", capture: "environment", "data-photo": true, hidden: true, disabled: disabled })]),
+          el("span", { "data-thumbs": true })])]),
       el("p", { "class": "oitem-dirty small", "data-item-dirty": true, hidden: !rec.dirty.answers[item.id], text: T.item_waiting })
     ]);
   }
@@ -632,9 +809,66 @@
     });
   }
 
+  function showPercent(value) { return QAEngine.percentText(value, LANG); }
+
+  // Section chips with answered / applicable counts (and failures), on every screen of the form.
+  function renderChips(rec, sc) {
+    var nav = q("[data-chips]");
+    nav.textContent = "";
+    (sc ? sc.sections : []).forEach(function (s) {
+      if (!s.applicable) { return; }
+      var done = s.answered === s.applicable;
+      nav.appendChild(el("a", { href: "#osec-" + s.id, "data-goto-section": s.id, "class": "ochip" + (done ? " is-done" : "") + (s.failed_items.length ? " has-failed" : "") }, [
+        el("strong", { text: s.id }), " " + s.answered + "/" + s.applicable + (s.failed_items.length ? " · ✕" + s.failed_items.length : "")]));
+    });
+  }
+
+  function isCommented(rec, id) {
+    var a = rec.answers[id];
+    return !!((a && (a.note || "").trim()) || (rec.review && rec.review.items[id]) ||
+      photosOf(rec).some(function (p) { return p.item_id === id; }));
+  }
+
+  // Failed only / with a note or comment: the other items are hidden, never lost.
+  function applyFilter(rec, sc) {
+    root.querySelectorAll("[data-filter]").forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.filter === filter)); });
+    root.querySelectorAll("[data-insp-sections] [data-item]").forEach(function (article) {
+      var id = article.dataset.item;
+      var show = filter === "all" || (filter === "failed" && sc && sc.items[id] && sc.items[id].failed) ||
+        (filter === "commented" && isCommented(rec, id));
+      article.hidden = !show;
+    });
+  }
+
+  function nextUnanswered(rec) {
+    var sc = scoreOf(rec);
+    if (!sc || !sc.unanswered.length) { return; }
+    if (filter !== "all") { filter = "all"; applyFilter(rec, sc); }
+    // The first unanswered item below the top of the screen, else the first one.
+    var below = sc.unanswered.map(function (id) { return q("#oi-" + CSS.escape(id)); }).filter(function (n) {
+      return n && n.getBoundingClientRect().top > 210;
+    });
+    var target = below[0] || q("#oi-" + CSS.escape(sc.unanswered[0]));
+    target.scrollIntoView({ block: "start" });
+    var button = target.querySelector("button, input, textarea");
+    if (button) { button.focus({ preventScroll: true }); }
+  }
+
   function renderInspectionHeader(rec) {
     var counts = answeredCount(rec);
     q("[data-insp-progress]").textContent = t("progress", { answered: counts[0], applicable: counts[1] });
+    var sc = scoreOf(rec);
+    var cls = sc ? (sc.classification || sc.provisional_classification) : null;
+    q("[data-insp-score]").textContent = sc ? showPercent(sc.overall_percent) : "—";
+    var clsNode = q("[data-insp-class]");
+    clsNode.textContent = cls ? T["cls_" + cls] + (sc.complete ? "" : " (" + T.provisional + ")") : "—";
+    clsNode.className = "cls cls-" + (cls || "none");
+    renderChips(rec, sc);
+    applyFilter(rec, sc);
+    // The same line in the bar that stays at the top while the supervisor scrolls through the items.
+    var bar = q("[data-bar-progress]");
+    bar.hidden = false;
+    bar.textContent = q("[data-insp-progress]").textContent + " · " + q("[data-insp-score]").textContent + " · " + clsNode.textContent;
     var st = recordStatusText(rec);
     var node = q("[data-insp-status]");
     node.dataset.state = st.state;
@@ -676,10 +910,37 @@
       el("dt", { text: theirsLabel }), el("dd", { "data-theirs": true, text: theirs })]);
   }
 
+  function itemLinks(ids) {
+    return el("ul", { "class": "olinks" }, ids.map(function (id) {
+      return el("li", {}, [el("a", { href: "#oi-" + id, "data-goto": id, text: id })]);
+    }));
+  }
+
   function renderProblems(rec) {
     var box = q("[data-insp-problems]");
     box.textContent = "";
-    box.hidden = !rec.blocked;
+    var refused = rec.refusal && rec.refusal.length;
+    box.hidden = !rec.blocked && !refused && usable(rec);
+    box.dataset.state = !usable(rec) || rec.blocked === "mismatch" || refused || rec.blocked === "refused" ? "refused" : (rec.blocked || "");
+    if (!usable(rec)) {
+      box.appendChild(el("h2", { text: T.unprepared_title }));
+      box.appendChild(el("p", { text: T.unprepared }));
+      box.appendChild(el("button", { type: "button", "class": "btn btn-primary", "data-refresh": String(rec.facility.id), text: T.refresh }));
+      return;
+    }
+    if (rec.blocked === "mismatch") {
+      box.appendChild(el("h2", { text: T.mismatch_title }));
+      box.appendChild(el("p", { "data-refusal": true, text: rec.error ? rec.error.message : "" }));
+      box.appendChild(el("button", { type: "button", "class": "btn btn-primary", "data-refresh": String(rec.facility.id), text: T.refresh }));
+      return;
+    }
+    if (refused && !rec.blocked) {
+      box.appendChild(el("h2", { text: T.refusal_title }));
+      box.appendChild(el("ul", { "class": "orefusals" }, rec.refusal.map(function (p) {
+        return el("li", { "data-refusal": true }, [el("span", { text: p.message }), p.items && p.items.length ? itemLinks(p.items) : null]);
+      })));
+      return;
+    }
     if (rec.blocked === "conflict") {
       box.appendChild(el("h2", { text: T.conflict_title }));
       rec.conflicts.forEach(function (c, index) {
@@ -762,10 +1023,15 @@
       var member = rec.team.filter(function (m) { return m.role === role; })[0];
       padRoot.querySelector(".sig-name").value = sig ? sig.signer_name : (member ? member.full_name : "");
       var preview = padRoot.querySelector("[data-sig-preview]");
-      preview.hidden = !sig;
+      var held = !sig && serverOf(rec).signatures[role];
+      preview.hidden = !sig && !held;
+      preview.querySelector("img").hidden = !sig;
       if (sig) {
         preview.querySelector("img").src = sig.png;
         preview.querySelector("figcaption").textContent = sig.signer_name;
+      } else if (held) {
+        // Signed online (or on another tablet): the image stays on the server, which is enough to submit.
+        preview.querySelector("figcaption").textContent = held.signer_name + " — " + T.sig_on_server;
       }
       padRoot.querySelectorAll("button, input").forEach(function (b) { b.disabled = isLockedLocally(rec); });
       if (pad) {
@@ -783,10 +1049,21 @@
     q("[data-insp-meta]").textContent = showDate(rec.inspection_date) + " · " + t(rec.kind) + " · " + rec.checklist.code + " v" + rec.checklist.version;
     var holder = q("[data-insp-sections]");
     holder.textContent = "";
-    var checklist = checklistOf(rec);
-    (checklist ? checklist.sections : []).forEach(function (section) {
-      holder.appendChild(el("section", { "class": "osection", "data-section": section.id }, [
-        el("h2", { text: section.id + ". " + txt(section.title) })].concat(section.items.map(function (item) { return renderItem(rec, item); }))));
+    var returned = q("[data-returned]");
+    var comment = rec.review && rec.review.comment;
+    returned.hidden = !comment;
+    returned.textContent = "";
+    if (comment) {
+      returned.appendChild(el("h2", { text: T.returned_title }));
+      returned.appendChild(el("p", { "data-return-comment": true, text: comment.body }));
+      returned.appendChild(el("p", { "class": "muted small", text: comment.author }));
+    }
+    var checklist = checklistOf(rec), profile = profileOf(rec);
+    (checklist && profile ? checklist.sections : []).forEach(function (section) {
+      var items = section.items.filter(function (item) { return QAEngine.itemApplies(item, section, profile)[0]; });
+      if (!items.length) { return; }
+      holder.appendChild(el("section", { "class": "osection", id: "osec-" + section.id, "data-section": section.id }, [
+        el("h2", { text: section.id + ". " + txt(section.title) })].concat(items.map(function (item) { return renderItem(rec, item); }))));
     });
     itemsOf(rec).forEach(function (item) { renderPhotos(rec, item.id); });
     q("[data-opinion]").value = rec.opinion || "";
@@ -802,6 +1079,8 @@
     var match = /^#\/i\/([0-9a-f-]{36})$/.exec(location.hash);
     current = match && records[match[1]] ? match[1] : null;
     q("[data-view=home]").hidden = !!current;
+    q("[data-bar-progress]").hidden = !current;
+    filter = "all";
     q("[data-view=inspection]").hidden = !current;
     if (current) { renderInspection(); } else { renderHome(); }
     window.scrollTo(0, 0);
@@ -893,15 +1172,41 @@
     if (counts[0] < counts[1]) { problems.push(t("missing_answers", { n: counts[1] - counts[0] })); }
     var roles = rec.team.filter(function (m) { return (m.full_name || "").trim(); }).map(function (m) { return m.role; });
     if (roles.indexOf("head") === -1 || roles.indexOf("facility_rep") === -1) { problems.push(T.missing_team); }
-    ["head", "facility_rep"].forEach(function (role) { if (!rec.signatures[role]) { problems.push(t("missing_signature", { role: t("role_" + role) })); } });
+    ["head", "facility_rep"].forEach(function (role) {
+      if (!rec.signatures[role] && !serverOf(rec).signatures[role]) { problems.push(t("missing_signature", { role: t("role_" + role) })); }
+    });
     var acted = actionList(rec).map(function (a) { return a.item_id; });
     failingItems(rec).forEach(function (item) { if (acted.indexOf(item.id) === -1) { problems.push(t("missing_action", { item: item.id })); } });
     return problems;
   }
 
   async function onClick(event) {
+    var chip = event.target.closest("a[data-goto-section]");
+    if (chip) {
+      event.preventDefault();
+      var section = q("#osec-" + CSS.escape(chip.dataset.gotoSection));
+      if (section) { section.scrollIntoView({ block: "start" }); }
+      return;
+    }
+    var link = event.target.closest("a[data-goto]");
+    if (link) {
+      // The page's location names the open inspection: go to the item without changing it.
+      event.preventDefault();
+      if (filter !== "all" && records[current]) { filter = "all"; applyFilter(records[current], scoreOf(records[current])); }
+      var article = q("#oi-" + CSS.escape(link.dataset.goto));
+      if (article) {
+        article.scrollIntoView({ block: "start" });
+        var first = article.querySelector("button, input, textarea");
+        if (first) { first.focus({ preventScroll: true }); }
+      }
+      return;
+    }
     var target = event.target.closest("button");
     if (!target) { return; }
+    if (target.dataset.refresh) { refreshFacility(target.dataset.refresh, target); return; }
+    var open = records[current];
+    if (target.dataset.filter && open) { filter = target.dataset.filter; applyFilter(open, scoreOf(open)); return; }
+    if (target.matches("[data-next-unanswered]") && open) { nextUnanswered(open); return; }
     var rec = records[current];
     if (target.matches("[data-sync-now]")) { syncState = null; retryDelay = 2000; syncAll(); return; }
     if (target.dataset.prepare) { prepare(target.dataset.prepare, target); return; }
@@ -969,6 +1274,7 @@
         return;
       }
       await edit(rec, function (seq) {
+        rec.refusal = null;
         rec.submitRequested = true;
         rec.notice = T.submit_queued;
         rec.dirty.team = rec.dirty.team || seq; // the prefilled team may never have been edited
@@ -1080,6 +1386,12 @@
       if (event.target.matches("[data-note], [data-value-input]")) { onInput(event); }
     });
     root.addEventListener("sigpad:save", onSignature);
+    // Remember which items' notes were opened, so a redraw after a sync does not fold them away.
+    root.addEventListener("toggle", function (event) {
+      var details = event.target;
+      if (!details.matches || !details.matches("[data-extra]") || !current) { return; }
+      opened[current + ":" + itemOf(details)] = details.open;
+    }, true);
     var search = q("[data-facility-search]");
     var searchTimer = null;
     search.addEventListener("input", function () {
@@ -1087,7 +1399,8 @@
       searchTimer = setTimeout(function () { searchFacilities(search.value.trim()); }, 300);
     });
     window.addEventListener("hashchange", route);
-    window.addEventListener("online", function () { syncState = null; retryDelay = 2000; syncAll(); });
+    window.addEventListener("online", function () { syncState = null; retryDelay = 2000; renderNetwork(); syncAll(); });
+    window.addEventListener("offline", renderNetwork);
     document.addEventListener("visibilitychange", function () { if (!document.hidden) { scheduleSync(500); } });
     route();
     renderStatus();

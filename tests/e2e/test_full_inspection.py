@@ -433,6 +433,10 @@ def test_whole_inspection_on_a_tablet(live_server, context, tmp_path: Path) -> N
     page.goto(f"{url}/review/")
     with page.expect_navigation():
         page.locator(f"table a[href='/review/inspections/{inspection_id}']").tap()
+    # Approval asks for confirmation (it issues the signed minutes); the return box comes before it.
+    page.locator("section.decision form[action$='/approve'] button[type=submit]").tap()
+    expect(page.locator(".facts .badge-approved")).to_have_count(0)
+    page.locator("[data-approve-confirm]").tap()
     with page.expect_navigation():
         page.locator("section.decision form[action$='/approve'] button[type=submit]").tap()
     expect(page.locator(".facts .badge-approved")).to_be_visible()

@@ -82,6 +82,15 @@ def _answer(page, item, value: str) -> None:
         article.locator("[data-value-input]").blur()
 
 
+def _note(page, item_id: str, text: str) -> None:
+    """Write a note on an item: its note and photo controls open on demand (compact form)."""
+    extra = page.locator(f"#oi-{item_id} [data-extra]")
+    if extra.get_attribute("open") is None:
+        extra.locator("summary").click()
+    page.fill(f"#oi-{item_id} [data-note]", text)
+    page.locator(f"#oi-{item_id} [data-note]").blur()
+
+
 def _sign(page, role: str, name: str) -> None:
     pad = page.locator(f"[data-sigpad][data-role={role}]")
     pad.locator(".sig-name").fill(name)
@@ -150,8 +159,7 @@ def test_whole_inspection_offline_survives_reopening_and_syncs_exactly(live_serv
         _answer(page, item, value)
         entered[item.id] = (value, "")
     first = items[0]
-    page.fill(f"#oi-{first.id} [data-note]", "Giấy phép treo ở phòng khám")
-    page.locator(f"#oi-{first.id} [data-note]").blur()
+    _note(page, first.id, "Giấy phép treo ở phòng khám")
     entered[first.id] = (entered[first.id][0], "Giấy phép treo ở phòng khám")
     photo = tmp_path / "evidence.jpg"
     photo.write_bytes(fx.jpeg_bytes(2400, 1800))
@@ -317,12 +325,10 @@ def test_conflict_with_another_device_shows_both_versions(live_server, browser, 
 
         # Offline on the tablet, the supervisor changes the same answers, then syncs.
         context.set_offline(True)
-        page.fill("#oi-A2 [data-note]", "đã xem lại giấy phép")
-        page.locator("#oi-A2 [data-note]").blur()
+        _note(page, "A2", "đã xem lại giấy phép")
         page.locator("#oi-A3 button[data-value=met]").click()  # unpress
         page.locator("#oi-A3 button[data-value=met]").click()  # and press again: a change of the same value
-        page.fill("#oi-A3 [data-note]", "đủ")
-        page.locator("#oi-A3 [data-note]").blur()
+        _note(page, "A3", "đủ")
         context.set_offline(False)
         page.click("[data-sync-now]")
         box = page.locator("[data-insp-problems]")
@@ -398,8 +404,7 @@ def test_expired_session_keeps_the_changes_until_the_same_user_signs_in(live_ser
         context.set_offline(True)
         _start(page, ids["tyt"])
         page.locator("#oi-A2 button[data-value=met]").click()
-        page.fill("#oi-A2 [data-note]", "hết phiên")
-        page.locator("#oi-A2 [data-note]").blur()
+        _note(page, "A2", "hết phiên")
         # The session expires while the tablet is offline.
         context.clear_cookies()
         context.set_offline(False)

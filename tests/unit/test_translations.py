@@ -306,3 +306,65 @@ def test_language_choice_survives_a_redirect(app: Flask, client: FlaskClient, wo
     assert len(response.history) == 1, "the inspection page is expected to redirect a supervisor to the form"
     texts = set(_texts(response.get_data(as_text=True)))
     assert "Inspection summary" in texts and "Tóm tắt cuộc kiểm tra" not in texts
+
+
+# ------------------------------------------------------------------------------------------ server messages
+
+# Words of English sentences that never occur in Vietnamese text (written without diacritics, Vietnamese words can
+# look like "to", "do" or "an"; these cannot).
+ENGLISH_WORDS = re.compile(r"\b(the|is|are|not|must|this|field|required|has|have|been|with|for|exactly|signed|"
+                           r"answered|item|items|please|missing|name|invalid)\b", re.IGNORECASE)
+
+
+def _english_in(text: str) -> list[str]:
+    return ENGLISH_WORDS.findall(text)
+
+
+def test_english_word_check_catches_english_inside_vietnamese() -> None:
+    assert _english_in("Không lưu được đoàn kiểm tra: name exactly one the head of the team")
+    assert _english_in("This field is required.")
+    assert not _english_in("Trường này là bắt buộc. Tiêu chí A3, C3 chưa được trả lời.")
+
+
+def test_form_validation_messages_are_vietnamese(app: Flask, client: FlaskClient, world: dict[str, int]) -> None:
+    fx.login(app, client, world["admin"])
+    page = client.post("/admin/users/new?lang=vi", data={}).get_data(as_text=True)
+    errors = re.findall(r'class="[^"]*\berror\b[^"]*"[^>]*>([^<]+)<', page)
+    assert "Trường này là bắt buộc." in page
+    assert "This field is required." not in page
+    leaks = [e for e in errors if _english_in(e)]
+    assert not leaks, f"English validation messages in a Vietnamese page: {leaks}"
+
+
+def test_server_refusals_reach_the_tablet_in_vietnamese(app: Flask, client: FlaskClient,
+                                                       world: dict[str, int]) -> None:
+    import uuid as uuidlib
+
+    from qa_app.inspections import present
+
+    with app.test_request_context():
+        from qa_app.extensions import db
+        from qa_app.facilities.models import Facility
+
+        preview = present.start_preview(db.session.get(Facility, world["tyt"]), present.local_today())
+        code, version = preview.checklist.code, preview.checklist.version
+    fx.login(app, client, world["sup"])
+    body = {"uuid": str(uuidlib.uuid4()), "facility_id": world["tyt"], "user_id": world["sup"],
+            "inspection_date": dt.date.today().isoformat(), "checklist": {"code": code, "version": version},
+            "answers": {"A2": {"value": "met", "base_revision": 0}}, "submit": True}
+    # Submission refused: an applicable item missing, no team, no signature.
+    done = client.post("/api/v1/sync/inspections?lang=vi", json=body, headers={"Idempotency-Key": uuidlib.uuid4().hex})
+    assert done.status_code == 201
+    messages = done.json["submit_problems"] + [done.json["message"]]
+    assert len(done.json["submit_problems"]) >= 3
+    leaks = [m for m in messages if _english_in(m)]
+    assert not leaks, f"English in Vietnamese submit problems: {leaks}"
+    # A part refused by the service (two heads of the team): the detail is Vietnamese too.
+    team = [{"role": "head", "full_name": "Nguyễn Văn An", "position": ""},
+            {"role": "head", "full_name": "Lò Văn Cường", "position": ""},
+            {"role": "facility_rep", "full_name": "Phạm Thị Dung", "position": ""}]
+    refused = client.post("/api/v1/sync/inspections?lang=vi",
+                          json={**body, "answers": {}, "submit": False, "team": {"value": team, "base": []}},
+                          headers={"Idempotency-Key": uuidlib.uuid4().hex})
+    assert refused.status_code == 422
+    assert not _english_in(refused.json["message"]), refused.json["message"]

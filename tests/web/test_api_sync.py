@@ -175,7 +175,12 @@ def test_incomplete_submission_keeps_the_draft_and_says_what_is_missing(app: Fla
     response = _sync(client, body)
     assert response.status_code == 201
     assert response.json["submitted"] is False
-    assert any("not answered" in p for p in response.json["submit_problems"])
+    problems = response.json["submit_problem_items"]
+    # In the user's language (Vietnamese by default), each problem with the items it concerns.
+    assert any("chưa được trả lời" in p["message"] for p in problems), problems
+    unanswered = next(p for p in problems if p["items"])
+    assert "A2" not in unanswered["items"] and len(unanswered["items"]) == len(_items(app, world["tyt"])[0]) - 1
+    assert response.json["submit_problems"] == [p["message"] for p in problems]
     assert _inspection(app, body["uuid"]).status == "draft"
     assert _count(app, Answer) == 1
 
@@ -395,19 +400,54 @@ def test_changes_to_a_submitted_or_approved_inspection_are_locked(app: Flask, cl
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def test_offline_bundle_has_the_applicable_items_only(app: Flask, client: FlaskClient, world) -> None:
+def test_offline_bundle_has_the_whole_checklist_and_the_profile(app: Flask, client: FlaskClient, world) -> None:
+    from qa_app.checklists.tablet import applicable_hash
+
     fx.login(app, client, world["sup"])
     response = client.get(f"/api/v1/facilities/{world['nt']}/offline-bundle")
     assert response.status_code == 200
     data = response.json
     items, _code = _items(app, world["nt"])
-    assert [i["id"] for s in data["checklist"]["sections"] for i in s["items"]] == [i.id for i in items]
+    # Every item travels (the tablet decides applicability itself); the server's own set comes with its hash.
+    with app.app_context():
+        from qa_app.checklists.registry import checklist_of, version_for
+
+        facility = db.session.get(Facility, world["nt"])
+        version = version_for(facility.type, dt.date.today())
+        whole = checklist_of(version)
+        expected_hash = applicable_hash(whole, facility.profile())
+    assert [i["id"] for s in data["checklist"]["sections"] for i in s["items"]] == [i.id for i in whole.items]
+    assert len(items) < len(whole.items)
+    assert data["applicable"] == [i.id for i in items]
+    assert data["applicable_hash"] == expected_hash
+    assert data["checklist"]["sha256"] == version.sha256
+    assert data["profile"] == {"type": "NT", "services": ["BCS", "VU"]}
     assert data["facility"]["name"] == "Nhà thuốc Minh Châu"
     yes_no = next(i for s in data["checklist"]["sections"] for i in s["items"] if i["answer_type"] == "yes_no_na")
     assert yes_no["fails"] == ["not_met"]
     assert client.get(f"/api/v1/facilities/{world['tyt2']}/offline-bundle").status_code == 404
     fx.login(app, client, world["rev"])
     assert client.get(f"/api/v1/facilities/{world['tyt']}/offline-bundle").status_code == 403
+
+
+def test_a_tablet_with_another_applicable_set_is_stopped_and_nothing_is_written(app: Flask, client: FlaskClient,
+                                                                                world) -> None:
+    fx.login(app, client, world["sup"])
+    bundle = client.get(f"/api/v1/facilities/{world['tyt']}/offline-bundle").json
+    body = _body(app, world, complete=True, submit=True)
+    # The tablet's set as the server's: accepted.
+    ok = _sync(client, {**body, "applicable_hash": bundle["applicable_hash"]})
+    assert ok.status_code == 201, ok.json
+    # Another tablet that computed a different set (e.g. prepared before the station started offering implants).
+    other = _body(app, world, answers={"A2": {"value": "met", "base_revision": 0}})
+    stale = "0" * 64
+    refused = _sync(client, {**other, "applicable_hash": stale})
+    assert refused.status_code == 409
+    assert refused.json["error"] == "applicability_changed"
+    assert refused.json["applicable"] == bundle["applicable"]
+    assert "làm mới cơ sở" in refused.json["message"]
+    assert _inspection(app, other["uuid"]) is None
+    assert _sync(client, {**other, "applicable_hash": "not a hash"}).json["field"] == "applicable_hash"
 
 
 def test_offline_facility_search_is_scoped(app: Flask, client: FlaskClient, world) -> None:

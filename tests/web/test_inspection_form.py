@@ -97,6 +97,27 @@ def test_start_creates_draft_and_opens_form(app: Flask, client: FlaskClient, wor
     assert client.get(f"/inspections/{inspection.id}").headers["Location"] == f"/inspections/{inspection.id}/form"
 
 
+def test_a_second_external_inspection_the_same_day_is_warned_not_refused(app: Flask, client: FlaskClient,
+                                                                          world) -> None:
+    fx.login(app, client, world["sup"])
+    day = dt.date.today().isoformat()
+    start_page = f"/inspections/start?facility_id={world['tyt']}&inspection_date={day}&lang=vi"
+    assert "data-same-day" not in client.get(start_page).get_data(as_text=True)
+    first = client.post("/inspections/start", data={"facility_id": world["tyt"], "inspection_date": day,
+                                                    "kind": "external"})
+    assert first.status_code == 302
+    page = client.get(start_page).get_data(as_text=True)
+    assert "data-same-day" in page and "tránh tạo trùng" in page
+    # A self-assessment the same day is not a duplicate of it.
+    client.post("/inspections/start", data={"facility_id": world["tyt"], "inspection_date": day, "kind": "self"})
+    second = client.post("/inspections/start", data={"facility_id": world["tyt"], "inspection_date": day,
+                                                     "kind": "external"})
+    assert second.status_code == 302  # started all the same
+    assert len(_inspections(app)) == 3
+    shown = client.get(second.headers["Location"] + "?lang=vi").get_data(as_text=True)
+    assert "flash-warning" in shown and "tránh tạo trùng" in shown
+
+
 def test_version_is_chosen_by_date_and_a_draft_never(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
     world = fx.build_world(app, fx.write_versions(tmp_path / "checklists"))
     fx.login(app, client, world["sup"])

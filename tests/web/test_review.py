@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -77,6 +78,8 @@ def test_submit_is_blocked_until_everything_is_there(app: Flask, client: FlaskCl
     assert "Running score" in page and "Before submitting" in page
     assert "Every applicable item answered (" in page and "A4" in page
     assert "A3" in page and "Failed items" in page
+    # Each failed item links back to it on the form.
+    assert f'href="/inspections/{inspection_id}/form#item-A3"' in page
     # The failed item gets a corrective action row with the default deadline (inspection date + 30 days).
     assert 'name="actions-0-item_id"' in page and 'value="2026-04-09"' in page
 
@@ -131,6 +134,17 @@ def test_submit_is_blocked_until_everything_is_there(app: Flask, client: FlaskCl
     # The finishing page of a submitted inspection sends people to the inspection page.
     response = client.get(finish_url(inspection_id))
     assert response.status_code == 302 and response.headers["Location"].endswith(page_url(inspection_id))
+
+
+def test_the_head_of_the_team_is_prefilled_with_the_supervisor(app: Flask, client: FlaskClient,
+                                                              ids: dict[str, int]) -> None:
+    inspection_id = rf.start(app, ids["f1"], ids["sup"])
+    rf.login(client, app, ids["sup"])
+    page = client.get(finish_url(inspection_id)).get_data(as_text=True)
+    with app.app_context():
+        name = db.session.get(User, ids["sup"]).full_name
+    assert re.search(r'name="team-0-full_name"[^>]*value="' + re.escape(name) + '"', page) or \
+        re.search(r'value="' + re.escape(name) + r'"[^>]*name="team-0-full_name"', page), "head not prefilled"
 
 
 def test_finish_form_errors_save_nothing(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
@@ -455,3 +469,18 @@ def test_corrective_actions_follow_up(app: Flask, client: FlaskClient, ids: dict
 def test_pages_need_sign_in(client: FlaskClient, ids: dict[str, int]) -> None:
     for url in ("/review/", "/review/actions", "/review/inspections/1", "/review/inspections/1/finish"):
         assert client.get(url).status_code == 302
+
+
+def test_reviewer_sees_failed_only_and_approval_comes_last_with_confirmation(app: Flask, client: FlaskClient,
+                                                                             ids: dict[str, int]) -> None:
+    inspection_id = rf.submitted(app, ids, fail=("A3",))
+    rf.login(client, app, ids["rev"], locale="vi")
+    page = client.get(f"/review/inspections/{inspection_id}?lang=vi").get_data(as_text=True)
+    # The return box comes before the approve button, which needs a ticked confirmation and says what it files.
+    assert page.index("/return") < page.index("/approve")
+    assert re.search(r'<input type="checkbox" name="confirm"[^>]*required', page)
+    assert "Phê duyệt sẽ lưu" in page and "biên bản" in page
+    everything = page.count('<li id="item-')
+    flagged = client.get(f"/review/inspections/{inspection_id}?only=flagged&lang=vi").get_data(as_text=True)
+    assert 'id="item-A3"' in flagged
+    assert flagged.count('<li id="item-') == 1 < everything

@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'i14a00000001'
-down_revision = 'f4iled000001'
+down_revision = 'i18c00000001'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,427 @@
+"""The offline form on a Galaxy Tab S4: applicability per facility from one engine, and refusals shown as errors.
+
+The blocker this guards against: preparing a second facility replaced the first one's (filtered) checklist on the
+tablet, so the first facility was inspected with the second one's items, "synced", and never reached review.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from .. import inspection_fixtures as fx
+from .test_accessibility import _violations
+from .test_offline import _login, _note, _server_inspection, _sign, _status
+
+SHOTS = Path("/tmp/e2e_shots")
+
+
+@pytest.fixture
+def galaxy(browser, playwright_instance) -> Iterator[object]:
+    """Samsung's 10.5-inch tablet profile, in Vietnamese; service workers out of the way of page.route."""
+    descriptor = dict(playwright_instance.devices["Galaxy Tab S4"])
+    descriptor.pop("default_browser_type", None)
+    ctx = browser.new_context(**descriptor, locale="vi-VN", service_workers="block")
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+def _world(app) -> dict[str, int]:
+    """build_world, plus a station that offers implants (QC), which adds items the other station does not have."""
+    ids = fx.build_world(app)
+    with app.app_context():
+        from qa_app.extensions import db
+        from qa_app.facilities.models import Facility
+
+        from .. import factories as f
+
+        station = db.session.get(Facility, ids["tyt"])
+        implants = f.facility("TYT-3", "Trạm Y tế xã Bình Lư", station.unit, station.legacy_unit,
+                              services=("VU", "BCS", "TT", "DCTC", "QC"))
+        implants.head_name = "Vàng Thị Sua"
+        ids["implants"] = implants.id
+        db.session.commit()
+    return ids
+
+
+def _applicable(app, facility_id: int) -> list:
+    from .test_offline import _items
+
+    return _items(app, facility_id)
+
+
+def _open(page, url: str) -> None:
+    page.goto(url + "/offline/?lang=vi")
+    page.locator("#offline-app[data-loaded]").wait_for(state="attached")
+
+
+def _prepare(page, name: str, facility_id: int) -> None:
+    page.fill("[data-facility-search]", name)
+    page.locator(f"[data-facility-results] [data-prepare='{facility_id}']").click()
+    expect(page.locator(f"[data-ready-list] [data-facility-id='{facility_id}'] [data-ready]")).to_be_visible()
+
+
+def _answer_all(page, items) -> None:
+    for item in items:
+        article = page.locator(f"#oi-{item.id}")
+        value = fx.passing_value(item)
+        if item.answer_type in ("yes_no_na", "scale"):
+            article.locator(f"button[data-value='{value}']").click()
+        else:
+            article.locator("[data-value-input]").fill(value)
+            article.locator("[data-value-input]").blur()
+
+
+def test_two_prepared_facilities_keep_their_own_applicable_items_offline(live_server, galaxy) -> None:
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    with_implants = _applicable(app, ids["implants"])
+    without = _applicable(app, ids["tyt"])
+    only_implants = {i.id for i in with_implants} - {i.id for i in without}
+    assert only_implants, "the implant station must have items the other station does not"
+
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    _open(page, url)
+    # A (implants) first, then B: B's preparation must not replace A's items.
+    _prepare(page, "Bình Lư", ids["implants"])
+    _prepare(page, "Bản Giang", ids["tyt"])
+
+    galaxy.set_offline(True)
+    expect(page.locator("[data-net]")).to_have_attribute("data-state", "offline")
+    page.locator(f"[data-ready-list] [data-start='{ids['implants']}']").click()
+    page.locator("[data-view=inspection]").wait_for()
+    uuid = page.evaluate("location.hash.slice(4)")
+    shown = page.locator("[data-insp-sections] [data-item]")
+    expect(shown).to_have_count(len(with_implants))
+    assert shown.evaluate_all("els => els.map(e => e.dataset.item)") == [i.id for i in with_implants]
+    for item_id in only_implants:
+        expect(page.locator(f"#oi-{item_id}")).to_be_visible()
+    # "Next unanswered" goes to the first item not answered yet; the chips count per section.
+    page.click("[data-next-unanswered]")
+    expect(page.locator(f"#oi-{with_implants[0].id}")).to_be_in_viewport()
+    _answer_all(page, with_implants[:-1])
+    page.click("[data-next-unanswered]")
+    expect(page.locator(f"#oi-{with_implants[-1].id}")).to_be_in_viewport()
+    _answer_all(page, with_implants[-1:])
+    chips = page.locator("[data-chips] [data-goto-section]")
+    assert chips.count() >= 2
+    expect(chips.first).to_have_class(re.compile("is-done"))
+    # "Failed only": one failed item shown, the others hidden (not lost); "All items" brings them back.
+    failed = next(i for i in with_implants if i.answer_type == "yes_no_na")
+    page.locator(f"#oi-{failed.id} button[data-value='not_met']").click()
+    page.click("[data-filter=failed]")
+    expect(page.locator("[data-insp-sections] [data-item]:visible")).to_have_count(1)
+    expect(page.locator(f"#oi-{failed.id}")).to_be_visible()
+    page.click("[data-filter=all]")
+    expect(page.locator("[data-insp-sections] [data-item]:visible")).to_have_count(len(with_implants))
+    page.locator(f"#oi-{failed.id} button[data-value='met']").click()
+    expect(page.locator("[data-insp-progress]")).to_contain_text(f"{len(with_implants)}")
+    # The running score and classification, by the same rules as the server's.
+    expect(page.locator("[data-insp-score]")).to_have_text("100,0%")
+    expect(page.locator("[data-insp-class]")).to_have_text("Đạt chuẩn")
+    page.screenshot(path=str(SHOTS / "offline-form-vi.png"))
+    _sign(page, "head", "Nguyễn Văn An")
+    _sign(page, "facility_rep", "Vàng Thị Sua")
+    page.click("[data-submit]")
+
+    galaxy.set_offline(False)
+    page.click("[data-sync-now]")
+    expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "submitted", timeout=30000)
+    expect(_status(page)).to_have_attribute("data-state", "synced")
+    state = _server_inspection(app, uuid)
+    assert state["status"] == "submitted"
+    assert set(state["answers"]) == {i.id for i in with_implants}
+
+    # It reaches the reviewer's queue, with every item.
+    reviewer = galaxy.new_page()
+    reviewer.context.clear_cookies()
+    _login(reviewer, url, "thamdinh1")
+    reviewer.goto(url + "/review/")
+    expect(reviewer.locator("main")).to_contain_text("Trạm Y tế xã Bình Lư")
+
+
+def test_a_refused_submission_is_red_at_the_top_with_links_and_never_synced(live_server, galaxy) -> None:
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    items = _applicable(app, ids["tyt"])
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    _open(page, url)
+    _prepare(page, "Bản Giang", ids["tyt"])
+    page.locator(f"[data-ready-list] [data-start='{ids['tyt']}']").click()
+    page.locator("[data-view=inspection]").wait_for()
+    uuid = page.evaluate("location.hash.slice(4)")
+    _answer_all(page, items)
+    page.fill("[data-team-field=full_name][data-index='1']", "Phạm Thị Dung")
+    page.click("[data-sync-now]")
+    expect(_status(page)).to_have_attribute("data-state", "synced", timeout=30000)
+
+    # Meanwhile an answer is removed on the server (another device): the tablet does not know.
+    removed = items[3].id
+    with app.app_context():
+        from qa_app.auth.models import User
+        from qa_app.extensions import db
+        from qa_app.inspections import services
+        from qa_app.inspections.models import Answer, Inspection
+
+        inspection = db.session.scalars(sa.select(Inspection).where(Inspection.uuid == uuid)).one()
+        answer = db.session.scalars(sa.select(Answer).where(Answer.inspection_id == inspection.id,
+                                                            Answer.item_id == removed)).one()
+        services.save_answer(inspection, removed, db.session.get(User, ids["sup_b"]), value=None,
+                             base_revision=answer.revision)
+        db.session.commit()
+
+    _sign(page, "head", "Nguyễn Văn An")
+    _sign(page, "facility_rep", "Phạm Thị Dung")
+    page.click("[data-submit]")
+    box = page.locator("[data-insp-problems]")
+    expect(box).to_be_visible(timeout=30000)
+    expect(box).to_have_attribute("data-state", "refused")
+    expect(box).to_contain_text("Chưa nộp được")
+    expect(box).to_contain_text("chưa được trả lời")
+    link = box.locator(f"a[data-goto='{removed}']")
+    expect(link).to_be_visible()
+    # At the top of the form: above the first item.
+    assert box.bounding_box()["y"] < page.locator("[data-insp-sections] [data-item]").first.bounding_box()["y"]
+    expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "refused")
+    expect(_status(page)).to_have_attribute("data-state", "refused")
+    # The answer removed on the server shows as unanswered here too (nothing was waiting for it on the tablet).
+    expect(page.locator(f"#oi-{removed} button[aria-pressed=true]")).to_have_count(0)
+    expect(box).to_be_in_viewport()
+    assert int(_status(page).get_attribute("data-changes")) >= 1
+    page.screenshot(path=str(SHOTS / "offline-refused-vi.png"))
+    assert not _violations(page), "axe-core violations on the refused form"
+    link.click()
+    expect(page.locator(f"#oi-{removed}")).to_be_in_viewport()
+    # The facility's row says so too.
+    page.goto(url + "/offline/?lang=vi#")
+    page.locator("#offline-app[data-loaded]").wait_for(state="attached")
+    expect(page.locator(f"[data-ready-list] [data-facility-id='{ids['tyt']}'] [data-facility-state]")).to_be_visible()
+    expect(page.locator(f"[data-inspection-list] [data-uuid='{uuid}'] [data-record-status]")).to_have_attribute(
+        "data-state", "refused")
+    assert _server_inspection(app, uuid)["status"] == "draft"
+
+
+def _answers(app, uuid: str) -> dict[str, tuple[str, str, int]]:
+    from qa_app.extensions import db
+    from qa_app.inspections.models import Answer, Inspection
+
+    with app.app_context():
+        inspection = db.session.scalars(sa.select(Inspection).where(Inspection.uuid == uuid)).one()
+        return {a.item_id: (a.value, a.note, a.revision) for a in db.session.scalars(
+            sa.select(Answer).where(Answer.inspection_id == inspection.id))}
+
+
+def _uuid_of(app, inspection_id: int) -> str:
+    from qa_app.extensions import db
+    from qa_app.inspections.models import Inspection
+
+    with app.app_context():
+        return db.session.get(Inspection, inspection_id).uuid
+
+
+def test_a_draft_started_online_is_continued_offline_without_losing_or_repeating_an_answer(live_server,
+                                                                                          galaxy) -> None:
+    import datetime as dt
+
+    from .. import review_fixtures as rf
+
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    items = _applicable(app, ids["tyt"])
+    inspection_id = rf.start(app, ids["tyt"], ids["sup"], on=dt.date.today())
+    uuid = _uuid_of(app, inspection_id)
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    # Online, on the form: the first five items.
+    page.goto(f"{url}/inspections/{inspection_id}/form?lang=vi")
+    for item in items[:5]:
+        page.locator(f"#item-{item.id} button[data-value='{fx.passing_value(item)}']").click()
+    expect(page.locator("[data-save-status]")).to_have_attribute("data-state", "saved", timeout=20000)
+    assert len(_answers(app, uuid)) == 5
+
+    # Preparing the facility brings the draft onto the tablet.
+    _open(page, url)
+    _prepare(page, "Bản Giang", ids["tyt"])
+    entry = page.locator(f"[data-inspection-list] [data-uuid='{uuid}']")
+    expect(entry).to_be_visible()
+    galaxy.set_offline(True)
+    entry.get_by_role("link").first.click()
+    page.locator("[data-view=inspection]").wait_for()
+    for item in items[:5]:
+        expect(page.locator(f"#oi-{item.id} button[data-value='{fx.passing_value(item)}']")).to_have_attribute(
+            "aria-pressed", "true")
+    _answer_all(page, items[5:])
+    page.fill("[data-team-field=full_name][data-index='1']", "Phạm Thị Dung")
+    _sign(page, "head", "Nguyễn Văn An")
+    _sign(page, "facility_rep", "Phạm Thị Dung")
+    page.click("[data-submit]")
+    galaxy.set_offline(False)
+    page.click("[data-sync-now]")
+    expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "submitted", timeout=30000)
+    answers = _answers(app, uuid)
+    assert set(answers) == {i.id for i in items}
+    # The five answered online were not sent again: still their first revision.
+    assert all(answers[i.id][2] == 1 for i in items[:5])
+    assert _server_inspection(app, uuid)["count"] == 1
+
+
+def test_a_returned_inspection_is_continued_offline_with_the_reviewers_comments(live_server, galaxy) -> None:
+    import datetime as dt
+
+    from .. import review_fixtures as rf
+
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    items = _applicable(app, ids["tyt"])
+    failing = items[1].id
+    inspection_id = rf.start(app, ids["tyt"], ids["sup"], on=dt.date.today())
+    rf.answer_all(app, inspection_id, ids["sup"], fail=(failing,))
+    rf.finish_parts(app, inspection_id, ids["sup"])
+    with app.app_context():
+        from qa_app.auth.models import User
+        from qa_app.extensions import db
+        from qa_app.inspections import services
+        from qa_app.inspections.models import Inspection
+
+        inspection = db.session.get(Inspection, inspection_id)
+        services.submit(inspection, db.session.get(User, ids["sup"]))
+        services.return_inspection(inspection, db.session.get(User, ids["rev"]), "Ghi rõ số lượng thuốc tồn kho",
+                                   item_comments={items[0].id: "Thiếu ảnh giấy phép"})
+        db.session.commit()
+    uuid = _uuid_of(app, inspection_id)
+    before = _answers(app, uuid)
+
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    _open(page, url)
+    _prepare(page, "Bản Giang", ids["tyt"])
+    galaxy.set_offline(True)
+    page.locator(f"[data-inspection-list] [data-uuid='{uuid}']").get_by_role("link").first.click()
+    page.locator("[data-view=inspection]").wait_for()
+    expect(page.locator("[data-return-comment]")).to_have_text("Ghi rõ số lượng thuốc tồn kho")
+    expect(page.locator(f"#oi-{items[0].id} [data-review-comment]")).to_contain_text("Thiếu ảnh giấy phép")
+    page.screenshot(path=str(SHOTS / "offline-returned-vi.png"))
+    assert not _violations(page), "axe-core violations on the returned form"
+    # Compact: notes open on demand.
+    expect(page.locator(f"#oi-{items[0].id} [data-note]")).to_be_hidden()
+    _note(page, items[0].id, "Đã chụp giấy phép")
+    page.click("[data-submit]")
+    galaxy.set_offline(False)
+    page.click("[data-sync-now]")
+    expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "submitted", timeout=30000)
+    after = _answers(app, uuid)
+    assert set(after) == set(before)
+    assert after[items[0].id][:2] == (before[items[0].id][0], "Đã chụp giấy phép")
+    assert after[items[0].id][2] == before[items[0].id][2] + 1
+    assert {k: v for k, v in after.items() if k != items[0].id} == {k: v for k, v in before.items()
+                                                                   if k != items[0].id}
+    assert _server_inspection(app, uuid)["status"] == "submitted"
+
+
+def test_the_online_form_keeps_its_running_score_from_the_same_rules_without_a_network(live_server, galaxy) -> None:
+    import datetime as dt
+
+    from .. import review_fixtures as rf
+
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    items = [i for i in _applicable(app, ids["tyt"]) if i.answer_type == "yes_no_na"]
+    inspection_id = rf.start(app, ids["tyt"], ids["sup"], on=dt.date.today())
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    page.goto(f"{url}/inspections/{inspection_id}/form?lang=vi")
+    total = len(_applicable(app, ids["tyt"]))
+    expect(page.locator("[data-progress]").first).to_have_text(f"0/{total}")
+    galaxy.set_offline(True)
+    # No server answers now: the header follows the answers waiting on the tablet, by the shared engine.
+    page.locator(f"#item-{items[0].id} button[data-value='met']").click()
+    page.locator(f"#item-{items[1].id} button[data-value='not_met']").click()
+    expect(page.locator("[data-progress]").first).to_have_text(f"2/{total}")
+    expect(page.locator("[data-score]")).to_have_text("50,0%")
+    expect(page.locator("[data-provisional]")).to_be_visible()
+    assert page.locator("#inspection").get_attribute("data-engine") is None
+    galaxy.set_offline(False)
+    expect(page.locator("[data-save-status]")).to_have_attribute("data-state", "saved", timeout=30000)
+    expect(page.locator("[data-score]")).to_have_text("50,0%")
+
+
+SMALL_TEXT = """root => {
+    const out = [];
+    for (const el of root.querySelectorAll('*')) {
+        const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+        const r = el.getBoundingClientRect();
+        if (!own || r.width === 0 || r.height === 0) { continue; }
+        const size = parseFloat(getComputedStyle(el).fontSize);
+        if (size < 15) { out.push(el.tagName + ' ' + size + 'px: ' + el.textContent.trim().slice(0, 40)); }
+    }
+    return out;
+}"""
+
+SMALL_TARGETS = """root => {
+    const out = [];
+    for (const el of root.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+        // A file input is tapped through the button-like label that holds it.
+        const r = (el.type === 'file' && el.closest('label') ? el.closest('label') : el).getBoundingClientRect();
+        // Not for people: hidden from assistive technology and out of the tab order (the no-JavaScript Enter key).
+        if (r.width === 0 || r.height === 0 || el.closest('[aria-hidden=true]')) { continue; }
+        if (r.width < 44 || r.height < 44) { out.push(el.tagName + ' ' + Math.round(r.width) + 'x' + Math.round(r.height) + ': ' + (el.textContent || el.name || el.type).trim().slice(0, 30)); }
+    }
+    return out;
+}"""
+
+
+def test_high_contrast_mode_has_no_text_under_15px_and_every_target_is_44px(live_server, galaxy) -> None:
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    _open(page, url)
+    _prepare(page, "Bản Giang", ids["tyt"])
+    page.locator(f"[data-ready-list] [data-start='{ids['tyt']}']").click()
+    page.locator("[data-view=inspection]").wait_for()
+    page.click("[data-contrast-toggle]")
+    expect(page.locator("html")).to_have_class(re.compile(r"\bhc\b"))
+    form = page.locator("#offline-app")
+    assert form.evaluate(SMALL_TEXT) == []
+    assert form.evaluate(SMALL_TARGETS) == []
+    assert not _violations(page), "axe-core violations in high-contrast mode"
+    page.screenshot(path=str(SHOTS / "offline-form-contrast-vi.png"))
+    # The choice is kept on the tablet.
+    page.reload()
+    page.locator("#offline-app[data-loaded]").wait_for(state="attached")
+    expect(page.locator("html")).to_have_class(re.compile(r"\bhc\b"))
+
+
+def test_the_online_form_in_high_contrast_mode_has_no_text_under_15px_and_44px_targets(live_server, galaxy) -> None:
+    import datetime as dt
+
+    from .. import review_fixtures as rf
+
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    inspection_id = rf.start(app, ids["tyt"], ids["sup"], on=dt.date.today())
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    page.goto(f"{url}/inspections/{inspection_id}/form?lang=vi")
+    page.click("[data-contrast-toggle]")
+    expect(page.locator("html")).to_have_class(re.compile(r"\bhc\b"))
+    form = page.locator("#inspection")
+    assert form.evaluate(SMALL_TEXT) == []
+    assert form.evaluate(SMALL_TARGETS) == []
+    assert not _violations(page), "axe-core violations in high-contrast mode"
