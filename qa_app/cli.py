@@ -39,7 +39,8 @@ def setup(demo: bool) -> None:
         sys.exit(1)
     db.session.commit()
     click.echo(f"Checklists: {len(report.added)} added, {len(report.updated)} updated, "
-               f"{len(report.unchanged)} unchanged.")
+               f"{len(report.unchanged)} unchanged"
+               + (f", {len(report.corrected)} corrected (legal bases)." if report.corrected else "."))
     for warning in loose_key_warnings():
         click.echo(f"WARNING: {warning}", err=True)
     if demo and db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:

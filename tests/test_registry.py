@@ -73,6 +73,39 @@ def test_sync_registers_once_and_refuses_an_edited_published_file(app: Flask, tm
         assert db.session.scalar(sa.select(ChecklistVersion.sha256)) == stored.sha256
 
 
+def test_a_published_versions_legal_bases_are_corrected_as_an_erratum(app: Flask, tmp_path: Path) -> None:
+    """A wrong citation is fixed in place (audited, both hashes kept); anything scored still needs a new version."""
+    from qa_app.audit.models import AuditEntry
+
+    root = tmp_path / "checklists"
+    path = write(root)
+    with app.app_context():
+        sync_directory(root)
+        db.session.commit()
+        before = db.session.scalar(sa.select(ChecklistVersion.sha256))
+        path.write_text(path.read_text(encoding="utf-8").replace(
+            '{vi: "Quyết định 1848/QĐ-TTg", en: "Decision 1848/QĐ-TTg"}',
+            '{vi: "Quyết định 1848/QĐ-TTg phê duyệt Chương trình", en: "Decision 1848/QĐ-TTg approving the Programme"}'),
+            encoding="utf-8")
+        report = sync_directory(root)
+        db.session.commit()
+        assert report.corrected == ["test v1"]
+        row = db.session.scalar(sa.select(ChecklistVersion))
+        assert row.sha256 != before
+        assert "Chương trình" in checklist_of(row).legal_basis[0].text.vi
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "checklist.erratum"))
+        assert entry is not None
+        assert entry.details["sha256_before"] == before and entry.details["sha256_after"] == row.sha256
+        assert sync_directory(root).unchanged == ["test v1"]
+        # The same file with a scored change besides the citation is still refused whole.
+        path.write_text(path.read_text(encoding="utf-8").replace("Có giấy phép", "Có giấy phép hoạt động"),
+                        encoding="utf-8")
+        with pytest.raises(ImmutableVersionError):
+            sync_directory(root)
+        db.session.rollback()
+        assert db.session.scalar(sa.select(ChecklistVersion.sha256)) == row.sha256
+
+
 def test_drafts_may_change_until_published(app: Flask, tmp_path: Path) -> None:
     root = tmp_path / "checklists"
     write(root, status="draft")

@@ -114,4 +114,5 @@ def load() -> None:
         sys.exit(1)
     db.session.commit()
     click.echo(f"Checklists: {len(report.added)} added, {len(report.updated)} draft(s) updated, "
-               f"{len(report.unchanged)} unchanged.")
+               f"{len(report.unchanged)} unchanged"
+               + (f", {len(report.corrected)} corrected (legal bases)." if report.corrected else "."))

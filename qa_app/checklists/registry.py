@@ -26,15 +26,27 @@ class ImmutableVersionError(Exception):
 
 @dataclass
 class SyncReport:
-    """What a sync did, per version: added, unchanged, updated (drafts only)."""
+    """What a sync did, per version: added, unchanged, updated (drafts only), corrected (legal-basis errata)."""
 
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    corrected: list[str] = field(default_factory=list)
+
+
+# The citations printed under "Căn cứ" on the minutes. They do not take part in applicability or scoring, so a
+# wrong citation in a published version (a decision's title, its date, which facility types it concerns) is
+# corrected in place as an erratum instead of forcing a new version that every pinned inspection would not use.
+ERRATUM_KEYS = frozenset({"legal_basis"})
+
+
+def _scored_content(content: dict) -> dict:
+    return {k: v for k, v in content.items() if k not in ERRATUM_KEYS}
 
 
 def register(checklist: Checklist) -> str:
-    """Register one loaded version; returns 'added', 'unchanged' or 'updated' (a draft), refusing edits."""
+    """Register one loaded version; returns 'added', 'unchanged', 'updated' (a draft) or 'corrected' (an
+    erratum of a published version's legal bases), refusing any other edit of a published version."""
     row = db.session.scalar(
         sa.select(ChecklistVersion).where(
             ChecklistVersion.code == checklist.code, ChecklistVersion.version == checklist.version
@@ -42,6 +54,19 @@ def register(checklist: Checklist) -> str:
     )
     if row is not None and row.sha256 == checklist.sha256:
         return "unchanged"
+    if row is not None and row.status == "published" and checklist.status == "published" \
+            and _scored_content(row.content or {}) == _scored_content(checklist.content):
+        # An erratum: only the citations changed. Every answer, rule and score of the version stays as it was,
+        # so inspections pinned to it keep scoring identically; the change is recorded with both hashes.
+        from ..audit.services import record  # imported here: the audit package is above the checklist core
+
+        before = row.sha256
+        row.sha256, row.content, row.source = checklist.sha256, checklist.content, checklist.source
+        db.session.flush()
+        record("checklist.erratum", "checklist_version", row.id,
+               details={"code": checklist.code, "version": checklist.version, "changed": sorted(ERRATUM_KEYS),
+                        "sha256_before": before, "sha256_after": checklist.sha256})
+        return "corrected"
     if row is not None and row.status == "published":
         raise ImmutableVersionError([Problem(
             checklist.source or checklist.code, 1,
