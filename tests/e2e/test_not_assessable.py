@@ -60,7 +60,7 @@ def _seed(app, tmp_path: Path) -> dict[str, int]:
         units = f.two_districts()
         ids = {
             "sup": f.user(SUPERVISOR[0], "supervisor", units["d1"], password=fx.PASSWORD, full_name=SUPERVISOR[1]).id,
-            "rev": f.user(REVIEWER[0], "district_reviewer", units["d1"], password=fx.PASSWORD,
+            "rev": f.user(REVIEWER[0], "reviewer", units["d1"], password=fx.PASSWORD,
                           full_name=REVIEWER[1]).id,
         }
         ids["facility"] = f.facility("TYT-1", "Trạm Y tế xã Bản Giang", units["n1"], units["c1"]).id

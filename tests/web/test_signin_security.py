@@ -221,7 +221,7 @@ def test_a_role_change_ends_every_session(app: Flask) -> None:
     with app.app_context():
         scope = db.session.get_one(User, ids["sup"]).scope_unit_id
     response = admin.post(f"/admin/users/{ids['sup']}/edit", data={
-        "full_name": "Giamsat1", "position": "", "email": "", "role": "district_reviewer", "scope": str(scope),
+        "full_name": "Giamsat1", "position": "", "email": "", "role": "reviewer", "scope": str(scope),
         "active": "y"})
     assert response.status_code == 302
     replay_everywhere(app, copy)
