@@ -124,3 +124,22 @@ def test_setup_warns_about_a_world_readable_key(tmp_path: Path) -> None:
     assert "WARNING:" in result.output and "readable by other accounts (mode 0644)" in result.output
     with app.app_context():
         db.engine.dispose()
+
+
+def test_an_older_plain_demo_key_without_a_passphrase_file_gets_one(tmp_path: Path) -> None:
+    """What a backup made by an earlier version restores: a plain unit.p12 and no passphrase file."""
+    signing.load_signing_key(None, None, str(tmp_path))
+    folder = tmp_path / "signing"
+    passphrase = (folder / "passphrase").read_text().encode()
+    key, cert, extra = pkcs12.load_key_and_certificates((folder / "unit.p12").read_bytes(), passphrase)
+    (folder / "unit.p12").write_bytes(
+        pkcs12.serialize_key_and_certificates(b"unit", key, cert, extra, serialization.NoEncryption()))
+    (folder / "passphrase").unlink()
+    signing._checked_plain.clear()
+    signing._cache.clear()
+    assert signing.load_signing_key(None, None, str(tmp_path)).demo
+    new = (folder / "passphrase").read_text().encode()
+    assert mode(folder / "passphrase") == 0o600
+    with pytest.raises(ValueError):
+        pkcs12.load_key_and_certificates((folder / "unit.p12").read_bytes(), None)
+    assert pkcs12.load_key_and_certificates((folder / "unit.p12").read_bytes(), new)[1] is not None

@@ -265,11 +265,28 @@ def demo_passphrase(directory: Path) -> str:
 
     In production set ``QA_SIGNING_PKCS12_PASSWORD`` (it then encrypts the demo key too, and nothing is written).
     """
+    path = directory / PASSPHRASE_FILE
+    if not path.exists() and _is_plain(directory / "unit.p12"):
+        # A demo key made before keys were encrypted (or restored from such a backup): give it a passphrase now.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(24))
+        except FileExistsError:
+            pass  # another worker did it first
     try:
-        return (directory / PASSPHRASE_FILE).read_text().strip()
+        return path.read_text().strip()
     except OSError as exc:
         raise SigningError(f"the demo signing key's passphrase {directory / PASSPHRASE_FILE} cannot be read "
                            f"({exc}); set QA_SIGNING_PKCS12_PASSWORD") from None
+
+
+def _is_plain(path: Path) -> bool:
+    try:
+        pkcs12.load_key_and_certificates(path.read_bytes(), None)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _encrypt_if_plain(path: Path, passphrase: str | bytes) -> None:
