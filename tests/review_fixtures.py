@@ -126,6 +126,7 @@ def finish_parts(app: Flask, inspection_id: int, user_id: int) -> None:
             {"item_id": item_id, "action": "Niêm yết bảng giá", "responsible": "Trạm trưởng",
              "deadline": inspection.inspection_date + dt.timedelta(days=30)}
             for item_id in score.failed_items], user)
+        services.set_facility_opinion(inspection, "Cơ sở nhất trí với kết quả.", user)
         # Signed last: a drawn signature covers the content as it was when signed.
         for role, name in (("head", "Nguyễn Văn Giám"), ("facility_rep", "Hoàng Văn Trạm")):
             services.save_signature(inspection, role, name, signature_png(), STROKES, user)

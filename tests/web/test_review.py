@@ -43,19 +43,36 @@ def page_url(inspection_id: int) -> str:
 
 
 def finish_form(app: Flask, inspection_id: int, **overrides: str) -> dict[str, str]:
-    """The finishing form as a browser would post it after filling every part in."""
+    """The finishing form as a browser would post it after filling every part in.
+
+    What is already saved comes back as the page prefills it (team, actions, opinion), so posting the form
+    unchanged changes no content and leaves the drawn signatures that covered it valid.
+    """
     with app.app_context():
         inspection = db.session.get_one(Inspection, inspection_id)
         score = services.current_score(inspection)
         revision = inspection.revision
-    data = {"revision": str(revision), "facility_opinion": "Cơ sở nhất trí với kết quả.",
-            "team-0-role": "head", "team-0-full_name": "Nguyễn Văn Giám", "team-0-position": "Trưởng đoàn",
-            "team-1-role": "member", "team-1-full_name": "", "team-1-position": "",
-            "team-2-role": "facility_rep", "team-2-full_name": "Hoàng Văn Trạm",
-            "team-2-position": "Trạm trưởng"}
+        team = db.session.scalars(sa.select(TeamMember).where(TeamMember.inspection_id == inspection_id)
+                                  .order_by(TeamMember.position_order)).all()
+        saved_actions = {a.item_id: a for a in db.session.scalars(
+            sa.select(CorrectiveAction).where(CorrectiveAction.inspection_id == inspection_id))}
+        opinion = inspection.facility_opinion
+    data = {"revision": str(revision), "facility_opinion": opinion or "Cơ sở nhất trí với kết quả."}
+    if team:
+        for n, member in enumerate(team):
+            data.update({f"team-{n}-role": member.role, f"team-{n}-full_name": member.full_name,
+                         f"team-{n}-position": member.position})
+    else:
+        data.update({"team-0-role": "head", "team-0-full_name": "Nguyễn Văn Giám", "team-0-position": "Trưởng đoàn",
+                     "team-1-role": "member", "team-1-full_name": "", "team-1-position": "",
+                     "team-2-role": "facility_rep", "team-2-full_name": "Hoàng Văn Trạm",
+                     "team-2-position": "Trạm trưởng"})
     for n, item_id in enumerate(score.failed_items):
-        data.update({f"actions-{n}-item_id": item_id, f"actions-{n}-action": "Niêm yết bảng giá dịch vụ",
-                     f"actions-{n}-responsible": "Trạm trưởng", f"actions-{n}-deadline": "2026-04-09"})
+        saved = saved_actions.get(item_id)
+        data.update({f"actions-{n}-item_id": item_id,
+                     f"actions-{n}-action": saved.action if saved else "Niêm yết bảng giá dịch vụ",
+                     f"actions-{n}-responsible": saved.responsible if saved else "Trạm trưởng",
+                     f"actions-{n}-deadline": saved.deadline.isoformat() if saved else "2026-04-09"})
     data.update(overrides)
     return data
 

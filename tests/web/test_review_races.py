@@ -321,5 +321,17 @@ def test_a_submit_that_lost_can_be_sent_again_from_the_page_it_got(race_app: Fla
                       lost.get_data(as_text=True))
     revision = next(v for v in shown.groups() if v)
     assert int(revision) == state(app, inspection_id)["revision"]
+    # The other tablet's note changed the record the two drawn signatures covered: sending the page again
+    # cannot file them under content they never saw. It is refused (nothing submitted) until both sign again.
+    refused = client.post(f"/review/inspections/{inspection_id}/finish", data={**form, "revision": revision})
+    assert refused.status_code == 302 and state(app, inspection_id)["status"] == "draft"
+    assert "sign again" in client.get(refused.headers["Location"]).get_data(as_text=True)
+    from .test_review import sign
+
+    for role, name in (("head", "Nguyễn Văn Giám"), ("facility_rep", "Hoàng Văn Trạm")):
+        assert sign(client, inspection_id, role, name=name).status_code == 201
+    page = client.get(f"/review/inspections/{inspection_id}/finish").get_data(as_text=True)
+    shown = re.search(r'name="revision"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="revision"', page)
+    revision = next(v for v in shown.groups() if v)
     again = client.post(f"/review/inspections/{inspection_id}/finish", data={**form, "revision": revision})
     assert again.status_code == 302 and state(app, inspection_id)["status"] == "submitted"
