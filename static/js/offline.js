@@ -1084,7 +1084,10 @@
       var items = section.items.filter(function (item) { return QAEngine.itemApplies(item, section, profile)[0]; });
       if (!items.length) { return; }
       holder.appendChild(el("section", { "class": "osection", id: "osec-" + section.id, "data-section": section.id }, [
-        el("h2", { text: section.id + ". " + txt(section.title) })].concat(items.map(function (item) { return renderItem(rec, item); }))));
+        el("h2", { text: section.id + ". " + txt(section.title) }),
+        // The checklist's instructions for the section (whom to meet, what to look at), above its items.
+        txt(section.instructions) ? el("p", { "class": "osection-instructions", "data-section-instructions": true, text: txt(section.instructions) }) : null
+      ].concat(items.map(function (item) { return renderItem(rec, item); }))));
     });
     itemsOf(rec).forEach(function (item) { renderPhotos(rec, item.id); });
     q("[data-opinion]").value = rec.opinion || "";

@@ -460,7 +460,9 @@ def test_the_new_answer_kinds_are_shown_checked_and_synced_offline(live_server, 
     page.locator(f"[data-ready-list] [data-start='{ids['tyt']}']").click()
     page.locator("[data-view=inspection]").wait_for()
     uuid = page.evaluate("location.hash.slice(4)")
-    # Only where the item allows it.
+    # The section's instructions above its items.
+    expect(page.locator("#osec-M1 [data-section-instructions]")).to_contain_text("Làm việc với trạm trưởng")
+    # "Not observed" only where the item allows it.
     expect(page.locator("[id='oi-M1.1'] button[data-value='not_observed']")).to_have_count(0)
     unobserved = page.locator("[id='oi-M3.2'] button[data-value='not_observed']")
     expect(unobserved).to_have_text("Không quan sát được")
