@@ -15,7 +15,7 @@ import hashlib
 from typing import Any
 
 from qa_app.checklists.answers import item_failed, normalize_answer
-from qa_app.checklists.schema import Checklist, FacilityProfile, Item, Section, Text, item_applies
+from qa_app.checklists.schema import Checklist, FacilityProfile, Item, ScoreGroup, Section, Text, item_applies
 from qa_app.scoring import exact
 
 # Labels of the two yes/no choices, as the checklist files do not spell them out.
@@ -31,6 +31,10 @@ def _fraction(number: float | int | str, what: str) -> str:
     return str(exact(number, what))
 
 
+def _fraction_or_none(number: float | int | None, what: str) -> str | None:
+    return None if number is None else _fraction(number, what)
+
+
 def item_json(item: Item) -> dict[str, Any]:
     """One item: what the form shows and every rule the tablet applies to it."""
     choices: list[dict[str, Any]]
@@ -38,25 +42,48 @@ def item_json(item: Item) -> dict[str, Any]:
         choices = [{"value": "met", "label": MET_LABEL}, {"value": "not_met", "label": NOT_MET_LABEL}]
     elif item.answer_type == "scale":
         choices = [{"value": str(level.value), "label": _text(level.label)} for level in item.scale]
+    elif item.answer_type == "options":
+        choices = [{"value": o.value, "label": _text(o.label), "descriptor": _text(o.descriptor)} for o in item.options]
     else:
         choices = []
-    fails = [c["value"] for c in choices if item_failed(item, normalize_answer(item, c["value"]))]
+    # What the form marks as a finding: only scored items have findings (an informational item never does).
+    fails = [c["value"] for c in choices if item.scored and item_failed(item, normalize_answer(item, c["value"]))]
     return {
         "id": item.id, "text": _text(item.text), "guidance": _text(item.guidance), "answer_type": item.answer_type,
-        "choices": choices, "allow_na": item.allow_na, "fails": fails,
+        "choices": choices, "allow_na": item.allow_na, "allow_not_observed": item.allow_not_observed, "fails": fails,
         # Whether it can be critical at all; whether it is, for a facility, is critical_rule's business.
         "critical": item.critical != "never", "critical_rule": item.critical,
         "critical_when_offers": list(item.critical_when_offers), "unit": _text(item.unit),
         "weight": _fraction(item.weight, f"weight of item {item.id}"),
         "applies_to": list(item.applies_to), "applies_if_offers": list(item.applies_if_offers),
         "scale": [{"value": level.value, "label": _text(level.label)} for level in item.scale],
-        "pass_min": item.pass_min,
+        "pass_min": item.pass_min, "informational": item.informational, "scored": item.scored,
+        "finding_below": _fraction_or_none(item.finding_below, f"finding_below of item {item.id}"),
+        # Scores as exact fractions; None: the answer is left out of the score (like N/A).
+        "options": [{"value": o.value, "score": _fraction_or_none(o.score, f"score of option {o.value}")}
+                    for o in item.options],
+        # Number and text constraints, refused on the tablet as on the server.
+        "integer": item.integer, "min": item.min, "max": item.max, "max_length": item.max_length,
     }
 
 
 def section_json(section: Section) -> dict[str, Any]:
     return {"id": section.id, "title": _text(section.title), "weight": _fraction(section.weight, "section weight"),
-            "applies_to": list(section.applies_to), "items": [item_json(i) for i in section.items]}
+            "applies_to": list(section.applies_to), "applies_if_offers": list(section.applies_if_offers),
+            "instructions": _text(section.instructions), "informational": section.informational,
+            "group_id": section.group_id, "group_applies_to": list(section.group_applies_to),
+            "items": [item_json(i) for i in section.items]}
+
+
+def group_json(group: ScoreGroup) -> dict[str, Any]:
+    """One score group with its own aggregation, thresholds and applicability."""
+    what = f"group {group.id}"
+    return {"id": group.id, "title": _text(group.title), "sections": list(group.sections),
+            "aggregation": group.aggregation, "meets_min": _fraction(group.meets_min, f"meets_min of {what}"),
+            "conditional_min": _fraction(group.conditional_min, f"conditional_min of {what}"),
+            "section_min": _fraction(group.section_min, f"section_min of {what}"),
+            "floor": _fraction(group.floor, f"floor of {what}"), "weight": _fraction(group.weight, f"weight of {what}"),
+            "applies_to": list(group.applies_to)}
 
 
 def checklist_json(checklist: Checklist, sha256: str | None = None) -> dict[str, Any]:
@@ -67,8 +94,10 @@ def checklist_json(checklist: Checklist, sha256: str | None = None) -> dict[str,
         "title": _text(checklist.title), "corrective_days": rules.corrective_days,
         "scoring": {"meets_min": _fraction(rules.meets_min, "meets_min"),
                     "conditional_min": _fraction(rules.conditional_min, "conditional_min"),
-                    "section_min": _fraction(rules.section_min, "section_min"), "overall": rules.overall},
+                    "section_min": _fraction(rules.section_min, "section_min"), "overall": rules.overall,
+                    "groups_rule": rules.groups_rule},
         "sections": [section_json(s) for s in checklist.sections],
+        "groups": [group_json(g) for g in checklist.groups],
     }
 
 

@@ -750,17 +750,37 @@
   function answerButtons(item, value, disabled) {
     var choices = item.choices.slice();
     if (item.allow_na) { choices.push({ value: "na", label: { vi: T.na, en: T.na } }); }
-    var input = null;
+    if (item.allow_not_observed) { choices.push({ value: "not_observed", label: { vi: T.not_observed, en: T.not_observed } }); }
+    var input = null, error = null;
     if (!item.choices.length) {
-      // Number and text items: typed, with the N/A button beside when the checklist allows it.
-      input = el("input", { "class": "otext", type: item.answer_type === "number" ? "number" : "text", inputmode: item.answer_type === "number" ? "decimal" : null,
+      // Number and text items: typed, with the N/A button beside when the checklist allows it. The file's
+      // constraints go on the input (keyboard, length); onInput refuses what the server would refuse.
+      var isNumber = item.answer_type === "number";
+      input = el("input", { "class": "otext", type: "text", inputmode: isNumber ? (item.integer ? "numeric" : "decimal") : null,
+        maxlength: isNumber ? "30" : String(Math.min(item.max_length || 2000, 2000)),
         "data-value-input": true, value: value === null || value === undefined || value === "na" ? "" : String(value), disabled: disabled, "aria-label": item.id });
+      error = el("p", { "class": "small ovalue-error", role: "alert", "data-value-error": true, hidden: true });
     }
     return el("div", { "class": "oanswers", role: "group", "aria-label": item.id }, [input].concat(choices.map(function (c) {
       var label = c.value === "met" ? T.met : c.value === "not_met" ? T.not_met : txt(c.label);
       return el("button", { type: "button", "class": "btn oans oans-" + c.value, "data-value": c.value, disabled: disabled,
+        title: c.descriptor ? txt(c.descriptor) : null,
         "aria-pressed": String(value !== null && value !== undefined && String(value) === c.value), text: label });
-    })));
+    }), [error]));
+  }
+
+  /* What the server would refuse in a typed answer, in the supervisor's words ("" when it is fine). */
+  function typedProblem(item, value) {
+    try { QAEngine.normalize(item, value); } catch (e) {
+      if (!(e instanceof QAEngine.InvalidAnswer)) { throw e; }
+      var range = function (n) { return String(n).replace(".", LANG === "vi" ? "," : "."); };
+      if (e.code === "not_an_integer") { return t("value_integer", { item: item.id }); }
+      if (e.code === "below_min") { return t("value_min", { min: range(item.min) }); }
+      if (e.code === "above_max") { return t("value_max", { max: range(item.max) }); }
+      if (e.code === "too_long") { return t("value_too_long", { n: Math.min(item.max_length || 2000, 2000) }); }
+      return item.answer_type === "number" ? t("value_number", { item: item.id }) : "";
+    }
+    return "";
   }
 
   var opened = {};       // "uuid:item" -> true once the supervisor opened an item's note and photos
@@ -893,6 +913,7 @@
       var c = item.choices.filter(function (x) { return x.value === String(value); })[0];
       if (c) { label = value === "met" ? T.met : value === "not_met" ? T.not_met : txt(c.label); }
       if (value === "na") { label = T.na; }
+      if (value === "not_observed") { label = T.not_observed; }
     }
     return label + (note ? " — " + note : "");
   }
@@ -1063,7 +1084,10 @@
       var items = section.items.filter(function (item) { return QAEngine.itemApplies(item, section, profile)[0]; });
       if (!items.length) { return; }
       holder.appendChild(el("section", { "class": "osection", id: "osec-" + section.id, "data-section": section.id }, [
-        el("h2", { text: section.id + ". " + txt(section.title) })].concat(items.map(function (item) { return renderItem(rec, item); }))));
+        el("h2", { text: section.id + ". " + txt(section.title) }),
+        // The checklist's instructions for the section (whom to meet, what to look at), above its items.
+        txt(section.instructions) ? el("p", { "class": "osection-instructions", "data-section-instructions": true, text: txt(section.instructions) }) : null
+      ].concat(items.map(function (item) { return renderItem(rec, item); }))));
     });
     itemsOf(rec).forEach(function (item) { renderPhotos(rec, item.id); });
     q("[data-opinion]").value = rec.opinion || "";
@@ -1112,11 +1136,21 @@
     var itemId = itemOf(target);
     if (target.matches("[data-value-input]")) {
       target.parentNode.querySelectorAll(".oans").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
+      // Refused here, as the server would refuse it: shown at once and never saved nor sent.
+      var typedItem = itemsOf(rec).filter(function (i) { return i.id === itemId; })[0];
+      var typedValue = typedItem && typedItem.answer_type === "number" ? target.value.replace(",", ".").trim() : target.value;
+      var problem = typedItem ? typedProblem(typedItem, typedValue) : "";
+      var errorNode = target.parentNode.querySelector("[data-value-error]");
+      if (errorNode) { errorNode.hidden = !problem; errorNode.textContent = problem; }
+      target.setAttribute("aria-invalid", String(!!problem));
+      if (problem) { clearTimeout(noteTimers[itemId + "value"]); return; }
     }
     if (target.matches("[data-note]") || target.matches("[data-value-input]")) {
       var field = target.matches("[data-note]") ? "note" : "value";
       clearTimeout(noteTimers[itemId + field]);
-      noteTimers[itemId + field] = setTimeout(function () { setAnswer(rec, itemId, field, target.value); }, event.type === "change" ? 0 : 400);
+      // Vietnamese keyboards type a decimal comma; the server reads a point (as on the online form).
+      var saved = field === "value" && typedValue !== undefined ? typedValue : target.value;
+      noteTimers[itemId + field] = setTimeout(function () { setAnswer(rec, itemId, field, saved); }, event.type === "change" ? 0 : 400);
     } else if (target.matches("[data-team-field]")) {
       var index = Number(target.dataset.index);
       edit(rec, function (seq) { rec.team[index][target.dataset.teamField] = target.value; rec.dirty.team = seq; });
@@ -1238,7 +1272,9 @@
       target.parentNode.querySelectorAll(".oans").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
       if (!pressed) { target.setAttribute("aria-pressed", "true"); }
       var typed = target.parentNode.querySelector("[data-value-input]");
-      if (typed) { typed.value = ""; }
+      if (typed) { typed.value = ""; typed.setAttribute("aria-invalid", "false"); }
+      var typedError = target.parentNode.querySelector("[data-value-error]");
+      if (typedError) { typedError.hidden = true; }
       await setAnswer(rec, itemId, "value", pressed ? null : target.dataset.value);
       renderActions(rec);
     } else if (target.dataset.removePhoto) {

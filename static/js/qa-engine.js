@@ -57,10 +57,17 @@
 
   function intersects(a, b) { return (a || []).some(function (x) { return has(b, x); }); }
 
-  /* schema.item_applies: [applies, reason] with reason "", "type" or "service". */
+  /* schema.item_applies: [applies, reason] with reason "", "type" or "service". The item's own types replace the
+   * section's; the score group's types, then the section's and the item's services must all allow it. */
   function itemApplies(item, section, profile) {
     var types = (item.applies_to && item.applies_to.length) ? item.applies_to : (section.applies_to || []);
     if (types.length && !has(types, profile.type)) { return [false, "type"]; }
+    var groupTypes = section.group_applies_to || [];
+    if (groupTypes.length && !has(groupTypes, profile.type)) { return [false, "type"]; }
+    if (section.applies_if_offers && section.applies_if_offers.length
+        && !intersects(section.applies_if_offers, profile.services)) {
+      return [false, "service"];
+    }
     if (item.applies_if_offers && item.applies_if_offers.length && !intersects(item.applies_if_offers, profile.services)) {
       return [false, "service"];
     }
@@ -98,17 +105,79 @@
   function scaleMin(item) { return item.scale && item.scale.length ? Math.min.apply(null, item.scale.map(function (l) { return l.value; })) : 0; }
 
   function isNaToken(raw) { return typeof raw === "string" && raw.trim().toLowerCase() === "na"; }
+  function isNotObservedToken(raw) { return typeof raw === "string" && raw.trim().toLowerCase() === "not_observed"; }
 
-  function InvalidAnswer(itemId) { this.itemId = itemId; this.message = "invalid answer for item " + itemId; }
+  /* code: what the form tells the supervisor (answers.AnswerError codes: "not_an_integer", "below_min",
+   * "above_max", "too_long", ...). */
+  function InvalidAnswer(itemId, code) {
+    this.itemId = itemId; this.code = code || "invalid"; this.message = "invalid answer for item " + itemId;
+  }
 
-  function naOr(item) { if (!item.allow_na) { throw new InvalidAnswer(item.id); } return "na"; }
+  function naOr(item) { if (!item.allow_na) { throw new InvalidAnswer(item.id, "na_not_allowed"); } return "na"; }
+  function notObservedOr(item) {
+    if (!item.allow_not_observed) { throw new InvalidAnswer(item.id, "not_observed_not_allowed"); }
+    return "not_observed";
+  }
 
+  var MAX_SAFE = 9007199254740992;  // answers.MAX_SAFE_INTEGER (2**53)
+  var INT_RE = /^[+-]?[0-9]+$/;
+
+  /* answers._parse_number: an integer or a finite number from a number or a numeric string. */
   function number(item, raw) {
-    if (typeof raw === "number") { if (!isFinite(raw)) { throw new InvalidAnswer(item.id); } return raw; }
-    if (typeof raw !== "string" || !NUMBER_RE.test(raw.trim())) { throw new InvalidAnswer(item.id); }
-    var value = Number(raw.trim());
-    if (!isFinite(value)) { throw new InvalidAnswer(item.id); }
+    var value;
+    if (typeof raw === "number") {
+      value = raw;
+    } else if (typeof raw === "string" && NUMBER_RE.test(raw.trim())) {
+      value = Number(raw.trim());
+      if (INT_RE.test(raw.trim()) && Math.abs(value) > MAX_SAFE) { throw new InvalidAnswer(item.id, "out_of_range"); }
+    } else {
+      throw new InvalidAnswer(item.id, "not_a_number");
+    }
+    if (!isFinite(value)) { throw new InvalidAnswer(item.id, "not_a_number"); }
+    if (Number.isInteger(value) && Math.abs(value) > MAX_SAFE && typeof raw === "number") {
+      throw new InvalidAnswer(item.id, "out_of_range");
+    }
     return value;
+  }
+
+  /* answers._normalize_number with the file's constraints (integer, min, max). */
+  function numberAnswer(item, raw) {
+    var value = number(item, raw);
+    if (item.integer) {
+      if (!Number.isInteger(value) || (typeof raw === "string" && !INT_RE.test(raw.trim()))) {
+        throw new InvalidAnswer(item.id, "not_an_integer");
+      }
+    }
+    if (item.min !== null && item.min !== undefined && value < item.min) { throw new InvalidAnswer(item.id, "below_min"); }
+    if (item.max !== null && item.max !== undefined && value > item.max) { throw new InvalidAnswer(item.id, "above_max"); }
+    return value;
+  }
+
+  var CONTROL_RE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+
+  /* answers._normalize_text: NFC, CRLF to LF, trimmed, no control characters, within max_length (code points). */
+  function textAnswer(item, raw) {
+    if (typeof raw !== "string") { throw new InvalidAnswer(item.id, "not_text"); }
+    var text = raw.normalize("NFC").replace(/\r\n/g, "\n").trim();
+    if (CONTROL_RE.test(text)) { throw new InvalidAnswer(item.id, "invalid_text"); }
+    var limit = Math.min(item.max_length || 2000, 2000);
+    if (Array.from(text).length > limit) { throw new InvalidAnswer(item.id, "too_long"); }
+    return text;
+  }
+
+  function option(item, value) {
+    var found = null;
+    (item.options || []).forEach(function (o) { if (found === null && o.value === value) { found = o; } });
+    return found;
+  }
+
+  /* Item.options_max: the highest score (what a full answer earns), 1 when every option is left out. */
+  function optionsMax(item) {
+    var top = null;
+    (item.options || []).forEach(function (o) {
+      if (o.score !== null && o.score !== undefined && (top === null || cmp(parse(o.score), top) > 0)) { top = parse(o.score); }
+    });
+    return top === null ? ONE : top;
   }
 
   /* answers.normalize_answer: the canonical value, null when unanswered; throws InvalidAnswer (the server would
@@ -117,45 +186,71 @@
     if (isBlank(raw)) { return null; }
     var type = item.answer_type;
     if (type === "yes_no_na") {
+      if (isNotObservedToken(raw)) { return notObservedOr(item); }
       var v = typeof raw === "string" ? raw.trim().toLowerCase() : "";
       if (v === "met" || v === "not_met") { return v; }
       if (v === "na") { return naOr(item); }
-      throw new InvalidAnswer(item.id);
+      throw new InvalidAnswer(item.id, "invalid_choice");
     }
     if (type === "scale") {
       if (isNaToken(raw)) { return naOr(item); }
+      if (isNotObservedToken(raw)) { return notObservedOr(item); }
       var level = number(item, raw);
-      if (Math.floor(level) !== level || !has(scaleValues(item), level)) { throw new InvalidAnswer(item.id); }
+      if (Math.floor(level) !== level || !has(scaleValues(item), level)) { throw new InvalidAnswer(item.id, "invalid_choice"); }
       return level;
     }
-    if (type === "number") { return isNaToken(raw) ? naOr(item) : number(item, raw); }
-    if (type === "text") {
-      if (typeof raw !== "string") { throw new InvalidAnswer(item.id); }
-      return raw.trim();
+    if (type === "options") {
+      if (isNaToken(raw)) { return naOr(item); }
+      if (isNotObservedToken(raw)) { return notObservedOr(item); }
+      var text = typeof raw === "string" ? raw.trim() : raw;
+      if (option(item, text) === null) { throw new InvalidAnswer(item.id, "invalid_choice"); }
+      return text;
     }
-    throw new InvalidAnswer(item.id);
+    if (type === "number") { return isNaToken(raw) ? naOr(item) : numberAnswer(item, raw); }
+    if (type === "text") { return textAnswer(item, raw); }
+    throw new InvalidAnswer(item.id, "unknown_type");
   }
 
-  function scored(item) { return item.answer_type === "yes_no_na" || item.answer_type === "scale"; }
+  function scoredType(item) { return item.answer_type === "yes_no_na" || item.answer_type === "scale" || item.answer_type === "options"; }
+  /* Item.scored: earns points (not number or text, not informational). */
+  function scored(item) { return scoredType(item) && !item.informational; }
 
-  /* answers.item_value_fraction: share of the weight earned; null for N/A, unanswered or informational items. */
+  /* answers.item_value_fraction: share of the weight earned; null for N/A, not observed, unanswered, an option
+   * left out of the score, or an answer type that is never scored. */
   function valueFraction(item, value) {
-    if (value === null || value === "na" || !scored(item)) { return null; }
+    if (value === null || value === "na" || value === "not_observed" || !scoredType(item)) { return null; }
     if (item.answer_type === "yes_no_na") { return value === "met" ? ONE : ZERO; }
+    if (item.answer_type === "options") {
+      var o = option(item, value);
+      if (o.score === null || o.score === undefined) { return null; }
+      var top = optionsMax(item);
+      return isZero(top) ? ZERO : div(parse(o.score), top);
+    }
     var low = scaleMin(item), high = scaleMax(item);
     return high === low ? ONE : frac(value - low, high - low);
   }
 
-  /* answers.item_failed: not_met, or a scale level under pass_min (default: the top of the scale). */
+  /* answers.item_failed: not_met, a scale level or option score under finding_below (default: pass_min, the top
+   * of the scale, the highest score). */
   function failed(item, value) {
-    if (value === null || value === "na") { return false; }
+    if (value === null || value === "na" || value === "not_observed") { return false; }
     if (item.answer_type === "yes_no_na") { return value === "not_met"; }
+    var below = item.finding_below === null || item.finding_below === undefined ? null : parse(item.finding_below);
     if (item.answer_type === "scale") {
+      if (below !== null) { return cmp(frac(value), below) < 0; }
       var passMin = item.pass_min === null || item.pass_min === undefined ? scaleMax(item) : item.pass_min;
       return value < passMin;
     }
+    if (item.answer_type === "options") {
+      var o = option(item, value);
+      if (o === null || o.score === null || o.score === undefined) { return false; }
+      return cmp(parse(o.score), below !== null ? below : optionsMax(item)) < 0;
+    }
     return false;
   }
+
+  /* answers.is_not_observed */
+  function isNotObserved(item, value) { return value === "not_observed" && scoredType(item); }
 
   // ------------------------------------------------------------------------------------------ scoring
 
@@ -167,16 +262,102 @@
     return "does_not_meet";
   }
 
+  var RANK = { does_not_meet: 0, conditional: 1, meets: 2 };
+
+  /* scoring._unobserved_outcome: with a "not observed" answer the result is not assessable, unless what was observed
+   * already fails. */
+  function unobservedOutcome(cls, anyNotObserved) {
+    if (!anyNotObserved || cls === "does_not_meet") { return cls; }
+    return "not_assessable";
+  }
+
+  function sum(list, f) { return list.reduce(function (acc, x) { return add(acc, f(x)); }, ZERO); }
+
+  /* scoring.group_percent */
+  function groupPercent(group, checklist, members) {
+    var scoredSections = members.filter(function (s) { return s.exact !== null; });
+    if (!scoredSections.length) { return null; }
+    if (group.aggregation === "mean_of_sections") {
+      return div(sum(scoredSections, function (s) { return s.exact; }), frac(scoredSections.length));
+    }
+    if (group.aggregation === "weighted_sections") {
+      var weights = {};
+      checklist.sections.forEach(function (sec) { weights[sec.id] = parse(sec.weight); });
+      return div(sum(scoredSections, function (s) { return mul(weights[s.id], s.exact); }),
+        sum(scoredSections, function (s) { return weights[s.id]; }));
+    }
+    // pooled (the default)
+    return mul(div(sum(scoredSections, function (s) { return s.earned; }),
+      sum(scoredSections, function (s) { return s.possible; })), HUNDRED);
+  }
+
+  /* scoring.score_group: the group's percentage and class by its own thresholds and section floor. */
+  function scoreGroup(group, checklist, sections, profile) {
+    if (group.applies_to && group.applies_to.length && !has(group.applies_to, profile.type)) {
+      return { id: group.id, applicable: false, exact: null, percent: null, classification: null,
+        critical_failures: [], not_observed: [], at_floor: true, sections_at_floor: true };
+    }
+    var members = sections.filter(function (s) { return has(group.sections, s.id); });
+    var critical = [], unobserved = [];
+    members.forEach(function (s) {
+      Array.prototype.push.apply(critical, s.critical_failures);
+      Array.prototype.push.apply(unobserved, s.not_observed);
+    });
+    var percent = groupPercent(group, checklist, members);
+    var g = { id: group.id, applicable: true, exact: percent, percent: null, classification: null,
+      critical_failures: critical, not_observed: unobserved, at_floor: true, sections_at_floor: true };
+    if (percent === null) {
+      g.classification = unobservedOutcome(null, unobserved.length > 0);
+      return g;
+    }
+    var floor = parse(group.section_min);
+    var sectionsOk = members.every(function (s) { return s.exact === null || cmp(s.exact, floor) >= 0; });
+    var gates = !critical.length && sectionsOk;
+    var cls = gates && cmp(percent, parse(group.meets_min)) >= 0 ? "meets"
+      : gates && cmp(percent, parse(group.conditional_min)) >= 0 ? "conditional" : "does_not_meet";
+    g.percent = displayPercent(percent);
+    g.classification = unobservedOutcome(cls, unobserved.length > 0);
+    g.at_floor = cmp(percent, parse(group.floor)) >= 0;
+    g.sections_at_floor = sectionsOk;
+    return g;
+  }
+
+  /* scoring.combine_groups: [overall percentage, class] under the checklist's groups_rule. */
+  function combineGroups(groups, checklist, hasCritical) {
+    var scoredGroups = groups.filter(function (g) { return g.exact !== null; });
+    var unassessable = groups.some(function (g) { return g.classification === "not_assessable"; });
+    if (!scoredGroups.length) { return [null, unassessable ? "not_assessable" : null]; }
+    var weights = {};
+    checklist.groups.forEach(function (g) { weights[g.id] = parse(g.weight); });
+    var overall = div(sum(scoredGroups, function (g) { return mul(weights[g.id], g.exact); }),
+      sum(scoredGroups, function (g) { return weights[g.id]; }));
+    var rules = checklist.scoring;
+    if ((rules.groups_rule || "all_groups_meet") === "all_groups_meet") {
+      var classes = groups.map(function (g) { return g.classification; }).filter(function (c) { return c !== null; });
+      if (has(classes, "does_not_meet")) { return [overall, "does_not_meet"]; }
+      if (unassessable) { return [overall, "not_assessable"]; }
+      return [overall, classes.reduce(function (w, c) { return RANK[c] < RANK[w] ? c : w; })];
+    }
+    // weighted_groups
+    if (hasCritical || !scoredGroups.every(function (g) { return g.at_floor && g.sections_at_floor; })) {
+      return [overall, "does_not_meet"];
+    }
+    if (cmp(overall, parse(rules.conditional_min)) < 0) { return [overall, "does_not_meet"]; }
+    if (unassessable) { return [overall, "not_assessable"]; }
+    return [overall, cmp(overall, parse(rules.meets_min)) >= 0 ? "meets" : "conditional"];
+  }
+
   /* scoring.score_inspection, with the fields the tablet shows. */
   function score(checklist, profile, answers) {
     answers = answers || {};
     var result = {
       applicable: [], items: {}, sections: [], failed_items: [], critical_failures: [], unanswered: [],
-      invalid: [], applicable_count: 0, answered_count: 0
+      invalid: [], not_observed: [], groups: [], applicable_count: 0, answered_count: 0
     };
     var earned = ZERO, possible = ZERO;
     checklist.sections.forEach(function (section) {
-      var s = { id: section.id, applicable: 0, answered: 0, earned: ZERO, possible: ZERO, failed_items: [], critical_failures: [] };
+      var s = { id: section.id, applicable: 0, answered: 0, earned: ZERO, possible: ZERO, failed_items: [],
+        critical_failures: [], not_observed: [] };
       section.items.forEach(function (item) {
         var applies = itemApplies(item, section, profile);
         if (!applies[0]) {
@@ -190,10 +371,12 @@
           result.invalid.push(item.id);
         }
         var f = valueFraction(item, value);
-        var itemPossible = f !== null ? parse(item.weight) : ZERO;
+        var itemPossible = f !== null && scored(item) ? parse(item.weight) : ZERO;
         var itemEarned = f !== null ? mul(f, itemPossible) : ZERO;
-        var isFailed = failed(item, value);
+        // An informational item records what was found but is never a finding.
+        var isFailed = scored(item) && failed(item, value);
         var critical = itemIsCritical(item, profile);
+        var unobserved = isNotObserved(item, value);
         result.applicable.push(item.id);
         s.applicable += 1;
         if (value === null) { result.unanswered.push(item.id); } else { s.answered += 1; }
@@ -201,10 +384,14 @@
           s.failed_items.push(item.id);
           if (critical) { s.critical_failures.push(item.id); }
         }
+        if (unobserved) { s.not_observed.push(item.id); }
         s.earned = add(s.earned, itemEarned);
         s.possible = add(s.possible, itemPossible);
-        result.items[item.id] = { applicable: true, reason: value === "na" && item.answer_type !== "text" ? "na" : "",
-          answered: value !== null, value: value, failed: isFailed, critical: critical };
+        result.items[item.id] = {
+          applicable: true,
+          reason: value === "na" && item.answer_type !== "text" ? "na" : unobserved ? "not_observed" : "",
+          answered: value !== null, value: value, failed: isFailed, critical: critical
+        };
       });
       s.exact = isZero(s.possible) ? null : mul(div(s.earned, s.possible), HUNDRED);
       s.percent = s.exact === null ? null : displayPercent(s.exact);
@@ -212,32 +399,40 @@
       possible = add(possible, s.possible);
       result.sections.push(s);
     });
-    var overall = null;
-    if (!isZero(possible)) {
-      if (checklist.scoring.overall === "weighted_sections") {
-        var weights = {};
-        checklist.sections.forEach(function (sec) { weights[sec.id] = parse(sec.weight); });
-        var total = ZERO, sum = ZERO;
-        result.sections.forEach(function (s) {
-          if (s.exact !== null) { total = add(total, weights[s.id]); sum = add(sum, mul(weights[s.id], s.exact)); }
-        });
-        overall = div(sum, total);
-      } else {
-        overall = mul(div(earned, possible), HUNDRED);
-      }
-    }
     result.sections.forEach(function (s) {
       Array.prototype.push.apply(result.failed_items, s.failed_items);
       Array.prototype.push.apply(result.critical_failures, s.critical_failures);
+      Array.prototype.push.apply(result.not_observed, s.not_observed);
       result.applicable_count += s.applicable;
       result.answered_count += s.answered;
     });
-    var percents = result.sections.filter(function (s) { return s.exact !== null; }).map(function (s) { return s.exact; });
-    result.provisional_classification = overall === null ? null
-      : classify(overall, percents, result.critical_failures.length > 0, checklist.scoring);
+    var overall = null, provisional = null;
+    if (checklist.groups && checklist.groups.length) {
+      result.groups = checklist.groups.map(function (g) { return scoreGroup(g, checklist, result.sections, profile); });
+      var combined = combineGroups(result.groups, checklist, result.critical_failures.length > 0);
+      overall = combined[0];
+      provisional = combined[1];
+    } else {
+      if (!isZero(possible)) {
+        if (checklist.scoring.overall === "weighted_sections") {
+          var weights = {};
+          checklist.sections.forEach(function (sec) { weights[sec.id] = parse(sec.weight); });
+          var withPercent = result.sections.filter(function (x) { return x.exact !== null; });
+          overall = div(sum(withPercent, function (x) { return mul(weights[x.id], x.exact); }),
+            sum(withPercent, function (x) { return weights[x.id]; }));
+        } else {
+          overall = mul(div(earned, possible), HUNDRED);
+        }
+      }
+      var percents = result.sections.filter(function (x) { return x.exact !== null; }).map(function (x) { return x.exact; });
+      provisional = overall === null ? null
+        : classify(overall, percents, result.critical_failures.length > 0, checklist.scoring);
+      provisional = unobservedOutcome(provisional, result.not_observed.length > 0);
+    }
+    result.provisional_classification = provisional;
     result.complete = result.unanswered.length === 0;
-    result.reason = !result.complete ? "incomplete" : overall === null ? "nothing_scorable" : "";
-    result.classification = result.reason ? null : result.provisional_classification;
+    result.reason = !result.complete ? "incomplete" : provisional === null ? "nothing_scorable" : "";
+    result.classification = result.reason ? null : provisional;
     result.overall_percent = overall === null ? null : displayPercent(overall);
     return result;
   }
@@ -289,8 +484,12 @@
 
   /* The choices that fail an item (a corrective action is then needed). */
   function failingChoices(item) {
+    if (!scored(item)) { return []; }
     if (item.answer_type === "yes_no_na") { return ["not_met"]; }
     if (item.answer_type === "scale") { return scaleValues(item).filter(function (v) { return failed(item, v); }).map(String); }
+    if (item.answer_type === "options") {
+      return (item.options || []).filter(function (o) { return failed(item, o.value); }).map(function (o) { return o.value; });
+    }
     return [];
   }
 
@@ -313,7 +512,7 @@
   return {
     percentText: percentText,
     itemApplies: itemApplies, itemIsCritical: itemIsCritical, applicableIds: applicableIds, normalize: normalize,
-    failed: failed, failingChoices: failingChoices, score: score, sha256: sha256, applicableHash: applicableHash,
+    failed: failed, failingChoices: failingChoices, scored: scored, score: score, sha256: sha256, applicableHash: applicableHash,
     InvalidAnswer: InvalidAnswer
   };
 });

@@ -425,3 +425,90 @@ def test_the_online_form_in_high_contrast_mode_has_no_text_under_15px_and_44px_t
     assert form.evaluate(SMALL_TEXT) == []
     assert form.evaluate(SMALL_TARGETS) == []
     assert not _violations(page), "axe-core violations in high-contrast mode"
+
+
+def test_the_new_answer_kinds_are_shown_checked_and_synced_offline(live_server, galaxy, tmp_path) -> None:
+    """A routine checklist with "not observed", score groups and whole-number counts, answered offline: the button is
+    there in Vietnamese, a decimal count is refused on the tablet and never saved, the class is "not assessable"
+    (the same as the server's), and what syncs is what the supervisor chose."""
+    from qa_app.checklists.registry import sync_directory
+
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    # The campaign checklist, as the routine one for commune stations (the offline bundle carries the routine one).
+    source = (Path(app.config["CHECKLISTS_DIR"]) / "fp-campaign" / "v1.yaml").read_text(encoding="utf-8")
+    folder = tmp_path / "checklists" / "fp-tablet"
+    folder.mkdir(parents=True)
+    (folder / "v1.yaml").write_text(source.replace("code: fp-campaign", "code: fp-tablet")
+                                    .replace("programme: campaign", "programme: routine")
+                                    .replace("effective_from: 2025-01-01", "effective_from: 2026-06-01"),
+                                    encoding="utf-8")
+    with app.app_context():
+        from qa_app.extensions import db
+
+        sync_directory(tmp_path / "checklists")
+        db.session.commit()
+    items = _applicable(app, ids["tyt"])
+    assert "M3.2" in [i.id for i in items], "the station must be inspected with the test checklist"
+
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    _open(page, url)
+    _prepare(page, "Bản Giang", ids["tyt"])
+    galaxy.set_offline(True)
+    page.locator(f"[data-ready-list] [data-start='{ids['tyt']}']").click()
+    page.locator("[data-view=inspection]").wait_for()
+    uuid = page.evaluate("location.hash.slice(4)")
+    # The section's instructions above its items.
+    expect(page.locator("#osec-M1 [data-section-instructions]")).to_contain_text("Làm việc với trạm trưởng")
+    # "Not observed" only where the item allows it.
+    expect(page.locator("[id='oi-M1.1'] button[data-value='not_observed']")).to_have_count(0)
+    unobserved = page.locator("[id='oi-M3.2'] button[data-value='not_observed']")
+    expect(unobserved).to_have_text("Không quan sát được")
+    for item in items:  # ids with a dot: selected by attribute
+        article = page.locator(f"[id='oi-{item.id}']")
+        if item.answer_type in ("yes_no_na", "scale"):
+            article.locator(f"button[data-value='{fx.passing_value(item)}']").click()
+        elif item.id != "M3.2":
+            article.locator("[data-value-input]").fill(fx.passing_value(item))
+    unobserved.click()
+    expect(unobserved).to_have_attribute("aria-pressed", "true")
+    # A count must be a whole number: refused on the tablet, in Vietnamese, and not kept.
+    count = page.locator("[id='oi-M7.1'] [data-value-input]")
+    count.fill("2,5")
+    error = page.locator("[id='oi-M7.1'] [data-value-error]")
+    expect(error).to_have_text("Tiêu chí M7.1 cần nhập số nguyên.")
+    expect(count).to_have_attribute("aria-invalid", "true")
+    count.fill("-1")
+    expect(error).to_have_text("Số phải từ 0 trở lên.")
+    count.fill("12")
+    expect(error).to_be_hidden()
+    expect(page.locator("[data-insp-class]")).to_have_text("Không đánh giá được: cần giám sát lại")
+    page.screenshot(path=str(SHOTS / "offline-not-observed-vi.png"))
+    galaxy.set_offline(False)
+    page.click("[data-sync-now]")
+    for _ in range(60):
+        saved = _answers(app, uuid) if _server_has(app, uuid) else {}
+        if saved.get("M3.2", (None,))[0] == "not_observed" and saved.get("M7.1", (None,))[0] == "12":
+            break
+        page.wait_for_timeout(500)
+    else:
+        raise AssertionError(f"not synced as chosen: {saved}")
+    with app.app_context():
+        from qa_app.checklists.loader import load_checklist
+        from qa_app.extensions import db
+        from qa_app.facilities.models import Facility
+        from qa_app.scoring import score_inspection
+
+        profile = db.session.get(Facility, ids["tyt"]).profile()
+    server = score_inspection(load_checklist(folder / "v1.yaml"), profile, {k: v[0] for k, v in saved.items()})
+    assert server.classification == "not_assessable"
+
+
+def _server_has(app, uuid: str) -> bool:
+    from qa_app.extensions import db
+    from qa_app.inspections.models import Inspection
+
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Inspection).where(Inspection.uuid == uuid)) > 0

@@ -8,7 +8,15 @@ var engine = require(path.join(__dirname, "..", "..", "static", "js", "qa-engine
 var chunks = [];
 process.stdin.on("data", function (c) { chunks.push(c); });
 process.stdin.on("end", function () {
-  var cases = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  var input = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  if (!Array.isArray(input)) {
+    // {checklists, profiles}: only the applicable set's hash, for every checklist and profile.
+    process.stdout.write(JSON.stringify(input.checklists.map(function (checklist) {
+      return input.profiles.map(function (profile) { return engine.applicableHash(checklist, profile); });
+    })));
+    return;
+  }
+  var cases = input;
   var out = cases.map(function (c) {
     var s = engine.score(c.checklist, c.profile, c.answers);
     return {
@@ -21,6 +29,9 @@ process.stdin.on("end", function () {
       failed_items: s.failed_items,
       unanswered: s.unanswered,
       answered_count: s.answered_count,
+      invalid: s.invalid,
+      not_observed: s.not_observed,
+      groups: s.groups.map(function (g) { return [g.id, g.applicable, g.percent, g.classification]; }),
       sections: s.sections.map(function (x) { return [x.id, x.percent, x.applicable, x.answered]; }),
       critical: Object.keys(s.items).filter(function (k) { return s.items[k].critical; }).sort(),
       shown: [s.overall_percent].concat(s.sections.map(function (x) { return x.percent; }))

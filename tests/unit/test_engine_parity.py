@@ -13,7 +13,9 @@ engine (see docs/offline.md):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import itertools
 import json
 import os
 import shutil
@@ -31,11 +33,15 @@ from qa_app.checklists.schema import (
     Checklist,
     FacilityProfile,
     Item,
+    Option,
     ScaleLevel,
+    ScoreGroup,
     ScoringRules,
     Section,
     Text,
+    item_applies,
 )
+from qa_app.checklists.answers import AnswerError, normalize_answer
 from qa_app.checklists.tablet import applicable_hash, checklist_json, profile_json
 from qa_app.scoring import score_inspection
 
@@ -48,6 +54,9 @@ EXAMPLES = int(os.environ.get("QA_PARITY_EXAMPLES", "500"))
 WEIGHTS = (1, 2, 3, 0.5, 1.5, 0.25, 0.1, 0.2, 0.3, 0.7)
 THRESHOLDS = (100, 95, 90, 87.5, 85.25, 80, 75, 66.67, 50)
 FLOORS = (0, 30, 50, 60.5, 75)
+# Option scores, None meaning "left out of the score" (like N/A).
+OPTION_SCORES = (None, 0, 1, 2, 0.5, 1.5, 3, 0.1)
+OPTION_VALUES = ("full", "partial", "none", "no_room")
 
 
 def _node_or_skip() -> str:
@@ -63,15 +72,24 @@ def subset(values: tuple[str, ...]) -> st.SearchStrategy[tuple[str, ...]]:
 
 
 @st.composite
-def items(draw: st.DrawFn, item_id: str) -> Item:
-    answer_type = draw(st.sampled_from(("yes_no_na", "yes_no_na", "scale", "number", "text")))
+def items(draw: st.DrawFn, item_id: str, informational_section: bool = False) -> Item:
+    answer_type = draw(st.sampled_from(("yes_no_na", "yes_no_na", "scale", "options", "number", "text")))
     scale: tuple[ScaleLevel, ...] = ()
-    pass_min = None
+    options: tuple[Option, ...] = ()
+    pass_min = finding_below = None
     if answer_type == "scale":
         levels = draw(st.lists(st.integers(0, 4), unique=True, min_size=1, max_size=4))
         scale = tuple(ScaleLevel(v, Text(str(v))) for v in sorted(levels))
         pass_min = draw(st.none() | st.sampled_from(sorted(levels)))
-    critical = draw(st.sampled_from(("never", "never", "always", "when_offers")))
+        finding_below = draw(st.none() | st.sampled_from(sorted(levels)))
+    if answer_type == "options":
+        values = draw(st.lists(st.sampled_from(OPTION_VALUES), unique=True, min_size=1, max_size=4))
+        options = tuple(Option(v, Text(v), draw(st.sampled_from(OPTION_SCORES))) for v in values)
+        finding_below = draw(st.none() | st.sampled_from((0, 0.5, 1, 2)))
+    scored_type = answer_type in ("yes_no_na", "scale", "options")
+    # As the loader builds them: an informational section makes every item informational, which is never critical.
+    informational = informational_section or draw(st.integers(0, 7)) == 0
+    critical = "never" if informational else draw(st.sampled_from(("never", "never", "always", "when_offers")))
     return Item(
         id=item_id, section_id=item_id[0], text=Text(item_id), guidance=Text(""), verification=("QS",),
         answer_type=answer_type, weight=draw(st.sampled_from(WEIGHTS)),
@@ -79,39 +97,84 @@ def items(draw: st.DrawFn, item_id: str) -> Item:
         applies_if_offers=draw(st.one_of(st.just(()), subset(SERVICES))),
         critical=critical,
         critical_when_offers=draw(subset(SERVICES).filter(bool)) if critical == "when_offers" else (),
-        allow_na=draw(st.booleans()), scale=scale, pass_min=pass_min,
+        allow_na=draw(st.booleans()), allow_not_observed=scored_type and draw(st.booleans()),
+        scale=scale, pass_min=pass_min, finding_below=finding_below, informational=informational, options=options,
+        integer=answer_type == "number" and draw(st.booleans()),
+        min=draw(st.sampled_from((None, 0, 1, -2.5))) if answer_type == "number" else None,
+        max=draw(st.sampled_from((None, 10, 500, 7.5))) if answer_type == "number" else None,
+        max_length=draw(st.sampled_from((None, 3, 10))) if answer_type == "text" else None,
     )
+
+
+@st.composite
+def groups_for(draw: st.DrawFn, section_ids: list[str]) -> tuple[ScoreGroup, ...]:
+    """Consecutive runs of sections, each a group with its own aggregation, thresholds and applicability."""
+    cuts = sorted(draw(st.lists(st.integers(1, len(section_ids) - 1), unique=True, max_size=3))
+                  if len(section_ids) > 1 else [])
+    bounds = [0, *cuts, len(section_ids)]
+    groups = []
+    for index, (start, end) in enumerate(itertools.pairwise(bounds)):
+        meets, conditional = sorted(draw(st.lists(st.sampled_from(THRESHOLDS), min_size=2, max_size=2)),
+                                    reverse=True)
+        groups.append(ScoreGroup(
+            id=f"g{index}", title=Text(f"g{index}"), sections=tuple(section_ids[start:end]),
+            aggregation=draw(st.sampled_from(("pooled", "weighted_sections", "mean_of_sections"))),
+            meets_min=meets, conditional_min=conditional, section_min=draw(st.sampled_from(FLOORS)),
+            floor=draw(st.sampled_from(FLOORS)), weight=draw(st.sampled_from(WEIGHTS)),
+            applies_to=draw(st.one_of(st.just(()), st.just(()), subset(FACILITY_TYPES)))))
+    return tuple(groups)
 
 
 @st.composite
 def checklists(draw: st.DrawFn) -> Checklist:
     sections = []
     for letter in "ABCD"[: draw(st.integers(1, 4))]:
-        owned = tuple(draw(items(f"{letter}{n}")) for n in range(1, draw(st.integers(1, 6)) + 1))
+        informational = draw(st.integers(0, 5)) == 0
+        owned = tuple(draw(items(f"{letter}{n}", informational)) for n in range(1, draw(st.integers(1, 6)) + 1))
         sections.append(Section(letter, Text(letter), draw(st.sampled_from(WEIGHTS)), owned,
-                                draw(st.one_of(st.just(()), st.just(()), subset(FACILITY_TYPES)))))
+                                draw(st.one_of(st.just(()), st.just(()), subset(FACILITY_TYPES))),
+                                applies_if_offers=draw(st.one_of(st.just(()), st.just(()), subset(SERVICES))),
+                                informational=informational))
     meets, conditional = sorted(draw(st.lists(st.sampled_from(THRESHOLDS), min_size=2, max_size=2)), reverse=True)
     rules = ScoringRules(meets_min=meets, conditional_min=conditional, section_min=draw(st.sampled_from(FLOORS)),
-                         overall=draw(st.sampled_from(("pooled", "weighted_sections"))))
+                         overall=draw(st.sampled_from(("pooled", "weighted_sections"))),
+                         groups_rule=draw(st.sampled_from(("all_groups_meet", "weighted_groups"))))
+    groups: tuple[ScoreGroup, ...] = ()
+    if draw(st.booleans()):
+        groups = draw(groups_for([s.id for s in sections]))
+        # As the loader does: each section knows its group and the group's facility types.
+        owner = {sid: g for g in groups for sid in g.sections}
+        sections = [dataclasses.replace(s, group_id=owner[s.id].id, group_applies_to=owner[s.id].applies_to)
+                    for s in sections]
     return Checklist(code="parity", version=1, status="published", title=Text("Parity"),
                      effective_from=dt.date(2025, 1, 1), legal_basis=(), facility_types=FACILITY_TYPES,
-                     scoring=rules, sections=tuple(sections), sha256="0" * 64)
+                     scoring=rules, sections=tuple(sections), sha256="0" * 64, groups=groups)
 
 
 def answer_for(item: Item) -> st.SearchStrategy[Any]:
-    """A raw answer the form or the API could send for ``item`` (or none)."""
+    """A raw answer the form or the API could send for ``item`` (or none); some are refused by both engines."""
     blank = st.sampled_from([None, "", "  "])
     na = [st.sampled_from(["na", "NA", " na "])] if item.allow_na else []
+    # "not observed" where it is allowed, and now and then where it is not (both engines refuse it).
+    unobserved = st.sampled_from(["not_observed", " Not_Observed "])
     if item.answer_type == "yes_no_na":
         given_ = st.sampled_from(["met", "not_met", "met", "MET "])
     elif item.answer_type == "scale":
         levels = [level.value for level in item.scale]
         given_ = st.sampled_from(levels) | st.sampled_from([str(v) for v in levels])
+    elif item.answer_type == "options":
+        values = [o.value for o in item.options]
+        given_ = st.sampled_from(values) | st.sampled_from([f" {v} " for v in values]) | st.just("other")
     elif item.answer_type == "number":
-        given_ = st.integers(-5, 500) | st.sampled_from(["3", "2.5", " 7 ", "1e2"])
+        given_ = st.integers(-5, 600) | st.sampled_from(["3", "2.5", " 7 ", "1e2", 2.5, "-3", "8"])
     else:
-        given_ = st.sampled_from(["ok", "na", "Đủ thuốc", "0"])
-    return st.one_of(blank, given_, *na)
+        given_ = st.sampled_from(["ok", "na", "Đủ thuốc", "0", "  much too long for a short box  "])
+    choices = [blank, given_, given_, *na]
+    if item.allow_not_observed:
+        choices += [unobserved, unobserved]
+    elif item.answer_type != "text":
+        choices.append(st.just("not_observed"))  # refused by both engines
+    return st.one_of(*choices)
 
 
 @st.composite
@@ -127,7 +190,17 @@ def cases(draw: st.DrawFn) -> tuple[Checklist, FacilityProfile, dict[str, Any]]:
 
 
 def python_result(checklist: Checklist, profile: FacilityProfile, answers: dict[str, Any]) -> dict[str, Any]:
-    score = score_inspection(checklist, profile, answers)
+    # The server refuses an invalid answer to an applicable item (AnswerError); the tablet keeps it unanswered and
+    # lists it as invalid. Score what is left and compare the lists.
+    invalid = []
+    for section in checklist.sections:
+        for item in section.items:
+            if item.id in answers and item_applies(item, section, profile)[0]:
+                try:
+                    normalize_answer(item, answers[item.id])
+                except AnswerError:
+                    invalid.append(item.id)
+    score = score_inspection(checklist, profile, {k: v for k, v in answers.items() if k not in invalid})
     return {
         "applicable": [i for i, r in score.items.items() if r.applicable],
         "applicable_hash": applicable_hash(checklist, profile),
@@ -138,6 +211,9 @@ def python_result(checklist: Checklist, profile: FacilityProfile, answers: dict[
         "failed_items": list(score.failed_items),
         "unanswered": list(score.unanswered),
         "answered_count": score.answered_count,
+        "invalid": invalid,
+        "not_observed": list(score.not_observed),
+        "groups": [[g.group_id, g.applicable, g.percent, g.classification] for g in score.groups],
         "sections": [[s.section_id, s.percent, s.applicable, s.answered] for s in score.sections],
         "critical": sorted(i for i, r in score.items.items() if r.critical),
         # What the forms show: the `pct` filter's text in both languages.
@@ -186,8 +262,28 @@ def test_tablet_engine_agrees_with_the_server_on_generated_cases() -> None:
     compare(generated)
 
 
+def _best(item: Item) -> str:
+    """The full-marks answer of an item of a shipped checklist."""
+    if item.answer_type == "yes_no_na":
+        return "met"
+    if item.answer_type == "scale":
+        return str(item.scale_max)
+    if item.answer_type == "options":
+        return max((o for o in item.options if o.score is not None), key=lambda o: o.score).value
+    return "1"
+
+
+def _worst_answer(item: Item) -> str:
+    if item.answer_type == "yes_no_na":
+        return "not_met"
+    if item.answer_type == "scale":
+        return str(item.scale_min)
+    return min((o for o in item.options if o.score is not None), key=lambda o: o.score).value
+
+
 def test_tablet_engine_agrees_on_the_shipped_checklists() -> None:
-    """Every checklist file, for every facility type and a few service mixes, all met then one failure each."""
+    """Every checklist file, for every facility type and a few service mixes: all met, one failure each, and each
+    item that allows it answered "not observed" (alone and next to a failure)."""
     from qa_app.checklists.loader import load_checklist
 
     generated = []
@@ -198,14 +294,46 @@ def test_tablet_engine_agrees_on_the_shipped_checklists() -> None:
         for facility_type in checklist.facility_types:
             for services in (frozenset(), frozenset(SERVICES), frozenset({"VU", "BCS"}), frozenset({"QC", "TT"})):
                 profile = FacilityProfile(facility_type, services)
-                met = {i.id: ("met" if i.answer_type == "yes_no_na" else
-                              str(i.scale_max) if i.answer_type == "scale" else "1") for i in checklist.items}
+                met = {i.id: _best(i) for i in checklist.items}
                 generated.append((checklist, profile, met))
-                for item in checklist.items[:: max(1, len(checklist.items) // 12)]:
+                sample = checklist.items[:: max(1, len(checklist.items) // 12)]
+                for item in sample:
                     if item.scored:
-                        failing = "not_met" if item.answer_type == "yes_no_na" else str(item.scale_min)
-                        generated.append((checklist, profile, {**met, item.id: failing}))
+                        generated.append((checklist, profile, {**met, item.id: _worst_answer(item)}))
+                for item in checklist.items:
+                    if item.allow_not_observed:
+                        generated.append((checklist, profile, {**met, item.id: "not_observed"}))
+                        failing = next(i for i in sample if i.scored)
+                        generated.append((checklist, profile, {**met, item.id: "not_observed",
+                                                               failing.id: _worst_answer(failing)}))
     compare(generated)
+
+
+SHIPPED = ("fp-quality/v1.yaml", "fp-quality/v2.yaml", "fp-campaign/v1.yaml")
+
+
+def test_the_applicable_set_hash_agrees_for_every_type_and_service_profile() -> None:
+    """The hash the tablet compares with the server before a sync, for the shipped checklists: every facility type
+    (also those a checklist does not cover) with every combination of services."""
+    from qa_app.checklists.loader import load_checklist
+
+    checklists_ = [load_checklist(ROOT / "checklists" / name) for name in SHIPPED]
+    profiles = [FacilityProfile(t, frozenset(services)) for t in FACILITY_TYPES
+                for n in range(len(SERVICES) + 1) for services in itertools.combinations(SERVICES, n)]
+    done = subprocess.run([_node_or_skip(), str(RUNNER)], capture_output=True, timeout=600, check=False,
+                          input=json.dumps({"checklists": [checklist_json(c) for c in checklists_],
+                                            "profiles": [profile_json(p) for p in profiles]}).encode("utf-8"))
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    hashes = json.loads(done.stdout)
+    distinct = set()
+    for checklist, js in zip(checklists_, hashes, strict=True):
+        py = [applicable_hash(checklist, p) for p in profiles]
+        wrong = [(p.type, sorted(p.services)) for p, a, b in zip(profiles, py, js, strict=True) if a != b]
+        assert not wrong, f"{checklist.code} v{checklist.version}: the hashes differ for {wrong[:5]}"
+        distinct |= set(py)
+    # Not a vacuous check: the profiles give many different applicable sets (fp-quality varies with type and
+    # services; the campaign checklist is the same for every commune station).
+    assert len(distinct) > 20
 
 
 def test_the_hash_of_the_applicable_set_is_sha256_in_both() -> None:

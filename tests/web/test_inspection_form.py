@@ -402,3 +402,28 @@ def test_photo_is_served_in_scope_and_privately_cached(app: Flask, client: Flask
     assert client.get(f"/inspections/{inspection_id}/photos/{created['id'] + 1}").status_code == 404
     client.post("/logout")
     assert client.get(created["url"]).headers["Location"].startswith("/login")
+
+
+def _json_script(page: str, element: str) -> dict:
+    import json
+
+    start = page.index(f'id="{element}">') + len(f'id="{element}">')
+    return json.loads(page[start:page.index("</script>", start)])
+
+
+@pytest.mark.parametrize(("lang", "label"), [("vi", "Không đánh giá được: cần giám sát lại"),
+                                             ("en", "Not assessable: re-visit needed")])
+def test_both_forms_can_name_every_class_the_engine_gives(app: Flask, client: FlaskClient, world, lang,
+                                                          label) -> None:
+    """The tablet engine classifies as the server does, "not assessable" included: both forms have its label."""
+    inspection_id = fx.start(app, world["tyt"], world["sup"])
+    fx.login(app, client, world["sup"])
+    online = _json_script(_text(client.get(f"/inspections/{inspection_id}/form?lang={lang}")), "inspection-i18n")
+    offline = _json_script(_text(client.get(f"/offline/?lang={lang}")), "offline-strings")
+    for strings in (online, offline):
+        assert strings["cls_not_assessable"] == label
+        for cls in ("meets", "conditional", "does_not_meet"):
+            assert strings[f"cls_{cls}"]
+    # The offline form's answer and refusal texts, in the page's language.
+    assert offline["not_observed"] == {"vi": "Không quan sát được", "en": "Not observed"}[lang]
+    assert "{item}" in offline["value_integer"] and "{min}" in offline["value_min"] and "{max}" in offline["value_max"]
