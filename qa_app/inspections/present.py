@@ -169,7 +169,9 @@ def start_preview(facility: Facility, on: dt.date, programme: str = DEFAULT_PROG
     if on > dt.date.today() + dt.timedelta(days=1):
         return StartPreview(on, None, None, start_problem("future_date", facility, on))
     offered = programmes_for(facility.type, on)
-    if programme not in offered and programme != DEFAULT_PROGRAMME and offered:
+    # A programme that has no checklist for this type falls back to routine supervision, or, for a type that only
+    # another programme serves (a mobile team: campaigns only), to that programme, so its start button works.
+    if programme not in offered and offered:
         programme = DEFAULT_PROGRAMME if DEFAULT_PROGRAMME in offered else next(iter(offered))
     version = offered.get(programme)
     if version is None:
