@@ -136,6 +136,7 @@ def test_not_assessable_inspection_in_the_browser(live_server, context) -> None:
     _sign_in(page, url, *REVIEWER)
     page.goto(f"{url}/review/inspections/{inspection_id}")
     expect(page.locator("body")).to_contain_text("Không đánh giá được: cần giám sát lại")
+    page.locator("[data-approve-confirm]").check()
     with page.expect_navigation():
         page.locator("section.decision form[action$='/approve'] button[type=submit]").tap()
     expect(page.locator(".facts .badge-approved")).to_be_visible()

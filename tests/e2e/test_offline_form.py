@@ -318,6 +318,11 @@ def test_a_returned_inspection_is_continued_offline_with_the_reviewers_comments(
     # Compact: notes open on demand.
     expect(page.locator(f"#oi-{items[0].id} [data-note]")).to_be_hidden()
     _note(page, items[0].id, "Đã chụp giấy phép")
+    # The note changes the record the two drawn signatures covered: both sign again before it is resubmitted.
+    from .test_offline import _sign
+
+    _sign(page, "head", "Nguyễn Văn Giám")
+    _sign(page, "facility_rep", "Hoàng Văn Trạm")
     page.click("[data-submit]")
     galaxy.set_offline(False)
     page.click("[data-sync-now]")
