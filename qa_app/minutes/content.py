@@ -14,6 +14,7 @@ signed it has seen whole.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import unicodedata
@@ -45,6 +46,21 @@ def canonical_digest(content: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def team_decision_of(inspection: Inspection) -> tuple[str, dt.date | None, str]:
+    """The decision establishing the team that the minutes cite: the inspection's own, else its round's.
+
+    (number, date, issuing body), or ("", None, "") when neither records one.
+    """
+    if inspection.team_decision_number:
+        return inspection.team_decision_number, inspection.team_decision_date, inspection.team_decision_issuer
+    from ..rounds.services import round_of_inspection  # rounds import inspections: import here, not at the top
+
+    rnd = round_of_inspection(inspection)
+    if rnd is not None and rnd.team_decision_number:
+        return rnd.team_decision_number, rnd.team_decision_date, rnd.team_decision_issuer
+    return "", None, ""
+
+
 def content_of(inspection: Inspection) -> dict[str, Any]:
     """What the visit record says, as plain data (signatures excluded: they are made over this)."""
     iid = inspection.id
@@ -57,6 +73,8 @@ def content_of(inspection: Inspection) -> dict[str, Any]:
                                            CorrectiveAction.responsible, CorrectiveAction.deadline)
                                  .where(CorrectiveAction.inspection_id == iid)
                                  .order_by(CorrectiveAction.item_id, CorrectiveAction.id)).all()
+    # The decision as cited, so a change of the round's decision also voids the signatures made under the old one.
+    number, on, issuer = team_decision_of(inspection)
     return {
         "v": CONTENT_VERSION,
         "inspection": inspection.uuid,
@@ -69,8 +87,7 @@ def content_of(inspection: Inspection) -> dict[str, Any]:
         "actions": [[a.item_id, a.action, a.responsible, a.deadline.isoformat()] for a in actions],
         "opinion": inspection.facility_opinion or "",
         "no_opinion": bool(inspection.facility_no_opinion),
-        "decision": [inspection.team_decision_number or "", inspection.team_decision_issuer or "",
-                     inspection.team_decision_date.isoformat() if inspection.team_decision_date else ""],
+        "decision": [number or "", issuer or "", on.isoformat() if on else ""],
         "conclusion": [inspection.conclusion_strengths or "", inspection.conclusion_shortcomings or ""],
     }
 

@@ -38,6 +38,7 @@ from ..checklists.registry import checklist_of
 from ..checklists.schema import MET, NA, NOT_MET, Checklist, Item
 from ..extensions import db
 from ..facilities.models import Facility
+from ..i18n import date as i18n_date
 from ..i18n import pct
 from ..inspections import services
 from ..inspections.models import (
@@ -475,7 +476,80 @@ def _fill_finish_form(form: FinishForm, inspection: Inspection, score: Score) ->
             name = facility.head_name if role == "facility_rep" else g.user.full_name if role == "head" else ""
             form.team.append_entry({"role": role, "full_name": name, "position": ""})
     form.facility_opinion.data = inspection.facility_opinion
+    form.facility_no_opinion.data = bool(inspection.facility_no_opinion)
+    # The decision establishing the team: the inspection's own, else its round's (the minutes cite the same).
+    from ..minutes.content import team_decision_of
+
+    number, on, issuer = team_decision_of(inspection)
+    form.decision_number.data, form.decision_date.data, form.decision_issuer.data = number, on, issuer
+    # The Kết luận as written, else the one the results suggest, as a starting text to edit.
+    suggested = _suggested_conclusion(inspection, score)
+    form.conclusion_strengths.data = inspection.conclusion_strengths or suggested[0]
+    form.conclusion_shortcomings.data = inspection.conclusion_shortcomings or suggested[1]
     form.revision.data = str(inspection.revision)
+
+
+def _suggested_conclusion(inspection: Inspection, score: Score) -> tuple[str, str]:
+    """Strengths and shortcomings drawn from the passed and failed sections, in the minutes' language."""
+    from ..minutes.services import setting
+    from ..minutes.text import suggest_conclusion
+
+    checklist = services.checklist_for(inspection)
+    locale = str(setting("MINUTES_LOCALE") or "vi")
+    return suggest_conclusion(
+        [(checklist.section(s.section_id).title.get(locale), s.percent, len(s.critical_failures))
+         for s in score.sections if s.applicable], list(score.failed_items), locale)
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    # A browser sends a textarea's line breaks as CRLF; the suggestion has none of its own.
+    return " ".join((a or "").split()) == " ".join((b or "").split())
+
+
+def _save_record_fields(form: FinishForm, inspection: Inspection, score: Score) -> list[str]:
+    """Team decision, Kết luận and the facility's opinion; the (Vietnamese by default) messages of what is wrong.
+
+    Each of them is content of the visit record: saving a different value voids the signatures made before.
+    A value left as prefilled (the round's decision, the suggested conclusion) is not copied onto the inspection,
+    so opening and saving the page changes nothing under the signatures.
+    """
+    from ..minutes.content import team_decision_of
+
+    errors = []
+    number, on, issuer = form.decision_number.data or "", form.decision_date.data, form.decision_issuer.data or ""
+    if (number, on, issuer) != team_decision_of(inspection) or inspection.team_decision_number:
+        if (number or on or issuer) and not (number and on and issuer):
+            missing = [label for value, label in ((number, _("its number")), (on, _("its date")),
+                                                  (issuer, _("the issuing body"))) if not value]
+            errors.append(_("Decision establishing the team: write %(missing)s too, or leave all three fields "
+                            "empty.", missing=", ".join(missing)))
+        elif on is not None and on > inspection.inspection_date:
+            errors.append(_("Decision establishing the team: its date (%(date)s) is after the inspection date.",
+                            date=i18n_date(on)))
+        else:
+            try:
+                services.set_team_decision(inspection, number, on, issuer, g.user)
+            except WorkflowError as exc:
+                errors.append(_refusal_message(exc, inspection))
+    strengths, shortcomings = form.conclusion_strengths.data or "", form.conclusion_shortcomings.data or ""
+    suggested = _suggested_conclusion(inspection, score)
+    untouched = (not inspection.conclusion_strengths and not inspection.conclusion_shortcomings
+                 and _same_text(strengths, suggested[0]) and _same_text(shortcomings, suggested[1]))
+    if not untouched:
+        try:
+            services.set_conclusion(inspection, strengths, shortcomings, g.user)
+        except WorkflowError as exc:
+            errors.append(_refusal_message(exc, inspection))
+    opinion, no_opinion = form.facility_opinion.data or "", bool(form.facility_no_opinion.data)
+    if opinion and no_opinion:
+        errors.append(_("Opinion of the facility: either write what the facility said, or tick “The facility "
+                        "has no opinion”, not both."))
+    else:
+        try:
+            services.set_facility_opinion(inspection, opinion, g.user, no_opinion=no_opinion)
+        except WorkflowError as exc:
+            errors.append(_refusal_message(exc, inspection))
+    return errors
 
 
 def _save_finish(form: FinishForm, inspection: Inspection) -> list[str]:
@@ -499,10 +573,7 @@ def _save_finish(form: FinishForm, inspection: Inspection) -> list[str]:
             services.set_team(inspection, members, g.user)
         except WorkflowError as exc:
             errors.append(_refusal_message(exc, inspection))
-    try:
-        services.set_facility_opinion(inspection, form.facility_opinion.data or "", g.user)
-    except WorkflowError as exc:
-        errors.append(_refusal_message(exc, inspection))
+    errors.extend(_save_record_fields(form, inspection, services.current_score(inspection)))
     return errors
 
 
@@ -565,8 +636,15 @@ def _render_finish(inspection: Inspection, form: FinishForm, errors: list[str],
                  "answered": s.answered, "applicable": s.applicable, "failed": len(s.failed_items),
                  "critical": len(s.critical_failures)}
                 for s in score.sections if s.applicable]
+    round_decision = ""
+    if not inspection.team_decision_number:
+        from ..rounds.services import round_of_inspection
+
+        rnd = round_of_inspection(inspection)
+        round_decision = rnd.name if rnd is not None and rnd.team_decision_number else ""
     return render_template(
         "inspections/finish.html", inspection=inspection, form=form, errors=errors, score=score,
+        round_decision=round_decision,
         sections=sections, checklist_rows=_checklist(inspection, score, problems), can_submit=not problems,
         item_texts={i.id: i.text.get(lang) for i in checklist.items},
         critical_items=set(score.critical_failures), signatures=signatures, signer_names=signer_names,
