@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from ..audit.services import record
 from ..extensions import db, utcnow
-from ..inspections.models import Answer, CorrectiveAction, Inspection, Signature, TeamMember
+from ..inspections.models import Answer, CorrectiveAction, Inspection, Signature, TeamMember, signer_keys
 
 CONTENT_VERSION = 1  # bump when the canonical form changes (old hashes then no longer match anything)
 
@@ -125,26 +125,34 @@ def void_stale_signatures(inspection: Inspection, user_id: int | None) -> list[s
         if done:
             voided.append(sig.role)
             record("signature.voided", "inspection", inspection.id, user_id=user_id,
-                   details={"role": sig.role, "signer": sig.signer_name, "signed_content": sig.content_sha256,
+                   details={"role": sig.role, "member": sig.member_key, "signer": sig.signer_name, "signed_content": sig.content_sha256,
                             "content": current, "status": inspection.status})
     return voided
 
 
-def signature_problems(inspection: Inspection) -> list[tuple[str, str]]:
-    """(role, 'missing' | 'void') for each required signer whose signature does not cover the current content.
+def signers(inspection: Inspection) -> list[tuple[str, TeamMember]]:
+    """Every named person who signs the record, in team order, with their signer key (``signer_keys``)."""
+    team = list(db.session.scalars(sa.select(TeamMember).where(TeamMember.inspection_id == inspection.id)
+                                   .order_by(TeamMember.position_order, TeamMember.id)))
+    return list(zip(signer_keys([m.role for m in team]), team, strict=True))
 
-    Required: the head of the team, the facility representative, and every other team member who was named
-    with a signing role (the secretary).
+
+def signature_problems(inspection: Inspection) -> list[tuple[str, str]]:
+    """(signer key, 'missing' | 'void') for each required signer whose signature does not cover the content.
+
+    Required: the head of the team, the facility representative, and every other named team member (deputy,
+    secretary, members): all of them sign the minutes.
     """
     current = content_sha256(inspection)
-    sigs = {s.role: s for s in db.session.scalars(sa.select(Signature).where(Signature.inspection_id == inspection.id))}
-    roles = set(db.session.scalars(sa.select(TeamMember.role).where(TeamMember.inspection_id == inspection.id)))
-    required = ["head", "facility_rep"] + (["secretary"] if "secretary" in roles else [])
+    sigs = {s.member_key or s.role: s
+            for s in db.session.scalars(sa.select(Signature).where(Signature.inspection_id == inspection.id))}
+    keys = [key for key, _member in signers(inspection)]
+    required = ["head", "facility_rep"] + [k for k in keys if k not in ("head", "facility_rep")]
     problems = []
-    for role in required:
-        sig = sigs.get(role)
+    for key in required:
+        sig = sigs.get(key)
         if sig is None:
-            problems.append((role, "missing"))
+            problems.append((key, "missing"))
         elif not signature_valid(sig, current):
-            problems.append((role, "void"))
+            problems.append((key, "void"))
     return problems

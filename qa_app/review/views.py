@@ -7,6 +7,7 @@ import binascii
 import datetime as dt
 import io
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -580,8 +581,8 @@ def _save_finish(form: FinishForm, inspection: Inspection) -> list[str]:
 def _checklist(inspection: Inspection, score: Score, problems: list[str]) -> list[dict[str, Any]]:
     """What submission needs, item by item, in the user's language (the service decides; this explains)."""
     roles = set(db.session.scalars(sa.select(TeamMember.role).where(TeamMember.inspection_id == inspection.id)))
-    signed = set(db.session.scalars(sa.select(Signature.role).where(Signature.inspection_id == inspection.id)))
-    from ..minutes.content import signature_problems
+    signed = set(db.session.scalars(sa.select(Signature.member_key).where(Signature.inspection_id == inspection.id)))
+    from ..minutes.content import signature_problems, signers
 
     # A signature made before the content last changed no longer counts (it covered other content).
     unsigned = dict(signature_problems(inspection))
@@ -601,6 +602,11 @@ def _checklist(inspection: Inspection, score: Score, problems: list[str]) -> lis
         {"ok": "facility_rep" in signed and "facility_rep" not in unsigned,
          "text": _("Facility representative has signed"),
          "detail": void if unsigned.get("facility_rep") == "void" else ""},
+        # Every other named member signs too: one line each, so the page says who is still missing.
+        *({"ok": key in signed and key not in unsigned,
+           "text": _("%(name)s (%(role)s) has signed", name=member.full_name, role=team_role_label(member.role)),
+           "detail": void if unsigned.get(key) == "void" else ""}
+          for key, member in signers(inspection) if member.role not in ("head", "facility_rep")),
         {"ok": failed_with_action == len(score.failed_items),
          "text": _("A corrective action for each failed item (%(done)s of %(total)s)",
                    done=failed_with_action, total=len(score.failed_items)),
@@ -621,17 +627,24 @@ def _render_finish(inspection: Inspection, form: FinishForm, errors: list[str],
     score = services.current_score(inspection)
     problems = services.submission_problems(inspection, score)
     lang = _lang()
-    signatures = {s.role: s for s in db.session.scalars(
+    from ..minutes.content import signers
+
+    signatures = {s.member_key or s.role: s for s in db.session.scalars(
         sa.select(Signature).options(defer(Signature.png), defer(Signature.strokes))
         .where(Signature.inspection_id == inspection.id))}
-    team = db.session.scalars(sa.select(TeamMember).where(TeamMember.inspection_id == inspection.id)
-                              .order_by(TeamMember.position_order)).all()
-    signer_names = {}
+    # One pad per named signer (every team member and the facility representative); before the team is saved,
+    # the head's and the facility representative's.
+    named = signers(inspection)
+    pads = [{"key": key, "role": member.role, "name": member.full_name} for key, member in named]
     for role in SIGNATURE_ROLES:
-        if role in signatures:
-            signer_names[role] = signatures[role].signer_name
-        else:
-            signer_names[role] = next((m.full_name for m in team if m.role == role), "")
+        if not any(p["key"] == role for p in pads):
+            pads.append({"key": role, "role": role, "name": ""})
+    pads.sort(key=lambda p: {"head": 0, "facility_rep": 1}.get(p["key"], 2))
+    for pad in pads:
+        saved = signatures.get(pad["key"])
+        pad["saved"] = saved
+        if saved is not None:
+            pad["name"] = saved.signer_name
     sections = [{"id": s.section_id, "title": checklist.section(s.section_id).title.get(lang), "percent": s.percent,
                  "answered": s.answered, "applicable": s.applicable, "failed": len(s.failed_items),
                  "critical": len(s.critical_failures)}
@@ -647,8 +660,7 @@ def _render_finish(inspection: Inspection, form: FinishForm, errors: list[str],
         round_decision=round_decision,
         sections=sections, checklist_rows=_checklist(inspection, score, problems), can_submit=not problems,
         item_texts={i.id: i.text.get(lang) for i in checklist.items},
-        critical_items=set(score.critical_failures), signatures=signatures, signer_names=signer_names,
-        signature_roles=SIGNATURE_ROLES, team_roles=list(TEAM_ROLE_LABELS.items()),
+        critical_items=set(score.critical_failures), pads=pads, team_roles=list(TEAM_ROLE_LABELS.items()),
         form_url=_form_url(inspection), version_label=services.version_label(inspection.checklist_version),
     ), status
 
@@ -763,8 +775,9 @@ def save_signature(inspection_id: int) -> ResponseReturnValue:
     png = _decode_png(data.get("png"))
     if png is None and any(len(s) >= 2 for s in strokes):
         return jsonify(error="bad_signature", message=_("The signature image is missing or is not a PNG.")), 400
-    role = str(data.get("role") or "")
-    if role not in SIGNATURE_ROLES:
+    # The signer key of a team member ("head", "secretary", "member-2"; see signer_keys).
+    role = str(data.get("member") or data.get("role") or "")
+    if not re.fullmatch(r"[a-z_]{2,16}(-[0-9]{1,2})?", role):
         return jsonify(error="bad_signature", message=_("Unknown signer.")), 400
     try:
         signature = services.save_signature(inspection, role, str(data.get("signer_name") or ""), png or b"",
@@ -773,13 +786,15 @@ def save_signature(inspection_id: int) -> ResponseReturnValue:
         db.session.rollback()
         if exc.code == "bad_signature" and not any(len(s) >= 2 for s in strokes):
             message = _("The signature pad is empty: please sign before saving.")
+        elif exc.code == "bad_signature" and "unknown signer" in exc.message:
+            message = _("Unknown signer: name this person in the team and save the page before they sign.")
         elif exc.code == "bad_signature" and "name" in exc.message:
             message = _("Write the name of the person signing.")
         else:
             message = _refusal_message(exc, inspection)
         return jsonify(error=exc.code, message=message), REFUSAL_STATUS.get(exc.code, exc.status)
     db.session.commit()
-    return jsonify(ok=True, role=signature.role, signer_name=signature.signer_name,
+    return jsonify(ok=True, role=signature.member_key, signer_name=signature.signer_name,
                    url=url_for(".signature_image", inspection_id=inspection.id, role=role, v=signature.id),
                    revision=inspection.revision, message=_("Signature saved.")), 201
 
@@ -790,7 +805,7 @@ def signature_image(inspection_id: int, role: str) -> ResponseReturnValue:
     """The saved signature image of one signer (same scope as the inspection)."""
     inspection = _inspection_or_404(inspection_id)
     signature = db.one_or_404(sa.select(Signature).where(Signature.inspection_id == inspection.id,
-                                                         Signature.role == role))
+                                                         Signature.member_key == role))
     mimetype = "image/png" if signature.png.startswith(b"\x89PNG") else "image/jpeg"
     response = send_file(io.BytesIO(signature.png), mimetype=mimetype, max_age=0)
     response.headers["Cache-Control"] = "private, no-cache"
