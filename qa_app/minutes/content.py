@@ -125,7 +125,8 @@ def void_stale_signatures(inspection: Inspection, user_id: int | None) -> list[s
         if done:
             voided.append(sig.role)
             record("signature.voided", "inspection", inspection.id, user_id=user_id,
-                   details={"role": sig.role, "member": sig.member_key, "signer": sig.signer_name, "signed_content": sig.content_sha256,
+                   details={"role": sig.role, "member": sig.member_key,
+                            "signer": sig.signer_name, "signed_content": sig.content_sha256,
                             "content": current, "status": inspection.status})
     return voided
 

@@ -394,8 +394,13 @@ def _inspection_context(inspection: Inspection) -> dict[str, Any]:
     team = db.session.scalars(sa.select(TeamMember).where(TeamMember.inspection_id == inspection.id)
                               .order_by(TeamMember.position_order, TeamMember.id)).all()
     signatures = db.session.execute(
-        sa.select(Signature.role, Signature.signer_name, Signature.signed_at, Signature.id)
+        sa.select(Signature.role, Signature.member_key, Signature.signer_name, Signature.signed_at, Signature.id)
         .where(Signature.inspection_id == inspection.id)).all()
+    from ..minutes.content import signers
+
+    # Who signs: the head, the facility representative, then every other named member (signer keys).
+    signer_rows = [("head", "head"), ("facility_rep", "facility_rep")] + [
+        (key, member.role) for key, member in signers(inspection) if member.role not in ("head", "facility_rep")]
     sections = _section_rows(inspection, checklist, score, answers, photos, comments, actions)
     user = g.user
     reviewer = services.can_review(user, inspection)
@@ -405,7 +410,8 @@ def _inspection_context(inspection: Inspection) -> dict[str, Any]:
         "item_texts": {i.id: i.text.get(lang) for i in checklist.items},
         "general_comments": comments.get(None, []), "comment_count": len(comment_rows),
         "commented_items": [i.id for i in checklist.items if i.id in comments],
-        "actions": action_rows, "team": team, "signatures": {s.role: s for s in signatures},
+        "actions": action_rows, "team": team, "signatures": {s.member_key or s.role: s for s in signatures},
+        "signer_rows": signer_rows,
         "history": _history(inspection, checklist, [a.id for a in action_rows]),
         "sha256": inspection.checklist_sha256 or inspection.checklist_version.sha256,
         "version_label": services.version_label(inspection.checklist_version),

@@ -75,3 +75,7 @@ def test_every_member_signs_before_submission(app: Flask, client: FlaskClient, i
         services.submit(inspection, db.session.get_one(User, ids["sup"]))
         db.session.commit()
     assert rf.status_of(app, inspection_id) == "submitted"
+    # The inspection page shows each member's signature.
+    page = client.get(f"/review/inspections/{inspection_id}").get_data(as_text=True)
+    assert f"/review/inspections/{inspection_id}/signatures/member-2.png" in page
+    assert f"/review/inspections/{inspection_id}/signatures/deputy.png" in page
