@@ -701,7 +701,7 @@ def submission_problems(inspection: Inspection, score: Score | None = None) -> l
 
     labels = {"head": "the head of the team", "facility_rep": "the facility representative"}
     names = {key: f"{member.full_name} ({member.role})" for key, member in signers(inspection)}
-    for key, why in signature_problems(inspection):
+    for key, why in signature_problems(inspection, filing=False):
         who = labels.get(key) or names.get(key, key)
         problems.append(f"{who} has not signed" if why == "missing" else
                         f"{who}'s signature is void (the content changed after signing): sign again")
@@ -791,13 +791,15 @@ def approve(inspection: Inspection, reviewer: User, *, seen_revision: int | None
         raise WorkflowError("bad_transition", f"only a submitted inspection can be approved (it is {inspection.status})")
     if not can_review(reviewer, inspection):
         raise WorkflowError("forbidden", "you may not review this inspection")
-    from ..minutes.content import signature_problems
+    from ..minutes.content import signature_problems, signers
 
     # Filing applies the unit's signature over exactly the content signed at the visit: never over void ones.
     unsigned = signature_problems(inspection)
     if unsigned:
+        names = {key: f"{member.full_name} ({member.role})" for key, member in signers(inspection)}
         raise WorkflowError("signatures_void", "the minutes cannot be filed: "
-                            + ", ".join(f"{role} {why}" for role, why in unsigned)
+                            + ", ".join(f"{names.get(key, key)} {'has not signed' if why == 'missing' else why}"
+                                        for key, why in unsigned)
                             + "; return the inspection so that they sign the current content again")
     # Only the winner of the compare-and-set goes on to number and sign the minutes, in the same transaction.
     _transition(inspection, "submitted", "approved", revision=seen_revision, approved_at=utcnow(),

@@ -168,6 +168,15 @@ def _refusal_message(exc: WorkflowError, inspection: Inspection | None = None) -
         return _("The signature was not saved: %(detail)s", detail=exc.message)
     if exc.code == "bad_team":
         return _("The team was not saved: %(detail)s", detail=exc.message)
+    if exc.code == "signatures_void" and inspection is not None:
+        from ..minutes.content import signature_problems, signers
+
+        names = {key: f"{m.full_name} ({team_role_label(m.role)})" for key, m in signers(inspection)}
+        names.update({"head": names.get("head", team_role_label("head")),
+                      "facility_rep": names.get("facility_rep", team_role_label("facility_rep"))})
+        who = ", ".join(names.get(key, key) for key, _why in signature_problems(inspection))
+        return _("The minutes cannot be filed until everyone signs the current content (missing or void: "
+                 "%(who)s). Return the inspection so that they sign.", who=who)
     if exc.code == "bad_action":
         return _("The corrective actions were not saved: %(detail)s", detail=exc.message)
     return exc.message
@@ -610,7 +619,8 @@ def _checklist(inspection: Inspection, score: Score, problems: list[str]) -> lis
          "detail": void if unsigned.get("facility_rep") == "void" else ""},
         # Every other named member signs too: one line each, so the page says who is still missing.
         *({"ok": key in signed and key not in unsigned,
-           "text": _("%(name)s (%(role)s) has signed", name=member.full_name, role=team_role_label(member.role)),
+           "text": _("%(name)s (%(role)s) has signed (needed to file the minutes)", name=member.full_name,
+                     role=team_role_label(member.role)),
            "detail": void if unsigned.get(key) == "void" else ""}
           for key, member in signers(inspection) if member.role not in ("head", "facility_rep")),
         {"ok": failed_with_action == len(score.failed_items),

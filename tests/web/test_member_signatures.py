@@ -1,4 +1,5 @@
-"""Every team member signs: one drawn signature per member (deputy and members too), keyed by the member."""
+"""Every team member signs: one drawn signature per member (deputy and members too), keyed by the member;
+filing waits for all of them."""
 
 from __future__ import annotations
 
@@ -45,16 +46,28 @@ def test_every_member_signs_before_submission(app: Flask, client: FlaskClient, i
     for key, name in (("head", "Nguyễn Văn Giám"), ("deputy", "Phạm Thị Phó"), ("member", "Lê Thị Ba"),
                       ("facility_rep", "Hoàng Văn Trạm")):
         assert sign(client, inspection_id, key, name=name).status_code == 201
-    # A member who has not signed blocks submission, and the page names them.
+    # A member who has not signed blocks filing (the offline tablet form collects the head's, the facility's and
+    # the secretary's only, so submission does not wait for them), and the reviewer is told who.
     with app.app_context():
         inspection = db.session.get_one(Inspection, inspection_id)
         assert visit_content.signature_problems(inspection) == [("member-2", "missing")]
-        problems = services.submission_problems(inspection)
-        assert any("Vàng Văn Tư (member) has not signed" in p for p in problems)
+        assert visit_content.signature_problems(inspection, filing=False) == []
+    assert "Vàng Văn Tư (Member) has signed (needed to file the minutes)" in client.get(
+        finish_url(inspection_id)).get_data(as_text=True)
     response = client.post(finish_url(inspection_id), data={**finish_form(app, inspection_id, **TEAM),
                                                             "do": "submit"}, follow_redirects=True)
-    assert "cannot be submitted yet" in response.get_data(as_text=True)
-    assert rf.status_of(app, inspection_id) == "draft"
+    assert "submitted for review" in response.get_data(as_text=True)
+    rf.login(client, app, ids["rev"], locale="vi")
+    response = client.post(f"/review/inspections/{inspection_id}/approve", json={})
+    assert response.status_code == 400 and response.get_json()["error"] == "signatures_void"
+    message = response.get_json()["message"]
+    assert "Chưa thể vào sổ biên bản" in message and "Vàng Văn Tư (Thành viên)" in message
+    assert rf.status_of(app, inspection_id) == "submitted"
+    with app.app_context():
+        services.return_inspection(db.session.get_one(Inspection, inspection_id),
+                                   db.session.get_one(User, ids["rev"]), "Thiếu chữ ký thành viên")
+        db.session.commit()
+    rf.login(client, app, ids["sup"])
     # Nobody outside the team signs.
     response = sign(client, inspection_id, "member-3")
     assert response.status_code == 400 and "name this person in the team" in response.get_json()["message"]
@@ -73,8 +86,9 @@ def test_every_member_signs_before_submission(app: Flask, client: FlaskClient, i
         for name in ("Phạm Thị Phó", "Lê Thị Ba", "Vàng Văn Tư"):
             assert text.count(name) >= 2  # in the team list and under their signature
         services.submit(inspection, db.session.get_one(User, ids["sup"]))
+        services.approve(inspection, db.session.get_one(User, ids["rev"]))
         db.session.commit()
-    assert rf.status_of(app, inspection_id) == "submitted"
+    assert rf.status_of(app, inspection_id) == "approved"
     # The inspection page shows each member's signature.
     page = client.get(f"/review/inspections/{inspection_id}").get_data(as_text=True)
     assert f"/review/inspections/{inspection_id}/signatures/member-2.png" in page
