@@ -128,7 +128,8 @@ def finish_parts(app: Flask, inspection_id: int, user_id: int) -> None:
             for item_id in score.failed_items], user)
         services.set_facility_opinion(inspection, "Cơ sở nhất trí với kết quả.", user)
         # Signed last: a drawn signature covers the content as it was when signed.
-        for role, name in (("head", "Nguyễn Văn Giám"), ("facility_rep", "Hoàng Văn Trạm")):
+        # Every named member signs (the member too): a member who has not signed blocks submission and filing.
+        for role, name in (("head", "Nguyễn Văn Giám"), ("member", "Lê Thị Ba"), ("facility_rep", "Hoàng Văn Trạm")):
             services.save_signature(inspection, role, name, signature_png(), STROKES, user)
         db.session.commit()
 

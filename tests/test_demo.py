@@ -268,7 +268,8 @@ def test_workflow_invariants(demo: None) -> None:
             continue
         assert i.submitted_at.tzinfo == dt.UTC
         assert i.created_at <= i.submitted_at <= now
-        assert signed[i.id] == {"head", "facility_rep"}
+        # Every named member has signed (filing needs them all), the head and the facility's representative first.
+        assert signed[i.id] == team[i.id] and {"head", "facility_rep"} <= signed[i.id]
         assert actions[i.id] == failed[i.id]  # submission needs a corrective action per failed item
         assert i.failed_items == len(failed[i.id])
         if i.status == "approved":

@@ -815,11 +815,12 @@ def _inspection_rows(p: _Planned, f: FacilitySpec, facility_id: int, version: Ch
     rows.sections = outcome.sections
     rows.actions = _actions(p, f, facility_id, plan, answers, outcome, creator, rng, params)
     if params.signatures:
+        # Every named member signs (filing requires it); one member per role here, so the role is the signer key.
         for member in rows.team:
-            if member["role"] in ("head", "facility_rep"):
-                png, strokes = signature(member["full_name"], params.seed)
-                rows.signatures.append({"role": member["role"], "signer_name": member["full_name"], "png": png,
-                                        "strokes": strokes, "signed_at": answered + dt.timedelta(minutes=3)})
+            png, strokes = signature(member["full_name"], params.seed)
+            rows.signatures.append({"role": member["role"], "member_key": member["role"],
+                                    "signer_name": member["full_name"], "png": png,
+                                    "strokes": strokes, "signed_at": answered + dt.timedelta(minutes=3)})
     return rows
 
 

@@ -163,17 +163,23 @@ class TeamMember(db.Model):
 
 
 class Signature(db.Model):
-    """A drawn signature (PNG and the strokes it was drawn with) of the team head or the facility representative."""
+    """A drawn signature (PNG and the strokes it was drawn with) of one team member or the facility representative.
+
+    ``member_key`` names the member (``signer_keys``): the role for the first member of a role ("head",
+    "secretary"), "role-N" for the N-th ("member-2"). The team is replaced whole when saved, so the key follows
+    the member's place in the team, and any change of the team changes the content and voids signatures anyway.
+    """
 
     __tablename__ = "signature"
     __table_args__ = (
-        sa.UniqueConstraint("inspection_id", "role"),
-        sa.CheckConstraint("role IN ('head', 'facility_rep', 'secretary')", name="role"),
+        sa.UniqueConstraint("inspection_id", "member_key"),
+        sa.CheckConstraint("role IN ('head', 'deputy', 'member', 'secretary', 'facility_rep')", name="role"),
     )
 
     id: Mapped[intpk]
     inspection_id: Mapped[int] = mapped_column(sa.ForeignKey("inspection.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(sa.String(16))
+    member_key: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     signer_name: Mapped[str] = mapped_column(sa.String(120))
     png: Mapped[bytes] = mapped_column(sa.LargeBinary)
     strokes: Mapped[list] = mapped_column(sa.JSON, default=list)
@@ -242,3 +248,17 @@ class ReviewComment(db.Model):
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="RESTRICT"))
     created_at: Mapped[timestamp]
     resolved: Mapped[bool] = mapped_column(default=False)
+
+
+def signer_keys(roles: list[str]) -> list[str]:
+    """The signer key of each team member, given the members' roles in team order (pure).
+
+    The first member of a role is keyed by the role itself (so signatures made when there was one row per role
+    keep their meaning); the N-th (N >= 2) by "role-N".
+    """
+    seen: dict[str, int] = {}
+    keys = []
+    for role in roles:
+        seen[role] = seen.get(role, 0) + 1
+        keys.append(role if seen[role] == 1 else f"{role}-{seen[role]}")
+    return keys

@@ -510,10 +510,20 @@ def set_team(inspection: Inspection, members: Iterable[Mapping[str, str]], user:
 
 def save_signature(inspection: Inspection, role: str, signer_name: str, png: bytes, strokes: list,
                    user: User) -> Signature:
-    """Store a drawn signature; an empty pad (no strokes) is refused."""
+    """Store a drawn signature; an empty pad (no strokes) is refused.
+
+    ``role`` is the signer key of a team member (``signer_keys``: "head", "secretary", "member-2", …); the head
+    and the facility representative may sign before the team is saved.
+    """
     _require_editable(inspection, user)
-    if role not in ("head", "facility_rep", "secretary"):
-        raise WorkflowError("bad_signature", _("unknown signer role “%(role)s”", role=role))
+    from ..minutes.content import signers
+
+    key = role
+    named = dict(signers(inspection))
+    if key in named:
+        role = named[key].role
+    elif key not in ("head", "facility_rep"):
+        raise WorkflowError("bad_signature", _("unknown signer “%(role)s”: no such member in the team", role=key))
     if not isinstance(strokes, list) or not any(isinstance(s, list) and len(s) >= 2 for s in strokes):
         raise WorkflowError("bad_signature", _("the signature pad is empty: please sign before saving"))
     if sum(len(s) for s in strokes if isinstance(s, list)) > 20_000:
@@ -524,11 +534,11 @@ def save_signature(inspection: Inspection, role: str, signer_name: str, png: byt
         raise WorkflowError("bad_signature", _("the signer's name is required"))
     _bump(inspection, user)
     db.session.execute(sa.delete(Signature).where(Signature.inspection_id == inspection.id,
-                                                  Signature.role == role))
+                                                  Signature.member_key == key))
     # Keep the PNG as drawn (transparent strokes) when it is a PNG; photos go through JPEG.
     from ..minutes.content import content_sha256
 
-    sig = Signature(inspection_id=inspection.id, role=role, signer_name=signer_name[:120],
+    sig = Signature(inspection_id=inspection.id, role=role, member_key=key, signer_name=signer_name[:120],
                     png=png if png.startswith(b"\x89PNG") else image.data, strokes=strokes,
                     content_sha256=content_sha256(inspection))
     db.session.add(sig)
@@ -687,12 +697,14 @@ def submission_problems(inspection: Inspection, score: Score | None = None) -> l
     roles = {m.role for m in db.session.scalars(sa.select(TeamMember).where(TeamMember.inspection_id == inspection.id))}
     if "head" not in roles or "facility_rep" not in roles:
         problems.append("name the head of the team and the facility representative")
-    from ..minutes.content import signature_problems
+    from ..minutes.content import signature_problems, signers
 
-    labels = {"head": "head of the team", "facility_rep": "facility representative", "secretary": "secretary"}
-    for role, why in signature_problems(inspection):
-        problems.append(f"the {labels[role]} has not signed" if why == "missing" else
-                        f"the {labels[role]}'s signature is void (the content changed after signing): sign again")
+    labels = {"head": "the head of the team", "facility_rep": "the facility representative"}
+    names = {key: f"{member.full_name} ({member.role})" for key, member in signers(inspection)}
+    for key, why in signature_problems(inspection, filing=False):
+        who = labels.get(key) or names.get(key, key)
+        problems.append(f"{who} has not signed" if why == "missing" else
+                        f"{who}'s signature is void (the content changed after signing): sign again")
     acted = set(db.session.scalars(sa.select(CorrectiveAction.item_id)
                                    .where(CorrectiveAction.inspection_id == inspection.id)))
     missing = [i for i in score.failed_items if i not in acted]
@@ -779,13 +791,15 @@ def approve(inspection: Inspection, reviewer: User, *, seen_revision: int | None
         raise WorkflowError("bad_transition", f"only a submitted inspection can be approved (it is {inspection.status})")
     if not can_review(reviewer, inspection):
         raise WorkflowError("forbidden", "you may not review this inspection")
-    from ..minutes.content import signature_problems
+    from ..minutes.content import signature_problems, signers
 
     # Filing applies the unit's signature over exactly the content signed at the visit: never over void ones.
     unsigned = signature_problems(inspection)
     if unsigned:
+        names = {key: f"{member.full_name} ({member.role})" for key, member in signers(inspection)}
         raise WorkflowError("signatures_void", "the minutes cannot be filed: "
-                            + ", ".join(f"{role} {why}" for role, why in unsigned)
+                            + ", ".join(f"{names.get(key, key)} {'has not signed' if why == 'missing' else why}"
+                                        for key, why in unsigned)
                             + "; return the inspection so that they sign the current content again")
     # Only the winner of the compare-and-set goes on to number and sign the minutes, in the same transaction.
     _transition(inspection, "submitted", "approved", revision=seen_revision, approved_at=utcnow(),

@@ -14,6 +14,7 @@ signed it has seen whole.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import unicodedata
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 
 from ..audit.services import record
 from ..extensions import db, utcnow
-from ..inspections.models import Answer, CorrectiveAction, Inspection, Signature, TeamMember
+from ..inspections.models import Answer, CorrectiveAction, Inspection, Signature, TeamMember, signer_keys
 
 CONTENT_VERSION = 1  # bump when the canonical form changes (old hashes then no longer match anything)
 
@@ -45,6 +46,21 @@ def canonical_digest(content: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def team_decision_of(inspection: Inspection) -> tuple[str, dt.date | None, str]:
+    """The decision establishing the team that the minutes cite: the inspection's own, else its round's.
+
+    (number, date, issuing body), or ("", None, "") when neither records one.
+    """
+    if inspection.team_decision_number:
+        return inspection.team_decision_number, inspection.team_decision_date, inspection.team_decision_issuer
+    from ..rounds.services import round_of_inspection  # rounds import inspections: import here, not at the top
+
+    rnd = round_of_inspection(inspection)
+    if rnd is not None and rnd.team_decision_number:
+        return rnd.team_decision_number, rnd.team_decision_date, rnd.team_decision_issuer
+    return "", None, ""
+
+
 def content_of(inspection: Inspection) -> dict[str, Any]:
     """What the visit record says, as plain data (signatures excluded: they are made over this)."""
     iid = inspection.id
@@ -57,6 +73,8 @@ def content_of(inspection: Inspection) -> dict[str, Any]:
                                            CorrectiveAction.responsible, CorrectiveAction.deadline)
                                  .where(CorrectiveAction.inspection_id == iid)
                                  .order_by(CorrectiveAction.item_id, CorrectiveAction.id)).all()
+    # The decision as cited, so a change of the round's decision also voids the signatures made under the old one.
+    number, on, issuer = team_decision_of(inspection)
     return {
         "v": CONTENT_VERSION,
         "inspection": inspection.uuid,
@@ -69,8 +87,7 @@ def content_of(inspection: Inspection) -> dict[str, Any]:
         "actions": [[a.item_id, a.action, a.responsible, a.deadline.isoformat()] for a in actions],
         "opinion": inspection.facility_opinion or "",
         "no_opinion": bool(inspection.facility_no_opinion),
-        "decision": [inspection.team_decision_number or "", inspection.team_decision_issuer or "",
-                     inspection.team_decision_date.isoformat() if inspection.team_decision_date else ""],
+        "decision": [number or "", issuer or "", on.isoformat() if on else ""],
         "conclusion": [inspection.conclusion_strengths or "", inspection.conclusion_shortcomings or ""],
     }
 
@@ -108,26 +125,40 @@ def void_stale_signatures(inspection: Inspection, user_id: int | None) -> list[s
         if done:
             voided.append(sig.role)
             record("signature.voided", "inspection", inspection.id, user_id=user_id,
-                   details={"role": sig.role, "signer": sig.signer_name, "signed_content": sig.content_sha256,
+                   details={"role": sig.role, "member": sig.member_key,
+                            "signer": sig.signer_name, "signed_content": sig.content_sha256,
                             "content": current, "status": inspection.status})
     return voided
 
 
-def signature_problems(inspection: Inspection) -> list[tuple[str, str]]:
-    """(role, 'missing' | 'void') for each required signer whose signature does not cover the current content.
+def signers(inspection: Inspection) -> list[tuple[str, TeamMember]]:
+    """Every named person who signs the record, in team order, with their signer key (``signer_keys``)."""
+    team = list(db.session.scalars(sa.select(TeamMember).where(TeamMember.inspection_id == inspection.id)
+                                   .order_by(TeamMember.position_order, TeamMember.id)))
+    return list(zip(signer_keys([m.role for m in team]), team, strict=True))
 
-    Required: the head of the team, the facility representative, and every other team member who was named
-    with a signing role (the secretary).
+
+def signature_problems(inspection: Inspection, *, filing: bool = True) -> list[tuple[str, str]]:
+    """(signer key, 'missing' | 'void') for each required signer whose signature does not cover the content.
+
+    Filing (the default) requires every named person: the head of the team, the facility representative and
+    every other team member (deputy, secretary, members). Submission (``filing=False``) requires the head, the
+    facility representative and a named secretary, as the offline tablet form collects only those; a member's
+    signature that was made and then voided blocks it too (they signed other content).
     """
     current = content_sha256(inspection)
-    sigs = {s.role: s for s in db.session.scalars(sa.select(Signature).where(Signature.inspection_id == inspection.id))}
-    roles = set(db.session.scalars(sa.select(TeamMember.role).where(TeamMember.inspection_id == inspection.id)))
-    required = ["head", "facility_rep"] + (["secretary"] if "secretary" in roles else [])
+    sigs = {s.member_key or s.role: s
+            for s in db.session.scalars(sa.select(Signature).where(Signature.inspection_id == inspection.id))}
+    keys = [key for key, _member in signers(inspection)]
+    others = [k for k in keys if k not in ("head", "facility_rep")]
+    if not filing:
+        others = [k for k in others if k == "secretary" or k in sigs]
+    required = ["head", "facility_rep"] + others
     problems = []
-    for role in required:
-        sig = sigs.get(role)
+    for key in required:
+        sig = sigs.get(key)
         if sig is None:
-            problems.append((role, "missing"))
+            problems.append((key, "missing"))
         elif not signature_valid(sig, current):
-            problems.append((role, "void"))
+            problems.append((key, "void"))
     return problems

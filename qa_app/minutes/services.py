@@ -173,21 +173,26 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
     answers = answers_of(inspection)
     team_rows = sorted(db.session.scalars(sa.select(TeamMember).where(TeamMember.inspection_id == inspection.id)),
                        key=lambda m: (ROLE_ORDER.get(m.role, 9), m.position_order))
-    positions = {m.role: m.position for m in team_rows}
     team = tuple(Person(_nfc(m.full_name), _nfc(m.position), L[f"role_{m.role}"])
                  for m in team_rows if m.role != "facility_rep")
     reps = tuple(Person(_nfc(m.full_name), _nfc(m.position), "") for m in team_rows if m.role == "facility_rep")
     content_hash = visit_content.content_sha256(inspection)
     # A drawn signature is printed only over the content it covered: void or stale ones are left out.
-    sigs = {s.role: s for s in db.session.scalars(sa.select(Signature).where(Signature.inspection_id == inspection.id))
+    sigs = {s.member_key or s.role: s
+            for s in db.session.scalars(sa.select(Signature).where(Signature.inspection_id == inspection.id))
             if visit_content.signature_valid(s, content_hash)}
+    keyed = visit_content.signers(inspection)
 
-    def box(role: str) -> SignatureBox:
-        sig = sigs.get(role)
-        name = sig.signer_name if sig else next((m.full_name for m in team_rows if m.role == role), "")
-        return SignatureBox(_nfc(name), _nfc(positions.get(role, "")), sig.png if sig else b"")
+    def box(key: str, member: TeamMember | None = None) -> SignatureBox:
+        sig = sigs.get(key)
+        member = member or next((m for k, m in keyed if k == key), None)
+        name = sig.signer_name if sig else (member.full_name if member else "")
+        return SignatureBox(_nfc(name), _nfc(member.position if member else ""), sig.png if sig else b"")
 
-    secretary = box("secretary") if ("secretary" in sigs or "secretary" in positions) else None
+    # Every other named member signs under the head's and the facility's boxes (blank when not signed).
+    members = tuple((L[f"sig_{m.role}"].upper() if f"sig_{m.role}" in L else _nfc(m.role), box(k, m))
+                    for k, m in sorted(keyed, key=lambda km: (ROLE_ORDER.get(km[1].role, 9), km[1].position_order))
+                    if m.role not in ("head", "facility_rep"))
 
     annex, failed = [], []
     for section in checklist.sections:
@@ -251,15 +256,13 @@ def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.
             inspection.overall_percent),
         classification=inspection.classification or "", team=team, facility_reps=reps,
         failed_items=tuple(failed), actions=actions, facility_opinion=_nfc(inspection.facility_opinion),
-        head_signature=box("head"), facility_signature=box("facility_rep"), secretary_signature=secretary,
+        head_signature=box("head"), facility_signature=box("facility_rep"), member_signatures=members,
         annex=tuple(annex), verify_url=f"{base}/verify/{token}",
         recipients=tuple(recipients),
         groups=groups,
         demo_notice=(signing.DEMO_NOTICE_EN if locale.startswith("en") else signing.DEMO_NOTICE_VI) if demo else "",
         started_at=started, ended_at=ended, content_sha256=content_hash,
-        team_decision=visit_rules.team_decision_text(inspection.team_decision_number,
-                                                     inspection.team_decision_date,
-                                                     inspection.team_decision_issuer, locale),
+        team_decision=visit_rules.team_decision_text(*visit_content.team_decision_of(inspection), locale),
         conclusion_strengths=_nfc(inspection.conclusion_strengths) or suggested[0],
         conclusion_shortcomings=_nfc(inspection.conclusion_shortcomings) or suggested[1],
         facility_opinion_declined=bool(inspection.facility_no_opinion),

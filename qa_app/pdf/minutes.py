@@ -181,6 +181,8 @@ class MinutesView:
     annex: tuple[AnnexSection, ...]
     verify_url: str
     secretary_signature: SignatureBox | None = None
+    # Every other team member who signs (deputy, secretary, members), in team order: (role heading, signature).
+    member_signatures: tuple[tuple[str, SignatureBox], ...] = ()
     start_time: dt.time | None = None
     end_time: dt.time | None = None
     recipients: tuple[str, ...] = ()
@@ -279,6 +281,8 @@ LABELS: dict[str, dict[str, str]] = {
         "sig_facility": "ĐẠI DIỆN CƠ SỞ ĐƯỢC KIỂM TRA",
         "sig_head": "TRƯỞNG ĐOÀN KIỂM TRA",
         "sig_secretary": "THƯ KÝ",
+        "sig_deputy": "PHÓ TRƯỞNG ĐOÀN",
+        "sig_member": "THÀNH VIÊN ĐOÀN",
         "sig_hint": "(Ký, ghi rõ họ tên)",
         "sig_hint_seal": "(Ký, ghi rõ họ tên, đóng dấu nếu có)",
         "recipients": "Nơi nhận:",
@@ -362,6 +366,8 @@ LABELS: dict[str, dict[str, str]] = {
         "sig_facility": "FOR THE INSPECTED FACILITY",
         "sig_head": "HEAD OF THE INSPECTION TEAM",
         "sig_secretary": "SECRETARY",
+        "sig_deputy": "DEPUTY HEAD OF THE TEAM",
+        "sig_member": "TEAM MEMBER",
         "sig_hint": "(Signature, full name)",
         "sig_hint_seal": "(Signature, full name, seal if any)",
         "recipients": "Recipients:",
@@ -845,9 +851,18 @@ def _signatures(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphSty
     rows = [[_signature_cell(L["sig_facility"], L["sig_hint_seal"], view.facility_signature, st, half),
              _signature_cell(L["sig_head"], L["sig_hint"], view.head_signature, st, half)]]
     style = [("ALIGN", (0, 0), (-1, -1), "CENTER")]
+    others = list(view.member_signatures)
     if view.secretary_signature is not None:
-        rows.append([_signature_cell(L["sig_secretary"], L["sig_hint"], view.secretary_signature, st, half), ""])
-        style += [("SPAN", (0, 1), (1, 1)), ("TOPPADDING", (0, 1), (-1, 1), 12)]
+        others.insert(0, (L["sig_secretary"], view.secretary_signature))
+    # The other members who sign, two to a row under the head's and the facility's; a lone last one centred.
+    for start in range(0, len(others), 2):
+        pair = others[start:start + 2]
+        row = len(rows)
+        rows.append([_signature_cell(heading, L["sig_hint"], box, st, half) for heading, box in pair]
+                    + ([""] if len(pair) == 1 else []))
+        style.append(("TOPPADDING", (0, row), (-1, row), 12))
+        if len(pair) == 1:
+            style.append(("SPAN", (0, row), (1, row)))
     table = Table(rows, colWidths=[half, half])
     table.setStyle(_table_style(*style))
     return KeepTogether([table])

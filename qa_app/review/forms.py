@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
@@ -41,13 +51,22 @@ class ActionRowForm(Form):
 
 
 class FinishForm(FlaskForm):
-    """Corrective actions, team, facility opinion; the revision the page was built from."""
+    """Corrective actions, team, team decision, conclusion, facility opinion; the revision the page was built from."""
 
     revision = HiddenField()
     actions = FieldList(FormField(ActionRowForm))
     team = FieldList(FormField(TeamRowForm))
     facility_opinion = TextAreaField(_l("Opinion of the facility"), validators=[Optional(), Length(max=4000)],
                                      filters=[_strip])
+    # The facility's explicit choice to give no opinion: never assumed, so an empty box is not agreement.
+    facility_no_opinion = BooleanField(_l("The facility has no opinion"))
+    decision_number = StringField(_l("Decision number"), validators=[Optional(), Length(max=60)], filters=[_strip])
+    decision_date = DateField(_l("Decision date"), validators=[Optional()])
+    decision_issuer = StringField(_l("Issuing body"), validators=[Optional(), Length(max=200)], filters=[_strip])
+    conclusion_strengths = TextAreaField(_l("Strengths"), validators=[Optional(), Length(max=4000)],
+                                         filters=[_strip])
+    conclusion_shortcomings = TextAreaField(_l("Shortcomings"), validators=[Optional(), Length(max=4000)],
+                                            filters=[_strip])
 
 
 class CommentForm(FlaskForm):

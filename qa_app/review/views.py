@@ -7,6 +7,7 @@ import binascii
 import datetime as dt
 import io
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ from ..checklists.registry import checklist_of
 from ..checklists.schema import MET, NA, NOT_MET, Checklist, Item
 from ..extensions import db
 from ..facilities.models import Facility
+from ..i18n import date as i18n_date
 from ..i18n import pct
 from ..inspections import services
 from ..inspections.models import (
@@ -166,6 +168,15 @@ def _refusal_message(exc: WorkflowError, inspection: Inspection | None = None) -
         return _("The signature was not saved: %(detail)s", detail=exc.message)
     if exc.code == "bad_team":
         return _("The team was not saved: %(detail)s", detail=exc.message)
+    if exc.code == "signatures_void" and inspection is not None:
+        from ..minutes.content import signature_problems, signers
+
+        names = {key: f"{m.full_name} ({team_role_label(m.role)})" for key, m in signers(inspection)}
+        names.update({"head": names.get("head", team_role_label("head")),
+                      "facility_rep": names.get("facility_rep", team_role_label("facility_rep"))})
+        who = ", ".join(names.get(key, key) for key, _why in signature_problems(inspection))
+        return _("The minutes cannot be filed until everyone signs the current content (missing or void: "
+                 "%(who)s). Return the inspection so that they sign.", who=who)
     if exc.code == "bad_action":
         return _("The corrective actions were not saved: %(detail)s", detail=exc.message)
     return exc.message
@@ -392,8 +403,13 @@ def _inspection_context(inspection: Inspection) -> dict[str, Any]:
     team = db.session.scalars(sa.select(TeamMember).where(TeamMember.inspection_id == inspection.id)
                               .order_by(TeamMember.position_order, TeamMember.id)).all()
     signatures = db.session.execute(
-        sa.select(Signature.role, Signature.signer_name, Signature.signed_at, Signature.id)
+        sa.select(Signature.role, Signature.member_key, Signature.signer_name, Signature.signed_at, Signature.id)
         .where(Signature.inspection_id == inspection.id)).all()
+    from ..minutes.content import signers
+
+    # Who signs: the head, the facility representative, then every other named member (signer keys).
+    signer_rows = [("head", "head"), ("facility_rep", "facility_rep")] + [
+        (key, member.role) for key, member in signers(inspection) if member.role not in ("head", "facility_rep")]
     sections = _section_rows(inspection, checklist, score, answers, photos, comments, actions)
     user = g.user
     reviewer = services.can_review(user, inspection)
@@ -403,7 +419,8 @@ def _inspection_context(inspection: Inspection) -> dict[str, Any]:
         "item_texts": {i.id: i.text.get(lang) for i in checklist.items},
         "general_comments": comments.get(None, []), "comment_count": len(comment_rows),
         "commented_items": [i.id for i in checklist.items if i.id in comments],
-        "actions": action_rows, "team": team, "signatures": {s.role: s for s in signatures},
+        "actions": action_rows, "team": team, "signatures": {s.member_key or s.role: s for s in signatures},
+        "signer_rows": signer_rows,
         "history": _history(inspection, checklist, [a.id for a in action_rows]),
         "sha256": inspection.checklist_sha256 or inspection.checklist_version.sha256,
         "version_label": services.version_label(inspection.checklist_version),
@@ -475,7 +492,80 @@ def _fill_finish_form(form: FinishForm, inspection: Inspection, score: Score) ->
             name = facility.head_name if role == "facility_rep" else g.user.full_name if role == "head" else ""
             form.team.append_entry({"role": role, "full_name": name, "position": ""})
     form.facility_opinion.data = inspection.facility_opinion
+    form.facility_no_opinion.data = bool(inspection.facility_no_opinion)
+    # The decision establishing the team: the inspection's own, else its round's (the minutes cite the same).
+    from ..minutes.content import team_decision_of
+
+    number, on, issuer = team_decision_of(inspection)
+    form.decision_number.data, form.decision_date.data, form.decision_issuer.data = number, on, issuer
+    # The Kết luận as written, else the one the results suggest, as a starting text to edit.
+    suggested = _suggested_conclusion(inspection, score)
+    form.conclusion_strengths.data = inspection.conclusion_strengths or suggested[0]
+    form.conclusion_shortcomings.data = inspection.conclusion_shortcomings or suggested[1]
     form.revision.data = str(inspection.revision)
+
+
+def _suggested_conclusion(inspection: Inspection, score: Score) -> tuple[str, str]:
+    """Strengths and shortcomings drawn from the passed and failed sections, in the minutes' language."""
+    from ..minutes.services import setting
+    from ..minutes.text import suggest_conclusion
+
+    checklist = services.checklist_for(inspection)
+    locale = str(setting("MINUTES_LOCALE") or "vi")
+    return suggest_conclusion(
+        [(checklist.section(s.section_id).title.get(locale), s.percent, len(s.critical_failures))
+         for s in score.sections if s.applicable], list(score.failed_items), locale)
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    # A browser sends a textarea's line breaks as CRLF; the suggestion has none of its own.
+    return " ".join((a or "").split()) == " ".join((b or "").split())
+
+
+def _save_record_fields(form: FinishForm, inspection: Inspection, score: Score) -> list[str]:
+    """Team decision, Kết luận and the facility's opinion; the (Vietnamese by default) messages of what is wrong.
+
+    Each of them is content of the visit record: saving a different value voids the signatures made before.
+    A value left as prefilled (the round's decision, the suggested conclusion) is not copied onto the inspection,
+    so opening and saving the page changes nothing under the signatures.
+    """
+    from ..minutes.content import team_decision_of
+
+    errors = []
+    number, on, issuer = form.decision_number.data or "", form.decision_date.data, form.decision_issuer.data or ""
+    if (number, on, issuer) != team_decision_of(inspection) or inspection.team_decision_number:
+        if (number or on or issuer) and not (number and on and issuer):
+            missing = [label for value, label in ((number, _("its number")), (on, _("its date")),
+                                                  (issuer, _("the issuing body"))) if not value]
+            errors.append(_("Decision establishing the team: write %(missing)s too, or leave all three fields "
+                            "empty.", missing=", ".join(missing)))
+        elif on is not None and on > inspection.inspection_date:
+            errors.append(_("Decision establishing the team: its date (%(date)s) is after the inspection date.",
+                            date=i18n_date(on)))
+        else:
+            try:
+                services.set_team_decision(inspection, number, on, issuer, g.user)
+            except WorkflowError as exc:
+                errors.append(_refusal_message(exc, inspection))
+    strengths, shortcomings = form.conclusion_strengths.data or "", form.conclusion_shortcomings.data or ""
+    suggested = _suggested_conclusion(inspection, score)
+    untouched = (not inspection.conclusion_strengths and not inspection.conclusion_shortcomings
+                 and _same_text(strengths, suggested[0]) and _same_text(shortcomings, suggested[1]))
+    if not untouched:
+        try:
+            services.set_conclusion(inspection, strengths, shortcomings, g.user)
+        except WorkflowError as exc:
+            errors.append(_refusal_message(exc, inspection))
+    opinion, no_opinion = form.facility_opinion.data or "", bool(form.facility_no_opinion.data)
+    if opinion and no_opinion:
+        errors.append(_("Opinion of the facility: either write what the facility said, or tick “The facility "
+                        "has no opinion”, not both."))
+    else:
+        try:
+            services.set_facility_opinion(inspection, opinion, g.user, no_opinion=no_opinion)
+        except WorkflowError as exc:
+            errors.append(_refusal_message(exc, inspection))
+    return errors
 
 
 def _save_finish(form: FinishForm, inspection: Inspection) -> list[str]:
@@ -499,18 +589,15 @@ def _save_finish(form: FinishForm, inspection: Inspection) -> list[str]:
             services.set_team(inspection, members, g.user)
         except WorkflowError as exc:
             errors.append(_refusal_message(exc, inspection))
-    try:
-        services.set_facility_opinion(inspection, form.facility_opinion.data or "", g.user)
-    except WorkflowError as exc:
-        errors.append(_refusal_message(exc, inspection))
+    errors.extend(_save_record_fields(form, inspection, services.current_score(inspection)))
     return errors
 
 
 def _checklist(inspection: Inspection, score: Score, problems: list[str]) -> list[dict[str, Any]]:
     """What submission needs, item by item, in the user's language (the service decides; this explains)."""
     roles = set(db.session.scalars(sa.select(TeamMember.role).where(TeamMember.inspection_id == inspection.id)))
-    signed = set(db.session.scalars(sa.select(Signature.role).where(Signature.inspection_id == inspection.id)))
-    from ..minutes.content import signature_problems
+    signed = set(db.session.scalars(sa.select(Signature.member_key).where(Signature.inspection_id == inspection.id)))
+    from ..minutes.content import signature_problems, signers
 
     # A signature made before the content last changed no longer counts (it covered other content).
     unsigned = dict(signature_problems(inspection))
@@ -530,6 +617,12 @@ def _checklist(inspection: Inspection, score: Score, problems: list[str]) -> lis
         {"ok": "facility_rep" in signed and "facility_rep" not in unsigned,
          "text": _("Facility representative has signed"),
          "detail": void if unsigned.get("facility_rep") == "void" else ""},
+        # Every other named member signs too: one line each, so the page says who is still missing.
+        *({"ok": key in signed and key not in unsigned,
+           "text": _("%(name)s (%(role)s) has signed (needed to file the minutes)", name=member.full_name,
+                     role=team_role_label(member.role)),
+           "detail": void if unsigned.get(key) == "void" else ""}
+          for key, member in signers(inspection) if member.role not in ("head", "facility_rep")),
         {"ok": failed_with_action == len(score.failed_items),
          "text": _("A corrective action for each failed item (%(done)s of %(total)s)",
                    done=failed_with_action, total=len(score.failed_items)),
@@ -550,27 +643,40 @@ def _render_finish(inspection: Inspection, form: FinishForm, errors: list[str],
     score = services.current_score(inspection)
     problems = services.submission_problems(inspection, score)
     lang = _lang()
-    signatures = {s.role: s for s in db.session.scalars(
+    from ..minutes.content import signers
+
+    signatures = {s.member_key or s.role: s for s in db.session.scalars(
         sa.select(Signature).options(defer(Signature.png), defer(Signature.strokes))
         .where(Signature.inspection_id == inspection.id))}
-    team = db.session.scalars(sa.select(TeamMember).where(TeamMember.inspection_id == inspection.id)
-                              .order_by(TeamMember.position_order)).all()
-    signer_names = {}
+    # One pad per named signer (every team member and the facility representative); before the team is saved,
+    # the head's and the facility representative's.
+    named = signers(inspection)
+    pads = [{"key": key, "role": member.role, "name": member.full_name} for key, member in named]
     for role in SIGNATURE_ROLES:
-        if role in signatures:
-            signer_names[role] = signatures[role].signer_name
-        else:
-            signer_names[role] = next((m.full_name for m in team if m.role == role), "")
+        if not any(p["key"] == role for p in pads):
+            pads.append({"key": role, "role": role, "name": ""})
+    pads.sort(key=lambda p: {"head": 0, "facility_rep": 1}.get(p["key"], 2))
+    for pad in pads:
+        saved = signatures.get(pad["key"])
+        pad["saved"] = saved
+        if saved is not None:
+            pad["name"] = saved.signer_name
     sections = [{"id": s.section_id, "title": checklist.section(s.section_id).title.get(lang), "percent": s.percent,
                  "answered": s.answered, "applicable": s.applicable, "failed": len(s.failed_items),
                  "critical": len(s.critical_failures)}
                 for s in score.sections if s.applicable]
+    round_decision = ""
+    if not inspection.team_decision_number:
+        from ..rounds.services import round_of_inspection
+
+        rnd = round_of_inspection(inspection)
+        round_decision = rnd.name if rnd is not None and rnd.team_decision_number else ""
     return render_template(
         "inspections/finish.html", inspection=inspection, form=form, errors=errors, score=score,
+        round_decision=round_decision,
         sections=sections, checklist_rows=_checklist(inspection, score, problems), can_submit=not problems,
         item_texts={i.id: i.text.get(lang) for i in checklist.items},
-        critical_items=set(score.critical_failures), signatures=signatures, signer_names=signer_names,
-        signature_roles=SIGNATURE_ROLES, team_roles=list(TEAM_ROLE_LABELS.items()),
+        critical_items=set(score.critical_failures), pads=pads, team_roles=list(TEAM_ROLE_LABELS.items()),
         form_url=_form_url(inspection), version_label=services.version_label(inspection.checklist_version),
     ), status
 
@@ -685,8 +791,9 @@ def save_signature(inspection_id: int) -> ResponseReturnValue:
     png = _decode_png(data.get("png"))
     if png is None and any(len(s) >= 2 for s in strokes):
         return jsonify(error="bad_signature", message=_("The signature image is missing or is not a PNG.")), 400
-    role = str(data.get("role") or "")
-    if role not in SIGNATURE_ROLES:
+    # The signer key of a team member ("head", "secretary", "member-2"; see signer_keys).
+    role = str(data.get("member") or data.get("role") or "")
+    if not re.fullmatch(r"[a-z_]{2,16}(-[0-9]{1,2})?", role):
         return jsonify(error="bad_signature", message=_("Unknown signer.")), 400
     try:
         signature = services.save_signature(inspection, role, str(data.get("signer_name") or ""), png or b"",
@@ -695,13 +802,15 @@ def save_signature(inspection_id: int) -> ResponseReturnValue:
         db.session.rollback()
         if exc.code == "bad_signature" and not any(len(s) >= 2 for s in strokes):
             message = _("The signature pad is empty: please sign before saving.")
+        elif exc.code == "bad_signature" and "unknown signer" in exc.message:
+            message = _("Unknown signer: name this person in the team and save the page before they sign.")
         elif exc.code == "bad_signature" and "name" in exc.message:
             message = _("Write the name of the person signing.")
         else:
             message = _refusal_message(exc, inspection)
         return jsonify(error=exc.code, message=message), REFUSAL_STATUS.get(exc.code, exc.status)
     db.session.commit()
-    return jsonify(ok=True, role=signature.role, signer_name=signature.signer_name,
+    return jsonify(ok=True, role=signature.member_key, signer_name=signature.signer_name,
                    url=url_for(".signature_image", inspection_id=inspection.id, role=role, v=signature.id),
                    revision=inspection.revision, message=_("Signature saved.")), 201
 
@@ -712,7 +821,7 @@ def signature_image(inspection_id: int, role: str) -> ResponseReturnValue:
     """The saved signature image of one signer (same scope as the inspection)."""
     inspection = _inspection_or_404(inspection_id)
     signature = db.one_or_404(sa.select(Signature).where(Signature.inspection_id == inspection.id,
-                                                         Signature.role == role))
+                                                         Signature.member_key == role))
     mimetype = "image/png" if signature.png.startswith(b"\x89PNG") else "image/jpeg"
     response = send_file(io.BytesIO(signature.png), mimetype=mimetype, max_age=0)
     response.headers["Cache-Control"] = "private, no-cache"

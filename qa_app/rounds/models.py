@@ -45,6 +45,11 @@ class SupervisionRound(db.Model):
     created_at: Mapped[timestamp]
 
     area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_area.id", ondelete="RESTRICT"))
+    # The decision establishing the team of the round (số, ngày, cơ quan ban hành): the minutes of the round's
+    # visits cite it unless the inspection records its own. All three or none (checked by the service).
+    team_decision_number: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
+    team_decision_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    team_decision_issuer: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
 
     unit: Mapped[AdminUnit] = relationship()
     area: Mapped[ServiceArea | None] = relationship()

@@ -203,6 +203,10 @@ class RoundInput:
     final_date: str = ""
     # 2025 commune codes: the round covers only these communes of the chosen province.
     commune_codes: str = ""
+    # The decision establishing the team: number, date (ISO), issuing body; all three or none.
+    decision_number: str = ""
+    decision_date: str = ""
+    decision_issuer: str = ""
 
 
 def _date(field: str, raw: str, label: str) -> dt.date:
@@ -277,11 +281,46 @@ def check_input(user: User, data: RoundInput, fixed_unit: AdminUnit | None = Non
                              _("Report dates: %(date)s is before the start of the round", date=day.isoformat()))
     if final and any(p > final[0] for p in progress):
         raise RoundError("progress_dates", _("Progress report dates: must come before the final report date"))
-    return {"name": name, "unit": unit, "area": area, "communes": communes,
+    decision = _decision(data, deadline)
+    return {"decision": decision, "name": name, "unit": unit, "area": area, "communes": communes,
             "facility_types": sorted(set(types), key=FACILITY_TYPES.index),
             "start_date": start, "deadline": deadline, "coverage_basis": data.coverage_basis,
             "coverage_target": target.quantize(Decimal("0.01")),
             "report_dates": [("progress", d) for d in progress] + [("final", d) for d in final]}
+
+
+def _decision(data: RoundInput, deadline: dt.date) -> tuple[str, dt.date | None, str]:
+    """The team decision of the round: number, date and issuing body together, or none of them."""
+    number = unicodedata.normalize("NFC", (data.decision_number or "").strip())
+    issuer = unicodedata.normalize("NFC", (data.decision_issuer or "").strip())
+    raw_date = (data.decision_date or "").strip()
+    if not (number or issuer or raw_date):
+        return "", None, ""
+    if not number:
+        raise RoundError("decision_number", _("Team decision: write its number, or leave all three fields empty"))
+    if len(number) > 60:
+        raise RoundError("decision_number", _("Team decision: the number has at most %(n)d characters", n=60))
+    on = _date("decision_date", raw_date, _("Team decision date"))
+    if on > deadline:
+        raise RoundError("decision_date", _("Team decision date: must not be after the deadline of the round"))
+    if not issuer:
+        raise RoundError("decision_issuer", _("Team decision: write the issuing body, or leave all three fields empty"))
+    if len(issuer) > 200:
+        raise RoundError("decision_issuer", _("Team decision: the issuing body has at most %(n)d characters", n=200))
+    return number, on, issuer
+
+
+def round_of_inspection(inspection: Inspection) -> SupervisionRound | None:
+    """The round an inspection was made in: an external visit of a facility the round assigned, dated within the
+    round (the latest-starting such round when rounds overlap)."""
+    if inspection.kind != "external":
+        return None
+    return db.session.scalar(
+        sa.select(SupervisionRound).join(RoundAssignment, RoundAssignment.round_id == SupervisionRound.id)
+        .where(RoundAssignment.facility_id == inspection.facility_id,
+               SupervisionRound.start_date <= inspection.inspection_date,
+               SupervisionRound.deadline >= inspection.inspection_date)
+        .order_by(SupervisionRound.start_date.desc(), SupervisionRound.id.desc()).limit(1))
 
 
 def _plannable_area(user: User, raw_id: str) -> ServiceArea | None:
@@ -319,6 +358,7 @@ def create_round(user: User, data: RoundInput) -> SupervisionRound:
         name=clean["name"], unit=clean["unit"], area=clean["area"], facility_types=clean["facility_types"],
         start_date=clean["start_date"], deadline=clean["deadline"], coverage_basis=clean["coverage_basis"],
         coverage_target=clean["coverage_target"], created_by_id=user.id)
+    rnd.team_decision_number, rnd.team_decision_date, rnd.team_decision_issuer = clean["decision"]
     rnd.report_dates = [RoundReportDate(kind=k, due_date=d) for k, d in clean["report_dates"]]
     rnd.commune_rows = [RoundCommune(unit_id=unit.id) for unit in clean["communes"]]
     db.session.add(rnd)
@@ -327,7 +367,8 @@ def create_round(user: User, data: RoundInput) -> SupervisionRound:
         "name": rnd.name, "unit": rnd.unit_id, "area": rnd.area_id,
         "communes": [unit.code for unit in clean["communes"]], "types": rnd.facility_types,
         "start": rnd.start_date.isoformat(),
-        "deadline": rnd.deadline.isoformat(), "basis": rnd.coverage_basis, "target": str(rnd.coverage_target)})
+        "deadline": rnd.deadline.isoformat(), "basis": rnd.coverage_basis, "target": str(rnd.coverage_target),
+        "decision": _decision_audit(rnd)})
     return rnd
 
 
@@ -352,7 +393,9 @@ def update_round(user: User, rnd: SupervisionRound, data: RoundInput) -> Supervi
             outside))
     before = {"name": rnd.name, "start": rnd.start_date.isoformat(), "deadline": rnd.deadline.isoformat(),
               "basis": rnd.coverage_basis, "target": str(rnd.coverage_target),
-              "reports": [(r.kind, r.due_date.isoformat()) for r in rnd.report_dates]}
+              "reports": [(r.kind, r.due_date.isoformat()) for r in rnd.report_dates],
+              "decision": _decision_audit(rnd)}
+    rnd.team_decision_number, rnd.team_decision_date, rnd.team_decision_issuer = clean["decision"]
     rnd.name, rnd.start_date, rnd.deadline = clean["name"], start, deadline
     rnd.coverage_basis, rnd.coverage_target = clean["coverage_basis"], clean["coverage_target"]
     wanted = set(clean["report_dates"])
@@ -363,8 +406,14 @@ def update_round(user: User, rnd: SupervisionRound, data: RoundInput) -> Supervi
     record("round.changed", "supervision_round", rnd.id, user_id=user.id, details={
         "before": before, "after": {"name": rnd.name, "start": start.isoformat(), "deadline": deadline.isoformat(),
                                     "basis": rnd.coverage_basis, "target": str(rnd.coverage_target),
-                                    "reports": [(k, d.isoformat()) for k, d in sorted(wanted)]}})
+                                    "reports": [(k, d.isoformat()) for k, d in sorted(wanted)],
+                                    "decision": _decision_audit(rnd)}})
     return rnd
+
+
+def _decision_audit(rnd: SupervisionRound) -> list[str]:
+    return [rnd.team_decision_number or "", rnd.team_decision_date.isoformat() if rnd.team_decision_date else "",
+            rnd.team_decision_issuer or ""]
 
 
 def input_of(rnd: SupervisionRound) -> RoundInput:
@@ -374,7 +423,9 @@ def input_of(rnd: SupervisionRound) -> RoundInput:
         start_date=rnd.start_date.isoformat(), deadline=rnd.deadline.isoformat(), coverage_basis=rnd.coverage_basis,
         coverage_target=f"{rnd.coverage_target.normalize():f}",
         progress_dates=", ".join(r.due_date.isoformat() for r in rnd.report_dates if r.kind == "progress"),
-        final_date=next((r.due_date.isoformat() for r in rnd.report_dates if r.kind == "final"), ""))
+        final_date=next((r.due_date.isoformat() for r in rnd.report_dates if r.kind == "final"), ""),
+        decision_number=rnd.team_decision_number or "", decision_issuer=rnd.team_decision_issuer or "",
+        decision_date=rnd.team_decision_date.isoformat() if rnd.team_decision_date else "")
 
 
 # ---------------------------------------------------------------------------------------------- facilities

@@ -117,7 +117,9 @@ def _form_input() -> RoundInput:
                       start_date=f.get("start_date", ""), deadline=f.get("deadline", ""),
                       coverage_basis=f.get("coverage_basis", "facilities"),
                       coverage_target=f.get("coverage_target", ""), progress_dates=f.get("progress_dates", ""),
-                      final_date=f.get("final_date", ""), commune_codes=f.get("commune_codes", ""))
+                      final_date=f.get("final_date", ""), commune_codes=f.get("commune_codes", ""),
+                      decision_number=f.get("decision_number", ""), decision_date=f.get("decision_date", ""),
+                      decision_issuer=f.get("decision_issuer", ""))
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -33,6 +33,9 @@ CORRECTED = "E2"
 NOTE = "Giấy phép hết hạn 03/2026, chưa gia hạn"
 OPINION = "Trạm đồng ý với kết quả và cam kết khắc phục trong 30 ngày."
 RETURN_COMMENT = "Mục E2: kiểm tra lại sổ theo dõi, có vẻ đã đạt."
+SECRETARY = "Lò Thị Thư"
+DECISION = ("25/QĐ-SYT", "2026-01-15", "Sở Y tế tỉnh Lai Châu")
+STRENGTHS = "Trạm sạch sẽ, tư vấn khách hàng chu đáo."
 
 
 def _seed(app) -> dict[str, int]:
@@ -306,11 +309,23 @@ def test_whole_inspection_on_a_tablet(live_server, context, tmp_path: Path) -> N
     page.fill("#team-0-position", "Trưởng đoàn")
     expect(page.locator("#team-5-role")).to_have_value("facility_rep")
     expect(page.locator("#team-5-full_name")).to_have_value("Phạm Thị Dung")
+    expect(page.locator("#team-4-role")).to_have_value("secretary")
+    page.fill("#team-4-full_name", SECRETARY)
+    page.fill("#team-4-position", "Thư ký")
+    # The decision establishing the team, the Kết luận (the shortcomings start from the failed items) and the
+    # facility's opinion, in the words of its representative.
+    for field, value in zip(("#decision_number", "#decision_date", "#decision_issuer"), DECISION, strict=True):
+        page.fill(field, value)
+    expect(page.locator("#conclusion_shortcomings")).to_contain_text("A3")
+    page.fill("#conclusion_strengths", STRENGTHS)
+    expect(page.locator("#facility_no_opinion")).not_to_be_checked()
     page.locator("#facility_opinion").tap()
     page.fill("#facility_opinion", OPINION)
+    # The page says, before the pads, that a later change voids the signatures.
+    expect(page.locator("#sig-warning")).to_be_visible()
     # The record is saved, then read out and signed: a drawn signature covers the content saved when it is made.
     with page.expect_navigation():
-        page.locator("button[name=do][value=save]").tap()
+        page.locator("button[name=do][value=save]").first.tap()
 
     # An empty pad (or a single tap on it) is refused before anything is sent.
     signature_posts: list[str] = []
@@ -341,6 +356,14 @@ def test_whole_inspection_on_a_tablet(live_server, context, tmp_path: Path) -> N
         rep.locator(".sig-save").tap()
     assert saved.value.status == 201
     expect(rep.locator(".sig-saved img")).to_be_visible()
+    # The secretary signs too: every named member does.
+    secretary = page.locator("[data-sigpad][data-role=secretary]")
+    expect(secretary.locator(".sig-name")).to_have_value(SECRETARY)
+    _draw_with_finger(page, secretary.locator(".sig-canvas"))
+    with page.expect_response(lambda r: r.url.endswith("/signatures")) as saved:
+        secretary.locator(".sig-save").tap()
+    assert saved.value.status == 201
+    expect(secretary.locator(".sig-saved img")).to_be_visible()
     page.locator("#signatures").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "04-signatures.png"))
 
@@ -404,11 +427,12 @@ def test_whole_inspection_on_a_tablet(live_server, context, tmp_path: Path) -> N
     still_failing = [i for i in failing if i != CORRECTED]
     expect(page.locator("fieldset.action-row")).to_have_count(len(still_failing))
     expect(page.locator("fieldset.action-row textarea").first).not_to_have_value("")
-    # The answer changed after both had signed: their signatures are void until they sign the new content.
-    expect(page.locator(".checklist li.todo")).to_have_count(2)
+    # The answer changed after all three had signed: their signatures are void until they sign the new content.
+    expect(page.locator(".checklist li.todo")).to_have_count(3)
     with page.expect_navigation():
-        page.locator("button[name=do][value=save]").tap()
-    for role, draw in (("head", _draw_with_finger), ("facility_rep", _draw_with_pen)):
+        page.locator("button[name=do][value=save]").first.tap()
+    for role, draw in (("head", _draw_with_finger), ("secretary", _draw_with_finger),
+                       ("facility_rep", _draw_with_pen)):
         pad = page.locator(f"[data-sigpad][data-role={role}]")
         draw(page, pad.locator(".sig-canvas"))
         with page.expect_response(lambda r: r.url.endswith("/signatures")) as saved:
@@ -502,7 +526,11 @@ def _check_database(app, inspection_id: int, applicable: list[tuple[str, str]]) 
         photos = db.session.scalars(sa.select(Photo).where(Photo.inspection_id == inspection_id)).all()
         assert [p.item_id for p in photos] == ["A3"]
         assert {s.role for s in db.session.scalars(sa.select(Signature).where(
-            Signature.inspection_id == inspection_id))} == {"head", "facility_rep"}
+            Signature.inspection_id == inspection_id))} == {"head", "secretary", "facility_rep"}
+        assert (inspection.team_decision_number, inspection.team_decision_date.isoformat(),
+                inspection.team_decision_issuer) == DECISION
+        assert inspection.conclusion_strengths == STRENGTHS and "A3" in inspection.conclusion_shortcomings
+        assert not inspection.facility_no_opinion
         actions = db.session.scalars(sa.select(CorrectiveAction).where(
             CorrectiveAction.inspection_id == inspection_id)).all()
         assert sorted(a.item_id for a in actions) == sorted(i for i in (*NOT_MET, *LOW_LEVEL) if i != CORRECTED)
@@ -525,5 +553,5 @@ def _check_database(app, inspection_id: int, applicable: list[tuple[str, str]]) 
         for action in ("inspection.started", "inspection.submitted", "inspection.returned",
                        "inspection.resubmitted", "inspection.approved"):
             assert action in actions_logged
-        # The change after the return voided both signatures, each recorded in the audit history.
-        assert actions_logged.count("signature.voided") == 2
+        # The change after the return voided the three signatures, each recorded in the audit history.
+        assert actions_logged.count("signature.voided") == 3
