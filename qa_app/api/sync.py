@@ -574,35 +574,8 @@ def _apply(data: dict[str, Any]) -> Outcome:
 
 
 def _submit_problems(inspection: Inspection) -> list[dict[str, Any]]:
-    """What blocks submission, in the user's language, each with the items it concerns (the tablet links them).
-
-    The same checks as services.submission_problems (which words them for logs, in English).
-    """
-    from flask_babel import ngettext
-
-    score = services.current_score(inspection)
-    problems: list[dict[str, Any]] = []
-    if score.unanswered:
-        problems.append({"message": ngettext("%(num)d applicable item is not answered",
-                                             "%(num)d applicable items are not answered", len(score.unanswered)),
-                         "items": list(score.unanswered)})
-    if score.complete and score.overall_percent is None:
-        problems.append({"message": _("At least one item must be scorable (not everything N/A)"), "items": []})
-    roles = {m.role for m in _team_rows(inspection)}
-    if "head" not in roles or "facility_rep" not in roles:
-        problems.append({"message": _("Name the head of the team and the facility representative."), "items": []})
-    signed = _signature_rows(inspection)
-    if "head" not in signed:
-        problems.append({"message": _("The head of the team has not signed."), "items": []})
-    if "facility_rep" not in signed:
-        problems.append({"message": _("The facility representative has not signed."), "items": []})
-    acted = {a.item_id for a in _action_rows(inspection)}
-    missing = [i for i in score.failed_items if i not in acted]
-    if missing:
-        problems.append({"message": ngettext("A corrective action is needed for %(num)d failed item",
-                                             "A corrective action is needed for %(num)d failed items",
-                                             len(missing)), "items": missing})
-    return problems
+    """What blocks submission, in the user's language, each with the items it concerns (the tablet links them)."""
+    return [{"message": p.message, "items": list(p.items)} for p in services.submit_problems(inspection)]
 
 
 def server_state_part(inspection: Inspection, part: str) -> Any:

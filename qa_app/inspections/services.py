@@ -685,32 +685,67 @@ def previous_inspection(inspection: Inspection) -> Inspection | None:
 # ---------------------------------------------------------------------------------------------- submit, review
 
 
-def submission_problems(inspection: Inspection, score: Score | None = None) -> list[str]:
-    """Everything that still blocks submission, in plain words (empty when it can be submitted)."""
-    score = score or current_score(inspection)
-    problems = []
-    if score.unanswered:
-        problems.append(f"{len(score.unanswered)} applicable item(s) not answered: {', '.join(score.unanswered[:10])}"
-                        + ("…" if len(score.unanswered) > 10 else ""))
-    if score.complete and score.classification is None:
-        problems.append("no item could be scored (everything is N/A)")
-    roles = {m.role for m in db.session.scalars(sa.select(TeamMember).where(TeamMember.inspection_id == inspection.id))}
-    if "head" not in roles or "facility_rep" not in roles:
-        problems.append("name the head of the team and the facility representative")
+@dataclass(frozen=True)
+class SubmitProblem:
+    """One thing that blocks submission, worded in the user's language, with the items it concerns.
+
+    The one list of submission checks: the finishing page shows it, submit() refuses with it and the offline
+    sync sends it to the tablet (which links the items), so no page words a refusal differently.
+    """
+
+    message: str
+    items: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if not self.items:
+            return self.message
+        return f"{self.message}: {', '.join(self.items[:10])}" + ("…" if len(self.items) > 10 else "")
+
+
+def submit_problems(inspection: Inspection, score: Score | None = None) -> list[SubmitProblem]:
+    """Everything that still blocks submission (empty when it can be submitted)."""
+    from flask_babel import ngettext
+
     from ..minutes.content import signature_problems, signers
 
-    labels = {"head": "the head of the team", "facility_rep": "the facility representative"}
-    names = {key: f"{member.full_name} ({member.role})" for key, member in signers(inspection)}
+    score = score or current_score(inspection)
+    problems: list[SubmitProblem] = []
+    if score.unanswered:
+        problems.append(SubmitProblem(ngettext("%(num)d applicable item is not answered",
+                                               "%(num)d applicable items are not answered", len(score.unanswered)),
+                                      tuple(score.unanswered)))
+    if score.complete and score.classification is None:
+        problems.append(SubmitProblem(_("At least one item must be scorable (not everything N/A)")))
+    roles = {m.role for m in db.session.scalars(sa.select(TeamMember).where(TeamMember.inspection_id == inspection.id))}
+    if "head" not in roles or "facility_rep" not in roles:
+        problems.append(SubmitProblem(_("Name the head of the team and the facility representative.")))
+    names = {key: member.full_name for key, member in signers(inspection)}
     for key, why in signature_problems(inspection, filing=False):
-        who = labels.get(key) or names.get(key, key)
-        problems.append(f"{who} has not signed" if why == "missing" else
-                        f"{who}'s signature is void (the content changed after signing): sign again")
+        if key == "head":
+            text = (_("The head of the team has not signed.") if why == "missing" else
+                    _("The head of the team's signature is void: the record changed after signing. Sign again."))
+        elif key == "facility_rep":
+            text = (_("The facility representative has not signed.") if why == "missing" else
+                    _("The facility representative's signature is void: the record changed after signing. "
+                      "Sign again."))
+        else:
+            name = names.get(key, key)
+            text = (_("%(name)s has not signed.", name=name) if why == "missing" else
+                    _("The signature of %(name)s is void: the record changed after signing. Sign again.", name=name))
+        problems.append(SubmitProblem(text))
     acted = set(db.session.scalars(sa.select(CorrectiveAction.item_id)
                                    .where(CorrectiveAction.inspection_id == inspection.id)))
     missing = [i for i in score.failed_items if i not in acted]
     if missing:
-        problems.append(f"a corrective action is needed for each failed item: {', '.join(missing)}")
+        problems.append(SubmitProblem(ngettext("A corrective action is needed for %(num)d failed item",
+                                               "A corrective action is needed for %(num)d failed items",
+                                               len(missing)), tuple(missing)))
     return problems
+
+
+def submission_problems(inspection: Inspection, score: Score | None = None) -> list[str]:
+    """The same problems as one line each, with their items (the finishing page's to-do list)."""
+    return [str(p) for p in submit_problems(inspection, score)]
 
 
 def submit(inspection: Inspection, user: User, *, base_revision: int | None = None) -> Score:

@@ -325,8 +325,9 @@ def test_review_workflow_and_history(app: Flask, client: FlaskClient, ids: dict[
     response = client.post(finish_url(inspection_id), data={**data, "do": "submit"}, follow_redirects=True)
     assert "cannot be submitted yet" in response.get_data(as_text=True)
     assert "Void: the content changed" in response.get_data(as_text=True)
-    for role in ("head", "facility_rep"):
-        assert sign(client, inspection_id, role).status_code == 201
+    # Every signature the change voided is made again: the head's, the facility's and the team member's.
+    for role, name in (("head", "Nguyễn Văn Giám"), ("facility_rep", "Hoàng Văn Trạm"), ("member", "Lê Thị Ba")):
+        assert sign(client, inspection_id, role, name=name).status_code == 201
     response = client.post(finish_url(inspection_id), data={**finish_form(app, inspection_id), "do": "submit"},
                            follow_redirects=True)
     assert "submitted for review" in response.get_data(as_text=True)
