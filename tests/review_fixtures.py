@@ -111,16 +111,18 @@ def png_data_url() -> str:
     return "data:image/png;base64," + base64.b64encode(signature_png()).decode()
 
 
-def finish_parts(app: Flask, inspection_id: int, user_id: int) -> None:
-    """Team, signatures and a corrective action per failed item, through the services."""
+def finish_parts(app: Flask, inspection_id: int, user_id: int, *, member: bool = True) -> None:
+    """Team, signatures and a corrective action per failed item, through the services.
+
+    ``member=False``: a team of the head alone with the facility representative (the two the tablet signs).
+    """
     with app.app_context():
         inspection = db.session.get_one(Inspection, inspection_id)
         user = db.session.get_one(User, user_id)
-        services.set_team(inspection, [
-            {"role": "head", "full_name": "Nguyễn Văn Giám", "position": "Trưởng đoàn"},
-            {"role": "member", "full_name": "Lê Thị Ba", "position": "Thành viên"},
-            {"role": "facility_rep", "full_name": "Hoàng Văn Trạm", "position": "Trạm trưởng"},
-        ], user)
+        team = [{"role": "head", "full_name": "Nguyễn Văn Giám", "position": "Trưởng đoàn"},
+                {"role": "member", "full_name": "Lê Thị Ba", "position": "Thành viên"},
+                {"role": "facility_rep", "full_name": "Hoàng Văn Trạm", "position": "Trạm trưởng"}]
+        services.set_team(inspection, [m for m in team if member or m["role"] != "member"], user)
         score = services.current_score(inspection)
         services.set_corrective_actions(inspection, [
             {"item_id": item_id, "action": "Niêm yết bảng giá", "responsible": "Trạm trưởng",
@@ -130,7 +132,8 @@ def finish_parts(app: Flask, inspection_id: int, user_id: int) -> None:
         # Signed last: a drawn signature covers the content as it was when signed.
         # Every named member signs (the member too): a member who has not signed blocks submission and filing.
         for role, name in (("head", "Nguyễn Văn Giám"), ("member", "Lê Thị Ba"), ("facility_rep", "Hoàng Văn Trạm")):
-            services.save_signature(inspection, role, name, signature_png(), STROKES, user)
+            if member or role != "member":
+                services.save_signature(inspection, role, name, signature_png(), STROKES, user)
         db.session.commit()
 
 

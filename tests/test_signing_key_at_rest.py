@@ -135,6 +135,8 @@ def test_an_older_plain_demo_key_without_a_passphrase_file_gets_one(tmp_path: Pa
     (folder / "unit.p12").write_bytes(
         pkcs12.serialize_key_and_certificates(b"unit", key, cert, extra, serialization.NoEncryption()))
     (folder / "passphrase").unlink()
+    for newer in ("tsa.p12", "tsa.pem", "ca.crl"):  # an earlier version had no demo TSA and no CRL
+        (folder / newer).unlink()
     signing._checked_plain.clear()
     signing._cache.clear()
     assert signing.load_signing_key(None, None, str(tmp_path)).demo

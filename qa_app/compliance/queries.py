@@ -221,16 +221,7 @@ class _Query:
 
     def valid(self, indicator: Indicator) -> sa.ColumnElement[bool]:
         """The latest inspection exists and is within its validity window on the day."""
-        day, latest = self.area.day, self.latest
-        if indicator.validity_months:
-            return latest.c.inspection_date > months_back(day, indicator.validity_months)
-        months = {vid: m for vid, (m, _) in self.rules.items()}
-        distinct = set(months.values()) | {DEFAULT_VALIDITY_MONTHS}
-        if len(distinct) == 1:
-            return latest.c.inspection_date > months_back(day, distinct.pop())
-        cutoff = sa.case({vid: months_back(day, m) for vid, m in months.items()},
-                         value=latest.c.checklist_version_id, else_=months_back(day, DEFAULT_VALIDITY_MONTHS))
-        return latest.c.inspection_date > cutoff
+        return self._valid_on(self.latest, indicator)
 
     def assessable(self) -> sa.ColumnElement[bool]:
         """The latest inspection reached a result: a "not assessable" visit (re-visit needed) is neither met nor

@@ -153,7 +153,9 @@ def load_signing_key(pkcs12_path: str | None, password: str | bytes | None, inst
         password = password or demo_passphrase(directory)
         ca_path, demo = str(path.parent / "ca.pem"), True
         if str(path) not in _checked_plain:  # once per process: a parse attempt costs a key derivation
-            _encrypt_if_plain(path, password)
+            for key_file in (path, path.parent / "tsa.p12"):  # the demo TSA's key is a signing key too
+                if key_file.exists():
+                    _encrypt_if_plain(key_file, password)
             _checked_plain.add(str(path))
     try:
         stamp = (str(path), path.stat().st_mtime_ns, ca_path, tsa)
@@ -297,7 +299,7 @@ def _encrypt_if_plain(path: Path, passphrase: str | bytes) -> None:
     except ValueError:
         return  # encrypted already (or damaged: loading reports it with its reason)
     secret = passphrase.encode() if isinstance(passphrase, str) else passphrase
-    data = pkcs12.serialize_key_and_certificates(b"unit", key, cert, extra,  # type: ignore[arg-type]
+    data = pkcs12.serialize_key_and_certificates(path.stem.encode(), key, cert, extra,  # type: ignore[arg-type]
                                                  serialization.BestAvailableEncryption(secret))
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -289,7 +289,8 @@ def test_a_returned_inspection_is_continued_offline_with_the_reviewers_comments(
     failing = items[1].id
     inspection_id = rf.start(app, ids["tyt"], ids["sup"], on=dt.date.today())
     rf.answer_all(app, inspection_id, ids["sup"], fail=(failing,))
-    rf.finish_parts(app, inspection_id, ids["sup"])
+    # A two-person visit: the head and the facility, the two signatures the tablet form collects.
+    rf.finish_parts(app, inspection_id, ids["sup"], member=False)
     with app.app_context():
         from qa_app.auth.models import User
         from qa_app.extensions import db

@@ -328,7 +328,7 @@ def test_a_submit_that_lost_can_be_sent_again_from_the_page_it_got(race_app: Fla
     assert "sign again" in client.get(refused.headers["Location"]).get_data(as_text=True)
     from .test_review import sign
 
-    for role, name in (("head", "Nguyễn Văn Giám"), ("facility_rep", "Hoàng Văn Trạm")):
+    for role, name in (("head", "Nguyễn Văn Giám"), ("facility_rep", "Hoàng Văn Trạm"), ("member", "Lê Thị Ba")):
         assert sign(client, inspection_id, role, name=name).status_code == 201
     page = client.get(f"/review/inspections/{inspection_id}/finish").get_data(as_text=True)
     shown = re.search(r'name="revision"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="revision"', page)
