@@ -495,8 +495,9 @@ def test_archive_still_verifies_after_the_unit_certificate_expired(app: Flask, i
     from pyhanko.sign.validation import validate_pdf_signature
 
     sig = PdfFileReader(io.BytesIO(issued["pdf"])).embedded_signatures[0]
-    naive = validate_pdf_signature(sig, ValidationContext(trust_roots=list(key.trust_roots), moment=after_expiry,
-                                                          crls=list(key.crls), allow_fetching=False))
+    naive = signing._outside_event_loop(
+        validate_pdf_signature, sig, ValidationContext(trust_roots=list(key.trust_roots), moment=after_expiry,
+                                                       crls=list(key.crls), allow_fetching=False))
     assert not naive.trusted
     # ... but at the time the signature timestamp proves, it was: B-LT and B-LTA both still verify.
     runner = app.test_cli_runner()
