@@ -355,8 +355,22 @@ def _action_rows(inspection: Inspection) -> list[CorrectiveAction]:
 
 
 def _signature_rows(inspection: Inspection) -> dict[str, Signature]:
+    """Every stored signature by role, void ones included: what a tablet's signature "base" is compared with."""
     return {s.role: s for s in db.session.scalars(sa.select(Signature)
                                                   .where(Signature.inspection_id == inspection.id))}
+
+
+def _live_signatures(inspection: Inspection) -> dict[str, Signature]:
+    """The signatures that still cover the current content: the only ones the tablet may show as signed.
+
+    A signature voided by a later change is left out of the server state, so the tablet's pad asks for a new one
+    and its own check before submitting does not count it, instead of "signed on the server" until the server
+    refuses the submission.
+    """
+    from ..minutes.content import content_sha256, signature_valid
+
+    current = content_sha256(inspection)
+    return {role: s for role, s in _signature_rows(inspection).items() if signature_valid(s, current)}
 
 
 def server_state(inspection: Inspection) -> dict[str, Any]:
@@ -375,7 +389,7 @@ def server_state(inspection: Inspection) -> dict[str, Any]:
                                 "deadline": a.deadline.isoformat()} for a in _action_rows(inspection)],
         "facility_opinion": inspection.facility_opinion,
         "signatures": {role: {"signer_name": s.signer_name, "sha256": hashlib.sha256(s.png).hexdigest()}
-                       for role, s in _signature_rows(inspection).items()},
+                       for role, s in _live_signatures(inspection).items()},
         "photos": list(db.session.scalars(sa.select(Photo.uuid).where(Photo.inspection_id == inspection.id)
                                           .order_by(Photo.id))),
     }

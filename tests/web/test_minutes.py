@@ -588,6 +588,11 @@ def test_a_change_after_a_return_voids_the_signatures_until_signed_again(app: Fl
                           base_revision=insp.answers_of(inspection)[item.item_id].revision)
         problems = dict(content.signature_problems(inspection))
         assert problems == {"head": "void", "facility_rep": "void", "secretary": "void"}
+        # The tablet is never told a voided signature is "signed on the server": its pads ask again.
+        from qa_app.api.sync import server_state
+
+        with app.test_request_context():
+            assert not {"head", "facility_rep", "secretary"} & set(server_state(inspection)["signatures"])
         voided = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "signature.voided")).all()
         assert sorted(e.details["role"] for e in voided) == ["facility_rep", "head", "secretary"]
         assert all(e.details["signed_content"] == signed_hash for e in voided)
