@@ -607,3 +607,15 @@ def test_facilities_cli(app: Flask, runner, tmp_path: Path) -> None:
     assert "TYT) must be public" in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Facility)) == 1
+
+
+def test_an_area_file_with_a_column_given_twice_is_refused_on_its_header_row() -> None:
+    """The service-area CSV shares the facility CSV's header checks: a repeated column never silently wins."""
+    from qa_app.areas.importers import parse_areas
+    from qa_app.regions.importers import FileFormatError
+
+    data = ("\n\narea_code,name,commune_codes,valid_from,name\n"
+            "KV-1,Khu vực 1,03430,2025-07-01,Khu vực khác\n").encode()
+    with pytest.raises(FileFormatError) as err:
+        parse_areas(data)
+    assert [(p.row, p.params) for p in err.value.problems] == [(3, {"columns": "name"})]

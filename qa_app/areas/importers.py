@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..facilities.importers import parse_date
-from ..regions.importers import N_, FileFormatError, RowError, clean, fold, read_rows
+from ..regions.importers import N_, FileFormatError, RowError, clean, read_table
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 COLUMNS = ("area_code", "name", "owner_code", "commune_codes", "valid_from", "valid_to")
@@ -52,27 +52,11 @@ def split_codes(value: str) -> list[str]:
 
 def parse_areas(data: bytes) -> AreaFile:
     """Check an area CSV completely; raises FileFormatError if it cannot be read as one at all."""
-    records = read_rows(data, MAX_FILE_BYTES)
-    first = next((i for i, row in enumerate(records) if any(clean(c) for c in row)), None)
-    if first is None:
-        raise FileFormatError([RowError(0, N_("The file is empty."))])
-    header = [fold(cell).replace(" ", "_") for cell in records[first]]
-    unknown = [clean(records[first][i]) for i, name in enumerate(header) if name and name not in COLUMNS]
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    problems = []
-    if missing:
-        problems.append(RowError(first + 1, N_("Missing column(s): %(columns)s."), {"columns": ", ".join(missing)}))
-    if unknown:
-        problems.append(RowError(first + 1, N_("Unknown column(s): %(columns)s. The columns are: %(expected)s."),
-                                 {"columns": ", ".join(f"'{u}'" for u in unknown), "expected": ",".join(COLUMNS)}))
-    if problems:
-        raise FileFormatError(problems)
+    header, data_rows = read_table(data, COLUMNS, REQUIRED_COLUMNS, MAX_FILE_BYTES)
     result = AreaFile()
     first_row_of: dict[str, int] = {}
     commune_rows: dict[str, int] = {}
-    for number, row in enumerate(records[first + 1:], start=first + 2):
-        if not any(clean(c) for c in row):
-            continue
+    for number, row in data_rows:
         cells = {name: clean(row[i]) if i < len(row) else "" for i, name in enumerate(header) if name}
         parsed = _parse_row(number, cells, result.errors)
         if parsed is None:

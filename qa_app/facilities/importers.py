@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..checklists.schema import FACILITY_TYPES, SERVICES
-from ..regions.importers import N_, FileFormatError, RowError, clean, fold, read_rows, size_text
+from ..regions.importers import N_, FileFormatError, RowError, clean, fold, read_table, size_text
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -99,28 +99,7 @@ def parse_facilities(data: bytes) -> FacilityFile:
     if len(data) > MAX_FILE_BYTES:
         raise FileFormatError([RowError(0, N_("The file is larger than %(size)s: split it into several files."),
                                         {"size": size_text(MAX_FILE_BYTES)})])
-    records = read_rows(data, MAX_FILE_BYTES)
-    first = next((i for i, row in enumerate(records) if any(clean(c) for c in row)), None)
-    if first is None:
-        raise FileFormatError([RowError(0, N_("The file is empty."))])
-    header = [fold(cell).replace(" ", "_") for cell in records[first]]
-    unknown = [clean(records[first][i]) for i, name in enumerate(header) if name and name not in COLUMNS]
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    repeated = sorted({name for name in header if name and header.count(name) > 1})
-    problems = []
-    if missing:
-        problems.append(RowError(first + 1, N_("Missing column(s): %(columns)s."),
-                                 {"columns": ", ".join(missing)}))
-    if unknown:
-        problems.append(RowError(first + 1, N_("Unknown column(s): %(columns)s. The columns are: %(expected)s."),
-                                 {"columns": ", ".join(f"'{u}'" for u in unknown), "expected": ",".join(COLUMNS)}))
-    if repeated:
-        problems.append(RowError(first + 1, N_("Column(s) given twice: %(columns)s."),
-                                 {"columns": ", ".join(repeated)}))
-    if problems:
-        raise FileFormatError(problems)
-    data_rows = [(number, row) for number, row in enumerate(records[first + 1:], start=first + 2)
-                 if any(clean(c) for c in row)]
+    header, data_rows = read_table(data, COLUMNS, REQUIRED_COLUMNS, MAX_FILE_BYTES)
     if not data_rows:
         raise FileFormatError([RowError(0, N_("The file has a header but no facility rows."))])
     if len(data_rows) > MAX_ROWS:

@@ -153,6 +153,35 @@ def size_text(size: int) -> str:
     return f"{size // (1024 * 1024)} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"
 
 
+def read_table(data: bytes, columns: tuple[str, ...], required: tuple[str, ...],
+               max_bytes: int = MAX_FILE_BYTES) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """A CSV with a header naming its columns: the header's names (folded, spaces as "_") and every non-blank
+    data row with its spreadsheet row number. Raises FileFormatError naming missing, unknown and repeated
+    columns, all at once, on the header's row."""
+    records = read_rows(data, max_bytes)
+    first = next((i for i, row in enumerate(records) if any(clean(c) for c in row)), None)
+    if first is None:
+        raise FileFormatError([RowError(0, N_("The file is empty."))])
+    header = [fold(cell).replace(" ", "_") for cell in records[first]]
+    unknown = [clean(records[first][i]) for i, name in enumerate(header) if name and name not in columns]
+    missing = [name for name in required if name not in header]
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    problems = []
+    if missing:
+        problems.append(RowError(first + 1, N_("Missing column(s): %(columns)s."), {"columns": ", ".join(missing)}))
+    if unknown:
+        problems.append(RowError(first + 1, N_("Unknown column(s): %(columns)s. The columns are: %(expected)s."),
+                                 {"columns": ", ".join(f"'{u}'" for u in unknown), "expected": ",".join(columns)}))
+    if repeated:
+        problems.append(RowError(first + 1, N_("Column(s) given twice: %(columns)s."),
+                                 {"columns": ", ".join(repeated)}))
+    if problems:
+        raise FileFormatError(problems)
+    rows = [(number, row) for number, row in enumerate(records[first + 1:], start=first + 2)
+            if any(clean(c) for c in row)]
+    return header, rows
+
+
 def read_rows(data: bytes, max_bytes: int = MAX_FILE_BYTES) -> list[list[str]]:
     """Every record of a CSV file, as a spreadsheet numbers them (a quoted cell may span several lines)."""
     if len(data) > max_bytes:
