@@ -42,7 +42,7 @@ from ..inspections import present, services
 from ..inspections.models import CorrectiveAction, Inspection, Photo, Signature, TeamMember
 from ..inspections.services import ConflictError, WorkflowError
 from .models import SyncRequest
-from .views import _answer_problem, api_login_required, bp, error
+from .common import _answer_problem, api_login_required, bp, error
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
 SIGNATURE_ROLES = ("head", "facility_rep")

@@ -6,28 +6,21 @@ CSRFProtect checks before the view runs. Errors are always JSON: {"error": code,
 
 from __future__ import annotations
 
-import functools
 import uuid as uuidlib
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, g, jsonify, request
+from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import contains_eager, defer
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..checklists.answers import AnswerError, normalize_answer
-from ..checklists.schema import Item
 from ..extensions import db
 from ..facilities.labels import INSPECTION_STATUS_LABELS
 from ..inspections import present, services
 from ..inspections.models import Inspection, Photo
 from ..inspections.services import ConflictError, WorkflowError
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+from .common import _answer_problem, api_login_required, bp, error  # noqa: F401 (re-exported)
 
 # HTTP status of a refused operation by WorkflowError code: 422 for a value the server understood and refused.
 STATUS_BY_CODE = {
@@ -36,35 +29,6 @@ STATUS_BY_CODE = {
     "bad_uuid": 422, "empty": 400,
 }
 _MISSING = object()
-
-
-def error(code: str, message: str, http_status: int, **extra: Any) -> ResponseReturnValue:
-    """A JSON error body with a stable code and a message for people."""
-    return jsonify(error=code, message=message, **extra), http_status
-
-
-@bp.errorhandler(CSRFError)
-def _csrf_error(exc: CSRFError) -> ResponseReturnValue:
-    return error("csrf", _("The page has expired or the security token is missing: reload the page "
-                           "(answers not yet saved stay on this device)."), 400)
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    return error("too_large", _("The file is too large to upload."), 413)
-
-
-def api_login_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """401 JSON (not a redirect to the sign-in page) for a request without a signed-in user."""
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if g.user is None:
-            return error("unauthenticated", _("You are signed out: sign in again (answers not yet saved stay "
-                                              "on this device)."), 401)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def _inspection(inspection_id: int) -> Inspection | None:
@@ -90,34 +54,6 @@ def _edit_refusal(inspection: Inspection) -> ResponseReturnValue | None:
     if not services.can_edit(g.user, inspection):
         return error("forbidden", _("You may not change this inspection."), 403)
     return None
-
-
-def _answer_problem(item: Item, value: object) -> str:
-    """A refused answer in words, naming the item."""
-    try:
-        normalize_answer(item, value)
-    except AnswerError as exc:
-        if exc.code == "na_not_allowed":
-            return _("Item %(item)s cannot be answered “not applicable”.", item=item.id)
-        if exc.code == "invalid_choice":
-            return _("Item %(item)s: “%(value)s” is not one of the allowed answers.", item=item.id, value=str(value))
-        if exc.code == "not_a_number":
-            return _("Item %(item)s needs a number.", item=item.id)
-        if exc.code == "out_of_range":
-            return _("Item %(item)s: the number is too large.", item=item.id)
-        if exc.code == "too_long":
-            return _("Item %(item)s: the text is too long.", item=item.id)
-        if exc.code == "not_an_integer":
-            return _("Item %(item)s needs a whole number.", item=item.id)
-        if exc.code in ("below_min", "above_max"):
-            low = "–" if item.min is None else f"{item.min:g}"
-            high = "–" if item.max is None else f"{item.max:g}"
-            return _("Item %(item)s: the number must be between %(low)s and %(high)s.", item=item.id, low=low,
-                     high=high)
-        if exc.code == "not_observed_not_allowed":
-            return _("Item %(item)s cannot be answered “not observed”.", item=item.id)
-        return _("Item %(item)s: the answer was refused (%(detail)s).", item=item.id, detail=str(exc))
-    return _("Item %(item)s: the answer was refused.", item=item.id)
 
 
 def _refusal(exc: WorkflowError, inspection: Inspection, item_id: str, value: object = _MISSING) -> ResponseReturnValue:

@@ -30,10 +30,11 @@ from ..auth.models import User
 from ..auth.services import facility_in_scope
 from ..checklists.answers import AnswerError, normalize_answer
 from ..checklists.models import ChecklistVersion
-from ..checklists.registry import checklist_by_id, checklist_of, version_for
-from ..checklists.schema import DEFAULT_PROGRAMME, PROGRAMMES, Checklist, FacilityProfile, item_applies
+from ..checklists.registry import version_for
+from ..checklists.schema import DEFAULT_PROGRAMME, PROGRAMMES, item_applies
 from ..extensions import db, utcnow
 from ..facilities.models import Facility
+from ..minutes.services import issue_minutes
 from ..scoring import Score, score_inspection
 from .models import (
     Answer,
@@ -46,22 +47,14 @@ from .models import (
     TeamMember,
 )
 
+# The read helpers live below this module and minutes.services both; re-exported for existing callers.
+from .reading import WorkflowError, answers_of, checklist_for, profile_of  # noqa: F401
+
 EDITABLE = ("draft", "returned")
 MAX_PHOTO_BYTES = 12 * 1024 * 1024
 MAX_PHOTO_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
 PHOTO_MAX_SIDE = 1600
 PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-
-
-class WorkflowError(Exception):
-    """A refused operation; ``code`` is stable for the API, the message is for people."""
-
-    status = 400
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class ConflictError(WorkflowError):
@@ -128,29 +121,6 @@ def can_review(user: User, inspection: Inspection) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- start
-
-
-def checklist_for(inspection: Inspection) -> Checklist:
-    """The pinned checklist version of an inspection.
-
-    Parsed checklists are cached by (version id, sha256) in the registry; this avoids even loading the
-    version's content when the relationship is not loaded yet, and asks the database once per request.
-    """
-    version = inspection.__dict__.get("checklist_version")
-    version_id = inspection.checklist_version_id
-    if version is not None or version_id is None:
-        return checklist_of(inspection.checklist_version)
-    memo = g.setdefault("_checklists", {}) if has_request_context() else {}
-    found = memo.get(version_id)
-    if found is None:
-        found = memo[version_id] = checklist_by_id(version_id)
-    return found
-
-
-def profile_of(inspection: Inspection) -> FacilityProfile:
-    """The facility as it was on the day (type and services snapshot)."""
-    return FacilityProfile(type=inspection.facility_type, services=frozenset(inspection.facility_services),
-                           ownership=inspection.facility.ownership)
 
 
 def start_inspection(facility: Facility, user: User, *, on: dt.date, kind: str = "external",
@@ -296,11 +266,6 @@ def _content_changed(inspection: Inspection, user: User) -> None:
     from ..minutes.content import void_stale_signatures
 
     void_stale_signatures(inspection, user.id)
-
-
-def answers_of(inspection: Inspection) -> dict[str, Answer]:
-    """The inspection's answers by item id."""
-    return {a.item_id: a for a in db.session.scalars(sa.select(Answer).where(Answer.inspection_id == inspection.id))}
 
 
 _MISSING = object()
@@ -842,8 +807,6 @@ def approve(inspection: Inspection, reviewer: User, *, seen_revision: int | None
     db.session.flush()
     record("inspection.approved", "inspection", inspection.id, user_id=reviewer.id,
            details={"overall": str(inspection.overall_percent), "classification": inspection.classification})
-    from ..minutes.services import issue_minutes  # imported here: minutes.services imports this module
-
     if inspection.kind == "external":
         # A self-assessment is not an inspection by the unit: no minutes number, no unit signature; its
         # phiếu tự đánh giá is rendered on demand (minutes.record_pdf).

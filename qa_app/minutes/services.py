@@ -21,6 +21,7 @@ from ..checklists.schema import item_applies, item_is_critical
 from ..extensions import db, utcnow
 from ..facilities.models import Facility
 from ..inspections.models import Answer, CorrectiveAction, Inspection, Signature, TeamMember
+from ..inspections.reading import WorkflowError, answers_of, checklist_for, profile_of
 from ..pdf import signing
 from ..pdf.minutes import (
     ActionRow,
@@ -164,8 +165,6 @@ def _answer_text(item: object, value: str | None, L: dict[str, str], locale: str
 def build_view(inspection: Inspection, *, number: int, year: int, issued_on: dt.date, token: str,
                locale: str, demo: bool, filed_at: dt.datetime | None = None, signer: str = "") -> MinutesView:
     """Collect everything the minutes print from an approved inspection (plain data, no ORM inside)."""
-    from ..inspections.services import answers_of, checklist_for, profile_of
-
     L = labels(locale)
     checklist = checklist_for(inspection)
     profile = profile_of(inspection)
@@ -343,8 +342,6 @@ def issue_minutes(inspection: Inspection, actor: User, locale: str | None = None
     try:
         key = signing_key()
     except signing.SigningError as exc:
-        from ..inspections.services import WorkflowError
-
         # Shown to the reviewer like any refused operation; the approval is rolled back with it.
         raise WorkflowError("signing_unavailable", f"the minutes cannot be signed: {exc}") from None
     issued_at = utcnow()
@@ -359,8 +356,6 @@ def issue_minutes(inspection: Inspection, actor: User, locale: str | None = None
     try:
         signed = signing.sign_pdf(pdf, key, reason=f"Biên bản số {view.number_label}", location=view.place)
     except signing.SigningError as exc:
-        from ..inspections.services import WorkflowError
-
         raise WorkflowError("signing_unavailable", f"the minutes cannot be signed: {exc}") from None
     minutes = Minutes(inspection_id=inspection.id, number=number, unit_code=unit_code, year=issued_on.year,
                       issued_at=issued_at, sha256=signing.sha256_hex(signed),
