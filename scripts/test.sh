@@ -10,6 +10,9 @@ PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
 
+echo "== Import rules (docs/architecture.md) =="
+.venv/bin/lint-imports
+
 echo "== Test suite on SQLite =="
 .venv/bin/python -m pytest "$@"
 
