@@ -63,6 +63,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .offline.views import bp as offline_bp
     from .review.views import bp as review_bp
 
+    # The inspection's finish page, signatures and corrective actions live in the inspections package but keep
+    # their /review/... URLs: importing the module registers them on the review blueprint.
+    from .inspections import finish  # noqa: F401
+
     for blueprint in (auth_bp, core_bp, facilities_bp, inspections_bp, review_bp, admin_bp, api_bp,
                       minutes_bp, compliance_bp):
         app.register_blueprint(blueprint)
