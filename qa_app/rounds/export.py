@@ -16,7 +16,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table
 
-from ..pdf import minutes as m
+from ..pdf import decree30 as m
+from ..pdf.wording import labels as header_labels
 from .report import CLASSES, ReportData
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -197,7 +198,7 @@ def build_report_pdf(data: ReportData, issuer: Issuer, locale: str = "vi") -> by
     story: list[Flowable] = []
     header = _HeaderView(parent_body=issuer.parent_body, issuing_body=issuer.issuing_body, place=issuer.place,
                          issued_on=issuer.issued_on, number_label=L["number"].format(code=issuer.unit_code))
-    story += m._header(header, m.labels(locale), st)
+    story += m._header(header, header_labels(locale), st)
     story.append(Paragraph(m.esc(L["title"]), st["title"]))
     story.append(Paragraph(m.esc(L[f"summary_{data.kind}"]), st["summary"]))
     story.append(m.Rule(40 * mm, m.TEXT_W, gap=8))
