@@ -13,16 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import hashlib
-import io
-import unicodedata
 import uuid as uuidlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import g, has_request_context
-from sqlalchemy.orm.attributes import set_committed_value
 from flask_babel import gettext as _
 
 from ..audit.services import record
@@ -36,89 +31,57 @@ from ..extensions import db, utcnow
 from ..facilities.models import Facility
 from ..minutes.services import issue_minutes
 from ..scoring import Score, score_inspection
+
+# The workflow is shared out by step; every public name stays importable from here.
+from .editing import (  # noqa: F401
+    EDITABLE,
+    ConflictError,
+    _bump,
+    _clean,
+    _content_changed,
+    _require_editable,
+    _transition,
+    _visible_memo,
+    can_edit,
+    can_review,
+    can_view,
+    claim_revision,
+    facility_visible,
+    note_visible,
+)
+from .finishing import (  # noqa: F401
+    default_deadline,
+    mark_action_done,
+    open_actions,
+    previous_inspection,
+    save_signature,
+    set_conclusion,
+    set_corrective_actions,
+    set_facility_opinion,
+    set_team,
+    set_team_decision,
+)
 from .models import (
     Answer,
     CorrectiveAction,
     Inspection,
-    Photo,
     ReviewComment,
     SectionResult,
-    Signature,
     TeamMember,
+)
+from .photos import (  # noqa: F401
+    MAX_PHOTO_BYTES,
+    MAX_PHOTO_PIXELS,
+    PHOTO_MAX_SIDE,
+    PHOTO_TYPES,
+    StoredImage,
+    add_photo,
+    delete_photo,
+    process_photo,
 )
 
 # The read helpers live below this module and minutes.services both; re-exported for existing callers.
 from .reading import WorkflowError, answers_of, checklist_for, profile_of  # noqa: F401
-
-EDITABLE = ("draft", "returned")
-MAX_PHOTO_BYTES = 12 * 1024 * 1024
-MAX_PHOTO_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
-PHOTO_MAX_SIDE = 1600
-PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-
-
-class ConflictError(WorkflowError):
-    """Someone else changed the answer (or the inspection) since this writer last read it."""
-
-    status = 409
-
-    def __init__(self, message: str, current: dict[str, object]):
-        super().__init__("conflict", message)
-        self.current = current
-
-
-# ---------------------------------------------------------------------------------------------- access
-
-
-def can_view(user: User, inspection: Inspection) -> bool:
-    """Whether ``user`` may see ``inspection``: their region, any role."""
-    return facility_visible(user, inspection.facility_id)
-
-
-def facility_visible(user: User, facility_id: int) -> bool:
-    """Whether the facility lies in ``user``'s region subtree (checked in SQL, like every list).
-
-    Remembered for the rest of the request (an autosave asked three times): a region does not change while
-    one request runs.
-    """
-    memo = _visible_memo()
-    key = (user.id, facility_id)
-    if memo is not None and key in memo:
-        return memo[key]
-    visible = db.session.scalar(
-        sa.select(Facility.id).where(Facility.id == facility_id, facility_in_scope(user))
-    ) is not None
-    if memo is not None:
-        memo[key] = visible
-    return visible
-
-
-def _visible_memo() -> dict[tuple[int, int], bool] | None:
-    if not has_request_context():
-        return None
-    memo = g.get("_facility_visible")
-    if memo is None:
-        memo = g._facility_visible = {}
-    return memo
-
-
-def note_visible(user: User, facility_id: int) -> None:
-    """Record that a query filtered by facility_in_scope(user) found this facility (saves re-checking it)."""
-    memo = _visible_memo()
-    if memo is not None:
-        memo[(user.id, facility_id)] = True
-
-
-def can_edit(user: User, inspection: Inspection) -> bool:
-    """Supervisors (and admins) of the region may edit drafts and returned inspections."""
-    return (inspection.status in EDITABLE and user.role in ("supervisor", "admin")
-            and can_view(user, inspection))
-
-
-def can_review(user: User, inspection: Inspection) -> bool:
-    """Reviewers, provincial managers and admins of the region review submitted inspections."""
-    return user.role in ("reviewer", "provincial_manager", "admin") and can_view(user, inspection)
-
 
 # ---------------------------------------------------------------------------------------------- start
 
@@ -174,98 +137,6 @@ def start_inspection(facility: Facility, user: User, *, on: dt.date, kind: str =
 
 
 # ---------------------------------------------------------------------------------------------- answers
-
-
-def _clean(text: str) -> str:
-    """Typed text as stored: NFC (a Vietnamese word typed on any keyboard is stored the same way) and trimmed."""
-    return unicodedata.normalize("NFC", text).strip()
-
-
-def _require_editable(inspection: Inspection, user: User) -> None:
-    if inspection.status not in EDITABLE:
-        raise WorkflowError("locked", f"this inspection is {inspection.status} and can no longer be changed")
-    if not can_edit(user, inspection):
-        raise WorkflowError("forbidden", "you may not change this inspection")
-
-
-def _bump(inspection: Inspection, user: User) -> None:
-    """Count an edit: compare-and-set on the status, so an edit never lands on a submitted or approved inspection.
-
-    Incremented in SQL (UPDATE … SET revision = revision + 1), not in Python: two tablets saving different items
-    at once both read revision N, and a Python increment would store N + 1 twice and lose a change's bump. The
-    ``status IN ('draft', 'returned')`` condition is checked by the database when the row is written: an autosave
-    that read "draft" just before a submit committed finds the row submitted here, and its whole transaction
-    (the answer included) is refused instead of changing a locked inspection.
-    """
-    now = utcnow()
-    revision = db.session.execute(
-        sa.update(Inspection)
-        .where(Inspection.id == inspection.id, Inspection.status.in_(EDITABLE))
-        .values(revision=Inspection.revision + 1, updated_at=now)
-        .returning(Inspection.revision)
-        .execution_options(synchronize_session=False)).scalar()
-    if revision is None:
-        raise WorkflowError("locked", "this inspection was submitted or approved meanwhile and can no longer be changed")
-    set_committed_value(inspection, "revision", revision)
-    set_committed_value(inspection, "updated_at", now)
-
-
-def claim_revision(inspection: Inspection, seen_revision: int) -> bool:
-    """Bump the revision only if it is still ``seen_revision`` (and the inspection editable); False otherwise.
-
-    A finishing page submits what it showed: claiming its revision first holds the row (PostgreSQL row lock,
-    SQLite's single writer) from before the page's own writes until the submit commits, so an autosave that
-    lands after the page was built makes the submit lose instead of slipping unseen into the submitted score.
-    """
-    now = utcnow()
-    revision = db.session.execute(
-        sa.update(Inspection)
-        .where(Inspection.id == inspection.id, Inspection.revision == seen_revision,
-               Inspection.status.in_(EDITABLE))
-        .values(revision=Inspection.revision + 1, updated_at=now)
-        .returning(Inspection.revision)
-        .execution_options(synchronize_session=False)).scalar()
-    if revision is None:
-        return False
-    set_committed_value(inspection, "revision", revision)
-    set_committed_value(inspection, "updated_at", now)
-    return True
-
-
-def _transition(inspection: Inspection, expected: str, new: str, *, revision: int | None = None,
-                **values: object) -> None:
-    """Move the inspection from ``expected`` to ``new`` with one ``UPDATE … WHERE status = :expected``.
-
-    Two reviewers (or a reviewer and a manager) deciding at the same moment both read "submitted"; only one
-    UPDATE can still find it so, and the other one changes nothing and gets a 409 ("conflict"). With
-    ``revision``, the row must also be at that revision: a submit whose score was computed before an autosave
-    landed loses instead of locking in a stale score. Runs before any other write of the transition, so the
-    loser leaves nothing behind; the winner holds the row (PostgreSQL row lock, SQLite's single writer) until
-    its transaction, audit entry and minutes included, commits.
-    """
-    condition = [Inspection.id == inspection.id, Inspection.status == expected]
-    if revision is not None:
-        condition.append(Inspection.revision == revision)
-    now = utcnow()
-    new_revision = db.session.execute(
-        sa.update(Inspection).where(*condition)
-        .values(status=new, revision=Inspection.revision + 1, updated_at=now, **values)
-        .returning(Inspection.revision)
-        .execution_options(synchronize_session=False)).scalar()
-    if new_revision is None:
-        raise WorkflowError("conflict", f"the inspection is no longer {expected}: someone else changed it meanwhile")
-    set_committed_value(inspection, "status", new)
-    set_committed_value(inspection, "revision", new_revision)
-    set_committed_value(inspection, "updated_at", now)
-    for key, value in values.items():
-        set_committed_value(inspection, key, value)
-
-
-def _content_changed(inspection: Inspection, user: User) -> None:
-    # Drawn signatures cover the content they were made over: a change voids them (minutes/content.py).
-    from ..minutes.content import void_stale_signatures
-
-    void_stale_signatures(inspection, user.id)
 
 
 _MISSING = object()
@@ -363,288 +234,6 @@ def current_score(inspection: Inspection) -> Score:
         sa.select(Answer.item_id, Answer.value)
         .where(Answer.inspection_id == inspection.id, Answer.value.is_not(None))).all())
     return score_inspection(checklist_for(inspection), profile_of(inspection), answers)
-
-
-# ---------------------------------------------------------------------------------------------- photos
-
-
-@dataclass(frozen=True)
-class StoredImage:
-    """A re-encoded image ready to store."""
-
-    data: bytes
-    content_type: str
-    width: int
-    height: int
-
-
-def process_photo(raw: bytes, max_side: int = PHOTO_MAX_SIDE) -> StoredImage:
-    """Check that ``raw`` really is a JPEG/PNG/WebP image of sane size and re-encode it as a resized JPEG."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if not raw:
-        raise WorkflowError("bad_photo", "the photo is empty")
-    if len(raw) > MAX_PHOTO_BYTES:
-        raise WorkflowError("bad_photo", f"the photo is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
-    try:
-        with Image.open(io.BytesIO(raw)) as probe:
-            if probe.format not in PHOTO_TYPES:
-                raise WorkflowError("bad_photo", "only JPEG, PNG or WebP photos are accepted")
-            if probe.width * probe.height > MAX_PHOTO_PIXELS:
-                raise WorkflowError("bad_photo", "the photo has too many pixels")
-            probe.verify()
-        with Image.open(io.BytesIO(raw)) as image:
-            image = ImageOps.exif_transpose(image)
-            image.thumbnail((max_side, max_side))
-            image = image.convert("RGB")
-            out = io.BytesIO()
-            image.save(out, "JPEG", quality=80, optimize=True)
-            return StoredImage(out.getvalue(), "image/jpeg", image.width, image.height)
-    except WorkflowError:
-        raise
-    except Image.DecompressionBombError:
-        raise WorkflowError("bad_photo", "the photo has too many pixels") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise WorkflowError("bad_photo", "the file is not a readable image") from None
-
-
-def add_photo(inspection: Inspection, item_id: str, raw: bytes, user: User,
-              client_uuid: str | None = None) -> Photo:
-    """Attach a checked, resized photo to an item; idempotent for a client uuid."""
-    _require_editable(inspection, user)
-    checklist = checklist_for(inspection)
-    try:
-        checklist.item(item_id)
-    except KeyError:
-        raise WorkflowError("unknown_item", f"item {item_id} is not in this checklist") from None
-    if client_uuid:
-        existing = db.session.scalar(sa.select(Photo).where(Photo.uuid == client_uuid))
-        if existing is not None:
-            if existing.inspection_id != inspection.id:
-                raise WorkflowError("uuid_taken", "this photo id is already used")
-            return existing
-    image = process_photo(raw)
-    photo = Photo(uuid=client_uuid or str(uuidlib.uuid4()), inspection_id=inspection.id, item_id=item_id,
-                  content_type=image.content_type, data=image.data, size_bytes=len(image.data),
-                  width=image.width, height=image.height, sha256=hashlib.sha256(image.data).hexdigest(),
-                  uploaded_by_id=user.id)
-    _bump(inspection, user)
-    db.session.add(photo)
-    db.session.flush()
-    return photo
-
-
-def delete_photo(photo: Photo, user: User) -> None:
-    """Remove a photo from an editable inspection."""
-    inspection = db.session.get(Inspection, photo.inspection_id)
-    _require_editable(inspection, user)
-    _bump(inspection, user)
-    db.session.delete(photo)
-    db.session.flush()
-
-
-# ---------------------------------------------------------------------------------------------- finishing
-
-
-def set_team(inspection: Inspection, members: Iterable[Mapping[str, str]], user: User) -> list[TeamMember]:
-    """Replace the team and facility representatives; needs one head and one facility representative."""
-    _require_editable(inspection, user)
-    rows: list[TeamMember] = []
-    for order, member in enumerate(members):
-        role = (member.get("role") or "").strip()
-        name = _clean(member.get("full_name") or "")
-        if not name:
-            continue
-        if role not in ("head", "deputy", "member", "secretary", "facility_rep"):
-            raise WorkflowError("bad_team", _("unknown team role “%(role)s”", role=role))
-        if len(name) > 120 or len(member.get("position") or "") > 160:
-            raise WorkflowError("bad_team", _("the name or position of “%(name)s” is too long", name=name[:40]))
-        rows.append(TeamMember(inspection_id=inspection.id, role=role, full_name=name,
-                               position=_clean(member.get("position") or ""), position_order=order))
-    for role, message in (("head", _("name exactly one head of the team")),
-                          ("facility_rep", _("name exactly one facility representative"))):
-        if sum(1 for r in rows if r.role == role) != 1:
-            raise WorkflowError("bad_team", message)
-    _bump(inspection, user)
-    db.session.execute(sa.delete(TeamMember).where(TeamMember.inspection_id == inspection.id))
-    db.session.add_all(rows)
-    db.session.flush()
-    _content_changed(inspection, user)
-    return rows
-
-
-def save_signature(inspection: Inspection, role: str, signer_name: str, png: bytes, strokes: list,
-                   user: User) -> Signature:
-    """Store a drawn signature; an empty pad (no strokes) is refused.
-
-    ``role`` is the signer key of a team member (``signer_keys``: "head", "secretary", "member-2", …); the head
-    and the facility representative may sign before the team is saved.
-    """
-    _require_editable(inspection, user)
-    from ..minutes.content import signers
-
-    key = role
-    named = dict(signers(inspection))
-    if key in named:
-        role = named[key].role
-    elif key not in ("head", "facility_rep"):
-        raise WorkflowError("bad_signature", _("unknown signer “%(role)s”: no such member in the team", role=key))
-    if not isinstance(strokes, list) or not any(isinstance(s, list) and len(s) >= 2 for s in strokes):
-        raise WorkflowError("bad_signature", _("the signature pad is empty: please sign before saving"))
-    if sum(len(s) for s in strokes if isinstance(s, list)) > 20_000:
-        raise WorkflowError("bad_signature", _("the signature has too many points"))
-    image = process_photo(png, max_side=800)
-    signer_name = _clean(signer_name or "")
-    if not signer_name:
-        raise WorkflowError("bad_signature", _("the signer's name is required"))
-    _bump(inspection, user)
-    db.session.execute(sa.delete(Signature).where(Signature.inspection_id == inspection.id,
-                                                  Signature.member_key == key))
-    # Keep the PNG as drawn (transparent strokes) when it is a PNG; photos go through JPEG.
-    from ..minutes.content import content_sha256
-
-    sig = Signature(inspection_id=inspection.id, role=role, member_key=key, signer_name=signer_name[:120],
-                    png=png if png.startswith(b"\x89PNG") else image.data, strokes=strokes,
-                    content_sha256=content_sha256(inspection))
-    db.session.add(sig)
-    db.session.flush()
-    return sig
-
-
-def set_corrective_actions(inspection: Inspection, actions: Iterable[Mapping[str, object]],
-                           user: User) -> list[CorrectiveAction]:
-    """Replace the corrective actions of an editable inspection (what, who, deadline per failed item)."""
-    _require_editable(inspection, user)
-    checklist = checklist_for(inspection)
-    rows = []
-    for entry in actions:
-        item_id = str(entry.get("item_id") or "")
-        try:
-            checklist.item(item_id)
-        except KeyError:
-            raise WorkflowError("bad_action", _("item %(item)s is not in this checklist", item=item_id)) from None
-        what = _clean(str(entry.get("action") or ""))
-        who = _clean(str(entry.get("responsible") or ""))
-        deadline = entry.get("deadline")
-        if isinstance(deadline, str):
-            try:
-                deadline = dt.date.fromisoformat(deadline)
-            except ValueError:
-                raise WorkflowError("bad_action", _("item %(item)s: “%(deadline)s” is not a date", item=item_id,
-                                                      deadline=deadline)) from None
-        if not what or not who or not isinstance(deadline, dt.date):
-            raise WorkflowError("bad_action", _("item %(item)s: say what must be done, by whom and by when",
-                                                  item=item_id))
-        if deadline < inspection.inspection_date:
-            raise WorkflowError("bad_action", _("item %(item)s: the deadline is before the inspection", item=item_id))
-        rows.append(CorrectiveAction(inspection_id=inspection.id, facility_id=inspection.facility_id,
-                                     item_id=item_id, action=what[:4000], responsible=who[:160], deadline=deadline))
-    _bump(inspection, user)
-    db.session.execute(sa.delete(CorrectiveAction).where(CorrectiveAction.inspection_id == inspection.id))
-    db.session.add_all(rows)
-    db.session.flush()
-    _content_changed(inspection, user)
-    return rows
-
-
-def set_facility_opinion(inspection: Inspection, opinion: str, user: User, *, no_opinion: bool = False) -> None:
-    """Record the inspected facility's opinion (ý kiến của cơ sở), or its explicit choice to give none."""
-    _require_editable(inspection, user)
-    opinion = _clean(opinion or "")
-    if len(opinion) > 4000:
-        raise WorkflowError("bad_opinion", "the facility's opinion is longer than 4000 characters")
-    if opinion and no_opinion:
-        raise WorkflowError("bad_opinion", "either write the facility's opinion or record that it has none")
-    if opinion != inspection.facility_opinion or bool(no_opinion) != bool(inspection.facility_no_opinion):
-        inspection.facility_opinion = opinion
-        inspection.facility_no_opinion = bool(no_opinion)
-        _bump(inspection, user)
-        db.session.flush()
-        _content_changed(inspection, user)
-
-
-def set_team_decision(inspection: Inspection, number: str, on: dt.date | None, issuer: str, user: User) -> None:
-    """Record the decision establishing the team (số, ngày, cơ quan ban hành); all three, or none to clear."""
-    _require_editable(inspection, user)
-    number, issuer = _clean(number or ""), _clean(issuer or "")
-    if (number or issuer or on) and not (number and issuer and on):
-        raise WorkflowError("bad_decision", "give the decision's number, date and issuing body together")
-    if len(number) > 60 or len(issuer) > 200:
-        raise WorkflowError("bad_decision", "the decision number (60) or issuing body (200) is too long")
-    if on is not None and on > inspection.inspection_date:
-        raise WorkflowError("bad_decision", "the team was established after the inspection date")
-    if (number, on, issuer) != (inspection.team_decision_number, inspection.team_decision_date,
-                                inspection.team_decision_issuer):
-        inspection.team_decision_number, inspection.team_decision_date = number, on
-        inspection.team_decision_issuer = issuer
-        _bump(inspection, user)
-        db.session.flush()
-        _content_changed(inspection, user)
-
-
-def set_conclusion(inspection: Inspection, strengths: str, shortcomings: str, user: User) -> None:
-    """The team's Kết luận: strengths (ưu điểm) and shortcomings (tồn tại, hạn chế), as written."""
-    _require_editable(inspection, user)
-    strengths, shortcomings = _clean(strengths or ""), _clean(shortcomings or "")
-    if len(strengths) > 4000 or len(shortcomings) > 4000:
-        raise WorkflowError("bad_conclusion", "a conclusion field is longer than 4000 characters")
-    if (strengths, shortcomings) != (inspection.conclusion_strengths, inspection.conclusion_shortcomings):
-        inspection.conclusion_strengths, inspection.conclusion_shortcomings = strengths, shortcomings
-        _bump(inspection, user)
-        db.session.flush()
-        _content_changed(inspection, user)
-
-
-def default_deadline(inspection: Inspection) -> dt.date:
-    """The checklist's default corrective deadline (conditional class) counted from the inspection date."""
-    return inspection.inspection_date + dt.timedelta(days=checklist_for(inspection).scoring.corrective_days)
-
-
-def mark_action_done(action: CorrectiveAction, evidence: str, user: User) -> CorrectiveAction:
-    """Close a corrective action with the evidence that it was done."""
-    if action.status == "done":
-        raise WorkflowError("already_done", "this corrective action is already closed")
-    evidence = _clean(evidence or "")
-    if not evidence:
-        raise WorkflowError("bad_evidence", "describe the evidence that the action was done")
-    if not facility_visible(user, action.facility_id):
-        raise WorkflowError("forbidden", "you may not change this facility's actions")
-    # Compare-and-set: of two people closing the action at once, one wins and the other gets "already_done"; the
-    # inspection must still be past editing (a return reopens its actions for editing).
-    now = utcnow()
-    under_review = sa.select(Inspection.id).where(Inspection.id == CorrectiveAction.inspection_id,
-                                                   Inspection.status.in_(("submitted", "approved"))).exists()
-    changed = db.session.execute(
-        sa.update(CorrectiveAction)
-        .where(CorrectiveAction.id == action.id, CorrectiveAction.status == "open", under_review)
-        .values(status="done", evidence=evidence[:4000], done_at=now, done_by_id=user.id)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        raise WorkflowError("already_done", "this corrective action was closed (or its inspection returned) meanwhile")
-    for key, value in (("status", "done"), ("evidence", evidence[:4000]), ("done_at", now), ("done_by_id", user.id)):
-        set_committed_value(action, key, value)
-    record("corrective_action.done", "corrective_action", action.id, user_id=user.id,
-           details={"inspection_id": action.inspection_id, "item": action.item_id, "evidence": evidence[:500]})
-    return action
-
-
-def open_actions(facility_id: int) -> list[CorrectiveAction]:
-    """Open corrective actions of a facility, oldest deadline first."""
-    return list(db.session.scalars(
-        sa.select(CorrectiveAction).join(Inspection)
-        .where(CorrectiveAction.facility_id == facility_id, CorrectiveAction.status == "open",
-               Inspection.status.in_(("submitted", "approved")))
-        .order_by(CorrectiveAction.deadline)))
-
-
-def previous_inspection(inspection: Inspection) -> Inspection | None:
-    """The facility's latest submitted or approved inspection before this one."""
-    return db.session.scalar(
-        sa.select(Inspection)
-        .where(Inspection.facility_id == inspection.facility_id, Inspection.id != inspection.id,
-               Inspection.status.in_(("submitted", "approved")),
-               Inspection.inspection_date <= inspection.inspection_date)
-        .order_by(Inspection.inspection_date.desc(), Inspection.id.desc()).limit(1))
 
 
 # ---------------------------------------------------------------------------------------------- submit, review
