@@ -172,6 +172,26 @@ class _Document:
         return result
 
 
+class LineChecker:
+    """Collects problems located by line: the line of a value is found from its path in a composed document
+    (the nearest ancestor's when the value itself has none). The checklist validator builds on it; any other
+    YAML file read with ``_Document`` can check its values the same way."""
+
+    def __init__(self, doc: _Document) -> None:
+        self.doc = doc
+        self.problems: list[tuple[int, str]] = []
+
+    def line(self, path: PathKey, at_key: bool = False) -> int:
+        if at_key and path in self.doc.key_lines:
+            return self.doc.key_lines[path]
+        while path not in self.doc.lines and path:
+            path = path[:-1]
+        return self.doc.lines.get(path, 1)
+
+    def err(self, path: PathKey, message: str, at_key: bool = False) -> None:
+        self.problems.append((self.line(path, at_key), message))
+
+
 def _exc_text(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else exc.__class__.__name__

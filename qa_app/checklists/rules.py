@@ -31,7 +31,7 @@ from .keys import (
     TOP_REQUIRED,
 )
 from .messages import _FOREIGN_KEYS, _describe, _id_of, _is_int, _is_number, _number_hint, _show
-from .reading import _BAD, PathKey, _as_date, _Document
+from .reading import _BAD, LineChecker, PathKey, _as_date, _Document
 from .schema import (
     FACILITY_TYPES,
     GROUP_AGGREGATIONS,
@@ -42,26 +42,15 @@ from .schema import (
 )
 
 
-class _Validator(_ItemRules):
+class _Validator(_ItemRules, LineChecker):
     """Checks a whole document and collects every problem (never stops at the first)."""
 
     def __init__(self, doc: _Document, data: dict[Any, Any], file_name: str | None) -> None:
-        self.doc = doc
+        super().__init__(doc)
         self.data = data
         self.file_name = file_name
-        self.problems: list[tuple[int, str]] = []
 
     # -- helpers -------------------------------------------------------------------------------
-
-    def line(self, path: PathKey, at_key: bool = False) -> int:
-        if at_key and path in self.doc.key_lines:
-            return self.doc.key_lines[path]
-        while path not in self.doc.lines and path:
-            path = path[:-1]
-        return self.doc.lines.get(path, 1)
-
-    def err(self, path: PathKey, message: str, at_key: bool = False) -> None:
-        self.problems.append((self.line(path, at_key), message))
 
     def mapping(
         self,

@@ -140,6 +140,14 @@ def _grid_style(header_rows: int = 1) -> TableStyle:
     )
 
 
+def grid_table(head: list[str], rows: list[list[Flowable]], widths: list[float],
+               st: dict[str, ParagraphStyle]) -> Table:
+    """A ruled table: the header row (bold, centred) repeated on every page, then the body cells as given."""
+    table = Table([[Paragraph(esc(h), st["cell_h"]) for h in head], *rows], colWidths=widths, repeatRows=1)
+    table.setStyle(_grid_style())
+    return table
+
+
 class Rule(Flowable):
     """A centred horizontal rule of a given width (under the motto and the issuing body)."""
 

@@ -65,6 +65,7 @@ from .decree30 import (  # noqa: F401
     esc,
     fmt_number,
     fmt_percent,
+    grid_table,
     nfc,
     register_fonts,
 )
@@ -428,8 +429,7 @@ def _person_line(p: Person) -> str:
 
 
 def _sections_table(view: MinutesView, L: dict[str, str], st: dict[str, ParagraphStyle], locale: str) -> Table:
-    head = [Paragraph(esc(L[k]), st["cell_h"]) for k in ("h_section", "h_title", "h_points", "h_pct", "h_crit")]
-    rows = [head]
+    rows = []
     for s in view.sections:
         rows.append([Paragraph(esc(s.section_id), st["cell_c"]), Paragraph(esc(s.title), st["cell"]),
                      Paragraph(esc(f"{fmt_number(s.earned, locale, 2)}/{fmt_number(s.possible, locale, 2)}"),
@@ -441,31 +441,27 @@ def _sections_table(view: MinutesView, L: dict[str, str], st: dict[str, Paragrap
                  Paragraph(f"<b>{esc(fmt_percent(view.overall_percent, locale))}</b>", st["cell_c"]),
                  Paragraph(f"<b>{sum(s.critical_failures for s in view.sections)}</b>", st["cell_c"])])
     widths = [14 * mm, TEXT_W - 14 * mm - 28 * mm - 20 * mm - 24 * mm, 28 * mm, 20 * mm, 24 * mm]
-    table = Table(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(_grid_style())
-    return table
+    return grid_table([L[k] for k in ("h_section", "h_title", "h_points", "h_pct", "h_crit")], rows, widths, st)
 
 
 def _failed_table(items: Iterable[FailedItem], L: dict[str, str], st: dict[str, ParagraphStyle]) -> Table:
-    rows = [[Paragraph(esc(L[k]), st["cell_h"]) for k in ("h_item", "h_text", "h_note")]]
+    rows = []
     for f in items:
         text = esc(f.text) + (f"<b>{esc(L['crit_mark'])}</b>" if f.critical else "")
         rows.append([Paragraph(esc(f.item_id), st["cell_c"]), Paragraph(text, st["cell"]),
                      Paragraph(esc(f.note), st["cell"])])
-    table = Table(rows, colWidths=[14 * mm, TEXT_W - 14 * mm - 50 * mm, 50 * mm], repeatRows=1)
-    table.setStyle(_grid_style())
-    return table
+    return grid_table([L[k] for k in ("h_item", "h_text", "h_note")], rows,
+                      [14 * mm, TEXT_W - 14 * mm - 50 * mm, 50 * mm], st)
 
 
 def _actions_table(actions: Iterable[ActionRow], L: dict[str, str], st: dict[str, ParagraphStyle]) -> Table:
-    rows = [[Paragraph(esc(L[k]), st["cell_h"]) for k in ("h_item", "h_action", "h_resp", "h_deadline")]]
+    rows = []
     for a in actions:
         rows.append([Paragraph(esc(a.item_id), st["cell_c"]), Paragraph(esc(a.action), st["cell"]),
                      Paragraph(esc(a.responsible), st["cell"]),
                      Paragraph(f"{a.deadline.day:02d}/{a.deadline.month:02d}/{a.deadline.year}", st["cell_c"])])
-    table = Table(rows, colWidths=[14 * mm, TEXT_W - 14 * mm - 45 * mm - 24 * mm, 45 * mm, 24 * mm], repeatRows=1)
-    table.setStyle(_grid_style())
-    return table
+    return grid_table([L[k] for k in ("h_item", "h_action", "h_resp", "h_deadline")], rows,
+                      [14 * mm, TEXT_W - 14 * mm - 45 * mm - 24 * mm, 45 * mm, 24 * mm], st)
 
 
 def _signature_cell(role: str, hint: str, box: SignatureBox, st: dict[str, ParagraphStyle],

@@ -8,7 +8,9 @@ from the same unit look like two documents of the same office.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +20,7 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph,
 
 from ..pdf import decree30 as m
 from ..pdf.wording import labels as header_labels
-from .report import CLASSES, ReportData
+from .report import CLASSES, ItemLine, ReportData
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -168,22 +170,50 @@ def _cls(L: dict[str, str], cls: str | None) -> str:
     return L.get(f"cls_{cls}", "—") if cls else "—"
 
 
-def _table(rows: list[list[Any]], widths: list[float], st: dict, header_rows: int = 1,
-           bold_last: bool = False, text_cols: tuple[int, ...] = (0,)) -> Table:
+def _table(rows: list[list[Any]], widths: list[float], st: dict, bold_last: bool = False,
+           text_cols: tuple[int, ...] = (0,)) -> Table:
+    """``rows``: the header row, then the body."""
     # Text columns are left-aligned, figures centred, as in the minutes' tables.
     cells = []
-    for r, row in enumerate(rows):
+    for r, row in enumerate(rows[1:], 1):
         out = []
         for c, value in enumerate(row):
             text = m.esc(value)
             if bold_last and r == len(rows) - 1:
                 text = f"<b>{text}</b>"
-            style = st["cell_h"] if r < header_rows else st["cell"] if c in text_cols else st["cell_c"]
-            out.append(Paragraph(text, style))
+            out.append(Paragraph(text, st["cell"] if c in text_cols else st["cell_c"]))
         cells.append(out)
-    table = Table(cells, colWidths=widths, repeatRows=header_rows)
-    table.setStyle(m._grid_style(header_rows))
-    return table
+    return m.grid_table(rows[0], cells, widths, st)
+
+
+# ---------------------------------------------------------------------------------------------- tables
+# The tables both formats show, built once: a header and rows of plain values. ``fmt`` turns a percentage into
+# what the format shows (text such as "75,0 %" in the PDF, a number rounded to 2 places in the XLSX).
+
+Fmt = Callable[[float | None], Any]
+
+
+def _targets_table(data: ReportData, L: dict[str, str], fmt: Fmt) -> tuple[list[str], list[list[Any]]]:
+    header = [L["h_indicator"], L["h_facilities"], L["h_assessed"], L["h_meeting"], L["h_value"],
+              L["h_target"].format(year=data.period_end.year), L["h_t2025"], L["h_t2030"]]
+    return header, [[i.title, i.total, i.assessed, i.meeting, fmt(i.value), fmt(i.target_now), fmt(i.target_2025),
+                     fmt(i.target_2030)] for i in data.indicators]
+
+
+def _items_table(lines: Iterable[ItemLine], L: dict[str, str]) -> tuple[list[str], list[list[Any]]]:
+    return [L["h_item"], L["h_text"], L["h_failed"], L["h_answered"]], [[x.id, x.text, x.failed, x.answered]
+                                                                       for x in lines]
+
+
+def _districts_table(data: ReportData, L: dict[str, str], fmt: Fmt) -> tuple[list[str], list[list[Any]]]:
+    header = [data.district_label or L["h_district"], L["h_facilities"], L["h_assessed"], L["h_meeting"],
+              L["h_value"], L["h_coverage"]]
+    return header, [[d.name, d.total, d.assessed, d.meeting, fmt(d.value), fmt(d.coverage)] for d in data.districts]
+
+
+def _disagreements_table(data: ReportData, L: dict[str, str]) -> tuple[list[str], list[list[Any]]]:
+    return [L["h_item"], L["h_text"], L["h_up"], L["h_down"]], [
+        [x.id, x.text, x.self_met_ext_failed, x.self_failed_ext_met] for x in data.disagreements]
 
 
 def _fill(first: float, n: int, rest: float) -> list[float]:
@@ -210,13 +240,9 @@ def build_report_pdf(data: ReportData, issuer: Issuer, locale: str = "vi") -> by
 
     # I. Targets
     m._heading(story, L["s_targets"], st["heading"])
-    year = data.period_end.year
-    rows = [[L["h_indicator"], L["h_facilities"], L["h_assessed"], L["h_meeting"], L["h_value"],
-             L["h_target"].format(year=year), L["h_t2025"], L["h_t2030"]]]
-    for ind in data.indicators:
-        rows.append([ind.title, ind.total, ind.assessed, ind.meeting, _pct(ind.value, locale),
-                     _pct(ind.target_now, locale), _pct(ind.target_2025, locale), _pct(ind.target_2030, locale)])
-    story.append(_table(rows, _fill(m.TEXT_W - 7 * 17 * mm, 7, 17 * mm), st))
+    pct = functools.partial(_pct, locale=locale)
+    header, body = _targets_table(data, L, pct)
+    story.append(_table([header, *body], _fill(m.TEXT_W - 7 * 17 * mm, 7, 17 * mm), st))
     for ind in data.indicators:
         if ind.on_track is not None:
             story.append(Paragraph(m.esc(f"- {ind.title}: {L['on_track'] if ind.on_track else L['below']}."),
@@ -267,9 +293,8 @@ def build_report_pdf(data: ReportData, issuer: Issuer, locale: str = "vi") -> by
         if not lines:
             story.append(Paragraph(m.esc(L["none"]), st["body"]))
             continue
-        rows = [[L["h_item"], L["h_text"], L["h_failed"], L["h_answered"]]]
-        rows += [[x.id, x.text, x.failed, x.answered] for x in lines]
-        story.append(_table(rows, [14 * mm, m.TEXT_W - 14 * mm - 52 * mm, 26 * mm, 26 * mm], st,
+        header, body = _items_table(lines, L)
+        story.append(_table([header, *body], [14 * mm, m.TEXT_W - 14 * mm - 52 * mm, 26 * mm, 26 * mm], st,
                             text_cols=(0, 1)))
         story.append(Spacer(1, 6))
 
@@ -280,11 +305,8 @@ def build_report_pdf(data: ReportData, issuer: Issuer, locale: str = "vi") -> by
 
     # VI. Per district
     m._heading(story, L["s_districts"], st["heading"])
-    rows = [[data.district_label or L["h_district"], L["h_facilities"], L["h_assessed"], L["h_meeting"],
-             L["h_value"], L["h_coverage"]]]
-    rows += [[d.name, d.total, d.assessed, d.meeting, _pct(d.value, locale), _pct(d.coverage, locale)]
-             for d in data.districts]
-    story.append(_table(rows, _fill(m.TEXT_W - 5 * 20 * mm, 5, 20 * mm), st))
+    header, body = _districts_table(data, L, pct)
+    story.append(_table([header, *body], _fill(m.TEXT_W - 5 * 20 * mm, 5, 20 * mm), st))
 
     # VII. Self-assessments
     m._heading(story, L["s_self"], st["heading"])
@@ -302,9 +324,8 @@ def build_report_pdf(data: ReportData, issuer: Issuer, locale: str = "vi") -> by
         if data.disagreements:
             story.append(Spacer(1, 6))
             story.append(Paragraph(m.esc(L["disagree"]), st["sub"]))
-            rows = [[L["h_item"], L["h_text"], L["h_up"], L["h_down"]]]
-            rows += [[x.id, x.text, x.self_met_ext_failed, x.self_failed_ext_met] for x in data.disagreements]
-            story.append(_table(rows, [14 * mm, m.TEXT_W - 14 * mm - 56 * mm, 28 * mm, 28 * mm], st,
+            header, body = _disagreements_table(data, L)
+            story.append(_table([header, *body], [14 * mm, m.TEXT_W - 14 * mm - 56 * mm, 28 * mm, 28 * mm], st,
                                 text_cols=(0, 1)))
 
     story.append(CondPageBreak(60 * mm))
@@ -372,11 +393,7 @@ def build_report_xlsx(data: ReportData, issuer: Issuer, locale: str = "vi") -> b
         ws.freeze_panes = "A2"
 
     end = _d(data.period_end)
-    year = data.period_end.year
-    sheet(L["sh_targets"], [L["h_indicator"], L["h_facilities"], L["h_assessed"], L["h_meeting"], L["h_value"],
-                            L["h_target"].format(year=year), L["h_t2025"], L["h_t2030"]],
-          [[i.title, i.total, i.assessed, i.meeting, _num(i.value), _num(i.target_now), _num(i.target_2025),
-            _num(i.target_2030)] for i in data.indicators], first=True)
+    sheet(L["sh_targets"], *_targets_table(data, L, _num), first=True)
     info = book.active
     info.insert_rows(1, 3)
     info["A1"] = _safe(f"{L['title']}: {L[f'summary_{data.kind}']}")
@@ -395,14 +412,11 @@ def build_report_xlsx(data: ReportData, issuer: Issuer, locale: str = "vi") -> b
     sheet(L["sh_classes"], [L["h_class"], L["h_count"]],
           [[L[f"cls_{c}"], data.classes.get(c, 0)] for c in CLASSES]
           + [[f"{lo}–{hi}%", k] for (lo, hi), k in data.bands])
-    sheet(L["sh_failed"], [L["h_item"], L["h_text"], L["h_failed"], L["h_answered"]],
-          [[x.id, x.text, x.failed, x.answered] for x in data.failed_sections + data.failed_items])
+    sheet(L["sh_failed"], *_items_table(data.failed_sections + data.failed_items, L))
     sheet(L["sh_actions"], [L["s_actions"], L["h_count"]],
           [[L["a_opened"], data.actions_opened], [L["a_done"], data.actions_done],
            [L["a_overdue"], data.actions_overdue]])
-    sheet(L["sh_districts"], [data.district_label or L["h_district"], L["h_facilities"], L["h_assessed"],
-                              L["h_meeting"], L["h_value"], L["h_coverage"]],
-          [[d.name, d.total, d.assessed, d.meeting, _num(d.value), _num(d.coverage)] for d in data.districts])
+    sheet(L["sh_districts"], *_districts_table(data, L, _num))
     self_head = [L["h_facility"], f"{L['h_self']}: {L['h_date']}", f"{L['h_self']}: {L['h_score']}",
                  f"{L['h_self']}: {L['h_class']}", f"{L['h_ext']}: {L['h_date']}", f"{L['h_ext']}: {L['h_score']}",
                  f"{L['h_ext']}: {L['h_class']}", L["h_gap"]]
@@ -412,9 +426,9 @@ def build_report_xlsx(data: ReportData, issuer: Issuer, locale: str = "vi") -> b
     if data.disagreements:
         ws = book[L["sh_self"]]
         ws.append([])
-        ws.append([_safe(h) for h in (L["h_item"], L["h_text"], L["h_up"], L["h_down"])])
-        for x in data.disagreements:
-            ws.append([_safe(v) for v in (x.id, x.text, x.self_met_ext_failed, x.self_failed_ext_met)])
+        header, body = _disagreements_table(data, L)
+        for row in (header, *body):
+            ws.append([_safe(v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
