@@ -100,14 +100,8 @@ def region(app: Flask) -> dict[str, int]:
 
 
 def login(client: FlaskClient, app: Flask, user_id: int) -> None:
-    """Sign ``user_id`` in by writing the session directly (faster than hashing a password per test)."""
-    with app.app_context():
-        user = db.session.get(User, user_id)
-        pw, gen = user.password_hash[-16:], user.session_generation
-    with client.session_transaction() as session:
-        session["user_id"] = user_id
-        session["pw"] = pw
-        session["gen"] = gen
+    """The old argument order, kept for branches written against it: use ``tests.factories.login``."""
+    f.login(client, user_id)
 
 
 def unit_by_code(system: str, level: str, code: str) -> AdminUnit | None:

@@ -18,6 +18,7 @@ from qa_app.facilities.models import Facility
 from qa_app.inspections.models import Inspection
 
 from . import inspection_fixtures as fx
+from .factories import login
 
 IN_2026 = dt.date(2026, 6, 1)
 IN_2027 = dt.date(2027, 3, 1)
@@ -55,7 +56,7 @@ def test_a_mobile_team_is_started_on_the_campaign_checklist(app: Flask, client: 
         db.session.add(team)
         db.session.commit()
         team_id = team.id
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     page = client.get(f"/inspections/start?facility_id={team_id}&lang=en")
     assert page.status_code == 200
     text = page.get_data(as_text=True)

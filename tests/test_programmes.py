@@ -21,8 +21,8 @@ from qa_app.checklists.loader import ChecklistError, parse_checklist, programmes
 from qa_app.checklists.models import ChecklistVersion
 from qa_app.checklists.registry import programmes_for, sync_directory, version_for
 from qa_app.compliance.indicators import load_indicators
-from qa_app.compliance.report import applicable
 from qa_app.compliance.queries import Area, indicator_counts
+from qa_app.compliance.report import applicable
 from qa_app.extensions import db
 from qa_app.facilities.models import Facility
 from qa_app.inspections import services
@@ -30,6 +30,7 @@ from qa_app.inspections.models import Inspection
 
 from . import inspection_fixtures as fx
 from .compliance_fixtures import AS_OF, build_lai_chau, inspect
+from .factories import login
 
 CAMPAIGN = """\
 schema: 1
@@ -127,7 +128,7 @@ def test_registering_a_second_checklist_leaves_the_routine_choice_unchanged(app:
 def test_start_page_offers_the_programmes_and_starts_the_chosen_one(app: Flask, client: FlaskClient,
                                                                     tmp_path: Path) -> None:
     world = fx.build_world(app, with_campaign(tmp_path))
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     page = client.get(f"/inspections/start?facility_id={world['tyt']}&lang=en").get_data(as_text=True)
     assert re.search(r'name="programme" value="routine"\s+checked', page)
     assert 'name="programme" value="campaign"' in page
@@ -154,7 +155,7 @@ def test_start_page_without_other_programmes_shows_no_choice(app: Flask, client:
     root = tmp_path / "checklists"
     shutil.copytree(fx.REAL_CHECKLISTS / "fp-quality", root / "fp-quality")
     world = fx.build_world(app, root)
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     page = client.get(f"/inspections/start?facility_id={world['tyt']}&lang=en").get_data(as_text=True)
     assert 'type="radio" name="programme"' not in page
 

@@ -28,6 +28,7 @@ from qa_app.regions.models import AdminUnit
 from . import factories as f
 from . import review_fixtures as rf
 from .conftest import make_app, reset_schema
+from .factories import login
 
 DAY = dt.date(2026, 3, 31)
 
@@ -227,11 +228,11 @@ def test_facility_page_shows_the_station_and_its_sub_stations(app: Flask, client
         sub.parent_facility_id = station.id
         db.session.commit()
         sub_id = sub.id
-    rf.login(client, app, ids["rev"])
+    login(client, ids["rev"], locale="en")
     page = client.get(f"/facilities/{ids['f1']}").get_data(as_text=True)
     assert "Sub-stations" in page and "Điểm trạm y tế xã Nà Tăm" in page
     page = client.get(f"/facilities/{sub_id}").get_data(as_text=True)
     assert "Sub-station of" in page and "Trạm Y tế xã Bản Giang" in page
     # The neighbour district's reviewer learns nothing about either.
-    rf.login(client, app, ids["rev2"])
+    login(client, ids["rev2"], locale="en")
     assert client.get(f"/facilities/{sub_id}").status_code == 404

@@ -28,6 +28,7 @@ from flask.testing import FlaskClient
 from qa_app.i18n import TRANSLATIONS, extract_args
 
 from .. import inspection_fixtures as fx
+from ..factories import login
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ("vi", "en")
@@ -238,7 +239,7 @@ def _pages(world: dict[str, int]) -> dict[str, tuple[str, str]]:
 
 
 def _get(app: Flask, client: FlaskClient, world: dict[str, int], who: str, path: str, lang: str) -> str:
-    fx.login(app, client, world[who])
+    login(client, world[who])
     sep = "&" if "?" in path else "?"
     response = client.get(f"{path}{sep}lang={lang}", follow_redirects=True)
     assert response.status_code == 200, f"{path}: {response.status_code}"
@@ -301,7 +302,7 @@ def test_plural_forms_render_in_both_languages(app: Flask, client: FlaskClient, 
 
 def test_language_choice_survives_a_redirect(app: Flask, client: FlaskClient, world: dict[str, int]) -> None:
     """/inspections/<id> only redirects to the form: the ?lang=en given there still applies to the form."""
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     response = client.get(f"/inspections/{world['inspection']}?lang=en", follow_redirects=True)
     assert len(response.history) == 1, "the inspection page is expected to redirect a supervisor to the form"
     texts = set(_texts(response.get_data(as_text=True)))
@@ -327,7 +328,7 @@ def test_english_word_check_catches_english_inside_vietnamese() -> None:
 
 
 def test_form_validation_messages_are_vietnamese(app: Flask, client: FlaskClient, world: dict[str, int]) -> None:
-    fx.login(app, client, world["admin"])
+    login(client, world["admin"])
     page = client.post("/admin/users/new?lang=vi", data={}).get_data(as_text=True)
     errors = re.findall(r'class="[^"]*\berror\b[^"]*"[^>]*>([^<]+)<', page)
     assert "Trường này là bắt buộc." in page
@@ -348,7 +349,7 @@ def test_server_refusals_reach_the_tablet_in_vietnamese(app: Flask, client: Flas
 
         preview = present.start_preview(db.session.get(Facility, world["tyt"]), present.local_today())
         code, version = preview.checklist.code, preview.checklist.version
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     body = {"uuid": str(uuidlib.uuid4()), "facility_id": world["tyt"], "user_id": world["sup"],
             "inspection_date": dt.date.today().isoformat(), "checklist": {"code": code, "version": version},
             "answers": {"A2": {"value": "met", "base_revision": 0}}, "submit": True}

@@ -12,6 +12,7 @@ from qa_app.auth.models import User
 from qa_app.extensions import db
 
 from .. import review_fixtures as rf
+from ..factories import login
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def user_by_name(app: Flask, username: str) -> User | None:
 
 @pytest.mark.parametrize("who", ["sup", "rev", "mgr"])
 def test_non_admins_are_refused(app: Flask, client: FlaskClient, ids: dict[str, int], who: str) -> None:
-    rf.login(client, app, ids[who])
+    login(client, ids[who], locale="en")
     assert client.get("/admin/users").status_code == 403
     assert client.get("/admin/users/new").status_code == 403
     assert client.post("/admin/users/new", data=new_user_form(ids)).status_code == 403
@@ -52,7 +53,7 @@ def test_anonymous_is_sent_to_sign_in(client: FlaskClient, ids: dict[str, int]) 
 
 
 def test_user_list(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
-    rf.login(client, app, ids["admin"])
+    login(client, ids["admin"], locale="en")
     page = client.get("/admin/users").get_data(as_text=True)
     for text in ("giamsat1", "Nguyễn Văn Giám", "Supervisor", "Reviewer", "Huyện Tam Đường (106)",
                  "Whole country", "active"):
@@ -60,7 +61,7 @@ def test_user_list(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None
 
 
 def test_create_user_checks_password_and_scope(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
-    rf.login(client, app, ids["admin"])
+    login(client, ids["admin"], locale="en")
     page = client.get("/admin/users/new").get_data(as_text=True)
     # The scope select offers provinces and districts of both systems, not communes.
     assert "Huyện Phong Thổ (107)" in page and "Tỉnh Lai Châu (12)" in page and "Xã Bản Giang" not in page
@@ -94,13 +95,13 @@ def test_create_user_checks_password_and_scope(app: Flask, client: FlaskClient, 
     assert response.status_code == 302
 
     # An administrator may have no scope.
-    rf.login(client, app, ids["admin"])
+    login(client, ids["admin"], locale="en")
     response = client.post("/admin/users/new", data=new_user_form(ids, username="quantri2", role="admin", scope=""))
     assert response.status_code == 302 and user_by_name(app, "quantri2").scope_unit_id is None
 
 
 def test_edit_user_role_scope_active_and_password(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
-    rf.login(client, app, ids["admin"])
+    login(client, ids["admin"], locale="en")
     url = f"/admin/users/{ids['sup']}/edit"
     page = client.get(url).get_data(as_text=True)
     assert 'value="Nguyễn Văn Giám"' in page and f'<option selected value="{ids["d1"]}">' in page
@@ -133,7 +134,7 @@ def test_edit_user_role_scope_active_and_password(app: Flask, client: FlaskClien
 
 
 def test_admin_cannot_lock_themselves_out(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
-    rf.login(client, app, ids["admin"])
+    login(client, ids["admin"], locale="en")
     url = f"/admin/users/{ids['admin']}/edit"
     form = {"full_name": "Quản Trị", "role": "admin", "scope": "", "active": "y", "password": ""}
     assert client.post(url, data={**form, "role": "supervisor", "scope": str(ids["d1"])}).status_code == 400

@@ -18,6 +18,7 @@ from qa_app.inspections.models import Answer, Inspection, Photo
 
 from .. import inspection_fixtures as fx
 from ..conftest import make_app
+from ..factories import login
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def _photos(app: Flask) -> list[Photo]:
 
 
 def test_put_saves_answer_and_returns_score(app: Flask, client: FlaskClient, world) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     response = _put(client, world["insp"], "A3", value="met", note="  Có niêm yết  ", base_revision=0)
     assert response.status_code == 200
     body = response.get_json()
@@ -87,7 +88,7 @@ def test_put_saves_answer_and_returns_score(app: Flask, client: FlaskClient, wor
 
 
 def test_get_inspection_for_refresh(app: Flask, client: FlaskClient, world) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     _put(client, world["insp"], "C5", value=2, base_revision=0)
     _photo(client, world["insp"], fx.jpeg_bytes())
     body = client.get(f"/api/v1/inspections/{world['insp']}").get_json()
@@ -103,7 +104,7 @@ def test_get_inspection_for_refresh(app: Flask, client: FlaskClient, world) -> N
     assert "data" not in photo
     assert body["score"]["answered"] == 1
     # A reviewer of the district may read it, but not edit it.
-    fx.login(app, client, world["rev"])
+    login(client, world["rev"])
     assert client.get(f"/api/v1/inspections/{world['insp']}").get_json()["inspection"]["editable"] is False
 
 
@@ -112,8 +113,8 @@ def test_get_inspection_for_refresh(app: Flask, client: FlaskClient, world) -> N
 
 def test_stale_write_gets_409_with_the_current_value_then_succeeds(app: Flask, world) -> None:
     one, two = app.test_client(), app.test_client()
-    fx.login(app, one, world["sup"])
-    fx.login(app, two, world["sup_b"])
+    login(one, world["sup"])
+    login(two, world["sup_b"])
     assert _put(one, world["insp"], "A3", value="met", base_revision=0).status_code == 200
     assert _put(two, world["insp"], "A3", value="met", note="xem lại", base_revision=1).status_code == 200
     # The first tablet still believes revision 1.
@@ -137,8 +138,8 @@ def test_stale_write_gets_409_with_the_current_value_then_succeeds(app: Flask, w
 
 def test_concurrent_first_answers_one_gets_409(app: Flask, world) -> None:
     one, two = app.test_client(), app.test_client()
-    fx.login(app, one, world["sup"])
-    fx.login(app, two, world["sup_b"])
+    login(one, world["sup"])
+    login(two, world["sup_b"])
     first = _put(one, world["insp"], "A6", value="met", base_revision=0)
     second = _put(two, world["insp"], "A6", value="not_met", base_revision=0)
     assert sorted([first.status_code, second.status_code]) == [200, 409]
@@ -146,7 +147,7 @@ def test_concurrent_first_answers_one_gets_409(app: Flask, world) -> None:
 
 
 def test_answer_not_there_any_more_is_a_conflict(app: Flask, client: FlaskClient, world) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     response = _put(client, world["insp"], "A6", value="met", base_revision=4)
     assert response.status_code == 409
     assert response.get_json()["current"]["revision"] == 0
@@ -169,7 +170,7 @@ def test_answer_not_there_any_more_is_a_conflict(app: Flask, client: FlaskClient
 ])
 def test_refused_values_name_the_item(app: Flask, client: FlaskClient, world, item_id, body, status, code,
                                       words) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     before = _revision(app, world["insp"])
     response = client.put(f"/api/v1/inspections/{world['insp']}/answers/{item_id}?lang=en",
                           json={**body, "base_revision": 0})
@@ -187,7 +188,7 @@ def test_refused_values_name_the_item(app: Flask, client: FlaskClient, world, it
     b'{"value": "met", "base_revision": "0"}', b'{"value": "met", "base_revision": true}',
 ])
 def test_malformed_requests_are_400(app: Flask, client: FlaskClient, world, payload: bytes) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     response = client.put(f"/api/v1/inspections/{world['insp']}/answers/A3", data=payload,
                           content_type="application/json")
     assert response.status_code == 400
@@ -196,7 +197,7 @@ def test_malformed_requests_are_400(app: Flask, client: FlaskClient, world, payl
 
 def test_submitted_inspection_is_locked(app: Flask, client: FlaskClient, world) -> None:
     fx.submit_complete(app, world["insp"], world["sup"])
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     with app.app_context():
         revision = db.session.scalar(sa.select(Answer.revision).where(Answer.inspection_id == world["insp"],
                                                                       Answer.item_id == "A3"))
@@ -211,7 +212,7 @@ def test_submitted_inspection_is_locked(app: Flask, client: FlaskClient, world) 
 
 
 def test_real_photos_are_accepted_and_resized(app: Flask, client: FlaskClient, world) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     before = _revision(app, world["insp"])
     jpeg = _photo(client, world["insp"], fx.jpeg_bytes(2400, 1800))
     assert jpeg.status_code == 201
@@ -227,7 +228,7 @@ def test_real_photos_are_accepted_and_resized(app: Flask, client: FlaskClient, w
 
 
 def test_photo_upload_is_idempotent_for_a_client_uuid(app: Flask, client: FlaskClient, world) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     uuid = "6f1c2b9e-6a43-4c55-9d0e-3f1a2b3c4d5e"
     first = _photo(client, world["insp"], fx.jpeg_bytes(), client_uuid=uuid)
     again = _photo(client, world["insp"], fx.jpeg_bytes(), client_uuid=uuid)
@@ -246,7 +247,7 @@ def test_photo_upload_is_idempotent_for_a_client_uuid(app: Flask, client: FlaskC
 ])
 def test_bad_photos_are_refused_and_nothing_is_stored(app: Flask, client: FlaskClient, world, data: bytes,
                                                       name: str, words: str) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     before = _revision(app, world["insp"])
     response = _upload(client, f"/api/v1/inspections/{world['insp']}/photos?lang=en",
                        {"item_id": "A3", "file": FileStorage(io.BytesIO(data), name)})
@@ -260,7 +261,7 @@ def test_bad_photos_are_refused_and_nothing_is_stored(app: Flask, client: FlaskC
 
 
 def test_photo_request_problems(app: Flask, client: FlaskClient, world) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     assert _photo(client, world["insp"], fx.jpeg_bytes(), item_id="Z9").get_json()["error"] == "unknown_item"
     assert _photo(client, world["insp"], fx.jpeg_bytes(), item_id="C3").get_json()["error"] == "not_applicable"
     missing = client.post(f"/api/v1/inspections/{world['insp']}/photos", data={"item_id": "A3"},
@@ -275,13 +276,13 @@ def test_photo_request_problems(app: Flask, client: FlaskClient, world) -> None:
 
 
 def test_delete_photo(app: Flask, client: FlaskClient, world) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     uuid = _photo(client, world["insp"], fx.jpeg_bytes()).get_json()["photo"]["uuid"]
-    fx.login(app, client, world["rev"])
+    login(client, world["rev"])
     assert client.delete(f"/api/v1/photos/{uuid}").status_code == 403
-    fx.login(app, client, world["sup2"])
+    login(client, world["sup2"])
     assert client.delete(f"/api/v1/photos/{uuid}").status_code == 404
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     response = client.delete(f"/api/v1/photos/{uuid}")
     assert response.status_code == 200
     assert response.get_json()["deleted"] == uuid
@@ -311,7 +312,7 @@ def _call(client: FlaskClient, method: str, url: str, kwargs: dict):
 
 
 def test_scope_and_roles_on_every_endpoint(app: Flask, client: FlaskClient, world) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     photo_uuid = _photo(client, world["insp"], fx.jpeg_bytes()).get_json()["photo"]["uuid"]
     endpoints = _endpoints(world, photo_uuid)
     # Signed out: 401 JSON, never a redirect to the sign-in page.
@@ -321,13 +322,13 @@ def test_scope_and_roles_on_every_endpoint(app: Flask, client: FlaskClient, worl
         assert response.status_code == 401, (method, url)
         assert response.get_json()["error"] == "unauthenticated"
     # Another district: 404, whatever the method.
-    fx.login(app, client, world["sup2"])
+    login(client, world["sup2"])
     for method, url, kwargs in endpoints:
         response = _call(client, method, url, kwargs)
         assert response.status_code == 404, (method, url)
         assert response.get_json()["error"] == "not_found"
     # A reviewer of the district reads but never writes.
-    fx.login(app, client, world["rev"])
+    login(client, world["rev"])
     for method, url, kwargs in endpoints:
         response = _call(client, method, url, kwargs)
         assert response.status_code == (200 if method == "GET" else 403), (method, url)
@@ -336,7 +337,7 @@ def test_scope_and_roles_on_every_endpoint(app: Flask, client: FlaskClient, worl
         assert db.session.scalars(sa.select(Answer)).all() == []
     assert [p.uuid for p in _photos(app)] == [photo_uuid]
     # An unknown inspection is simply not found.
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     assert _put(client, 999999, "A3", value="met", base_revision=0).status_code == 404
 
 
@@ -351,7 +352,7 @@ def test_api_writes_need_the_csrf_header(tmp_path: Path) -> None:
         world = fx.build_world(app)
         inspection_id = fx.start(app, world["tyt"], world["sup"])
         client = app.test_client()
-        fx.login(app, client, world["sup"])
+        login(client, world["sup"])
         page = client.get(f"/inspections/{inspection_id}/form").get_data(as_text=True)
         token = re.search(r'<meta name="csrf-token" content="([^"]+)">', page).group(1)
         url = f"/api/v1/inspections/{inspection_id}/answers/A3"
@@ -391,7 +392,7 @@ def test_responses_match_docs_openapi(app: Flask, client: FlaskClient, world) ->
     def check(body: object, schema: str) -> None:
         jsonschema.Draft202012Validator({**spec, "$ref": f"#/components/schemas/{schema}"}).validate(body)
 
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     saved = _put(client, world["insp"], "A3", value="met", note="ghi chú", base_revision=0).get_json()
     for key, schema in (("answer", "Answer"), ("inspection", "InspectionRevision"), ("score", "Score")):
         check(saved[key], schema)

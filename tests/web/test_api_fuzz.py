@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .. import inspection_fixtures as fx
+from ..factories import login
 
 FUZZ = settings(max_examples=80, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -45,7 +46,7 @@ def assert_not_5xx(response) -> None:
 
 def signed_in(app: Flask, world: dict[str, int]) -> FlaskClient:
     client = app.test_client()
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     return client
 
 

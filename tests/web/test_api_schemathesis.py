@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from .. import inspection_fixtures as fx
+from ..factories import login
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 # The rule (no 5xx) and the OpenAPI file's promises: documented status, content type and JSON body.
@@ -124,7 +125,7 @@ def world(app: Flask) -> dict[str, Any]:
             "excluded_item": excluded[0], "photo": photo_uuid, "checklist": checklist, "today": today,
             "d1": districts["106"], "d2": districts["107"]}
     client = app.test_client()
-    fx.login(app, client, ids["sup"])
+    login(client, ids["sup"])
     cookie = client.get_cookie("session")
     assert cookie is not None
     return {"cookies": {"session": cookie.value}, "real": real}

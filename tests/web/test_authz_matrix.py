@@ -40,6 +40,7 @@ from qa_app.inspections.models import Answer
 from tests import authz_fixtures as af
 from tests.authz_fixtures import REGIONS, ROLES, RegionObjects, World
 from tests.conftest import make_app
+from tests.factories import login
 
 ANONYMOUS = "anonymous"
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -449,7 +450,7 @@ def test_authorization_matrix(world_app: tuple[Flask, World], endpoint: str) -> 
     wrong: list[str] = []
     for case in cases_of(endpoint):
         for role, region in cells(rule, case):
-            af.login(app, client, user_of(world, role))
+            login(client, user_of(world, role), locale="en")
             request = build_request(app, world, rule, case, role, region)
             before = af.fingerprint(app, case.ignore_tables) if case.method != "GET" else None
             response = send(client, request)
@@ -486,7 +487,7 @@ def test_lists_show_exactly_the_region(world_app: tuple[Flask, World], url: str)
     app, world = world_app
     client = app.test_client()
     for role in ROLES:
-        af.login(app, client, world.users[role])
+        login(client, world.users[role], locale="en")
         response = client.get(url)
         if response.status_code == 403:
             continue  # the matrix says who may open the page
@@ -541,7 +542,7 @@ def test_writes_without_csrf_token_are_refused(world_app: tuple[Flask, World], m
     role = authorized_role(case)
     client = app.test_client()
     for headers in ({}, {"X-CSRFToken": "not-the-token"}):
-        af.login(app, client, user_of(world, role))
+        login(client, user_of(world, role), locale="en")
         csrf_token(client)  # the session holds a token, as after any page: the forger just does not know it
         request = build_request(app, world, rule, case, role, "own", csrf=True)
         before = af.fingerprint(app)  # nothing ignored: a refused forgery stores nothing at all
@@ -561,7 +562,7 @@ def test_writes_without_csrf_token_are_refused(world_app: tuple[Flask, World], m
             assert session.get("user_id") == user_of(world, role)
 
     # Control: the table's minimal request with the session's token gets past CSRF to the view's own answer.
-    af.login(app, client, user_of(world, role))
+    login(client, user_of(world, role), locale="en")
     token = csrf_token(client)
     request = build_request(app, world, rule, case, role, "own")
     response = send(client, request, {"X-CSRFToken": token})
@@ -577,7 +578,7 @@ def test_parameters_cannot_be_mixed_across_regions(world_app: tuple[Flask, World
     app, world = world_app
     own, far = world.regions["own"], world.regions["far"]
     client = app.test_client()
-    af.login(app, client, world.users["supervisor"])
+    login(client, world.users["supervisor"], locale="en")
     # Another region's photo under the supervisor's own inspection.
     assert client.get(f"/inspections/{own.draft}/photos/{far.photo}").status_code == 404
     # Deleting another region's photo through the own inspection's no-script form: nothing is deleted.

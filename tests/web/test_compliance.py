@@ -19,7 +19,8 @@ from qa_app.compliance.report import applicable, summarise
 from qa_app.compliance.views import neutralise
 from qa_app.extensions import db
 from qa_app.regions.models import AdminUnit
-from tests.compliance_fixtures import AS_OF, Dataset, build_lai_chau, build_plan_provinces, login
+from tests.compliance_fixtures import AS_OF, Dataset, build_lai_chau, build_plan_provinces
+from tests.factories import login
 
 DATE = AS_OF.isoformat()
 
@@ -107,7 +108,7 @@ def test_failing_list_and_most_failed_items(app: Flask, data: Dataset) -> None:
 
 
 def test_dashboard_renders_in_both_languages(app: Flask, client: FlaskClient, data: Dataset) -> None:
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     en = client.get(f"/compliance/?date={DATE}&lang=en")
     assert en.status_code == 200
     page = en.get_data(as_text=True)
@@ -134,7 +135,7 @@ def test_dashboard_renders_in_both_languages(app: Flask, client: FlaskClient, da
 
 
 def test_dashboard_bad_date_is_a_clear_400(app: Flask, client: FlaskClient, data: Dataset) -> None:
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     response = client.get("/compliance/?date=31/12/2025&lang=en")
     assert response.status_code == 400
     assert "2025-12-31" in response.get_data(as_text=True)
@@ -148,7 +149,7 @@ def _csv_rows(response) -> list[list[str]]:
 
 
 def test_exports_api_and_dashboard_agree(app: Flask, client: FlaskClient, data: Dataset) -> None:
-    login(client, app, data.users["manager"])
+    login(client, data.users["manager"])
     query = f"date={DATE}&unit={data.units['d2']}&lang=en"
     api = client.get(f"/api/v1/compliance/indicators?{query}").get_json()
     whole = {r["indicator"]: r for r in api["rows"] if r["group"] == "all"}
@@ -187,7 +188,7 @@ def test_formula_injection_is_neutralised(app: Flask, client: FlaskClient, data:
     assert neutralise("\rx") == "'\rx"
     assert neutralise("Trạm") == "Trạm"
     assert neutralise(-3) == -3
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     rows = _csv_rows(client.get(f"/compliance/export/facilities.csv?date={DATE}"))
     names = [r[2] for r in rows[1:]]
     assert "'=HYPERLINK(\"http://x\") Phòng khám Hòa An" in names
@@ -198,7 +199,7 @@ def test_formula_injection_is_neutralised(app: Flask, client: FlaskClient, data:
 
 
 def test_reviewer_sees_only_their_district(app: Flask, client: FlaskClient, data: Dataset) -> None:
-    login(client, app, data.users["reviewer1"])
+    login(client, data.users["reviewer1"])
     api = client.get(f"/api/v1/compliance/facilities?date={DATE}").get_json()
     assert {i["code"] for i in api["items"]} == {"F1", "F2", "F5", "F8"}
     page = client.get(f"/compliance/?date={DATE}&lang=en").get_data(as_text=True)
@@ -222,7 +223,7 @@ def test_api_requires_sign_in(client: FlaskClient, data: Dataset) -> None:
 
 def test_api_pages(app: Flask, client: FlaskClient, data: Dataset, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("qa_app.compliance.views.API_PAGE_SIZE", 3)
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     first = client.get(f"/api/v1/compliance/facilities?date={DATE}").get_json()
     assert (first["total"], first["pages"], len(first["items"])) == (7, 3, 3)
     third = client.get(f"/api/v1/compliance/facilities?date={DATE}&page=3").get_json()
@@ -236,7 +237,7 @@ def test_api_pages(app: Flask, client: FlaskClient, data: Dataset, monkeypatch: 
 
 
 def test_national_view_can_group_by_pre2025_provinces(app: Flask, client: FlaskClient, data: Dataset) -> None:
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     page = client.get(f"/compliance/?date={DATE}&system=pre2025&lang=vi").get_data(as_text=True)
     assert f"unit={data.units['old_province']}" in page
     drilled = client.get(f"/compliance/?date={DATE}&unit={data.units['old_province']}&lang=vi")

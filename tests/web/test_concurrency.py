@@ -21,6 +21,7 @@ from qa_app.scoring import applicable_items
 
 from .. import inspection_fixtures as fx
 from ..conftest import make_app
+from ..factories import login
 
 THREADS = 6
 
@@ -96,7 +97,7 @@ def test_many_tablets_saving_different_items_of_one_inspection(file_app: Flask) 
 
     def work(n: int) -> None:
         client = app.test_client()
-        fx.login(app, client, ids["sup"] if n % 2 else ids["sup_b"])
+        login(client, ids["sup"] if n % 2 else ids["sup_b"])
         for item_id, value in items[n::THREADS]:
             # Each item twice: first answer, then a note on top of it (compare-and-set on its own revision).
             first = client.put(f"/api/v1/inspections/{inspection_id}/answers/{item_id}",
@@ -127,7 +128,7 @@ def test_many_tablets_fighting_over_one_item(file_app: Flask) -> None:
 
     def work(n: int) -> None:
         client = app.test_client()
-        fx.login(app, client, ids["sup"] if n % 2 else ids["sup_b"])
+        login(client, ids["sup"] if n % 2 else ids["sup_b"])
         for attempt in range(4):
             current = client.get(f"/api/v1/inspections/{inspection_id}").get_json()
             base = current["answers"].get("A3", {}).get("revision", 0)
@@ -159,7 +160,7 @@ def test_many_tablets_each_on_its_own_inspection(file_app: Flask) -> None:
 
     def work(n: int) -> None:
         client = app.test_client()
-        fx.login(app, client, ids["sup"])
+        login(client, ids["sup"])
         inspection_id = inspections[n]
         for item_id, value in per_inspection[inspection_id]:
             response = client.put(f"/api/v1/inspections/{inspection_id}/answers/{item_id}",

@@ -7,7 +7,8 @@ from pathlib import Path
 from flask import Flask
 
 from tests.conftest import make_app
-from tests.inspection_fixtures import build_world, login
+from tests.factories import login
+from tests.inspection_fixtures import build_world
 
 
 def test_not_found_page_is_in_vietnamese_by_default_and_english_on_request(app: Flask, client) -> None:
@@ -26,7 +27,7 @@ def test_not_found_page_is_in_vietnamese_by_default_and_english_on_request(app: 
 
 def test_other_region_inspection_gets_the_same_page_as_a_missing_one(app: Flask, client) -> None:
     ids = build_world(app)
-    login(app, client, ids["sup"])
+    login(client, ids["sup"])
     other = client.get("/facilities/%d?lang=en" % ids["tyt2"])
     missing = client.get("/facilities/999999?lang=en")
     assert other.status_code == missing.status_code == 404

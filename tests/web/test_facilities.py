@@ -20,6 +20,7 @@ from qa_app.regions.models import AdminUnit
 
 from .. import facility_fixtures as ff
 from .. import factories as f
+from ..factories import login
 
 TODAY = dt.date.today()
 
@@ -121,11 +122,11 @@ def test_list_scope(app: Flask, client: FlaskClient, ids: dict[str, int]) -> Non
         "admin": ["Phòng khám Đa khoa Tâm Đức", "Trạm Y tế xã Bản Giang", "Trạm Y tế xã Mường So"],
     }
     for who, names in expected.items():
-        ff.login(client, app, ids[who])
+        login(client, ids[who])
         html = client.get("/facilities/").get_data(as_text=True)
         assert names_listed(html) == names, who
     # District A's reviewer sees nothing of district B, not even in the unit filter.
-    ff.login(client, app, ids["rev_a"])
+    login(client, ids["rev_a"])
     html = client.get("/facilities/").get_data(as_text=True)
     for hidden in ("Mường So", "Khổng Lào", "Phong Thổ", f'value="{ids["n2"]}"', f'value="{ids["d2"]}"'):
         assert hidden not in html
@@ -143,7 +144,7 @@ def test_list_filters_and_search(app: Flask, client: FlaskClient, ids: dict[str,
         ff.inspection(get(Facility, ids["f_a"]), v, sup, TODAY - dt.timedelta(days=40), classification="conditional")
         ff.inspection(get(Facility, ids["f_b"]), v, sup, TODAY - dt.timedelta(days=800))  # expired
         db.session.commit()
-    ff.login(client, app, ids["mgr"])
+    login(client, ids["mgr"])
 
     def listed(query: str) -> list[str]:
         response = client.get("/facilities/?" + query)
@@ -182,7 +183,7 @@ def test_list_pagination(app: Flask, client: FlaskClient, ids: dict[str, int]) -
             f.facility(f"NT-{i:03d}", f"Nhà thuốc {i:03d}", n1, c1, type_="NT", ownership="non_public",
                        services=("VU", "BCS"))
         db.session.commit()
-    ff.login(client, app, ids["rev_a"])
+    login(client, ids["rev_a"])
     first = client.get("/facilities/?type=NT").get_data(as_text=True)
     assert len(names_listed(first)) == 50
     assert "117 cơ sở" in first  # the default language is Vietnamese
@@ -211,7 +212,7 @@ def test_facility_page(app: Flask, client: FlaskClient, ids: dict[str, int]) -> 
         ff.action(approved, "A1", TODAY - dt.timedelta(days=5), text="Đã xong", status="done")
         db.session.commit()
         ids.update(approved=approved.id, self_check=self_check.id, draft=draft.id)
-    ff.login(client, app, ids["sup_a"])
+    login(client, ids["sup_a"])
     response = client.get(f"/facilities/{ids['f_a']}?lang=en")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -249,23 +250,23 @@ def test_facility_page(app: Flask, client: FlaskClient, ids: dict[str, int]) -> 
 
 def test_start_button_only_for_supervisors_and_admins(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
     for who, visible in (("sup_a", True), ("admin", True), ("rev_a", False), ("mgr", False)):
-        ff.login(client, app, ids[who])
+        login(client, ids[who])
         html = client.get(f"/facilities/{ids['f_a']}").get_data(as_text=True)
         assert ('action="/inspections/start"' in html) is visible, who
 
 
 def test_facility_page_outside_scope_is_404(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
-    ff.login(client, app, ids["rev_a"])
+    login(client, ids["rev_a"])
     assert client.get(f"/facilities/{ids['f_b']}").status_code == 404
     assert client.get("/facilities/99999").status_code == 404
     assert client.get(f"/facilities/{ids['f_a']}").status_code == 200
-    ff.login(client, app, ids["rev_b"])
+    login(client, ids["rev_b"])
     assert client.get(f"/facilities/{ids['f_a']}").status_code == 404
     assert client.get(f"/facilities/{ids['pk_a']}").status_code == 404
 
 
 def test_status_not_assessed_message(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
-    ff.login(client, app, ids["rev_b"])
+    login(client, ids["rev_b"])
     html = client.get(f"/facilities/{ids['f_b']}?lang=en").get_data(as_text=True)
     assert "badge-not_assessed" in html
     assert "No approved external inspection yet." in html
@@ -286,7 +287,7 @@ def upload(client: FlaskClient, body: str | bytes, name: str = "facilities.csv")
 @pytest.mark.parametrize(("who", "status"), [("sup_a", 403), ("rev_a", 403), ("mgr", 200), ("admin", 200)])
 def test_import_page_permissions(app: Flask, client: FlaskClient, ids: dict[str, int], who: str,
                                  status: int) -> None:
-    ff.login(client, app, ids[who])
+    login(client, ids[who])
     assert client.get("/facilities/import").status_code == status
     assert client.get("/facilities/import/template.csv").status_code == status
     if status == 403:
@@ -298,14 +299,14 @@ def test_import_page_anonymous(client: FlaskClient) -> None:
 
 
 def test_import_link_on_list_for_managers(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
-    ff.login(client, app, ids["mgr"])
+    login(client, ids["mgr"])
     assert "/facilities/import" in client.get("/facilities/").get_data(as_text=True)
-    ff.login(client, app, ids["sup_a"])
+    login(client, ids["sup_a"])
     assert "/facilities/import" not in client.get("/facilities/").get_data(as_text=True)
 
 
 def test_import_template_is_a_valid_file(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
-    ff.login(client, app, ids["mgr"])
+    login(client, ids["mgr"])
     template = client.get("/facilities/import/template.csv").data
     assert template.startswith("\ufeff".encode())
     response = upload(client, template)
@@ -320,7 +321,7 @@ def count_facilities(app: Flask) -> int:
 
 
 def test_import_errors_listed_and_nothing_written(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
-    ff.login(client, app, ids["mgr"])
+    login(client, ids["mgr"])
     body = HEADER + (
         "TYT-NEW,Trạm Y tế mới,TYT,public,2025,03430,,VU,1,2015-01-01,,,,\n"          # 2 fine
         "PK-2,Phòng khám <script>,X<b>Z,non_public,2025,03430,,VU,0,2015-01-01,,,,\n"  # 3 unknown type
@@ -349,14 +350,14 @@ def test_import_scope_error(app: Flask, client: FlaskClient, ids: dict[str, int]
         other = f.unit("2025", "province", "11", "Tỉnh Điện Biên")
         f.unit("2025", "commune", "03160", "Xã Mường Phăng", other)
         db.session.commit()
-    ff.login(client, app, ids["mgr"])
+    login(client, ids["mgr"])
     response = upload(client, HEADER + "TYT-DB,Trạm Y tế xã Mường Phăng,TYT,public,2025,03160,,VU,1,2015-01-01,,,,\n")
     assert response.status_code == 400
     assert "Unit 03160 (Xã Mường Phăng) is outside your scope." in response.get_data(as_text=True)
 
 
 def test_import_creates_then_updates(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
-    ff.login(client, app, ids["mgr"])
+    login(client, ids["mgr"])
     body = HEADER + (
         "TYT-03430,Trạm Y tế xã Bản Giang,TYT,public,2025,03430,03430,VU;BCS;TT;DCTC,0,2015-01-01,,,,\n"
         "NT-1,Nhà thuốc Minh An,NT,non_public,2025,03451,03451,VU BCS,0,01/03/2021,,\"Khổng Lào, Phong Thổ\",,\n"
@@ -385,7 +386,7 @@ def test_import_creates_then_updates(app: Flask, client: FlaskClient, ids: dict[
 ])
 def test_import_unreadable_files(app: Flask, client: FlaskClient, ids: dict[str, int], body: bytes,
                                  needle: str) -> None:
-    ff.login(client, app, ids["mgr"])
+    login(client, ids["mgr"])
     response = upload(client, body) if body else client.post("/facilities/import?lang=en", data={},
                                                             content_type="multipart/form-data")
     assert response.status_code == 400
@@ -399,14 +400,14 @@ def test_import_too_large(app: Flask, client: FlaskClient, ids: dict[str, int],
     # (A small limit: the test client leaks a temporary file for uploads over 500 KB.)
     monkeypatch.setattr(importers, "MAX_FILE_BYTES", 100 * 1024)
     monkeypatch.setattr(views, "MAX_FILE_BYTES", 100 * 1024)
-    ff.login(client, app, ids["mgr"])
+    login(client, ids["mgr"])
     response = upload(client, HEADER + "x" * (120 * 1024))
     assert response.status_code == 400
     assert "The file is larger than 100 KB: split it into several files." in response.get_data(as_text=True)
 
 
 def test_import_in_vietnamese_by_default(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
-    ff.login(client, app, ids["mgr"])
+    login(client, ids["mgr"])
     response = client.get("/facilities/import")
     assert response.status_code == 200
     assert 'lang="vi"' in response.get_data(as_text=True)
@@ -420,7 +421,7 @@ def test_start_form_fields_start_an_inspection(app: Flask, client: FlaskClient, 
     with app.app_context():
         sync_directory(app.config["CHECKLISTS_DIR"])
         db.session.commit()
-    ff.login(client, app, ids["sup_a"])
+    login(client, ids["sup_a"])
     html = client.get(f"/facilities/{ids['f_a']}").get_data(as_text=True)
     form = html.split('action="/inspections/start"')[1].split("</form>")[0]
     fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form))

@@ -19,6 +19,7 @@ from qa_app.minutes import content as visit_content
 from qa_app.rounds.models import RoundAssignment, SupervisionRound
 
 from .. import review_fixtures as rf
+from ..factories import login
 from .test_review import finish_form, finish_url, ids, sign  # noqa: F401 (ids is a fixture)
 
 
@@ -29,7 +30,7 @@ def _post(client: FlaskClient, app: Flask, inspection_id: int, **fields: str):
 def test_decision_conclusion_and_opinion_are_saved(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
     inspection_id = rf.start(app, ids["f1"], ids["sup"])
     rf.answer_all(app, inspection_id, ids["sup"], fail=("A3",))
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     page = client.get(finish_url(inspection_id)).get_data(as_text=True)
     # The failed item is in the suggested shortcomings, ready to edit; the pads come after the warning.
     assert "Các tiêu chí không đạt: A3." in page
@@ -62,7 +63,7 @@ def test_decision_conclusion_and_opinion_are_saved(app: Flask, client: FlaskClie
 def test_wrong_parts_are_refused_with_a_clear_message(app: Flask, client: FlaskClient,
                                                       ids: dict[str, int]) -> None:
     inspection_id = rf.start(app, ids["f1"], ids["sup"])
-    rf.login(client, app, ids["sup"], locale="vi")
+    login(client, ids["sup"], locale="vi")
 
     response = _post(client, app, inspection_id, decision_number="15/QĐ-SYT", decision_date="",
                      decision_issuer="")
@@ -86,7 +87,7 @@ def test_saving_a_new_conclusion_voids_the_signatures(app: Flask, client: FlaskC
                                                       ids: dict[str, int]) -> None:
     inspection_id = rf.start(app, ids["f1"], ids["sup"])
     rf.answer_all(app, inspection_id, ids["sup"], fail=("A3",))
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     assert _post(client, app, inspection_id).status_code == 302
     assert sign(client, inspection_id, "head").status_code == 201
     # Saving the page again as it is (suggested conclusion untouched) changes nothing under the signature.
@@ -120,7 +121,7 @@ def test_the_round_decision_is_prefilled_and_cited(app: Flask, client: FlaskClie
         db.session.add(rnd)
         db.session.commit()
     inspection_id = rf.start(app, ids["f1"], ids["sup"])
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     page = client.get(finish_url(inspection_id)).get_data(as_text=True)
     assert 'value="07/QĐ-SYT"' in page and "Prefilled from the supervision round" in page
     with app.app_context():

@@ -19,6 +19,7 @@ from qa_app.minutes.models import Minutes, MinutesCounter
 
 from .. import inspection_fixtures as fx
 from .. import review_fixtures as rf
+from ..factories import login
 
 HOSTILE_NOTE = '<b>x</b> & <script>alert("xss")</script> Thiếu găng tay, “khẩu trang” đủ'
 
@@ -54,7 +55,7 @@ def test_crash_after_the_answer_is_written_leaves_nothing(app: Flask, client: Fl
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from qa_app.inspections import services
 
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     assert client.put(f"/api/v1/inspections/{world['insp']}/answers/A3",
                       json={"value": "met", "base_revision": 0}).status_code == 200
     before = counts(app)
@@ -95,7 +96,7 @@ def test_crash_while_issuing_the_minutes_leaves_the_inspection_submitted(app: Fl
     # By then approve() has changed the status, written its audit entry, taken a number and stored the PDF.
     monkeypatch.setattr(minutes_services, "record", explode)
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    rf.login(client, app, ids["rev"])
+    login(client, ids["rev"], locale="en")
     response = client.post(f"/review/inspections/{inspection_id}/approve")
     assert response.status_code == 500
     assert counts(app) == before
@@ -132,7 +133,7 @@ LIES = [
 @pytest.mark.parametrize(("name", "data"), LIES, ids=[n for n, _d in LIES])
 def test_files_lying_about_being_photos_are_refused_by_api_and_form(app: Flask, client: FlaskClient, world,
                                                                     name: str, data: bytes) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     before = counts(app)
     response = upload(client, f"/api/v1/inspections/{world['insp']}/photos?lang=en",
                       {"item_id": "A3", "file": FileStorage(io.BytesIO(data), name, content_type="image/jpeg")})
@@ -151,7 +152,7 @@ def test_accepted_photos_are_re_encoded_without_metadata_and_served_as_jpeg(app:
                                                                           world) -> None:
     from PIL import Image
 
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     exif = Image.Exif()
     exif[0x010E] = "SECRET-LOCATION 22.39N"  # ImageDescription: must not survive
     out = io.BytesIO()
@@ -175,7 +176,7 @@ def test_accepted_photos_are_re_encoded_without_metadata_and_served_as_jpeg(app:
 
 def test_a_body_over_max_content_length_is_refused_before_it_is_read(app: Flask, client: FlaskClient,
                                                                       world) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     before = counts(app)
     huge = FileStorage(io.BytesIO(b"\xff\xd8" + b"\0" * (17 * 1024 * 1024)), "huge.jpg")
     response = upload(client, f"/inspections/{world['insp']}/items/A3", {"base_revision": "0", "photo": huge})
@@ -212,7 +213,7 @@ def test_html_in_notes_and_comments_is_shown_as_text(app: Flask, client: FlaskCl
                                  Answer.inspection_id == inspection_id, Answer.item_id == "A3")))
         db.session.commit()
     escaped = "&lt;b&gt;x&lt;/b&gt; &amp; &lt;script&gt;alert(&#34;xss&#34;)&lt;/script&gt; Thiếu găng tay"
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     for url in (f"/inspections/{inspection_id}/form", f"/review/inspections/{inspection_id}"):
         page = client.get(url).get_data(as_text=True)
         assert "<script>alert" not in page, url
@@ -225,7 +226,7 @@ def test_typed_text_is_stored_nfc_whatever_the_keyboard(app: Flask, client: Flas
 
     decomposed = unicodedata.normalize("NFD", "  Thiếu găng tay, khẩu trang — Nguyễn Thị Hương  ")
     assert decomposed.strip() != unicodedata.normalize("NFC", decomposed).strip()
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     response = client.put(f"/api/v1/inspections/{world['insp']}/answers/A3",
                           json={"value": "met", "note": decomposed, "base_revision": 0})
     assert response.status_code == 200
@@ -284,7 +285,7 @@ def test_markup_in_every_user_text_prints_literally_in_the_minutes_pdf() -> None
 ])
 def test_text_no_database_can_store_is_refused_before_any_write(app: Flask, client: FlaskClient, world,
                                                                body: str) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     before = counts(app)
     response = client.put(f"/api/v1/inspections/{world['insp']}/answers/A3", data=body,
                           content_type="application/json")
@@ -299,7 +300,7 @@ def test_text_no_database_can_store_is_refused_before_any_write(app: Flask, clie
 
 
 def test_nul_in_a_form_or_query_is_refused(app: Flask, client: FlaskClient, world) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     before = counts(app)
     response = client.post(f"/inspections/{world['insp']}/items/A3?lang=en",
                            data={"base_revision": "0", "value_choice": "met", "note": "a\x00b"})

@@ -6,7 +6,8 @@ from flask import Flask
 
 from qa_app.extensions import db
 from qa_app.inspections.models import Inspection
-from tests.inspection_fixtures import build_world, login, start
+from tests.factories import login
+from tests.inspection_fixtures import build_world, start
 
 
 def test_supervisor_finds_own_drafts_and_nothing_of_others(app: Flask, client) -> None:
@@ -15,7 +16,7 @@ def test_supervisor_finds_own_drafts_and_nothing_of_others(app: Flask, client) -
     start(app, ids["nt"], ids["sup_b"])  # a colleague's draft in the same district
     start(app, ids["tyt2"], ids["sup2"])  # another district's draft
 
-    login(app, client, ids["sup"])
+    login(client, ids["sup"])
     page = client.get("/?lang=en").get_data(as_text=True)
     assert "Your work" in page
     assert f'href="/inspections/{mine}"' in page
@@ -26,7 +27,7 @@ def test_supervisor_finds_own_drafts_and_nothing_of_others(app: Flask, client) -
 
 def test_supervisor_without_work_is_sent_to_the_facilities(app: Flask, client) -> None:
     ids = build_world(app)
-    login(app, client, ids["sup"])
+    login(client, ids["sup"])
     page = client.get("/?lang=en").get_data(as_text=True)
     assert "No inspection in progress" in page
     assert 'href="/facilities/"' in page
@@ -42,7 +43,7 @@ def test_reviewer_sees_how_many_wait_in_their_district_only(app: Flask, client) 
             inspection.status, inspection.submitted_at = "submitted", inspection.created_at
             inspection.classification, inspection.checklist_sha256 = "meets", "0" * 64
         db.session.commit()
-    login(app, client, ids["rev"])
+    login(client, ids["rev"])
     page = client.get("/?lang=en").get_data(as_text=True)
     assert "1 inspection waiting for review" in page
     assert "No inspection in progress" not in page  # reviewers do not start inspections

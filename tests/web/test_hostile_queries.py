@@ -10,6 +10,7 @@ import pytest
 from flask import Flask, url_for
 
 from .. import inspection_fixtures as fx
+from ..factories import login
 
 HOSTILE = ["99999999999999999999", "2147483648", "-1", "0001-01-01", "9999-12-31", "2025-02-30", "\x00",
            "ệ" * 300, "'\"><script>alert(1)</script>", "A" * 3000, "1e309", "NaN", "[]"]
@@ -47,7 +48,7 @@ def world(app: Flask) -> dict[str, int]:
 def test_hostile_query_arguments_never_crash(app: Flask, world) -> None:
     app.config["PROPAGATE_EXCEPTIONS"] = False
     client = app.test_client()
-    fx.login(app, client, world["admin"])
+    login(client, world["admin"])
     crashes = []
     routes = get_routes(app, world)
     assert len(routes) > 30
@@ -65,7 +66,7 @@ def test_hostile_query_arguments_never_crash(app: Flask, world) -> None:
 def test_ids_too_large_for_the_database_are_not_found(app: Flask, world) -> None:
     app.config["PROPAGATE_EXCEPTIONS"] = False
     client = app.test_client()
-    fx.login(app, client, world["admin"])
+    login(client, world["admin"])
     checked = 0
     for endpoint, rule, values in get_routes(app, world):
         ints = [name for name in values if f"<int:{name}>" in rule]
@@ -102,7 +103,7 @@ def test_hostile_form_values_never_crash(app: Flask, world) -> None:
             url = url_for(rule.endpoint, **values)
         names = query_names(app.view_functions[rule.endpoint]) | fields
         for value in HOSTILE_FORM:
-            fx.login(app, client, world["admin"])  # a route may have signed the client out or changed roles
+            login(client, world["admin"])  # a route may have signed the client out or changed roles
             for body in [*({name: value} for name in sorted(names)), dict.fromkeys(names, value)]:
                 response = client.post(url, data=body)
                 if response.status_code >= 500:

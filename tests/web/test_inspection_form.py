@@ -19,6 +19,7 @@ from qa_app.inspections import services
 from qa_app.inspections.models import Answer, Inspection, Photo
 
 from .. import inspection_fixtures as fx
+from ..factories import login
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def _articles(page: str) -> list[str]:
 
 
 def test_start_page_shows_version_and_exclusions_with_reasons(app: Flask, client: FlaskClient, world) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     page = _text(client.get(f"/inspections/start?facility_id={world['tyt']}&lang=en"))
     assert "Trạm Y tế xã Bản Giang" in page
     assert "Family planning service quality checklist" in page
@@ -75,7 +76,7 @@ def test_start_page_shows_version_and_exclusions_with_reasons(app: Flask, client
 
 
 def test_pharmacy_start_page_says_why_clinical_sections_are_left_out(app: Flask, client: FlaskClient, world) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     page = _text(client.get(f"/inspections/start?facility_id={world['nt']}&lang=en"))
     assert re.search(r'data-section="H".*?the whole section.*?Type: not applicable to Pharmacy or drug counter',
                      page, re.S)
@@ -83,7 +84,7 @@ def test_pharmacy_start_page_says_why_clinical_sections_are_left_out(app: Flask,
 
 
 def test_start_creates_draft_and_opens_form(app: Flask, client: FlaskClient, world) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     response = client.post("/inspections/start", data={"facility_id": world["tyt"], "kind": "self"})
     assert response.status_code == 302
     [inspection] = _inspections(app)
@@ -99,7 +100,7 @@ def test_start_creates_draft_and_opens_form(app: Flask, client: FlaskClient, wor
 
 def test_a_second_external_inspection_the_same_day_is_warned_not_refused(app: Flask, client: FlaskClient,
                                                                           world) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     day = dt.date.today().isoformat()
     start_page = f"/inspections/start?facility_id={world['tyt']}&inspection_date={day}&lang=vi"
     assert "data-same-day" not in client.get(start_page).get_data(as_text=True)
@@ -120,7 +121,7 @@ def test_a_second_external_inspection_the_same_day_is_warned_not_refused(app: Fl
 
 def test_version_is_chosen_by_date_and_a_draft_never(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
     world = fx.build_world(app, fx.write_versions(tmp_path / "checklists"))
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     # v3 is a draft effective 2026-06-01: never chosen, even on a date it would cover.
     today_page = _text(client.get(f"/inspections/start?facility_id={world['tyt']}&lang=en"))
     assert "fp-quality v2" in today_page
@@ -141,7 +142,7 @@ def test_version_is_chosen_by_date_and_a_draft_never(app: Flask, client: FlaskCl
     ({"kind": "audit"}, "Kind"),
 ])
 def test_start_refusals_are_shown_on_the_start_page(app: Flask, client: FlaskClient, world, data, message) -> None:
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     response = client.post("/inspections/start?lang=en", data={"facility_id": world["tyt"], **data})
     assert response.status_code in (400, 409)
     page = _text(response)
@@ -156,7 +157,7 @@ def test_start_problem_is_visible_before_pressing_start(app: Flask, client: Flas
     with app.app_context():
         db.session.get(Facility, world["tyt"]).active_to = dt.date(2024, 12, 31)
         db.session.commit()
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     page = _text(client.get(f"/inspections/start?facility_id={world['tyt']}&lang=en"))
     assert "was not operating on" in page
     assert re.search(r'<button type="submit" class="btn btn-primary btn-big"\s+disabled', page)
@@ -168,19 +169,19 @@ def test_start_scope_and_roles(app: Flask, client: FlaskClient, world) -> None:
     assert client.post("/inspections/start", data={"facility_id": world["tyt"]}).headers["Location"].startswith(
         "/login")
     # A supervisor of another district: not found.
-    fx.login(app, client, world["sup2"])
+    login(client, world["sup2"])
     assert client.get(f"/inspections/start?facility_id={world['tyt']}").status_code == 404
     assert client.post("/inspections/start", data={"facility_id": world["tyt"]}).status_code == 404
     assert client.get("/inspections/start?facility_id=999999").status_code == 404
     # Without a facility: back to the list to choose one.
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     assert client.get("/inspections/start").headers["Location"] == "/facilities/"
     # A reviewer may not start.
-    fx.login(app, client, world["rev"])
+    login(client, world["rev"])
     assert client.get(f"/inspections/start?facility_id={world['tyt']}").status_code == 403
     assert client.post("/inspections/start", data={"facility_id": world["tyt"]}).status_code == 403
     # An admin with the whole country may.
-    fx.login(app, client, world["admin"])
+    login(client, world["admin"])
     assert client.post("/inspections/start", data={"facility_id": world["tyt2"]}).status_code == 302
     assert len(_inspections(app)) == 1
 
@@ -191,7 +192,7 @@ def test_start_scope_and_roles(app: Flask, client: FlaskClient, world) -> None:
 def test_form_renders_every_applicable_item_of_a_commune_station(app: Flask, client: FlaskClient, world) -> None:
     inspection_id = fx.start(app, world["tyt"], world["sup"])
     applicable, excluded = fx.applicable_ids(app, inspection_id)
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     response = client.get(f"/inspections/{inspection_id}/form?lang=en")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
@@ -240,7 +241,7 @@ def test_form_renders_every_applicable_item_of_a_commune_station(app: Flask, cli
 def test_pharmacy_form_has_section_l_and_not_h(app: Flask, client: FlaskClient, world) -> None:
     inspection_id = fx.start(app, world["nt"], world["sup"])
     applicable, _excluded = fx.applicable_ids(app, inspection_id)
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     page = _text(client.get(f"/inspections/{inspection_id}/form?lang=en"))
     assert _articles(page) == applicable
     assert 'id="sec-L"' in page
@@ -254,7 +255,7 @@ def test_pharmacy_form_has_section_l_and_not_h(app: Flask, client: FlaskClient, 
 
 def test_saved_answers_and_notes_are_drawn_by_the_server(app: Flask, client: FlaskClient, world) -> None:
     inspection_id = fx.start(app, world["tyt"], world["sup"])
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     url = f"/api/v1/inspections/{inspection_id}/answers"
     assert client.put(f"{url}/A3", json={"value": "not_met", "note": "Bảng giá <b>cũ</b>",
                                          "base_revision": 0}).status_code == 200
@@ -279,19 +280,19 @@ def test_form_access(app: Flask, client: FlaskClient, world) -> None:
     inspection_id = fx.start(app, world["tyt"], world["sup"])
     form = f"/inspections/{inspection_id}/form"
     assert client.get(form).headers["Location"].startswith("/login")
-    fx.login(app, client, world["sup2"])
+    login(client, world["sup2"])
     assert client.get(form).status_code == 404
     assert client.get(f"/inspections/{inspection_id}").status_code == 404
     # A reviewer of the district sees the record, not the form.
-    fx.login(app, client, world["rev"])
+    login(client, world["rev"])
     assert client.get(form).headers["Location"] == f"/inspections/{inspection_id}"
     assert client.get(f"/inspections/{inspection_id}").headers["Location"] == f"/review/inspections/{inspection_id}"
     # Another supervisor of the district may work on it too (a team shares the form).
-    fx.login(app, client, world["sup_b"])
+    login(client, world["sup_b"])
     assert client.get(form).status_code == 200
     # Once submitted, nobody edits it.
     fx.submit_complete(app, inspection_id, world["sup"])
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     assert client.get(form).headers["Location"] == f"/inspections/{inspection_id}"
     assert client.get(f"/inspections/{inspection_id}").headers["Location"] == f"/review/inspections/{inspection_id}"
 
@@ -300,7 +301,7 @@ def test_last_visit_failures_and_open_actions_beside_items(app: Flask, client: F
     previous = fx.start(app, world["tyt"], world["sup"], on=dt.date(2025, 3, 12))
     fx.submit_complete(app, previous, world["sup"], failing=("A3", "C5"))
     inspection_id = fx.start(app, world["tyt"], world["sup"])
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     page = _text(client.get(f"/inspections/{inspection_id}/form?lang=en"))
     a3 = page[page.index('id="item-A3"'):page.index('id="item-A4"')]
     assert "Failed last time on 12 Mar 2025" in a3
@@ -324,7 +325,7 @@ def test_returned_inspection_shows_the_return_comment_and_item_comments(app: Fla
         services.return_inspection(db.session.get(Inspection, inspection_id), db.session.get(User, world["rev"]),
                                    "Thiếu ảnh minh chứng", {"A3": "Bảng giá có đúng không?"})
         db.session.commit()
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     page = _text(client.get(f"/inspections/{inspection_id}/form?lang=en"))
     assert "Returned for corrections" in page
     assert "Thiếu ảnh minh chứng" in page
@@ -339,7 +340,7 @@ def test_returned_inspection_shows_the_return_comment_and_item_comments(app: Fla
 
 def test_each_item_saves_without_javascript(app: Flask, client: FlaskClient, world) -> None:
     inspection_id = fx.start(app, world["tyt"], world["sup"])
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     url = f"/inspections/{inspection_id}/items/A3"
     response = client.post(url, data={"base_revision": "0", "value_choice": "met", "note": "Có niêm yết"})
     assert response.headers["Location"] == f"/inspections/{inspection_id}/form#item-A3"
@@ -369,13 +370,13 @@ def test_each_item_saves_without_javascript(app: Flask, client: FlaskClient, wor
     with app.app_context():
         assert db.session.scalars(sa.select(Photo)).all() == []
     # A reviewer cannot post.
-    fx.login(app, client, world["rev"])
+    login(client, world["rev"])
     assert client.post(url, data={"base_revision": "2", "value_choice": "na"}).status_code == 403
 
 
 def test_photo_is_served_in_scope_and_privately_cached(app: Flask, client: FlaskClient, world) -> None:
     inspection_id = fx.start(app, world["tyt"], world["sup"])
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     created = client.post(f"/api/v1/inspections/{inspection_id}/photos",
                           data={"item_id": "A3", "file": (io.BytesIO(fx.png_bytes(800, 600)), "p.png")},
                           content_type="multipart/form-data").get_json()["photo"]
@@ -395,9 +396,9 @@ def test_photo_is_served_in_scope_and_privately_cached(app: Flask, client: Flask
     assert f'src="{created["thumb_url"]}"' in page
     assert f'value="{created["uuid"]}"' in page
     # Another district: not found; a reviewer of the district: allowed to look.
-    fx.login(app, client, world["sup2"])
+    login(client, world["sup2"])
     assert client.get(created["url"]).status_code == 404
-    fx.login(app, client, world["rev"])
+    login(client, world["rev"])
     assert client.get(created["url"]).status_code == 200
     assert client.get(f"/inspections/{inspection_id}/photos/{created['id'] + 1}").status_code == 404
     client.post("/logout")
@@ -417,7 +418,7 @@ def test_both_forms_can_name_every_class_the_engine_gives(app: Flask, client: Fl
                                                           label) -> None:
     """The tablet engine classifies as the server does, "not assessable" included: both forms have its label."""
     inspection_id = fx.start(app, world["tyt"], world["sup"])
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     online = _json_script(_text(client.get(f"/inspections/{inspection_id}/form?lang={lang}")), "inspection-i18n")
     offline = _json_script(_text(client.get(f"/offline/?lang={lang}")), "offline-strings")
     for strings in (online, offline):

@@ -15,6 +15,7 @@ from qa_app.minutes import content as visit_content
 from qa_app.minutes.services import record_pdf
 
 from .. import review_fixtures as rf
+from ..factories import login
 from .test_minutes import text_of
 from .test_review import finish_form, finish_url, ids, sign  # noqa: F401 (ids is a fixture)
 
@@ -34,7 +35,7 @@ def test_signer_keys_name_the_first_of_a_role_by_the_role() -> None:
 def test_every_member_signs_before_submission(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
     inspection_id = rf.start(app, ids["f1"], ids["sup"])
     rf.answer_all(app, inspection_id, ids["sup"], fail=())
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     assert client.post(finish_url(inspection_id), data={**finish_form(app, inspection_id, **TEAM),
                                                         "do": "save"}).status_code == 302
     page = client.get(finish_url(inspection_id)).get_data(as_text=True)
@@ -57,7 +58,7 @@ def test_every_member_signs_before_submission(app: Flask, client: FlaskClient, i
     response = client.post(finish_url(inspection_id), data={**finish_form(app, inspection_id, **TEAM),
                                                             "do": "submit"}, follow_redirects=True)
     assert "submitted for review" in response.get_data(as_text=True)
-    rf.login(client, app, ids["rev"], locale="vi")
+    login(client, ids["rev"], locale="vi")
     response = client.post(f"/review/inspections/{inspection_id}/approve", json={})
     assert response.status_code == 400 and response.get_json()["error"] == "signatures_void"
     message = response.get_json()["message"]
@@ -67,7 +68,7 @@ def test_every_member_signs_before_submission(app: Flask, client: FlaskClient, i
         services.return_inspection(db.session.get_one(Inspection, inspection_id),
                                    db.session.get_one(User, ids["rev"]), "Thiếu chữ ký thành viên")
         db.session.commit()
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     # Nobody outside the team signs.
     response = sign(client, inspection_id, "member-3")
     assert response.status_code == 400 and "name this person in the team" in response.get_json()["message"]

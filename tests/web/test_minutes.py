@@ -26,6 +26,7 @@ from qa_app.pdf import signing
 from qa_app.pdf.sample import signature_png
 from tests import factories
 from tests.conftest import make_app
+from tests.factories import login
 
 NOTE = '<script>alert("x")</script> thiếu găng & "khẩu trang"'
 
@@ -86,15 +87,6 @@ def build_approved(app: Flask, approve: bool = True) -> dict[str, int]:
         db.session.commit()
         return {"inspection": inspection.id, "facility": facility.id, "sup": sup.id, "rev": rev.id,
                 "failed": len(failed)}
-
-
-def login(client: FlaskClient, app: Flask, username: str) -> None:
-    with app.app_context():
-        user = db.session.scalar(sa.select(factories.User).where(factories.User.username == username))
-        uid, pw = user.id, user.password_hash[-16:]
-    with client.session_transaction() as session:
-        session["user_id"] = uid
-        session["pw"] = pw
 
 
 @pytest.fixture
@@ -181,14 +173,14 @@ def test_download_returns_identical_bytes_in_scope_only(app: Flask, client: Flas
                                                         issued: dict[str, object]) -> None:
     url = f"/inspections/{issued['inspection']}/minutes.pdf"
     assert client.get(url).status_code == 302  # sign in first
-    login(client, app, "giamsat")
+    login(client, "giamsat")
     first, second = client.get(url), client.get(url)
     assert first.status_code == 200
     assert first.mimetype == "application/pdf"
     assert first.data == second.data == issued["pdf"]
-    login(client, app, "khac")
+    login(client, "khac")
     assert client.get(url).status_code == 404
-    login(client, app, "giamsat")
+    login(client, "giamsat")
     assert client.get("/inspections/999999/minutes.pdf").status_code == 404
 
 
@@ -398,7 +390,6 @@ def _pyhanko_status(pdf: bytes, app: Flask, index: int = 0, moment: dt.datetime 
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.dss import DocumentSecurityStore
-    from pyhanko_certvalidator import ValidationContext
 
     with app.app_context():
         roots = list(msvc.signing_key().trust_roots)
@@ -672,9 +663,9 @@ def test_anonymous_lookup_by_number_shows_no_facility_date_or_score(app: Flask, 
     assert "Trạm Y tế xã Bản Bo" in post_file(client, issued["pdf"])
     assert "Trạm Y tế xã Bản Bo" in client.get(f"/verify/{issued['token']}").get_data(as_text=True)
     # A signed-in user responsible for the facility sees it by number; one outside the region does not.
-    login(client, app, "giamsat")
+    login(client, "giamsat")
     assert "Trạm Y tế xã Bản Bo" in client.post("/verify", data={"number": label}).get_data(as_text=True)
-    login(client, app, "khac")
+    login(client, "khac")
     assert "Trạm Y tế xã Bản Bo" not in client.post("/verify", data={"number": label}).get_data(as_text=True)
 
 
@@ -716,7 +707,7 @@ def test_visit_record_before_filing_carries_the_visit_date_and_content_hash(app:
         inspection = db.session.get(Inspection, ids["inspection"])
         signed_hash = content.content_sha256(inspection)
         visit = inspection.inspection_date
-    login(client, app, "giamsat")
+    login(client, "giamsat")
     page = client.get(f"/inspections/{ids['inspection']}", follow_redirects=True).get_data(as_text=True)
     assert f"/inspections/{ids['inspection']}/record.pdf" in page
     response = client.get(f"/inspections/{ids['inspection']}/record.pdf")
@@ -729,7 +720,7 @@ def test_visit_record_before_filing_carries_the_visit_date_and_content_hash(app:
     assert "kết thúc vào hồi … giờ" not in text and "giờ …" not in text
     assert signed_hash in text.replace(" ", "")
     assert b"/ByteRange" not in response.data  # not signed by the unit: that is filing
-    login(client, app, "khac")
+    login(client, "khac")
     assert client.get(f"/inspections/{ids['inspection']}/record.pdf").status_code == 404
     # Filing: the filed minutes carry the same content hash as the record taken at the visit.
     with app.app_context():
@@ -750,7 +741,7 @@ def test_a_self_assessment_gets_a_form_not_numbered_minutes(app: Flask, client: 
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Minutes)) == 0
         with pytest.raises(ValueError):
             msvc.issue_minutes(inspection, db.session.get(factories.User, ids["rev"]))
-    login(client, app, "giamsat")
+    login(client, "giamsat")
     response = client.get(f"/inspections/{ids['inspection']}/record.pdf")
     assert response.status_code == 200
     text = text_of(response.data)

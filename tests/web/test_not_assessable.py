@@ -21,6 +21,7 @@ from qa_app.inspections.models import Inspection
 from qa_app.minutes.models import Minutes
 
 from .. import inspection_fixtures as fx
+from ..factories import login
 from .test_minutes import text_of
 
 CHECKLIST = """\
@@ -52,7 +53,7 @@ def test_not_assessable_is_submitted_approved_filed_and_shown(app: Flask, client
     (root / "observed" / "v1.yaml").write_text(CHECKLIST, encoding="utf-8")
     world = fx.build_world(app, root)
     inspection_id = fx.start(app, world["tyt"], world["sup"])
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     # The no-script form offers "Not observed" where the file allows it, and saves it.
     form = client.get(f"/inspections/{inspection_id}/form?lang=en").get_data(as_text=True)
     assert form.count('name="value_choice" value="not_observed"') == 1  # O1 only, not R1
@@ -76,7 +77,7 @@ def test_not_assessable_is_submitted_approved_filed_and_shown(app: Flask, client
         main = counts["facilities_meeting_standard"]
         # Neither meeting nor assessed: the facility still awaits a result.
         assert (main.meeting, main.assessed) == (0, 0)
-    fx.login(app, client, world["admin"])
+    login(client, world["admin"])
     page = client.get(f"/compliance/?date={dt.date.today().isoformat()}&lang=en").get_data(as_text=True)
     assert 'cmp-status cmp-not_assessable">Not assessable: re-visit needed' in page
     review = client.get(f"/review/inspections/{inspection_id}?lang=vi").get_data(as_text=True)

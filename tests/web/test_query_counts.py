@@ -25,7 +25,8 @@ from qa_app.inspections import services
 from qa_app.inspections.models import Inspection
 from qa_app.regions.models import AdminUnit
 from tests import factories
-from tests.compliance_fixtures import AS_OF, build_lai_chau, inspect, login
+from tests.compliance_fixtures import AS_OF, build_lai_chau, inspect
+from tests.factories import login
 
 from .. import inspection_fixtures as fx
 
@@ -82,7 +83,7 @@ def _dashboard_statements(app: Flask, client: FlaskClient, query: str) -> int:
 
 def test_dashboard_statements_do_not_grow_with_facilities_and_units(app: Flask, client: FlaskClient) -> None:
     data = build_lai_chau(app)
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     unit = f"&unit={data.units['old_province']}"
     # The first request also fills the process caches (checklist rules): not what is measured.
     _dashboard_statements(app, client, "")
@@ -136,7 +137,7 @@ def test_autosave_statements_do_not_grow_with_answers(app: Flask, client: FlaskC
     with app.app_context():
         checklist = services.checklist_for(db.session.get(Inspection, inspection_id))
         values = {item_id: fx.passing_value(checklist.item(item_id)) for item_id in applicable}
-    fx.login(app, client, ids["sup"])
+    login(client, ids["sup"])
     first, second, *middle, last = applicable
     _put_statements(app, client, inspection_id, first, 0, values[first])  # warm-up: process caches
     first_new, _body = _put_statements(app, client, inspection_id, second, 0, values[second])

@@ -27,6 +27,7 @@ from qa_app.inspections.models import (
 from qa_app.inspections.services import WorkflowError
 
 from .. import review_fixtures as rf
+from ..factories import login
 
 
 @pytest.fixture
@@ -89,7 +90,7 @@ def sign(client: FlaskClient, inspection_id: int, role: str, strokes: object = r
 def test_submit_is_blocked_until_everything_is_there(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
     inspection_id = rf.start(app, ids["f1"], ids["sup"])
     rf.answer_all(app, inspection_id, ids["sup"], fail=("A3",), skip=("A4",))
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
 
     page = client.get(finish_url(inspection_id)).get_data(as_text=True)
     assert "Running score" in page and "Before submitting" in page
@@ -156,7 +157,7 @@ def test_submit_is_blocked_until_everything_is_there(app: Flask, client: FlaskCl
 def test_the_head_of_the_team_is_prefilled_with_the_supervisor(app: Flask, client: FlaskClient,
                                                               ids: dict[str, int]) -> None:
     inspection_id = rf.start(app, ids["f1"], ids["sup"])
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     page = client.get(finish_url(inspection_id)).get_data(as_text=True)
     with app.app_context():
         name = db.session.get(User, ids["sup"]).full_name
@@ -167,7 +168,7 @@ def test_the_head_of_the_team_is_prefilled_with_the_supervisor(app: Flask, clien
 def test_finish_form_errors_save_nothing(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
     inspection_id = rf.start(app, ids["f1"], ids["sup"])
     rf.answer_all(app, inspection_id, ids["sup"], fail=("A3",))
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     # Two heads of the team and an action without "who": both refused, nothing saved.
     data = finish_form(app, inspection_id, **{"team-1-role": "head", "team-1-full_name": "Người Thứ Hai",
                                               "actions-0-responsible": ""})
@@ -192,7 +193,7 @@ def test_finish_form_errors_save_nothing(app: Flask, client: FlaskClient, ids: d
 
 def test_submit_with_stale_revision_is_not_submitted(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
     inspection_id = rf.complete(app, ids)
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     data = finish_form(app, inspection_id)
     data["revision"] = str(int(data["revision"]) - 1)
     response = client.post(finish_url(inspection_id), data={**data, "do": "submit"}, follow_redirects=True)
@@ -202,13 +203,13 @@ def test_submit_with_stale_revision_is_not_submitted(app: Flask, client: FlaskCl
 
 def test_finishing_is_for_supervisors_in_scope(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
     inspection_id = rf.start(app, ids["f1"], ids["sup"])
-    rf.login(client, app, ids["rev"])
+    login(client, ids["rev"], locale="en")
     assert client.get(finish_url(inspection_id)).status_code == 403
     assert sign(client, inspection_id, "head").status_code == 403
-    rf.login(client, app, ids["sup2"])
+    login(client, ids["sup2"], locale="en")
     assert client.get(finish_url(inspection_id)).status_code == 404
     assert sign(client, inspection_id, "head").status_code == 404
-    rf.login(client, app, ids["admin"])
+    login(client, ids["admin"], locale="en")
     assert client.get(finish_url(inspection_id)).status_code == 200
 
 
@@ -217,7 +218,7 @@ def test_finishing_is_for_supervisors_in_scope(app: Flask, client: FlaskClient, 
 
 def test_signatures_refuse_empty_pads_and_are_served(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
     inspection_id = rf.start(app, ids["f1"], ids["sup"])
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     for strokes in ([], [[[0.5, 0.5]]], [[]]):
         response = sign(client, inspection_id, "head", strokes=strokes)
         assert response.status_code == 400
@@ -247,9 +248,9 @@ def test_signatures_refuse_empty_pads_and_are_served(app: Flask, client: FlaskCl
     assert f"/review/inspections/{inspection_id}/signatures/head.png" in client.get(
         finish_url(inspection_id)).get_data(as_text=True)
     # Another district cannot see it.
-    rf.login(client, app, ids["rev2"])
+    login(client, ids["rev2"], locale="en")
     assert client.get(body["url"]).status_code == 404
-    rf.login(client, app, ids["rev"])
+    login(client, ids["rev"], locale="en")
     assert client.get(body["url"]).status_code == 200
 
 
@@ -258,7 +259,7 @@ def test_signatures_refuse_empty_pads_and_are_served(app: Flask, client: FlaskCl
 
 def test_review_workflow_and_history(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
     inspection_id = rf.complete(app, ids)
-    rf.login(client, app, ids["rev"])
+    login(client, ids["rev"], locale="en")
     # Approving or returning a draft is refused, and the page says so.
     response = client.post(f"/review/inspections/{inspection_id}/approve", follow_redirects=True)
     assert "Only a submitted inspection can be approved or returned" in response.get_data(as_text=True)
@@ -268,7 +269,7 @@ def test_review_workflow_and_history(app: Flask, client: FlaskClient, ids: dict[
     # No review buttons on a draft.
     assert "/approve" not in client.get(page_url(inspection_id)).get_data(as_text=True)
 
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     # The finishing page's content differs from what was signed in rf.complete: saved, read out, signed again.
     client.post(finish_url(inspection_id), data={**finish_form(app, inspection_id), "do": "save"})
     for role in ("head", "facility_rep"):
@@ -281,14 +282,14 @@ def test_review_workflow_and_history(app: Flask, client: FlaskClient, ids: dict[
     assert rf.status_of(app, inspection_id) == "submitted"
 
     # A reviewer of another district does not even see it.
-    rf.login(client, app, ids["rev2"])
+    login(client, ids["rev2"], locale="en")
     assert client.get(page_url(inspection_id)).status_code == 404
     for action in ("approve", "return", "comments"):
         assert client.post(f"/review/inspections/{inspection_id}/{action}",
                            data={"comment": "x", "body": "x"}).status_code == 404
     assert rf.status_of(app, inspection_id) == "submitted"
 
-    rf.login(client, app, ids["rev"])
+    login(client, ids["rev"], locale="en")
     page = client.get(page_url(inspection_id)).get_data(as_text=True)
     assert "Review decision" in page and "/approve" in page and "Comment on item A3" in page
     # Returning without a comment is refused; the status does not change.
@@ -308,7 +309,7 @@ def test_review_workflow_and_history(app: Flask, client: FlaskClient, ids: dict[
     assert rf.status_of(app, inspection_id) == "returned"
 
     # The supervisor sees the comments and can edit again.
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     page = client.get(page_url(inspection_id)).get_data(as_text=True)
     assert "Returned for corrections" in page and "Kiểm tra lại tiêu chí A3" in page
     assert "Ảnh bảng giá bị mờ" in page and "Finish and submit" in page
@@ -335,7 +336,7 @@ def test_review_workflow_and_history(app: Flask, client: FlaskClient, ids: dict[
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CorrectiveAction)) == 0
 
-    rf.login(client, app, ids["rev"])
+    login(client, ids["rev"], locale="en")
     response = client.post(f"/review/inspections/{inspection_id}/approve", follow_redirects=True)
     assert "The inspection is approved." in response.get_data(as_text=True)
     assert rf.status_of(app, inspection_id) == "approved"
@@ -346,7 +347,7 @@ def test_review_workflow_and_history(app: Flask, client: FlaskClient, ids: dict[
     assert client.post(f"/review/inspections/{inspection_id}/comments", json={"body": "x"}).status_code == 409
     page = client.get(page_url(inspection_id)).get_data(as_text=True)
     assert "/approve" not in page and "/return" not in page and "Comment on item" not in page
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     page = client.get(page_url(inspection_id)).get_data(as_text=True)
     assert "Finish and submit" not in page
     assert client.get(finish_url(inspection_id)).status_code == 302
@@ -361,7 +362,7 @@ def test_review_workflow_and_history(app: Flask, client: FlaskClient, ids: dict[
         assert verify_chain() == []
 
     # The history tells the story with names, in order.
-    rf.login(client, app, ids["mgr"])
+    login(client, ids["mgr"], locale="en")
     page = client.get(page_url(inspection_id)).get_data(as_text=True)
     history = page[page.index('id="history-h"'):]
     steps = ["Started the inspection", "Submitted for review", "Commented on item A3", "Returned to the supervisor",
@@ -380,13 +381,13 @@ def test_queue_lists_submitted_in_scope_oldest_first(app: Flask, client: FlaskCl
     second = rf.submitted(app, ids)
     elsewhere = rf.submitted(app, ids, facility="f2", supervisor="sup2")
     draft = rf.start(app, ids["f1"], ids["sup"])
-    rf.login(client, app, ids["rev"])
+    login(client, ids["rev"], locale="en")
     page = client.get("/review/").get_data(as_text=True)
     assert page.index(page_url(first) + '"') < page.index(page_url(second) + '"')
     assert page_url(elsewhere) + '"' not in page and page_url(draft) + '"' not in page
     assert "Trạm Y tế xã Bản Giang" in page and "Nguyễn Văn Giám" in page
     assert "Waiting for review (2)" in page
-    rf.login(client, app, ids["mgr"])
+    login(client, ids["mgr"], locale="en")
     page = client.get("/review/").get_data(as_text=True)
     assert page_url(elsewhere) + '"' in page and "Waiting for review (3)" in page
     client.post(f"/review/inspections/{first}/return", data={"comment": "Thiếu ảnh"})
@@ -395,7 +396,7 @@ def test_queue_lists_submitted_in_scope_oldest_first(app: Flask, client: FlaskCl
     approved = client.get("/review/?tab=approved").get_data(as_text=True)
     assert page_url(first) + '"' in returned and page_url(second) + '"' not in returned
     assert page_url(second) + '"' in approved and page_url(first) + '"' not in approved
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     assert client.get("/review/").status_code == 403
 
 
@@ -408,7 +409,7 @@ def test_inspection_page_shows_the_record(app: Flask, client: FlaskClient, ids: 
                              note="<script>alert(1)</script>", base_revision=answer.revision)
         db.session.commit()
         sha = inspection.checklist_version.sha256
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     page = client.get(page_url(inspection_id)).get_data(as_text=True)
     assert "Trạm Y tế xã Bản Giang" in page and "fp-quality v1" in page and sha[:12] in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
@@ -416,28 +417,28 @@ def test_inspection_page_shows_the_record(app: Flask, client: FlaskClient, ids: 
     assert f"/review/inspections/{inspection_id}/signatures/facility_rep.png" in page
     # Anyone in scope may look; nobody else.
     for who in ("rev", "mgr", "admin"):
-        rf.login(client, app, ids[who])
+        login(client, ids[who], locale="en")
         assert client.get(page_url(inspection_id)).status_code == 200
     for who in ("rev2", "sup2"):
-        rf.login(client, app, ids[who])
+        login(client, ids[who], locale="en")
         assert client.get(page_url(inspection_id)).status_code == 404
     assert client.get(page_url(99999)).status_code == 404
 
 
 def test_comments(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
     inspection_id = rf.submitted(app, ids)
-    rf.login(client, app, ids["rev"])
+    login(client, ids["rev"], locale="en")
     assert client.post(f"/review/inspections/{inspection_id}/comments", json={"body": "Tốt"}).status_code == 201
     assert client.post(f"/review/inspections/{inspection_id}/comments",
                        json={"body": "x", "item_id": "ZZ9"}).status_code == 400
     assert client.post(f"/review/inspections/{inspection_id}/comments", json={"body": " "}).status_code == 400
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     assert client.post(f"/review/inspections/{inspection_id}/comments", data={"body": "x"}).status_code == 403
     with app.app_context():
         assert db.session.scalars(sa.select(ReviewComment.body)).all() == ["Tốt"]
     assert "Tốt" in client.get(page_url(inspection_id)).get_data(as_text=True)
     draft = rf.start(app, ids["f1"], ids["sup"])
-    rf.login(client, app, ids["rev"])
+    login(client, ids["rev"], locale="en")
     assert client.post(f"/review/inspections/{draft}/comments", json={"body": "x"}).status_code == 409
 
 
@@ -458,7 +459,7 @@ def test_corrective_actions_follow_up(app: Flask, client: FlaskClient, ids: dict
         db.session.get_one(CorrectiveAction, actions["A3"]).deadline = dt.date(2026, 3, 20)
         db.session.get_one(CorrectiveAction, actions["A6"]).deadline = dt.date.today() + dt.timedelta(days=20)
         db.session.commit()
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     page = client.get("/review/actions").get_data(as_text=True)
     assert f'id="action-{actions["A3"]}"' in page and f'id="action-{actions["A6"]}"' in page
     assert f'id="action-{other}"' not in page and f'id="action-{draft_action}"' not in page
@@ -492,7 +493,7 @@ def test_pages_need_sign_in(client: FlaskClient, ids: dict[str, int]) -> None:
 def test_reviewer_sees_failed_only_and_approval_comes_last_with_confirmation(app: Flask, client: FlaskClient,
                                                                              ids: dict[str, int]) -> None:
     inspection_id = rf.submitted(app, ids, fail=("A3",))
-    rf.login(client, app, ids["rev"], locale="vi")
+    login(client, ids["rev"], locale="vi")
     page = client.get(f"/review/inspections/{inspection_id}?lang=vi").get_data(as_text=True)
     # The return box comes before the approve button, which needs a ticked confirmation and says what it files.
     assert page.index("/return") < page.index("/approve")

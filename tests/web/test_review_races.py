@@ -30,6 +30,7 @@ from qa_app.minutes.models import Minutes
 
 from .. import review_fixtures as rf
 from ..conftest import make_app, reset_schema
+from ..factories import login
 
 THREAD_TRIES = int(os.environ.get("QA_RACE_TRIES", "8"))
 PROCESS_TRIES = int(os.environ.get("QA_RACE_TRIES", "4"))
@@ -59,7 +60,7 @@ def send(app: Flask, ids: dict[str, int], request: Request) -> tuple[int, dict[s
     """Sign in as the request's user on a fresh client and send it; (status, JSON body or {})."""
     user, method, path, body, form = request
     client = app.test_client()
-    rf.login(client, app, ids[user])
+    login(client, ids[user], locale="en")
     headers = {"Accept": "application/json"}
     if body is not None:
         response = client.open(path, method=method, json=body, headers=headers)
@@ -309,7 +310,7 @@ def test_a_submit_that_lost_can_be_sent_again_from_the_page_it_got(race_app: Fla
     inspection_id = rf.complete(app, ids)
     form = {**finish_form(app, inspection_id), "do": "submit"}
     client = app.test_client()
-    rf.login(client, app, ids["sup"])
+    login(client, ids["sup"], locale="en")
     # An autosave lands after the finishing page was built.
     item = next(iter(state(app, inspection_id)["answers"]))
     assert send(app, ids, ("sup", "PUT", f"/api/v1/inspections/{inspection_id}/answers/{item}",

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from qa_app.extensions import db
 from qa_app.rounds.models import SupervisionRound
 from tests.compliance_fixtures import Dataset
-from tests.review_fixtures import login
+from tests.factories import login
 
 from .test_rounds import data, plan  # noqa: F401 (data is a fixture)
 
@@ -20,7 +20,7 @@ DECISION = {"decision_number": "12/QĐ-SYT", "decision_date": "2025-12-20", "dec
 
 
 def test_a_round_carries_its_team_decision(app: Flask, client: FlaskClient, data: Dataset) -> None:
-    login(client, app, data.users["manager"])
+    login(client, data.users["manager"], locale="en")
     response = plan(client, data.units["old_province"], **DECISION)
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
@@ -47,7 +47,7 @@ def test_a_round_carries_its_team_decision(app: Flask, client: FlaskClient, data
 ])
 def test_an_incomplete_decision_is_refused(app: Flask, client: FlaskClient, data: Dataset, over: dict,
                                            message: str) -> None:
-    login(client, app, data.users["manager"])
+    login(client, data.users["manager"], locale="en")
     response = plan(client, data.units["old_province"], **{**DECISION, **over})
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)

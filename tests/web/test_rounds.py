@@ -15,7 +15,7 @@ from qa_app.extensions import db
 from qa_app.rounds.models import RoundAssignment, RoundReportDate, SupervisionRound
 from tests import factories
 from tests.compliance_fixtures import Dataset, build_lai_chau
-from tests.review_fixtures import login
+from tests.factories import login
 
 START, DEADLINE = "2026-01-01", "2026-06-30"
 
@@ -43,7 +43,7 @@ def plan(client: FlaskClient, unit_id: int, **over: object) -> object:
 
 
 def planned_round(app: Flask, client: FlaskClient, data: Dataset) -> int:
-    login(client, app, data.users["manager"])
+    login(client, data.users["manager"], locale="en")
     response = plan(client, data.units["old_province"])
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
@@ -80,7 +80,7 @@ def test_manager_plans_a_round_with_reporting_dates(app: Flask, client: FlaskCli
 ])
 def test_planning_refuses_bad_input_naming_the_field(app: Flask, client: FlaskClient, data: Dataset,
                                                      over: dict, message: str) -> None:
-    login(client, app, data.users["manager"])
+    login(client, data.users["manager"], locale="en")
     response = plan(client, data.units["old_province"], **over)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
@@ -89,13 +89,13 @@ def test_planning_refuses_bad_input_naming_the_field(app: Flask, client: FlaskCl
 
 
 def test_planning_outside_scope_or_by_a_supervisor_is_refused(app: Flask, client: FlaskClient, data: Dataset) -> None:
-    login(client, app, data.users["reviewer1"])
+    login(client, data.users["reviewer1"], locale="en")
     response = plan(client, data.units["d2"])  # the other district
     assert response.status_code == 400
     assert "Region: choose a province, a service area or a district of your scope" in response.get_data(as_text=True)
     response = plan(client, data.units["c1"])  # a commune of their own district
     assert response.status_code == 400
-    login(client, app, data.users["sup1"])
+    login(client, data.users["sup1"], locale="en")
     assert plan(client, data.units["d1"]).status_code == 403
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SupervisionRound)) == 0
@@ -131,7 +131,7 @@ def test_progress_per_district_counts_visits_in_the_window(app: Flask, client: F
 def test_reviewer_sees_only_their_part_and_cannot_manage(app: Flask, client: FlaskClient,
                                                                    data: Dataset) -> None:
     round_id = planned_round(app, client, data)
-    login(client, app, data.users["reviewer1"])
+    login(client, data.users["reviewer1"], locale="en")
     page = client.get(f"/rounds/{round_id}?date=2026-06-30").get_data(as_text=True)
     rows = progress_rows(page)
     assert list(rows) == ["Huyện Tam Đường"]
@@ -145,7 +145,7 @@ def test_reviewer_sees_only_their_part_and_cannot_manage(app: Flask, client: Fla
     assert plan(client, data.units["d1"], name="Đợt huyện").status_code == 302
     with app.app_context():
         district_round = db.session.scalar(sa.select(SupervisionRound.id).where(SupervisionRound.name == "Đợt huyện"))
-    login(client, app, data.users["reviewer2"])
+    login(client, data.users["reviewer2"], locale="en")
     assert client.get(f"/rounds/{district_round}").status_code == 404
     assert client.get(f"/rounds/{district_round}/report/progress.pdf").status_code == 404
     assert "Đợt huyện" not in client.get("/rounds/").get_data(as_text=True)
@@ -172,7 +172,7 @@ def test_assignments_are_all_or_nothing_and_show_on_my_visits(app: Flask, client
         rows = db.session.execute(sa.select(RoundAssignment.facility_id, RoundAssignment.due_date)
                                   .order_by(RoundAssignment.facility_id)).all()
         assert rows == [(f1, dt.date(2026, 3, 31)), (f2, dt.date(2026, 3, 31))]
-    login(client, app, data.users["sup1"])
+    login(client, data.users["sup1"], locale="en")
     mine = client.get("/rounds/mine?date=2026-04-01").get_data(as_text=True)
     assert "Trạm Y tế xã Bản Giang" in mine
     assert "Trạm Y tế thị trấn Tam Đường" in mine
@@ -183,7 +183,7 @@ def test_assignments_are_all_or_nothing_and_show_on_my_visits(app: Flask, client
     # The supervisor sees the round itself (read-only).
     page = client.get(f"/rounds/{round_id}").get_data(as_text=True)
     assert 'name="facility_ids"' not in page
-    login(client, app, data.users["sup2"])
+    login(client, data.users["sup2"], locale="en")
     assert "Bản Giang" not in client.get("/rounds/mine?date=2026-04-01").get_data(as_text=True)
 
 
@@ -265,7 +265,7 @@ def test_report_page_links_the_downloads_for_the_chosen_region(app: Flask, clien
     response = client.get(f"/rounds/reports/final.pdf?start=2026-01-01&end=2026-06-30&unit={unit}")
     assert response.status_code == 200
     assert response.data.startswith(b"%PDF")
-    login(client, app, data.users["reviewer1"])
+    login(client, data.users["reviewer1"], locale="en")
     assert client.get(f"/rounds/reports?unit={data.units['d2']}").status_code == 404
 
 
@@ -276,7 +276,7 @@ def test_reporting_dates_appear_on_the_dashboard(app: Flask, client: FlaskClient
     assert "Đợt I năm 2026" in page
     assert "15 May 2026" in page
     # A district user under the province sees the province round's dates too; far-off dates are not listed.
-    login(client, app, data.users["reviewer1"])
+    login(client, data.users["reviewer1"], locale="en")
     assert "Đợt I năm 2026" in client.get("/compliance/?date=2026-05-10").get_data(as_text=True)
     assert "Đợt I năm 2026" not in client.get("/compliance/?date=2025-01-10").get_data(as_text=True)
 
@@ -293,7 +293,7 @@ def test_self_assessment_page_pairs_self_and_external(app: Flask, client: FlaskC
         # F4 rated itself well on B1 and B2, which the inspection of 10 January failed.
         inspect(f4, dt.date(2026, 1, 5), "meets", manager, kind="self", overall=96.0)
         db.session.commit()
-    login(client, app, data.users["manager"])
+    login(client, data.users["manager"], locale="en")
     page = client.get(f"/rounds/self-assessments?unit={data.units['old_province']}&start=2026-01-01"
                       "&end=2026-06-30").get_data(as_text=True)
     assert "Hòa An" in page
@@ -311,7 +311,7 @@ def test_a_2025_province_round_is_followed_by_the_old_districts(app: Flask, clie
         province = db.session.get(AdminUnit, data.units["province"])
         manager_2025 = factories.user("quanly.2025", "provincial_manager", province).id
         db.session.commit()
-    login(client, app, manager_2025)
+    login(client, manager_2025, locale="en")
     assert plan(client, data.units["province"], name="Đợt tỉnh 2025").status_code == 302
     with app.app_context():
         round_id = db.session.scalar(sa.select(SupervisionRound.id).where(SupervisionRound.name == "Đợt tỉnh 2025"))
@@ -320,11 +320,11 @@ def test_a_2025_province_round_is_followed_by_the_old_districts(app: Flask, clie
     assert rows["Huyện Tam Đường"][:5] == ["4", "0", "1", "1", "0"]
     assert rows["Huyện Phong Thổ"][:5] == ["3", "0", "2", "1", "0"]
     # A district round planned in the old system lies wholly in the 2025 province: its manager sees and manages it.
-    login(client, app, data.users["reviewer1"])
+    login(client, data.users["reviewer1"], locale="en")
     assert plan(client, data.units["d1"], name="Đợt huyện").status_code == 302
     with app.app_context():
         district_round = db.session.scalar(sa.select(SupervisionRound.id).where(SupervisionRound.name == "Đợt huyện"))
-    login(client, app, manager_2025)
+    login(client, manager_2025, locale="en")
     assert "Đợt huyện" in client.get("/rounds/").get_data(as_text=True)
     assert 'name="facility_ids"' in client.get(f"/rounds/{district_round}").get_data(as_text=True)
     response = client.get(f"/rounds/{district_round}/report/final.xlsx")
@@ -362,6 +362,6 @@ def test_a_manager_extends_the_deadline_and_changes_the_reporting_dates(app: Fla
         assert [(r.kind, r.due_date) for r in rnd.report_dates] == [("progress", dt.date(2026, 5, 15)),
                                                                     ("final", dt.date(2026, 8, 5))]
     # A district reviewer cannot change the province's round.
-    login(client, app, data.users["reviewer1"])
+    login(client, data.users["reviewer1"], locale="en")
     assert client.get(f"/rounds/{round_id}/edit").status_code == 404
     assert client.post(f"/rounds/{round_id}/edit", data={**base, "deadline": "2026-12-31"}).status_code == 404

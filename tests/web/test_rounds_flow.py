@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from qa_app.extensions import db
 from qa_app.inspections.models import Inspection
 from qa_app.rounds.models import SupervisionRound
+from tests.factories import login
 from tests.inspection_fixtures import build_world, submit_complete
-from tests.review_fixtures import login
 from tests.unit.test_pdf_minutes import pdf_text
 
 
@@ -29,7 +29,7 @@ def test_plan_assign_inspect_approve_and_report(app: Flask, client: FlaskClient)
         district_id = db.session.get(User, ids["rev"]).scope_unit_id
 
     # 1. The district manager plans the round: every station and pharmacy of the district, all of them.
-    login(client, app, ids["rev"], locale="vi")
+    login(client, ids["rev"], locale="vi")
     response = client.post("/rounds/new", data={
         "name": "Đợt giám sát quý IV", "unit_id": str(district_id), "facility_types": ["TYT", "NT"],
         "start_date": (today - dt.timedelta(days=7)).isoformat(),
@@ -51,7 +51,7 @@ def test_plan_assign_inspect_approve_and_report(app: Flask, client: FlaskClient)
     assert response.status_code == 303
 
     # 3. The supervisor sees them, starts both inspections from the list and completes them.
-    login(client, app, ids["sup"], locale="vi")
+    login(client, ids["sup"], locale="vi")
     mine = client.get("/rounds/mine").get_data(as_text=True)
     assert mine.count("/inspections/start?facility_id=") == 2
     inspection_ids = []
@@ -63,7 +63,7 @@ def test_plan_assign_inspect_approve_and_report(app: Flask, client: FlaskClient)
             inspection_ids.append(db.session.scalar(sa.select(Inspection.id).where(
                 Inspection.facility_id == ids[facility]).order_by(Inspection.id.desc())))
     # Half-way: started, not submitted, so still "in progress" and coverage 0.
-    login(client, app, ids["rev"], locale="en")
+    login(client, ids["rev"], locale="en")
     page = client.get(f"/rounds/{round_id}").get_data(as_text=True)
     assert page.count("badge-in_progress") == 2
     for inspection_id in inspection_ids:
@@ -78,7 +78,7 @@ def test_plan_assign_inspect_approve_and_report(app: Flask, client: FlaskClient)
     assert "100.0%" in page
 
     # 5. Both reports download: PDF in the official layout and XLSX with the same figures.
-    login(client, app, ids["rev"], locale="vi")
+    login(client, ids["rev"], locale="vi")
     progress = client.get(f"/rounds/{round_id}/report/progress.pdf")
     final = client.get(f"/rounds/{round_id}/report/final.pdf")
     for response, title in ((progress, "Sơ kết"), (final, "Tổng kết")):
@@ -100,5 +100,5 @@ def test_plan_assign_inspect_approve_and_report(app: Flask, client: FlaskClient)
         classes = list(book.worksheets[2].iter_rows(min_row=2, values_only=True))
         assert sum(row[1] for row in classes[:3]) == 2
     # The supervisor is not a manager: no reports for them.
-    login(client, app, ids["sup"], locale="vi")
+    login(client, ids["sup"], locale="vi")
     assert client.get(f"/rounds/{round_id}/report/final.pdf").status_code == 403

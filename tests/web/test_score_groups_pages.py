@@ -16,6 +16,7 @@ from qa_app.inspections.models import Inspection
 from qa_app.minutes.models import Minutes
 
 from .. import inspection_fixtures as fx
+from ..factories import login
 from .test_minutes import text_of
 
 GROUPED = """\
@@ -70,14 +71,14 @@ def test_group_results_on_the_form_review_page_json_and_minutes(app: Flask, clie
                                                                  tmp_path: Path) -> None:
     world = grouped_world(app, tmp_path)
     inspection_id = fx.start(app, world["tyt"], world["sup"])
-    fx.login(app, client, world["sup"])
+    login(client, world["sup"])
     form = client.get(f"/inspections/{inspection_id}/form?lang=en").get_data(as_text=True)
     assert "Results by part" in form and 'data-group="readiness"' in form
     assert '<p class="sec-instructions">Watch at least one client, without stepping in.</p>' in form
     # The clinical part fails one step: readiness meets, clinical does not, so the inspection does not meet,
     # though 4 of 5 items (80%) are met overall.
     fx.submit_complete(app, inspection_id, world["sup"], failing=("C-2",))
-    fx.login(app, client, world["rev"])
+    login(client, world["rev"])
     page = client.get(f"/review/inspections/{inspection_id}?lang=en").get_data(as_text=True)
     assert 'data-group="readiness" data-group-class="meets"' in page
     assert 'data-group="clinical" data-group-class="does_not_meet"' in page
@@ -100,7 +101,7 @@ def test_group_results_on_the_form_review_page_json_and_minutes(app: Flask, clie
     # Section rows in the checklist's order (R2 before R1), not by id.
     assert text.index("Trang thiết bị") < text.index("Nhân lực")
     # The facilities export carries the group results stored at submission.
-    fx.login(app, client, world["admin"])
+    login(client, world["admin"])
     export = client.get(f"/compliance/export/facilities.csv?date={dt.date.today().isoformat()}&lang=en")
     body = export.get_data(as_text=True)
     assert "Score groups" in body.splitlines()[0]

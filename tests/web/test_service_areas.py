@@ -22,6 +22,7 @@ from qa_app.regions.models import AdminUnit
 
 from .. import factories as f
 from .. import review_fixtures as rf
+from ..factories import login
 
 HEADER = "area_code,name,owner_code,commune_codes,valid_from,valid_to\n"
 GOOD = HEADER + "KV-TD,Khu vực Tam Đường,TTYT-KV,03430;03460,01/07/2025,\n"
@@ -64,7 +65,7 @@ def _area_reviewer(app: Flask) -> int:
 
 def test_import_reports_rows_and_writes_nothing_on_any_error(app: Flask, client: FlaskClient,
                                                              ids: dict[str, int]) -> None:
-    rf.login(client, app, ids["admin"])
+    login(client, ids["admin"], locale="en")
     bad = GOOD + "KV-PT,Khu vực Phong Thổ,TYT-1,03451 99999,2025-07-01,\nKV-X,,,03430,hôm qua,\n"
     response = _upload(client, bad)
     page = response.get_data(as_text=True)
@@ -97,7 +98,7 @@ def test_import_reports_rows_and_writes_nothing_on_any_error(app: Flask, client:
 
 
 def test_edit_page_applies_the_import_rules(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
-    rf.login(client, app, ids["admin"])
+    login(client, ids["admin"], locale="en")
     _upload(client, GOOD)
     with app.app_context():
         area_id = db.session.scalar(sa.select(ServiceArea.id))
@@ -138,12 +139,12 @@ def test_import_command_all_or_nothing(app: Flask, ids: dict[str, int], tmp_path
 
 def test_area_reviewer_sees_and_reviews_exactly_its_communes(app: Flask, client: FlaskClient,
                                                             ids: dict[str, int]) -> None:
-    rf.login(client, app, ids["admin"])
+    login(client, ids["admin"], locale="en")
     _upload(client, GOOD)
     reviewer = _area_reviewer(app)
     inside = rf.submitted(app, ids, facility="f1", supervisor="sup")
     outside = rf.submitted(app, ids, facility="f2", supervisor="sup2")
-    rf.login(client, app, reviewer)
+    login(client, reviewer, locale="en")
     listing = client.get("/facilities/").get_data(as_text=True)
     assert "Trạm Y tế xã Bản Giang" in listing and "Trạm Y tế xã Sơn Bình" in listing
     assert "Trạm Y tế xã Mường So" not in listing
@@ -167,11 +168,11 @@ def test_area_reviewer_sees_and_reviews_exactly_its_communes(app: Flask, client:
 
 
 def test_drill_down_goes_province_area_commune(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
-    rf.login(client, app, ids["admin"])
+    login(client, ids["admin"], locale="en")
     _upload(client, GOOD)
     with app.app_context():
         area_id = db.session.scalar(sa.select(ServiceArea.id))
-    rf.login(client, app, ids["mgr"])
+    login(client, ids["mgr"], locale="en")
     page = client.get(f"/compliance/?unit={ids['province']}").get_data(as_text=True)
     assert "By service area" in page and "Khu vực Tam Đường (KV-TD)" in page
     assert f"area={area_id}" in page
@@ -194,11 +195,11 @@ def test_round_per_service_area_reports_progress_per_area(app: Flask, client: Fl
     from qa_app.rounds.models import SupervisionRound
     from qa_app.rounds.services import progress
 
-    rf.login(client, app, ids["admin"])
+    login(client, ids["admin"], locale="en")
     _upload(client, GOOD)
     with app.app_context():
         area_id = db.session.scalar(sa.select(ServiceArea.id))
-    rf.login(client, app, ids["mgr"])
+    login(client, ids["mgr"], locale="en")
     assert _plan(client, f"area:{area_id}").status_code == 302
     assert _plan(client, str(ids["province"]), communes="03451").status_code == 302
     assert _plan(client, str(ids["province"])).status_code == 302
@@ -225,31 +226,31 @@ def test_round_per_service_area_reports_progress_per_area(app: Flask, client: Fl
 
 
 def test_area_reviewer_plans_only_over_its_area(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
-    rf.login(client, app, ids["admin"])
+    login(client, ids["admin"], locale="en")
     _upload(client, GOOD + "KV-PT,Khu vực Phong Thổ,,03451,2025-07-01,\n")
     reviewer = _area_reviewer(app)
     with app.app_context():
         areas = dict(db.session.execute(sa.select(ServiceArea.code, ServiceArea.id)).all())
-    rf.login(client, app, reviewer)
+    login(client, reviewer, locale="en")
     assert _plan(client, f"area:{areas['KV-PT']}").status_code == 400
     assert _plan(client, str(ids["province"])).status_code == 400  # the whole province is not theirs
     assert _plan(client, str(ids["province"]), communes="03451").status_code == 400
     assert _plan(client, str(ids["province"]), communes="03460").status_code == 302
     response = _plan(client, f"area:{areas['KV-TD']}")
     assert response.status_code == 302
-    rf.login(client, app, ids["admin"])
+    login(client, ids["admin"], locale="en")
     _plan(client, f"area:{areas['KV-PT']}")
-    rf.login(client, app, reviewer)
+    login(client, reviewer, locale="en")
     listing = client.get("/rounds/").get_data(as_text=True)
     assert listing.count("Đợt giám sát khu vực") == 2  # their two rounds, not the neighbour area's
 
 
 def test_exports_and_api_break_down_by_service_area(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
-    rf.login(client, app, ids["admin"])
+    login(client, ids["admin"], locale="en")
     _upload(client, GOOD)
     with app.app_context():
         area_id = db.session.scalar(sa.select(ServiceArea.id))
-    rf.login(client, app, ids["mgr"])
+    login(client, ids["mgr"], locale="en")
     body = client.get(f"/api/v1/compliance/indicators?unit={ids['province']}").get_json()
     rows = [r for r in body["rows"] if r["indicator"] == "facilities_meeting_standard" and r["group"] == "area"]
     # TYT-1, TYT-3 and the regional centre in the area; TYT-2 in the commune outside it.
