@@ -78,6 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .auth.cli import users_cli
     from .checklists.cli import checklists_cli
     from .cli import qa_cli
+    from .compliance.cli import compliance_cli
     from .facilities.cli import facilities_cli
     from .regions.cli import regions_cli
 
@@ -87,6 +88,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(facilities_cli)
     app.cli.add_command(regions_cli)
     app.cli.add_command(areas_cli)
+    app.cli.add_command(compliance_cli)
 
     from .audit.cli import audit_cli
     from .backup import backup_command, restore_command

@@ -13,6 +13,8 @@ from flask_migrate import upgrade
 
 from .auth.models import User
 from .extensions import db, refresh_statistics
+from .inspections import status
+from .inspections.models import Inspection, StatusInterval
 
 
 @click.group("qa")
@@ -30,6 +32,7 @@ def setup(demo: bool) -> None:
 
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    _fill_read_model()
     try:
         report = sync_directory(current_app.config["CHECKLISTS_DIR"])
     except (ChecklistError, ImmutableVersionError) as exc:
@@ -53,6 +56,8 @@ def setup(demo: bool) -> None:
         click.echo(summary.describe())
         click.echo(add_showcase(params.today).describe())
         db.session.commit()
+        # The generator writes approved inspections directly, not through the approval.
+        status.rebuild()
         refresh_statistics(db.engine)
     if demo:
         _print_logins()
@@ -97,6 +102,16 @@ def loose_key_warnings() -> list[str]:
     return warnings
 
 
+def _fill_read_model() -> None:
+    """After an upgrade that created the read model, fill it from the inspections already approved."""
+    if db.session.scalar(sa.select(StatusInterval.id).limit(1)) is not None:
+        return
+    if db.session.scalar(sa.select(Inspection.id).where(Inspection.status == "approved").limit(1)) is None:
+        return
+    written = status.rebuild()
+    click.echo(f"Compliance read model filled: {written} result intervals.")
+
+
 def _print_logins() -> None:
     from .demo.generator import AREA_DEMO_USER, DEMO_PASSWORD, DEMO_USERS
 
@@ -118,5 +133,6 @@ def seed(scale: str, seed: int) -> None:
         raise click.ClickException("The database already has users; seed only an empty database.")
     summary = generate(DemoParams.for_scale(scale, seed=seed))
     db.session.commit()
+    status.rebuild()
     refresh_statistics(db.engine)
     click.echo(summary.describe())

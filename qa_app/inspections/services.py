@@ -35,6 +35,7 @@ from ..checklists.schema import DEFAULT_PROGRAMME, PROGRAMMES, Checklist, Facili
 from ..extensions import db, utcnow
 from ..facilities.models import Facility
 from ..scoring import Score, score_inspection
+from . import status
 from .models import (
     Answer,
     CorrectiveAction,
@@ -840,6 +841,9 @@ def approve(inspection: Inspection, reviewer: User, *, seen_revision: int | None
     _transition(inspection, "submitted", "approved", revision=seen_revision, approved_at=utcnow(),
                 approved_by_id=reviewer.id)
     db.session.flush()
+    # The facility's result intervals change with its new result, in this transaction (an approved correction
+    # also ends the one it replaces).
+    status.refresh([inspection.facility_id])
     record("inspection.approved", "inspection", inspection.id, user_id=reviewer.id,
            details={"overall": str(inspection.overall_percent), "classification": inspection.classification})
     from ..minutes.services import issue_minutes  # imported here: minutes.services imports this module
