@@ -56,8 +56,6 @@ def setup(demo: bool) -> None:
         click.echo(summary.describe())
         click.echo(add_showcase(params.today).describe())
         db.session.commit()
-        # The generator writes approved inspections directly, not through the approval.
-        status.rebuild()
         refresh_statistics(db.engine)
     if demo:
         _print_logins()
@@ -133,6 +131,5 @@ def seed(scale: str, seed: int) -> None:
         raise click.ClickException("The database already has users; seed only an empty database.")
     summary = generate(DemoParams.for_scale(scale, seed=seed))
     db.session.commit()
-    status.rebuild()
     refresh_statistics(db.engine)
     click.echo(summary.describe())

@@ -19,6 +19,7 @@ from qa_app.checklists.models import ChecklistVersion
 from qa_app.checklists.registry import sync_directory
 from qa_app.extensions import db
 from qa_app.facilities.models import Facility
+from qa_app.inspections.status import refresh as refresh_intervals
 from qa_app.inspections.models import Answer, Inspection, SectionResult
 from qa_app.regions.models import AdminUnit
 from tests import factories
@@ -55,6 +56,7 @@ def inspect(facility: Facility, on: dt.date, classification: str, by: User, *, s
                               value="not_met" if item_id in failed else "met", failed=item_id in failed,
                               critical_failure=False))
     db.session.flush()
+    refresh_intervals([facility.id])  # as the approval would
     return inspection
 
 

@@ -7,7 +7,6 @@ from each checklist version's scoring rules, turned into a CASE over the (few) r
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
@@ -23,25 +22,17 @@ from ..auth.services import facility_in_scope
 from ..checklists.models import ChecklistVersion
 from ..extensions import db
 from ..facilities.models import Facility, FacilityService
-from ..inspections.models import Answer, Inspection, SectionResult
+from ..inspections.models import Answer, Inspection, SectionResult, StatusInterval
+from ..inspections.status import DEFAULT_VALIDITY_MONTHS, months_back
 from ..regions.models import AdminUnit
 from .indicators import Indicator
 
-DEFAULT_VALIDITY_MONTHS = 24
 DEFAULT_SECTION_MIN = 50.0
 GROUPS = ("all", "unit", "ownership", "type")
 
 
 ROUTINE = "routine"
 NOT_ASSESSABLE = "not_assessable"
-
-
-def months_back(day: dt.date, months: int) -> dt.date:
-    """``day`` minus ``months`` calendar months (the 31st becomes the month's last day)."""
-    total = day.year * 12 + day.month - 1 - months
-    year, month = divmod(total, 12)
-    month += 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 # Scoring rules per registered version, keyed by (id, sha256): a registered version never changes.
@@ -141,7 +132,14 @@ def latest_per_facility(stmt: sa.Select) -> sa.Select:
 
 
 class _Query:
-    """The pieces shared by every compliance query for one area, date and set of indicators."""
+    """The pieces shared by every compliance query for one area, date and set of indicators.
+
+    Each facility's latest result is read from the read model (``status_interval``, see docs/read-model.md):
+    an interval lookup. ``source = "raw"`` computes it from the inspections instead, ranking them again; the
+    equivalence tests compare the two.
+    """
+
+    source = "intervals"
 
     def __init__(self, area: Area, indicators: tuple[Indicator, ...], timeline: sa.CTE | None = None,
                  rules: dict[int, tuple[int, float]] | None = None) -> None:
@@ -180,9 +178,30 @@ class _Query:
         return stmt
 
     def _latest(self) -> sa.CTE:
+        if self.source == "intervals":
+            day = self.area.day
+            return (self._intervals().where(sa.or_(StatusInterval.ends_on.is_(None), StatusInterval.ends_on > day))
+                    .cte("latest").prefix_with("MATERIALIZED"))
         # MATERIALIZED: computed once per query. Without it SQLite re-runs the window for every facility
         # of the outer join (60 s instead of milliseconds at province scale).
         return latest_per_facility(self._eligible()).cte("latest").prefix_with("MATERIALIZED")
+
+    def _intervals(self, *columns: Any) -> sa.Select:
+        """The routine result intervals of the area's facilities that start on or before its day.
+
+        Named like the inspection columns the raw path gives, so every query reads either the same way.
+        """
+        stmt = (sa.select(StatusInterval.inspection_id.label("id"), StatusInterval.facility_id,
+                          StatusInterval.starts_on.label("inspection_date"), StatusInterval.checklist_version_id,
+                          StatusInterval.classification, StatusInterval.overall_percent,
+                          StatusInterval.critical_failures, StatusInterval.expires_on, *columns)
+                .where(StatusInterval.programme == ROUTINE, StatusInterval.starts_on <= self.area.day))
+        area_ids = self._area_facility_ids()
+        if area_ids is not None:
+            sub = aliased(Facility, name="area_sub")
+            subs = sa.select(sub.id).where(sub.parent_facility_id.in_(area_ids))
+            stmt = stmt.where(sa.or_(StatusInterval.facility_id.in_(area_ids), StatusInterval.facility_id.in_(subs)))
+        return stmt
 
     def timeline_cte(self) -> sa.CTE:
         """Every eligible inspection with the date of the facility's next one (NULL for its latest).
@@ -191,6 +210,10 @@ class _Query:
         no next one on or before D: the same pick as ROW_NUMBER() ordered by (date desc, id desc), since the
         next one in (date, id) order of a same-day pair has the same date. One window for every day asked.
         """
+        if self.source == "intervals":
+            # An interval's end is the date of the facility's next result: the timeline is the table itself.
+            return self._intervals(StatusInterval.ends_on.label("next_date")).cte("timeline") \
+                .prefix_with("MATERIALIZED")
         following = sa.func.lead(Inspection.inspection_date).over(
             partition_by=Inspection.facility_id, order_by=(Inspection.inspection_date, Inspection.id))
         return self._eligible(following.label("next_date")).cte("timeline").prefix_with("MATERIALIZED")
@@ -244,6 +267,8 @@ class _Query:
         day = self.area.day
         if indicator.validity_months:
             return latest.c.inspection_date > months_back(day, indicator.validity_months)
+        if self.source == "intervals":
+            return latest.c.expires_on > day  # the checklist's validity, computed when the row was written
         months = {vid: m for vid, (m, _) in self.rules.items()}
         distinct = set(months.values()) | {DEFAULT_VALIDITY_MONTHS}
         if len(distinct) == 1:

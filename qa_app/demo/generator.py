@@ -42,6 +42,7 @@ from ..inspections.models import (
     Signature,
     TeamMember,
 )
+from ..inspections.status import refresh_all
 from ..regions.models import REFORM_DATE, AdminUnit, UnitSuccession
 from ..scoring import score_inspection
 from . import geography
@@ -262,6 +263,8 @@ def generate(params: DemoParams | None = None) -> DemoSummary:
     planned = _plan_inspections(facilities, params, staff)
     _write_inspections(planned, facilities, facility_ids, staff, params, summary)
     db.session.flush()
+    # The inspections are written directly, not through the approval: their result intervals too.
+    refresh_all()
     summary.seconds = time.perf_counter() - started
     return summary
 

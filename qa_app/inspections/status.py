@@ -137,6 +137,12 @@ def _batches(size: int) -> Iterable[list[int]]:
         last = ids[-1]
 
 
+def refresh_all(batch: int = 2000) -> int:
+    """refresh() every facility, a batch at a time; flush only (for generators that write in one transaction)."""
+    validities = _validities()
+    return sum(refresh(ids, validities) for ids in _batches(batch))
+
+
 def rebuild(batch: int = 2000, progress: Callable[[int, int], None] | None = None) -> int:
     """Recompute every facility's intervals from the raw tables, committing per batch of facilities.
 

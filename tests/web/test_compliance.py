@@ -18,6 +18,7 @@ from qa_app.compliance.queries import Area, facility_statuses, indicator_counts,
 from qa_app.compliance.report import applicable, summarise
 from qa_app.compliance.views import neutralise
 from qa_app.extensions import db
+from qa_app.inspections import status
 from qa_app.regions.models import AdminUnit
 from tests.compliance_fixtures import AS_OF, Dataset, build_lai_chau, build_plan_provinces, login
 
@@ -251,7 +252,10 @@ def test_validity_comes_from_each_checklist_version(app: Flask, data: Dataset,
 
         v1 = db.session.scalar(sa.select(ChecklistVersion.id).where(ChecklistVersion.code == "fp-quality",
                                                                     ChecklistVersion.version == 1))
-        # Version 1 valid 12 months, another version 24: the cutoff becomes a CASE over versions.
+        # Version 1 valid 12 months, another version 24: each result expires by its own version's rule (the
+        # read model stores the expiry; the raw path makes the cutoff a CASE over versions).
         monkeypatch.setattr("qa_app.compliance.queries.version_rules", lambda: {v1: (12, 50.0), 999: (24, 50.0)})
+        monkeypatch.setattr("qa_app.inspections.status._validities", lambda: {v1: 12, 999: 24})
+        status.rebuild()
         # On 2026-06-30 with 12 months: F1 (2025-03-01) and F6 (2025-06-01) expire; F4 and F8 stay valid.
         assert _counts(_area(app, data))[None]["facilities_meeting_standard"] == (1, 7, 2)

@@ -140,6 +140,37 @@ def test_intervals_give_the_raw_latest_result_and_validity(app: Flask, seed: int
         assert status.check(batch=9) == []
 
 
+@pytest.mark.parametrize("seed", [5, 6])
+def test_dashboard_figures_from_the_intervals_equal_the_raw_computation(app: Flask, seed: int,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every figure of the dashboard, the drill-downs, the trajectory and the facility list, both ways."""
+    from qa_app.compliance.queries import GROUPS, area_overview, facility_statuses
+
+    admin_id, _ids = _world(app, seed)
+    rng = random.Random(seed)
+    with app.app_context():
+        admin = db.session.get_one(User, admin_id)
+        indicators = load_indicators().indicators
+        rows = list(db.session.scalars(sa.select(StatusInterval).order_by(StatusInterval.id)))
+        # Random days, and the boundaries of random intervals: their expiry, the day before it, their end.
+        days = [dt.date(2021, 6, 1) + dt.timedelta(days=rng.randrange(0, 6 * 365)) for _ in range(3)]
+        for row in rng.sample(rows, 3):
+            days += [row.expires_on, row.expires_on - dt.timedelta(days=1), row.ends_on or row.starts_on]
+        for day in days:
+            earlier = tuple(sorted({day - dt.timedelta(days=rng.randrange(1, 900)) for _ in range(3)}))
+            area = Area(admin, day)
+            figures = {}
+            for source in ("raw", "intervals"):
+                monkeypatch.setattr(_Query, "source", source)
+                overview = area_overview(area, indicators, GROUPS, earlier)
+                statuses, total = facility_statuses(area, indicators, indicators[0])
+                failing, failing_total = facility_statuses(area, indicators, indicators[0], failing_only=True)
+                figures[source] = (overview, [vars(s) for s in statuses], total,
+                                   [s.id for s in failing], failing_total)
+            assert figures["intervals"] == figures["raw"], day
+            assert figures["raw"][2] == 40
+
+
 def test_expiry_is_the_first_day_the_queries_call_invalid() -> None:
     for months in (1, 6, 7, 12, 24, 36):
         start = dt.date(2023, 1, 1)
