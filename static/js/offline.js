@@ -144,7 +144,10 @@
 
   function serverOf(rec) { return rec.server || emptyServer(); }
 
-  function statusOnServer(rec) { return rec.server && rec.server.inspection ? rec.server.inspection.status : null; }
+  // What a record still owes the server and its state: static/js/offline-records.js (shared with the home page).
+  var Records = window.QAOfflineRecords;
+
+  function statusOnServer(rec) { return Records.statusOnServer(rec); }
 
   function isLockedLocally(rec) {
     var status = statusOnServer(rec);
@@ -158,21 +161,9 @@
 
   function photosWaiting(rec) { return photosOf(rec).filter(function (p) { return !p.uploaded && !p.refused; }); }
 
-  function hasDirty(rec) {
-    var d = rec.dirty;
-    return Object.keys(d.answers).length > 0 || Object.keys(d.signatures).length > 0 || !!d.team || !!d.actions || !!d.opinion;
-  }
+  function hasDirty(rec) { return Records.hasDirty(rec); }
 
-  function changeCount(rec) {
-    var d = rec.dirty;
-    var n = Object.keys(d.answers).length + Object.keys(d.signatures).length + (d.team ? 1 : 0) + (d.actions ? 1 : 0) + (d.opinion ? 1 : 0);
-    // A photo the server refused is not on the server: it counts until the supervisor removes it.
-    n += photosOf(rec).filter(function (p) { return !p.uploaded; }).length;
-    if (rec.submitRequested && statusOnServer(rec) !== "submitted") { n += 1; }
-    if (rec.refusal && rec.refusal.length) { n += 1; } // a refused submission is work still to do
-    if (!rec.server && n === 0) { n = 1; } // a started inspection the server has not seen yet
-    return n;
-  }
+  function changeCount(rec) { return Records.changeCount(rec, photosOf(rec)); }
 
   function checklistKey(c) { return c.code + "@" + c.version + "@" + c.sha256; }
 
@@ -535,18 +526,7 @@
     q("[data-sign-in]").hidden = syncState !== "signedOut" && syncState !== "otherUser";
   }
 
-  function recordState(rec) {
-    if (!usable(rec)) { return "unprepared"; }
-    if (rec.blocked === "mismatch") { return "mismatch"; }
-    if (rec.refusal && rec.refusal.length) { return "refused"; }
-    if (rec.blocked === "conflict") { return "conflict"; }
-    if (rec.blocked === "locked") { return "locked"; }
-    if (rec.blocked === "refused" || photosOf(rec).some(function (p) { return p.refused; })) { return "refused"; }
-    if (changeCount(rec) > 0) { return rec.server ? "waiting" : "draft"; }
-    var status = statusOnServer(rec);
-    if (status === "submitted" || status === "approved" || status === "returned") { return status; }
-    return "synced";
-  }
+  function recordState(rec) { return Records.state(rec, photosOf(rec), usable(rec)); }
 
   // Whether the tablet has a network, shown at all times (a quiet "synced" must never hide being offline).
   function renderNetwork() {

@@ -133,10 +133,25 @@ def test_two_prepared_facilities_keep_their_own_applicable_items_offline(live_se
     _sign(page, "facility_rep", "Vàng Thị Sua")
     page.click("[data-submit]")
 
+    # Back on the network but before anything is sent (the sync held back): the supervisor's home lists the
+    # inspection kept on this tablet as waiting, never as synced.
+    galaxy.route("**/api/v1/sync/**", lambda route: route.abort())
     galaxy.set_offline(False)
+    page.goto(url + "/?lang=vi")
+    row = page.locator(f"[data-device-list] [data-uuid='{uuid}']")
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "draft")
+    expect(row).to_contain_text("Chỉ có trên máy tính bảng này · Đang chờ đồng bộ")
+    expect(row).to_contain_text("Trạm Y tế xã Bình Lư")
+    expect(row.locator("a")).to_have_attribute("href", f"/offline/#/i/{uuid}")
+    galaxy.unroute("**/api/v1/sync/**")
+    page.goto(url + f"/offline/?lang=vi#/i/{uuid}")
+    page.locator("[data-view=inspection]").wait_for()
     page.click("[data-sync-now]")
     expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "submitted", timeout=30000)
     expect(_status(page)).to_have_attribute("data-state", "synced")
+    page.goto(url + "/?lang=vi")
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "submitted")
+    expect(row).to_contain_text("Đã gửi duyệt")
     state = _server_inspection(app, uuid)
     assert state["status"] == "submitted"
     assert set(state["answers"]) == {i.id for i in with_implants}
@@ -210,6 +225,12 @@ def test_a_refused_submission_is_red_at_the_top_with_links_and_never_synced(live
     expect(page.locator(f"[data-inspection-list] [data-uuid='{uuid}'] [data-record-status]")).to_have_attribute(
         "data-state", "refused")
     assert _server_inspection(app, uuid)["status"] == "draft"
+    # The supervisor's home lists it as refused, with the server's reason, never as synced.
+    page.goto(url + "/?lang=vi")
+    row = page.locator(f"[data-device-list] [data-uuid='{uuid}']")
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "refused")
+    expect(row).to_contain_text("Máy chủ không chấp nhận")
+    expect(row.locator("[data-device-reasons]")).to_contain_text("chưa được trả lời")
 
 
 def _answers(app, uuid: str) -> dict[str, tuple[str, str, int]]:
