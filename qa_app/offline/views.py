@@ -20,7 +20,7 @@ bp = Blueprint("offline", __name__)
 
 # What the service worker caches when it installs (besides the page itself), relative to the static folder.
 SHELL_ASSETS = ("css/app.css", "css/review.css", "css/offline.css", "css/contrast.css", "js/qa-engine.js",
-                "js/offline-records.js", "js/offline.js", "js/contrast.js", "js/signature.js",
+                "js/qa-form.js", "js/offline-records.js", "js/offline.js", "js/contrast.js", "js/signature.js",
                 "icons/icon-192.png", "icons/icon-512.png")
 
 

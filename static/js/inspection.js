@@ -43,6 +43,9 @@
   var engineNode = document.getElementById("inspection-engine");
   var engine = engineNode && window.QAEngine ? JSON.parse(engineNode.textContent) : null;
   var LANG = document.documentElement.lang === "en" ? "en" : "vi";
+  // The checklist's items by id: a typed answer is checked as the server will, with the offline form's messages.
+  var itemDefs = {};
+  if (engine) { engine.checklist.sections.forEach(function (s) { s.items.forEach(function (i) { itemDefs[i.id] = i; }); }); }
 
   Array.prototype.forEach.call(root.querySelectorAll("article.item"), function (el) {
     var id = el.getAttribute("data-item");
@@ -603,6 +606,14 @@
         value = value.replace(",", ".").trim();  // Vietnamese keyboards type a decimal comma
         var na = el.querySelector("button.ans-na");
         if (na) { na.setAttribute("aria-pressed", "false"); }
+      }
+      // A value the server would refuse is shown at once under the item and never kept nor sent.
+      var problem = itemDefs[id] && window.QAForm ? QAForm.typedProblem(itemDefs[id], value, T, LANG) : "";
+      t.setAttribute("aria-invalid", String(!!problem));
+      if (problem) {
+        errors[id] = problem;
+        markItem(id);
+        return;
       }
       enqueue(id, "value", value);
       later(id);

@@ -749,19 +749,9 @@
     }), [error]));
   }
 
-  /* What the server would refuse in a typed answer, in the supervisor's words ("" when it is fine). */
-  function typedProblem(item, value) {
-    try { QAEngine.normalize(item, value); } catch (e) {
-      if (!(e instanceof QAEngine.InvalidAnswer)) { throw e; }
-      var range = function (n) { return String(n).replace(".", LANG === "vi" ? "," : "."); };
-      if (e.code === "not_an_integer") { return t("value_integer", { item: item.id }); }
-      if (e.code === "below_min") { return t("value_min", { min: range(item.min) }); }
-      if (e.code === "above_max") { return t("value_max", { max: range(item.max) }); }
-      if (e.code === "too_long") { return t("value_too_long", { n: Math.min(item.max_length || 2000, 2000) }); }
-      return item.answer_type === "number" ? t("value_number", { item: item.id }) : "";
-    }
-    return "";
-  }
+  /* What the server would refuse in a typed answer, in the supervisor's words ("" when it is fine): the same
+   * function and messages as the online form's (static/js/qa-form.js). */
+  function typedProblem(item, value) { return QAForm.typedProblem(item, value, T, LANG); }
 
   var opened = {};       // "uuid:item" -> true once the supervisor opened an item's note and photos
 
