@@ -95,6 +95,13 @@
   function showNote(id, note) {
     var ta = items[id].el.querySelector("[data-note]");
     if (ta) { ta.value = note || ""; }
+    if (note) { openExtra(items[id].el); }
+  }
+
+  // The item's note and photos (folded away until used, like on the offline form).
+  function openExtra(el) {
+    var extra = el.querySelector("[data-extra]");
+    if (extra) { extra.open = true; }
   }
 
   function valueLabel(id, value) {
@@ -521,6 +528,7 @@
     input.value = "";
     delete errors[id];
     markItem(id);
+    if (files.length) { openExtra(el); }
     files.forEach(function (file) {
       var uuid = uuid4();
       var li = document.createElement("li");
