@@ -161,6 +161,13 @@ def _strings() -> dict[str, str]:
         "cls_does_not_meet": _("Does not meet the standard"),
         "cls_not_assessable": _("Not assessable: re-visit needed"),
         "provisional": _("provisional"),
+        # Results by score group, as on the online form and the review page (templates/inspections/_groups.html).
+        "groups_title": _("Results by part"),
+        "group_part": _("Part"),
+        "group_sections": _("Sections"),
+        "group_score": _("Score"),
+        "group_result": _("Result"),
+        "group_na": _("Does not apply to this facility"),
         "reviewer": _("Reviewer"),
         "returned_title": _("Returned for corrections"),
         "sig_on_server": _("signed; the signature is kept on the server"),

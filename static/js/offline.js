@@ -844,6 +844,31 @@
     if (button) { button.focus({ preventScroll: true }); }
   }
 
+  // Each score group's result (checklists with groups only), by the engine, like the online form's table.
+  function renderGroups(rec, sc) {
+    var box = q("[data-insp-groups]");
+    var checklist = checklistOf(rec);
+    box.textContent = "";
+    box.hidden = !sc || !sc.groups.length || !checklist;
+    if (box.hidden) { return; }
+    var rows = sc.groups.map(function (g, i) {
+      var group = checklist.groups[i];
+      var cls = g.classification;
+      var result = !g.applicable ? T.group_na
+        : cls ? T["cls_" + cls] + (sc.complete ? "" : " (" + T.provisional + ")") : "—";
+      return el("tr", { "data-group": g.id, "data-group-class": cls || (g.applicable ? "" : "not_applicable") }, [
+        el("td", { text: txt(group.title) }), el("td", { text: group.sections.join(", ") }),
+        el("td", { "class": "num", text: g.applicable ? showPercent(g.percent) : "—" }),
+        el("td", {}, [cls ? el("span", { "class": "cls cls-" + cls, text: result }) : result])]);
+    });
+    box.appendChild(el("h2", { id: "ogroups-h", text: T.groups_title }));
+    box.appendChild(el("table", { "class": "table" }, [
+      el("thead", {}, [el("tr", {}, [T.group_part, T.group_sections, T.group_score, T.group_result].map(function (h) {
+        return el("th", { scope: "col", text: h });
+      }))]),
+      el("tbody", {}, rows)]));
+  }
+
   function renderInspectionHeader(rec) {
     var counts = answeredCount(rec);
     q("[data-insp-progress]").textContent = t("progress", { answered: counts[0], applicable: counts[1] });
@@ -853,6 +878,7 @@
     var clsNode = q("[data-insp-class]");
     clsNode.textContent = cls ? T["cls_" + cls] + (sc.complete ? "" : " (" + T.provisional + ")") : "—";
     clsNode.className = "cls cls-" + (cls || "none");
+    renderGroups(rec, sc);
     renderChips(rec, sc);
     applyFilter(rec, sc);
     // The same line in the bar that stays at the top while the supervisor scrolls through the items.

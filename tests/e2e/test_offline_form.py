@@ -548,6 +548,12 @@ def test_the_new_answer_kinds_are_shown_checked_and_synced_offline(live_server, 
     expect(error).to_be_hidden()
     expect(page.locator("[data-insp-class]")).to_have_text("Không đánh giá được: cần giám sát lại")
     page.screenshot(path=str(SHOTS / "offline-not-observed-vi.png"))
+    # Each score group's result, offline, as the online form and the review page show it.
+    groups = page.locator("[data-insp-groups]")
+    expect(groups).to_be_visible()
+    expect(groups.locator("h2")).to_have_text("Kết quả theo nhóm tiêu chí")
+    shown_groups = groups.locator("tr[data-group]").evaluate_all(
+        "rows => rows.map(r => [r.dataset.group, r.dataset.groupClass])")
     galaxy.set_offline(False)
     page.click("[data-sync-now]")
     for _ in range(60):
@@ -566,6 +572,9 @@ def test_the_new_answer_kinds_are_shown_checked_and_synced_offline(live_server, 
         profile = db.session.get(Facility, ids["tyt"]).profile()
     server = score_inspection(load_checklist(folder / "v1.yaml"), profile, {k: v[0] for k, v in saved.items()})
     assert server.classification == "not_assessable"
+    assert len(shown_groups) >= 2
+    assert shown_groups == [[g.group_id, g.classification or ("" if g.applicable else "not_applicable")]
+                            for g in server.groups]
 
 
 def _server_has(app, uuid: str) -> bool:
