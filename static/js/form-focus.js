@@ -1,8 +1,8 @@
 /* Focused mode of the inspection form, for a long visit on a 10-inch tablet.
  *
  * One section at a time (previous / next section at its end, the section chips switch between sections), the
- * site's top bar hidden behind one "Menu" button, and "Next unanswered" to jump to the next item still without an
- * answer. The choice is kept on the device (localStorage), like high contrast. Nothing here saves anything: the
+ * site's top bar hidden behind one "Menu" button, "Next unanswered" to jump to the next item still without an
+ * answer, and the "Failed only" / "With a note or comment" filters (as on the offline form). The choice is kept on the device (localStorage), like high contrast. Nothing here saves anything: the
  * answers are inspection.js's. Without this script the form simply shows every section.
  */
 (function () {
@@ -59,10 +59,29 @@
     show(current, false);
   }
 
+  // "Failed only" / "With a note or comment" hide the other items (nothing is lost); "All items" shows them again.
+  var filter = "all";
+  function commented(article) {
+    var note = article.querySelector("[data-note]");
+    return !!(note && note.value.trim()) || article.classList.contains("item-commented") ||
+      !!article.querySelector("[data-photos] li");
+  }
+  function applyFilter(name) {
+    filter = name;
+    Array.prototype.forEach.call(root.querySelectorAll("[data-filter]"), function (b) {
+      b.setAttribute("aria-pressed", String(b.getAttribute("data-filter") === name));
+    });
+    Array.prototype.forEach.call(root.querySelectorAll("article.item"), function (article) {
+      article.hidden = name === "failed" ? !(article.classList.contains("is-finding") || article.classList.contains("is-failed"))
+        : name === "commented" ? !commented(article) : false;
+    });
+  }
+
   function say(text) { if (message) { message.textContent = text || ""; } }
 
   // The next item without an answer after the one last touched (else the first one), in its section.
   function nextUnanswered() {
+    if (filter !== "all") { applyFilter("all"); }
     var open = Array.prototype.slice.call(root.querySelectorAll("article.item:not(.is-answered)"));
     if (!open.length) { say(message ? message.getAttribute("data-done") : ""); return; }
     say("");
@@ -84,6 +103,7 @@
     var target = document.getElementById(decodeURIComponent(hash.slice(1)));
     var index = sectionIndexOf(target);
     if (index < 0) { return false; }
+    if (target.hidden || (target.closest && target.closest("article.item[hidden]"))) { applyFilter("all"); }
     show(index, false);
     return true;
   }
@@ -103,6 +123,8 @@
       if (open) { window.scrollTo(0, 0); }
     } else if (t.hasAttribute("data-focus-step")) {
       show(current + parseInt(t.getAttribute("data-focus-step"), 10), true);
+    } else if (t.hasAttribute("data-filter")) {
+      applyFilter(t.getAttribute("data-filter"));
     } else if (t.hasAttribute("data-next-unanswered")) {
       nextUnanswered();
     } else if (t.tagName === "A" && t.getAttribute("href") && t.getAttribute("href").charAt(0) === "#") {

@@ -171,6 +171,10 @@
     }
     var provisional = root.querySelector("[data-provisional]");
     if (provisional) { provisional.hidden = s.complete; }
+    // A finding by the checklist's rules (a low scale level or option too, not only "not met"): "Failed only".
+    Object.keys(items).forEach(function (id) {
+      items[id].el.classList.toggle("is-finding", !!(s.items[id] && s.items[id].failed));
+    });
     s.sections.forEach(function (sec) {
       if (!sec.applicable) { return; }
       setText('[data-section-progress="' + sec.id + '"]', sec.answered + "/" + sec.applicable);

@@ -98,6 +98,22 @@ def test_focused_mode_shows_one_section_hides_the_top_bar_and_every_target_is_44
     assert page.evaluate("document.activeElement.closest('article.item').id") == first_items[1]
     expect(page.locator("[data-save-status]")).to_have_attribute("data-state", "saved", timeout=30000)
 
+    # "Failed only" and "With a note or comment" hide the other items (of the section shown); "All items" is back.
+    page.locator(f"#{first_items[1]} button[data-value='not_met']").tap()
+    page.locator(f"#{first_items[2]} [data-extra] > summary").tap()
+    page.fill(f"#{first_items[2]} [data-note]", "Sổ sách không đầy đủ")
+    visible = f"#{sections[0]} article.item:visible"
+    page.locator("[data-filter=failed]").tap()
+    expect(page.locator(visible)).to_have_count(1)
+    expect(page.locator(f"#{first_items[1]}")).to_be_visible()
+    page.locator("[data-filter=commented]").tap()
+    expect(page.locator(visible)).to_have_count(1)
+    expect(page.locator(f"#{first_items[2]}")).to_be_visible()
+    expect(page.locator("[data-filter=commented]")).to_have_attribute("aria-pressed", "true")
+    page.locator("[data-filter=all]").tap()
+    expect(page.locator(visible)).to_have_count(len(first_items))
+    expect(page.locator("[data-save-status]")).to_have_attribute("data-state", "saved", timeout=30000)
+
     # The choice is kept on the tablet; a link to an item (as from the finishing page) opens its section.
     target = page.eval_on_selector(f"#{sections[-1]} article.item", "e => e.id")
     page.goto(f"{url}/inspections/{inspection_id}/form?lang=vi#{target}")
