@@ -68,6 +68,7 @@
     var request = indexedDB.open(NAME);  // no version: never an upgrade from here
     request.onsuccess = function () {
       var db = request.result;
+      db.onversionchange = function () { db.close(); };  // never hold up the offline page's upgrade
       Promise.all([all(db, "inspections"), all(db, "photos"), all(db, "checklists", true), all(db, "bundles", true)])
         .then(function (r) { render(r[0], r[1], r[2], r[3]); })
         .catch(function () { /* unreadable: the offline page says more */ })
