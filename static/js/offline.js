@@ -540,8 +540,9 @@
   function recordStatusText(rec) {
     var state = recordState(rec);
     var n = changeCount(rec);
-    var text = t("st_" + state);
-    if (state === "waiting" || state === "draft") { text += " (" + (n === 1 ? t("waiting_one") : t("waiting", { n: n })) + ")"; }
+    // The same wording as the home page's list: "Waiting to sync (N changes)", said once.
+    var waiting = n === 1 ? t("waiting_one") : t("waiting", { n: n });
+    var text = state === "waiting" ? waiting : state === "draft" ? t("st_draft") + " · " + waiting : t("st_" + state);
     return { state: state, text: text };
   }
 
