@@ -31,6 +31,7 @@ __all__ = [
     "load_indicators",
     "load_indicators_cached",
     "parse_indicators",
+    "parse_province",
     "target_at",
 ]
 
@@ -588,6 +589,22 @@ def parse_indicators(text: str, source: str) -> IndicatorSet:
     if found:
         raise fail(found)
     return IndicatorSet(indicators=indicators, provinces=provinces, source=source)
+
+
+def parse_province(data: Any, national: IndicatorSet, source: str) -> ProvincePlan:
+    """Check one province plan given as plain values (a plan stored in the database, or a form's result).
+
+    The same checks as a ``provinces`` entry of the file (the validator is shared), against the national
+    indicators of ``national``; raise IndicatorError naming ``source`` (plain values have no lines).
+    """
+    doc = _Document()
+    validator = _Validator(doc)
+    declared = {ind.id: ind for ind in national.indicators}
+    plan = validator.province(data, (), declared, set(declared))
+    if validator.problems or plan is None:
+        found = validator.problems or [(1, "the plan cannot be read")]
+        raise IndicatorError([Problem(source, 0, msg) for _line, msg in dict.fromkeys(found)])
+    return plan
 
 
 def load_indicators(path: str | Path = DEFAULT_PATH) -> IndicatorSet:

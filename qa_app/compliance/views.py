@@ -25,9 +25,11 @@ from ..facilities.labels import FACILITY_TYPE_LABELS
 from ..facilities.services import unit_visible
 from ..regions.models import AdminUnit
 from .chart import build_chart
-from .indicators import DEFAULT_PATH, Indicator, load_indicators_cached
+from .distance import target_marks
+from .indicators import DEFAULT_PATH, Indicator, IndicatorError, IndicatorSet, load_indicators_cached
+from .plans import PlanState, config_on
 from .queries import Area, children_of, facility_statuses, most_failed_items
-from .report import applicable, has_area_breakdown, indicator_rows, summarise_with_groups
+from .report import applicable, has_area_breakdown, indicator_rows, province_key, summarise_with_groups
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 api_bp = Blueprint("compliance_api", __name__, url_prefix="/api/v1/compliance")
@@ -54,8 +56,18 @@ def _locale() -> str:
     return locale.language if locale is not None else "vi"
 
 
-def _indicators_config() -> Any:
+def _national_config() -> IndicatorSet:
+    """The indicators file (checked at start-up; see ``_file_broken`` if it is edited into a broken state)."""
     return load_indicators_cached(current_app.config.get("COMPLIANCE_INDICATORS", DEFAULT_PATH))
+
+
+def _plan_state(area: Area) -> PlanState:
+    """The indicators with the province plans in force on the area's day (a broken stored plan left out)."""
+    return config_on(_national_config(), area.day)
+
+
+def _indicators_config(area: Area) -> IndicatorSet:
+    return _plan_state(area).config
 
 
 class _BadRequest(Exception):
@@ -161,20 +173,36 @@ def _bad_request(exc: _BadRequest) -> ResponseReturnValue:
     return render_template("compliance/error.html", message=str(exc)), 400
 
 
+@bp.errorhandler(IndicatorError)
+def _file_broken(exc: IndicatorError) -> ResponseReturnValue:
+    # The file is checked at start-up; edited into a broken state while running, it is named, not a bare 500.
+    current_app.logger.error("indicators file has problems:\n%s", exc)
+    return render_template("compliance/error.html",
+                           message=_("The indicators file has problems; the administrator must correct it "
+                                     "(flask indicators validate): %(problems)s", problems=str(exc))), 503
+
+
 @bp.get("/")
 @login_required
 def dashboard() -> ResponseReturnValue:
     """Indicators against targets for the user's scope, with drill-down, breakdowns and failing facilities."""
     area = _area()
     locale = _locale()
-    indicators = applicable(_indicators_config(), area)
+    state = _plan_state(area)
+    indicators = applicable(state.config, area)
     main = next((i for i in indicators if i.id == MAIN_INDICATOR), indicators[0])
     # One statement for the values, the trajectory and the three breakdowns (it used to be ~10 round trips).
     drill = _drill_groups(area)
     summaries, groups = summarise_with_groups(area, indicators, groups=drill)
+    marks = {s.indicator.id: target_marks({area.day.year: s.target_now, 2025: s.target_2025,
+                                           2030: s.target_2030}, area.day.year, s.counts.meeting, s.counts.total)
+             for s in summaries}
     charts = {s.indicator.id: build_chart(s.trajectory, s.target_line, s.projection,
-                                          first_year=s.trajectory[0][0] if s.trajectory else area.day.year)
+                                          first_year=s.trajectory[0][0] if s.trajectory else area.day.year,
+                                          marks=[(m.year, m.value) for m in marks[s.indicator.id]])
               for s in summaries}
+    key = province_key(area)
+    plan_row = state.versions.get(key) if key else None
     by_unit, by_ownership, by_type = groups[drill[0]], groups["ownership"], groups["type"]
     failing, failing_total = facility_statuses(area, indicators, main, failing_only=True, limit=FAILING_LIMIT)
     failed_items = most_failed_items(area, main)
@@ -188,7 +216,7 @@ def dashboard() -> ResponseReturnValue:
         failing_limit=FAILING_LIMIT, failed_items=failed_items, item_texts=texts, children=children,
         breadcrumbs=_breadcrumbs(area), section_titles=_section_titles(locale, versions), locale=locale,
         ownership_labels=OWNERSHIP_LABELS, type_labels=TYPE_LABELS, status_labels=STATUS_LABELS,
-        query=_query_args(area), main=main)
+        query=_query_args(area), main=main, marks=marks, broken_plans=state.broken_for(key), plan_row=plan_row)
 
 
 def _query_args(area: Area) -> dict[str, str]:
@@ -215,7 +243,7 @@ def neutralise(value: Any) -> Any:
 
 
 def _indicator_table(area: Area) -> tuple[list[str], list[list[Any]]]:
-    indicators = applicable(_indicators_config(), area)
+    indicators = applicable(_indicators_config(area), area)
     rows = indicator_rows(area, indicators, _locale(), _labels(area))
     headers = [_("Date"), _("Indicator"), _("Title"), _("Group"), _("Key"), _("Name"), _("Meeting"),
                _("Facilities"), _("Assessed"), _("Value (percent)"), _("Coverage (percent)"),
@@ -230,7 +258,7 @@ def _indicator_table(area: Area) -> tuple[list[str], list[list[Any]]]:
 
 def _facility_records(area: Area, limit: int | None = None, offset: int = 0) -> tuple[list[dict[str, Any]], int,
                                                                                        tuple[Indicator, ...]]:
-    indicators = applicable(_indicators_config(), area)
+    indicators = applicable(_indicators_config(area), area)
     main = next((i for i in indicators if i.id == MAIN_INDICATOR), indicators[0])
     statuses, total = facility_statuses(area, indicators, main, limit=limit, offset=offset)
     records = [{
@@ -344,6 +372,12 @@ def _api_bad_request(exc: _BadRequest) -> ResponseReturnValue:
     return jsonify(error=str(exc)), 400
 
 
+@api_bp.errorhandler(IndicatorError)
+def _api_file_broken(exc: IndicatorError) -> ResponseReturnValue:
+    current_app.logger.error("indicators file has problems:\n%s", exc)
+    return jsonify(error="the indicators file has problems", problems=[str(p) for p in exc.problems]), 503
+
+
 @api_bp.errorhandler(404)
 def _api_not_found(exc: Exception) -> ResponseReturnValue:
     return jsonify(error="not found"), 404
@@ -360,9 +394,13 @@ def _unit_json(area: Area) -> dict[str, Any] | None:
 def api_indicators() -> ResponseReturnValue:
     """Indicator values for the area and date (same rows as the indicators export)."""
     area = _area()
-    indicators = applicable(_indicators_config(), area)
+    state = _plan_state(area)
+    indicators = applicable(state.config, area)
+    # A broken stored plan is left out (national targets) and named, as on the dashboard.
+    broken = [{"system": b.system, "code": b.code, "name": b.name, "version": b.version, "problems": list(b.problems)}
+              for b in state.broken_for(province_key(area))]
     return jsonify(date=area.day.isoformat(), unit=_unit_json(area),
-                   rows=indicator_rows(area, indicators, _locale(), _labels(area)))
+                   rows=indicator_rows(area, indicators, _locale(), _labels(area)), broken_plans=broken)
 
 
 @api_bp.get("/facilities")
