@@ -27,6 +27,7 @@ from .indicators import DEFAULT_PATH, MAX_YEAR, MIN_YEAR, IndicatorError, Indica
 from .plan_models import ProvincePlanVersion
 from .plans import PlanConflict, PlanInput, current_version, save_plan, versions_of
 from .queries import province_of
+from .reform import overlaps_scope
 
 bp = Blueprint("plans", __name__, url_prefix="/compliance/plans")
 
@@ -57,7 +58,9 @@ def _province_of_request() -> AdminUnit:
         if not raw.isdigit() or int(raw) > MAX_DB_INT:
             abort(404)
         unit = db.session.get(AdminUnit, int(raw))
-        if unit is None or (user.scope_unit is not None and not unit_visible(user, unit)):
+        # A manager of a merged 2025 province also keeps the plans of the provinces merged into it.
+        if unit is None or (user.scope_unit is not None and not unit_visible(user, unit) and not (
+                unit.system == "pre2025" and user.scope_area_id is None and overlaps_scope(user, unit))):
             abort(404)
     else:
         unit = user.scope_unit

@@ -28,8 +28,9 @@ from .chart import build_chart
 from .distance import target_marks
 from .indicators import DEFAULT_PATH, Indicator, IndicatorError, IndicatorSet, load_indicators_cached
 from .plans import PlanState, config_on
+from .reform import counterparts, overlaps_scope, plan_key_for, reform_view
 from .queries import Area, children_of, facility_statuses, most_failed_items
-from .report import applicable, has_area_breakdown, indicator_rows, province_key, summarise_with_groups
+from .report import has_area_breakdown, indicator_rows, province_key, summarise_with_groups
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 api_bp = Blueprint("compliance_api", __name__, url_prefix="/api/v1/compliance")
@@ -66,8 +67,13 @@ def _plan_state(area: Area) -> PlanState:
     return config_on(_national_config(), area.day)
 
 
-def _indicators_config(area: Area) -> IndicatorSet:
-    return _plan_state(area).config
+def _indicators_for(state: PlanState, area: Area) -> tuple[Indicator, ...]:
+    """The indicators of the plan that applies to the area (a predecessor's plan in a part of a merged province)."""
+    return state.config.for_province(plan_key_for(state.config, area))
+
+
+def _indicators_config(area: Area) -> tuple[Indicator, ...]:
+    return _indicators_for(_plan_state(area), area)
 
 
 class _BadRequest(Exception):
@@ -94,7 +100,8 @@ def _area() -> Area:
         if not raw_unit.isdigit() or int(raw_unit) > MAX_DB_INT:
             abort(404)
         unit = db.session.get(AdminUnit, int(raw_unit))
-        if unit is None or (user.scope_unit is not None and not unit_visible(user, unit)):
+        if unit is None or (user.scope_unit is not None and not unit_visible(user, unit)
+                            and not (user.scope_area_id is None and overlaps_scope(user, unit))):
             abort(404)
     system = request.args.get("system", "2025")
     service_area = None
@@ -140,7 +147,8 @@ def _breadcrumbs(area: Area) -> list[AdminUnit]:
     ids = [int(part) for part in area.unit.path.strip("/").split("/") if part.isdigit()]
     units = {u.id: u for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(ids)))}
     scope = g.user.scope_unit
-    return [units[i] for i in ids if i in units and (scope is None or unit_visible(g.user, units[i]))]
+    return [units[i] for i in ids if i in units and (scope is None or unit_visible(g.user, units[i])
+                                                     or overlaps_scope(g.user, units[i]))]
 
 
 def _versions() -> list[ChecklistVersion]:
@@ -189,7 +197,8 @@ def dashboard() -> ResponseReturnValue:
     area = _area()
     locale = _locale()
     state = _plan_state(area)
-    indicators = applicable(state.config, area)
+    key = plan_key_for(state.config, area)
+    indicators = state.config.for_province(key)
     main = next((i for i in indicators if i.id == MAIN_INDICATOR), indicators[0])
     # One statement for the values, the trajectory and the three breakdowns (it used to be ~10 round trips).
     drill = _drill_groups(area)
@@ -201,8 +210,9 @@ def dashboard() -> ResponseReturnValue:
                                           first_year=s.trajectory[0][0] if s.trajectory else area.day.year,
                                           marks=[(m.year, m.value) for m in marks[s.indicator.id]])
               for s in summaries}
-    key = province_key(area)
     plan_row = state.versions.get(key) if key else None
+    own_key = province_key(area)
+    broken = state.broken_for(own_key) + [b for b in state.broken_for(key) if key != own_key]
     by_unit, by_ownership, by_type = groups[drill[0]], groups["ownership"], groups["type"]
     failing, failing_total = facility_statuses(area, indicators, main, failing_only=True, limit=FAILING_LIMIT)
     failed_items = most_failed_items(area, main)
@@ -216,7 +226,8 @@ def dashboard() -> ResponseReturnValue:
         failing_limit=FAILING_LIMIT, failed_items=failed_items, item_texts=texts, children=children,
         breadcrumbs=_breadcrumbs(area), section_titles=_section_titles(locale, versions), locale=locale,
         ownership_labels=OWNERSHIP_LABELS, type_labels=TYPE_LABELS, status_labels=STATUS_LABELS,
-        query=_query_args(area), main=main, marks=marks, broken_plans=state.broken_for(key), plan_row=plan_row)
+        query=_query_args(area), main=main, marks=marks, broken_plans=broken, plan_row=plan_row,
+        plan_key=key, own_key=own_key, reform=reform_view(state.config, area), counterparts=counterparts(area))
 
 
 def _query_args(area: Area) -> dict[str, str]:
@@ -243,7 +254,7 @@ def neutralise(value: Any) -> Any:
 
 
 def _indicator_table(area: Area) -> tuple[list[str], list[list[Any]]]:
-    indicators = applicable(_indicators_config(area), area)
+    indicators = _indicators_config(area)
     rows = indicator_rows(area, indicators, _locale(), _labels(area))
     headers = [_("Date"), _("Indicator"), _("Title"), _("Group"), _("Key"), _("Name"), _("Meeting"),
                _("Facilities"), _("Assessed"), _("Value (percent)"), _("Coverage (percent)"),
@@ -258,7 +269,7 @@ def _indicator_table(area: Area) -> tuple[list[str], list[list[Any]]]:
 
 def _facility_records(area: Area, limit: int | None = None, offset: int = 0) -> tuple[list[dict[str, Any]], int,
                                                                                        tuple[Indicator, ...]]:
-    indicators = applicable(_indicators_config(area), area)
+    indicators = _indicators_config(area)
     main = next((i for i in indicators if i.id == MAIN_INDICATOR), indicators[0])
     statuses, total = facility_statuses(area, indicators, main, limit=limit, offset=offset)
     records = [{
@@ -395,7 +406,7 @@ def api_indicators() -> ResponseReturnValue:
     """Indicator values for the area and date (same rows as the indicators export)."""
     area = _area()
     state = _plan_state(area)
-    indicators = applicable(state.config, area)
+    indicators = _indicators_for(state, area)
     # A broken stored plan is left out (national targets) and named, as on the dashboard.
     broken = [{"system": b.system, "code": b.code, "name": b.name, "version": b.version, "problems": list(b.problems)}
               for b in state.broken_for(province_key(area))]
