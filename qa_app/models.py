@@ -5,7 +5,7 @@ from .areas.models import ServiceArea, ServiceAreaCommune
 from .audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from .auth.models import LoginThrottle, User
 from .checklists.models import ChecklistVersion
-from .compliance.plan_models import ProvincePlanVersion
+from .compliance.plan_models import PopulationFigure, ProvincePlanVersion
 from .facilities.models import Facility, FacilityParentLink, FacilityService
 from .inspections.models import (
     Answer,
@@ -27,4 +27,5 @@ __all__ = [
     "TeamMember", "Minutes", "MinutesCounter", "SyncRequest",
     "RoundAssignment", "RoundReportDate", "SupervisionRound", "LoginThrottle", "AuditCheckpoint", "AuditHead",
     "ServiceArea", "ServiceAreaCommune", "RoundCommune", "FacilityParentLink", "ProvincePlanVersion",
+    "PopulationFigure",
 ]

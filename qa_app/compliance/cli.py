@@ -49,3 +49,35 @@ def seed_plans(from_date: str) -> None:
     stored = seed_from_file(config, day)
     db.session.commit()
     click.echo(f"{stored} province plan(s) stored.")
+
+
+@indicators_cli.command("import-population")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file against the database; write nothing.")
+def import_population_command(path: Path, dry_run: bool) -> None:
+    """Reported population figures (unit, year, indicator, value, source) from CSV; nothing is written on any error."""
+    from ..regions.importers import FileFormatError
+    from ..regions.services import file_sha256
+    from .population_import import parse_population
+    from .population_services import import_population
+
+    data = path.read_bytes()
+    try:
+        parsed = parse_population(data)
+    except FileFormatError as exc:
+        for problem in exc.problems:
+            click.echo(f"{path.name}: {problem}", err=True)
+        sys.exit(1)
+    report = import_population(parsed, source=path.name, sha256=file_sha256(data))
+    if not report.ok:
+        db.session.rollback()
+        for problem in report.errors:
+            click.echo(f"{path.name}: {problem}", err=True)
+        click.echo(f"{len(report.errors)} problem(s) found; nothing was imported.", err=True)
+        sys.exit(1)
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Dry run: {report.created} figure(s) would be added, {report.replaced} replaced.")
+        return
+    db.session.commit()
+    click.echo(f"{report.created} figure(s) added, {report.replaced} replaced.")

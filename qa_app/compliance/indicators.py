@@ -49,7 +49,7 @@ MEASURE_KEYS = ("classifications", "requires_services")
 FILTER_KEYS = ("facility_types", "ownership", "high_fertility")
 BASELINE_KEYS = ("year", "value")
 PROVINCE_REQUIRED = ("system", "code")
-PROVINCE_OPTIONAL = ("name", "plan", "overrides", "indicators")
+PROVINCE_OPTIONAL = ("name", "plan", "overrides", "indicators", "population_targets")
 
 ProvinceKey = tuple[str, str]
 
@@ -109,6 +109,8 @@ class ProvincePlan:
     plan: str = ""
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     indicators: tuple[Indicator, ...] = ()
+    # Targets on reported population figures (population.POPULATION_INDICATORS): id -> ((year, value), ...).
+    population_targets: Mapping[str, tuple[tuple[int, float], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -515,6 +517,9 @@ class _Validator:
                 ok = False
             else:
                 own.append(indicator)
+        population = self.population_targets(data.get("population_targets", {}), (*path, "population_targets"),
+                                             label)
+        ok &= population is not None
         for text_key in ("name", "plan"):
             if text_key in data and not isinstance(data[text_key], str):
                 self.err((*path, text_key), f"{label}: {text_key} must be a text")
@@ -522,7 +527,30 @@ class _Validator:
         if not ok:
             return None
         return ProvincePlan(system=system, code=code, name=data.get("name", ""), plan=data.get("plan", ""),
-                            overrides=overrides, indicators=tuple(own))
+                            overrides=overrides, indicators=tuple(own), population_targets=population or {})
+
+    def population_targets(self, value: Any, path: PathKey, label: str) -> dict[str, tuple] | None:
+        """A plan's targets on reported population figures: percentage indicators only (a count has none)."""
+        from .population import POPULATION_INDICATORS
+
+        if not isinstance(value, dict):
+            self.err(path, f"{label}: population_targets must be a mapping of indicator id: targets")
+            return None
+        allowed = tuple(i for i, ind in POPULATION_INDICATORS.items() if ind.kind == "percent")
+        result: dict[str, tuple] = {}
+        ok = True
+        for ident, targets in value.items():
+            if ident not in allowed:
+                self.err((*path, ident), f"{label}: population_targets: unknown population indicator '{ident}'; "
+                                         f"known: {', '.join(allowed)}", at_key=True)
+                ok = False
+                continue
+            found = self.targets(targets, (*path, ident), f"{label}: population target '{ident}'")
+            if found is None:
+                ok = False
+            else:
+                result[ident] = tuple(sorted(found.items()))
+        return result if ok else None
 
     def run(self, data: dict[Any, Any]) -> tuple[tuple[Indicator, ...], dict[ProvinceKey, ProvincePlan]]:
         self.mapping(data, (), "the file", ("schema", "indicators"), ("provinces",))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,7 +39,31 @@ class ProvincePlanVersion(db.Model):
     number: Mapped[str] = mapped_column(sa.String(60), default="")
     issued_on: Mapped[dt.date | None] = mapped_column(sa.Date)
     overrides: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # Targets on reported population figures: {"mcpr": {"2025": 50}} (see population.py).
+    population_targets: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="RESTRICT"))
     created_at: Mapped[timestamp]
 
     created_by: Mapped[User | None] = relationship()
+
+
+class PopulationFigure(db.Model):
+    """A reported population figure of a unit for a year (imported from CSV; never measured by the app).
+
+    One value per (unit, year, indicator): a later import replaces it, and the audit entry keeps the old one.
+    """
+
+    __tablename__ = "population_figure"
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "year", "indicator"),
+        sa.CheckConstraint("value >= 0", name="population_value_positive"),
+    )
+
+    id: Mapped[intpk]
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_unit.id", ondelete="RESTRICT"), index=True)
+    year: Mapped[int] = mapped_column()
+    indicator: Mapped[str] = mapped_column(sa.String(40))
+    value: Mapped[decimal.Decimal] = mapped_column(sa.Numeric(12, 2))
+    source: Mapped[str] = mapped_column(sa.String(300))
+    imported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="RESTRICT"))
+    imported_at: Mapped[timestamp]

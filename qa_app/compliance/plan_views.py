@@ -25,6 +25,7 @@ from ..facilities.services import unit_visible
 from ..regions.models import AdminUnit
 from .indicators import DEFAULT_PATH, MAX_YEAR, MIN_YEAR, IndicatorError, IndicatorSet, load_indicators_cached
 from .plan_models import ProvincePlanVersion
+from .population import POPULATION_INDICATORS
 from .plans import PlanConflict, PlanInput, current_version, save_plan, versions_of
 from .queries import province_of
 from .reform import overlaps_scope
@@ -39,6 +40,8 @@ FERTILITY_CHOICES = ("", "any", "high")
 _ENTRY_SPLIT = re.compile(r"[;\n]|,(?=\s*\d{4}\s*[:=])")
 _ENTRY = re.compile(r"^\s*(\d{1,4})\s*[:=]\s*(\d{1,3}(?:[.,]\d{1,2})?)\s*%?\s*$")
 MAX_NAME, MAX_NUMBER = 300, 60
+# Population figures a plan may set targets on (percentages; a count such as pregnancies has none).
+POPULATION_TARGETED = tuple(i for i, ind in POPULATION_INDICATORS.items() if ind.kind == "percent")
 
 
 def _national() -> IndicatorSet:
@@ -153,10 +156,17 @@ def read_form(form: Any, national: IndicatorSet, previous: dict[str, Any]) -> tu
             problems.append(_("“%(indicator)s” is ticked as changed by the plan: give its targets or a filter, "
                               "or untick it.", indicator=label))
         overrides[indicator.id] = change
+    population: dict[str, dict[int, float]] = {}
+    for ident in POPULATION_TARGETED:
+        targets, found = parse_targets(form.get(f"population-{ident}", ""),
+                                       POPULATION_INDICATORS[ident].title.get(locale))
+        problems += found
+        if targets:
+            population[ident] = targets
     if problems or effective is None:
         return None, problems
     return PlanInput(name=name, number=number, issued_on=issued_on, effective_from=effective,
-                     overrides=overrides), []
+                     overrides=overrides, population_targets=population), []
 
 
 def _form_values(row: Any, national: IndicatorSet) -> dict[str, str]:
@@ -174,7 +184,15 @@ def _form_values(row: Any, national: IndicatorSet) -> dict[str, str]:
         filters = change.get("filters") or {}
         if "high_fertility" in filters:
             values[f"fertility-{ident}"] = "high" if filters["high_fertility"] else "any"
+    for ident, targets in (row.population_targets or {}).items():
+        values[f"population-{ident}"] = _targets_text(targets.items())
     return values
+
+
+def _targets_text(pairs: Any) -> str:
+    """{2025: 85, 2030: 95} as the form writes it: '2025: 85; 2030: 95'."""
+    return "; ".join(f"{y}: {v:g}" for y, v in sorted(
+        (int(k), float(v)) for k, v in pairs if str(k).isdigit() and isinstance(v, int | float)))
 
 
 def _history(key: str) -> list[tuple[AuditEntry, str]]:
@@ -245,8 +263,11 @@ def edit() -> ResponseReturnValue:
                 values[f"targets-{ident}"] = "; ".join(f"{y}: {v:g}" for y, v in change.get("targets", ()))
                 if "high_fertility" in (change.get("filters") or {}):
                     values[f"fertility-{ident}"] = "high" if change["filters"]["high_fertility"] else "any"
+            for ident, targets in file_plan.population_targets.items():
+                values[f"population-{ident}"] = _targets_text(targets)
         values.setdefault("effective_from", dt.date.today().isoformat())
     return render_template("compliance/plan_edit.html", province=province, national=national,
                            values=values, problems=problems, versions=versions,
                            base_version=current_version(system, code), history=_history(f"{system}:{code}"),
-                           locale=_locale(), file_plan=file_plan), status
+                           locale=_locale(), file_plan=file_plan,
+                           population=[POPULATION_INDICATORS[i] for i in POPULATION_TARGETED]), status

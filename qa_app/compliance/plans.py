@@ -76,10 +76,12 @@ class PlanInput:
     effective_from: dt.date
     # indicator id -> {"targets": {year: percent}, "filters": {...}} (the indicators file's override shape).
     overrides: dict[str, dict[str, Any]]
+    # population indicator id -> {year: percent}
+    population_targets: dict[str, dict[int, float]] = field(default_factory=dict)
 
 
 def plan_document(system: str, code: str, name: str, number: str, issued_on: dt.date | None,
-                  overrides: dict[str, Any]) -> dict[str, Any]:
+                  overrides: dict[str, Any], population_targets: dict[str, Any] | None = None) -> dict[str, Any]:
     """A stored plan as the file's ``provinces`` entry, so that the file's validator checks it.
 
     JSON keys are text: target years are turned back into numbers (a key that is not a number stays text and
@@ -96,6 +98,10 @@ def plan_document(system: str, code: str, name: str, number: str, issued_on: dt.
     # The file's "plan" is the plan's title; a stored plan adds its number and date of issue.
     label = " ".join(part for part in (name, number, f"({issued_on.isoformat()})" if issued_on else "") if part)
     document: dict[str, Any] = {"system": system, "code": code, "plan": label, "overrides": changes}
+    if population_targets:
+        document["population_targets"] = {
+            ident: {year(k): v for k, v in targets.items()} if isinstance(targets, dict) else targets
+            for ident, targets in population_targets.items()}
     return document
 
 
@@ -105,7 +111,8 @@ def _source(system: str, code: str, version: int | None = None) -> str:
 
 def check_plan(system: str, code: str, plan: PlanInput, national: IndicatorSet) -> ProvincePlan:
     """Validate a plan with the indicators file's own validator; IndicatorError lists every problem."""
-    document = plan_document(system, code, plan.name, plan.number, plan.issued_on, plan.overrides)
+    document = plan_document(system, code, plan.name, plan.number, plan.issued_on, plan.overrides,
+                             plan.population_targets)
     return parse_province(document, national, _source(system, code))
 
 
@@ -123,7 +130,8 @@ def config_on(national: IndicatorSet, day: dt.date) -> PlanState:
     broken: list[BrokenPlan] = []
     versions = plans_in_force(day)
     for key, row in versions.items():
-        document = plan_document(row.system, row.code, row.name, row.number, row.issued_on, row.overrides)
+        document = plan_document(row.system, row.code, row.name, row.number, row.issued_on, row.overrides,
+                                 row.population_targets)
         try:
             provinces[key] = parse_province(document, national, _source(row.system, row.code, row.version))
         except IndicatorError as exc:
@@ -172,7 +180,10 @@ def save_plan(system: str, code: str, base_version: int, plan: PlanInput, nation
     previous = versions_of(system, code)[:1]
     row = ProvincePlanVersion(system=system, code=code, version=base_version + 1, effective_from=plan.effective_from,
                               name=plan.name, number=plan.number, issued_on=plan.issued_on,
-                              overrides=_json_overrides(plan.overrides), created_by_id=user_id)
+                              overrides=_json_overrides(plan.overrides),
+                              population_targets={ident: {str(y): v for y, v in sorted(t.items())}
+                                                  for ident, t in plan.population_targets.items()},
+                              created_by_id=user_id)
     try:
         with db.session.begin_nested():
             db.session.add(row)
@@ -182,7 +193,7 @@ def save_plan(system: str, code: str, base_version: int, plan: PlanInput, nation
     details: dict[str, Any] = {"version": row.version, "effective_from": plan.effective_from.isoformat(),
                                "name": plan.name, "number": plan.number,
                                "issued_on": plan.issued_on.isoformat() if plan.issued_on else None,
-                               "overrides": row.overrides}
+                               "overrides": row.overrides, "population_targets": row.population_targets}
     if previous:
         details["previous"] = {"version": previous[0].version, "overrides": previous[0].overrides,
                                "effective_from": previous[0].effective_from.isoformat()}
@@ -205,8 +216,10 @@ def seed_from_file(national: IndicatorSet, effective_from: dt.date, user_id: int
                 entry["filters"] = {k: list(v) if isinstance(v, tuple) else v for k, v in change["filters"].items()}
             # Baseline and validity overrides stay in the file: the form edits targets and filters only.
             overrides[ident] = entry
+        population = {ident: dict(targets) for ident, targets in province.population_targets.items()}
         save_plan(system, code, 0, PlanInput(name=province.plan or province.name or f"{system}:{code}", number="",
-                                             issued_on=None, effective_from=effective_from, overrides=overrides),
+                                             issued_on=None, effective_from=effective_from, overrides=overrides,
+                                             population_targets=population),
                   national, user_id)
         stored += 1
     return stored

@@ -28,6 +28,7 @@ from .chart import build_chart
 from .distance import target_marks
 from .indicators import DEFAULT_PATH, Indicator, IndicatorError, IndicatorSet, load_indicators_cached
 from .plans import PlanState, config_on
+from .population_services import population_lines
 from .reform import counterparts, overlaps_scope, plan_key_for, reform_view
 from .queries import Area, children_of, facility_statuses, most_failed_items
 from .report import has_area_breakdown, indicator_rows, province_key, summarise_with_groups
@@ -227,7 +228,8 @@ def dashboard() -> ResponseReturnValue:
         breadcrumbs=_breadcrumbs(area), section_titles=_section_titles(locale, versions), locale=locale,
         ownership_labels=OWNERSHIP_LABELS, type_labels=TYPE_LABELS, status_labels=STATUS_LABELS,
         query=_query_args(area), main=main, marks=marks, broken_plans=broken, plan_row=plan_row,
-        plan_key=key, own_key=own_key, reform=reform_view(state.config, area), counterparts=counterparts(area))
+        plan_key=key, own_key=own_key, reform=reform_view(state.config, area), counterparts=counterparts(area),
+        population=population_lines(area.unit, area.day, state.config.provinces.get(key) if key else None))
 
 
 def _query_args(area: Area) -> dict[str, str]:

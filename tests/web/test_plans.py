@@ -172,6 +172,16 @@ def test_manager_edits_the_plan_in_the_browser_form(app: Flask, client: FlaskCli
     assert stale.status_code == 409
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ProvincePlanVersion)) == 1
+    # A target on a reported population figure (mCPR): stored with the plan, a bad one refused.
+    assert client.post("/compliance/plans/edit", data={**form, "base_version": "1",
+                                                        "population-mcpr": "2025: năm mươi"}).status_code == 400
+    assert client.post("/compliance/plans/edit", data={**form, "base_version": "1",
+                                                        "population-mcpr": "2025: 50; 2030: 52"}).status_code == 302
+    with app.app_context():
+        latest = db.session.scalar(sa.select(ProvincePlanVersion).where(ProvincePlanVersion.version == 2))
+        assert latest.population_targets == {"mcpr": {"2025": 50, "2030": 52}}
+        assert config_on(load_indicators(), AS_OF).config.provinces[("pre2025", "12")].population_targets == {
+            "mcpr": ((2025, 50.0), (2030, 52.0))}
 
 
 def test_plan_pages_are_for_managers_of_the_province(app: Flask, client: FlaskClient, data: Dataset) -> None:

@@ -27,6 +27,7 @@ def upgrade():
         sa.Column('number', sa.String(length=60), nullable=False),
         sa.Column('issued_on', sa.Date(), nullable=True),
         sa.Column('overrides', sa.JSON(), nullable=False),
+        sa.Column('population_targets', sa.JSON(), nullable=False),
         sa.Column('created_by_id', sa.Integer(), nullable=True),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.CheckConstraint("system IN ('pre2025', '2025')", name=op.f('ck_province_plan_version_plan_system')),
