@@ -25,8 +25,8 @@ from ..facilities.services import unit_visible
 from ..regions.models import AdminUnit
 from .indicators import DEFAULT_PATH, MAX_YEAR, MIN_YEAR, IndicatorError, IndicatorSet, load_indicators_cached
 from .plan_models import ProvincePlanVersion
-from .population import POPULATION_INDICATORS
 from .plans import PlanConflict, PlanInput, current_version, save_plan, versions_of
+from .population import POPULATION_INDICATORS
 from .queries import province_of
 from .reform import overlaps_scope
 

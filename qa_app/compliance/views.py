@@ -29,8 +29,8 @@ from .distance import target_marks
 from .indicators import DEFAULT_PATH, Indicator, IndicatorError, IndicatorSet, load_indicators_cached
 from .plans import PlanState, config_on
 from .population_services import population_lines
-from .reform import counterparts, overlaps_scope, plan_key_for, reform_view
 from .queries import Area, children_of, facility_statuses, most_failed_items
+from .reform import counterparts, overlaps_scope, plan_key_for, reform_view
 from .report import has_area_breakdown, indicator_rows, province_key, summarise_with_groups
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
