@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 
 TARGET_YEARS = (2025, 2030)
@@ -14,11 +13,13 @@ def facilities_needed(target: float | None, meeting: int, total: int) -> int | N
     """How many more facilities must meet the rule for ``meeting / total`` to reach ``target`` percent.
 
     ceil(target × total / 100) − meeting, never below 0; None without a target or a denominator. Computed
-    exactly (a percentage such as 75 or 83.3 as a decimal fraction), so 75 % of 82 facilities is 61.5, i.e. 62.
+    exactly, so 75 % of 82 facilities is 61.5, i.e. 62. The target is read back as the simplest fraction
+    within 1e-6 of it: an interpolated target carries float noise (78.00000000000001, 81.66666666666667 for
+    245/3) that would otherwise push a whole product (78 % of 50 = 39) up to the next facility.
     """
     if target is None or total <= 0:
         return None
-    share = Fraction(Decimal(repr(float(target)))) * total / 100
+    share = Fraction(float(target)).limit_denominator(1_000_000) * total / 100
     return max(0, math.ceil(share) - meeting)
 
 

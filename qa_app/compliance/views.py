@@ -25,7 +25,7 @@ from ..facilities.labels import FACILITY_TYPE_LABELS
 from ..facilities.services import unit_visible
 from ..regions.models import AdminUnit
 from .chart import build_chart
-from .distance import target_marks
+from .distance import TARGET_YEARS, target_marks
 from .indicators import DEFAULT_PATH, Indicator, IndicatorError, IndicatorSet, load_indicators_cached
 from .plans import PlanState, config_on
 from .population_services import population_lines
@@ -209,7 +209,9 @@ def dashboard() -> ResponseReturnValue:
              for s in summaries}
     charts = {s.indicator.id: build_chart(s.trajectory, s.target_line, s.projection,
                                           first_year=s.trajectory[0][0] if s.trajectory else area.day.year,
-                                          marks=[(m.year, m.value) for m in marks[s.indicator.id]])
+                                          # The named target years only: a label per year would overlap.
+                                          marks=[(m.year, m.value) for m in marks[s.indicator.id]
+                                                 if m.year in TARGET_YEARS])
               for s in summaries}
     plan_row = state.versions.get(key) if key else None
     own_key = province_key(area)

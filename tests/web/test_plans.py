@@ -56,6 +56,9 @@ def test_facilities_needed_matches_a_hand_count() -> None:
     assert facilities_needed(75, 0, 0) is None
     # A decimal target is exact: 83.3 % of 1000 = 833 exactly (float arithmetic would give 833.0000000000001).
     assert facilities_needed(83.3, 800, 1000) == 33
+    # Interpolated targets carry float noise: 78 % of 50 is exactly 39, and 245/3 % of 300 exactly 245.
+    assert facilities_needed(75 + 15 * 1 / 5 + 1e-14, 30, 50) == 9
+    assert facilities_needed(75 + 20 / 3, 200, 300) == 45
 
 
 def test_target_marks_are_in_year_order_and_2025_is_shown_once() -> None:
@@ -245,3 +248,31 @@ def test_a_broken_file_refuses_to_start(tmp_path: Path) -> None:
     broken.write_text(BROKEN, encoding="utf-8")
     with pytest.raises(IndicatorsFileError, match=re.escape(f"{broken}:8:")):
         make_app(tmp_path, COMPLIANCE_INDICATORS=str(broken))
+
+
+def test_a_file_broken_while_running_is_named_not_a_bare_500(tmp_path: Path) -> None:
+    import os
+
+    from tests.conftest import reset_schema
+
+    path = tmp_path / "indicators.yaml"
+    path.write_text(DEFAULT_PATH.read_text(encoding="utf-8"), encoding="utf-8")
+    app = make_app(tmp_path, COMPLIANCE_INDICATORS=str(path))
+    with app.app_context():
+        reset_schema()
+        db.create_all()
+    data = build_lai_chau(app)
+    path.write_text(BROKEN, encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_mtime_ns + 10**9, path.stat().st_mtime_ns + 10**9))
+    client = app.test_client()
+    login(client, app, data.users["admin"])
+    page = client.get(f"/compliance/?date={DATE}")
+    assert page.status_code == 503
+    assert f"{path}:8:" in page.get_data(as_text=True)
+    api = client.get(f"/api/v1/compliance/indicators?date={DATE}")
+    assert api.status_code == 503 and api.get_json()["problems"][0].startswith(f"{path}:8:")
+    with app.app_context():
+        db.session.remove()
+        if db.engine.url.database not in (None, "", ":memory:"):
+            reset_schema()  # a shared server database (PostgreSQL runs) is left empty for the next test
+        db.engine.dispose()
