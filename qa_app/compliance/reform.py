@@ -20,7 +20,7 @@ from ..auth.services import facility_in_scope
 from ..extensions import db
 from ..facilities.models import Facility
 from ..regions.models import AdminUnit
-from .distance import facilities_needed
+from .distance import TargetMark, facilities_needed, target_marks
 from .indicators import Indicator, IndicatorSet, ProvinceKey
 from .queries import Area, Counts, province_of
 from .report import summarise
@@ -40,6 +40,11 @@ class PartFigure:
     def needed(self, target: float | None) -> int | None:
         """Facilities still needed in this part to reach ``target``."""
         return facilities_needed(target, self.counts.meeting, self.counts.total)
+
+    def marks(self, this_year: int) -> list[TargetMark]:
+        """This year's, 2025 and 2030 targets in year order, with the facilities still needed."""
+        return target_marks({this_year: self.target_now, 2025: self.target_2025, 2030: self.target_2030},
+                            this_year, self.counts.meeting, self.counts.total)
 
 
 @dataclass
@@ -150,7 +155,8 @@ def reform_view(config: IndicatorSet, area: Area) -> ReformView | None:
         parts.append(part)
     remainder = Part(unit=None, plan="", figures={
         ident: dataclasses.replace(whole[ident], counts=rest[ident]) for ident in whole})
-    parts.append(remainder)
+    if any(counts.total for counts in rest.values()):  # no row for a province made only of planned parts
+        parts.append(remainder)
     combined: dict[str, PartFigure] = {}
     for indicator in national:
         ident = indicator.id
