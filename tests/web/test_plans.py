@@ -276,3 +276,20 @@ def test_a_file_broken_while_running_is_named_not_a_bare_500(tmp_path: Path) -> 
         if db.engine.url.database not in (None, "", ":memory:"):
             reset_schema()  # a shared server database (PostgreSQL runs) is left empty for the next test
         db.engine.dispose()
+
+
+def test_the_real_command_validates_even_when_the_configured_file_is_broken(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    broken = tmp_path / "indicators.yaml"
+    broken.write_text(BROKEN, encoding="utf-8")
+    flask = Path(sys.executable).with_name("flask")
+    env = {**os.environ, "QA_COMPLIANCE_INDICATORS": str(broken),
+           "QA_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "QA_SECRET_KEY": "x"}
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([str(flask), "--app", "wsgi", "indicators", "validate"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert f"{broken}:8:" in done.stderr and "Traceback" not in done.stderr
