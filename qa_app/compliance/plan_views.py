@@ -13,8 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 
 from ..audit.models import AuditEntry
 from ..auth.models import User
@@ -22,11 +25,16 @@ from ..auth.views import roles_required
 from ..core.security import MAX_DB_INT
 from ..extensions import db
 from ..facilities.services import unit_visible
+from ..regions.importers import FileFormatError, RowError
 from ..regions.models import AdminUnit
+from ..regions.services import file_sha256
 from .indicators import DEFAULT_PATH, MAX_YEAR, MIN_YEAR, IndicatorError, IndicatorSet, load_indicators_cached
 from .plan_models import ProvincePlanVersion
 from .plans import PlanConflict, PlanInput, current_version, save_plan, versions_of
 from .population import POPULATION_INDICATORS
+from .population_import import MAX_FILE_BYTES as POPULATION_MAX_BYTES
+from .population_import import parse_population
+from .population_services import import_population
 from .queries import province_of
 from .reform import overlaps_scope
 
@@ -271,3 +279,48 @@ def edit() -> ResponseReturnValue:
                            base_version=current_version(system, code), history=_history(f"{system}:{code}"),
                            locale=_locale(), file_plan=file_plan,
                            population=[POPULATION_INDICATORS[i] for i in POPULATION_TARGETED]), status
+
+
+class PopulationImportForm(FlaskForm):
+    """Upload of a population-figures CSV file."""
+
+    file = FileField(_l("CSV file (UTF-8)"), validators=[FileRequired(_l("Choose a CSV file."))],
+                     render_kw={"accept": ".csv,text/csv"})
+
+
+@bp.route("/population", methods=["GET", "POST"])
+@roles_required(*EDITOR_ROLES)
+def population() -> ResponseReturnValue:
+    """Import reported population figures from CSV (all or nothing, every problem with its row)."""
+    form = PopulationImportForm()
+    problems: list[RowError] = []
+    user = g.user
+    if user.role != "admin" and user.scope_area_id is not None:
+        abort(403)  # figures are reported for provinces and communes, by the province
+
+    def allowed(unit: AdminUnit) -> bool:
+        return user.scope_unit is None or unit_visible(user, unit) or (
+            unit.system == "pre2025" and overlaps_scope(user, unit))
+
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read(POPULATION_MAX_BYTES + 1)
+        try:
+            report = import_population(parse_population(data), user_id=user.id, source=upload.filename or "",
+                                       sha256=file_sha256(data), allowed=allowed)
+        except FileFormatError as exc:
+            problems = exc.problems
+        else:
+            problems = report.errors
+        if problems:
+            db.session.rollback()
+            flash(ngettext("%(num)d problem found: nothing was imported.",
+                           "%(num)d problems found: nothing was imported.", len(problems)), "error")
+        else:
+            db.session.commit()
+            flash(_("Population figures added: %(created)d, replaced: %(replaced)d.", created=report.created,
+                    replaced=report.replaced), "success")
+            return redirect(url_for(".population"))
+    status = 400 if problems or (request.method == "POST" and form.errors) else 200
+    return render_template("compliance/population_import.html", form=form, problems=problems,
+                           indicators=POPULATION_INDICATORS, locale=_locale()), status

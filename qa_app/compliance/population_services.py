@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -34,8 +35,12 @@ class PopulationImportReport:
 
 
 def import_population(parsed: PopulationFile, *, user_id: int | None = None, source: str = "",
-                      sha256: str = "") -> PopulationImportReport:
-    """Store the figures of a checked file; writes nothing unless every row is right (all or nothing)."""
+                      sha256: str = "", allowed: Callable[[AdminUnit], bool] | None = None) -> PopulationImportReport:
+    """Store the figures of a checked file; writes nothing unless every row is right (all or nothing).
+
+    ``allowed``: whether the importing user may report for a unit (a manager: units of their region); a row
+    for another unit is refused like an unknown one.
+    """
     report = PopulationImportReport(errors=list(parsed.errors))
     keys = {(r.system, r.level, r.code) for r in parsed.rows}
     units: dict[tuple[str, str, str], AdminUnit] = {}
@@ -45,7 +50,9 @@ def import_population(parsed: PopulationFile, *, user_id: int | None = None, sou
                 AdminUnit.system == system, AdminUnit.level == level, AdminUnit.code.in_(codes))):
             units[(system, level, unit.code)] = unit
     for row in parsed.rows:
-        if (row.system, row.level, row.code) not in units:
+        unit = units.get((row.system, row.level, row.code))
+        if unit is None or (allowed is not None and not allowed(unit)):
+            # Outside the user's region reads as unknown: the answer must not tell which units exist.
             report.errors.append(RowError(row.row, N_("No unit %(unit)s."),
                                           {"unit": f"{row.system}:{row.level}:{row.code}"}))
     if report.errors:

@@ -284,6 +284,9 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
                         query=unit_of, form=no_body,
                         csrf_form=lambda o, r: {"base_version": "0", "name": "Kế hoạch", "effective_from":
                                                 "2026-01-01"})),
+    # Population figures: the same roles; an empty upload is refused by the form (nothing imported).
+    "plans.population": (Case(LOGIN, only({"provincial_manager": OK, "admin": OK})),
+                         Case(LOGIN, only({"provincial_manager": BAD, "admin": BAD}), "POST", form=no_body)),
 }
 
 # What fills each URL parameter, from the objects of the region under test.

@@ -83,3 +83,29 @@ def test_cli_import_then_dashboard_shows_reported_figures_with_targets(app: Flas
     # Kon Tum's plan: mCPR above 50 % by 2025; the 2024 report says 48.5 %: not reached.
     assert "48,5" in mcpr and "Chỉ tiêu 2025: 50" in mcpr and "chưa đạt" in mcpr
     assert "312" in section
+
+
+def test_upload_page_imports_all_or_nothing_within_the_managers_region(app: Flask, client: FlaskClient,
+                                                                       data: Dataset) -> None:
+    import io
+
+    def upload(text: str):
+        return client.post("/compliance/plans/population",
+                           data={"file": (io.BytesIO(text.encode()), "population.csv")},
+                           content_type="multipart/form-data")
+
+    login(client, app, data.users["manager"])  # pre-2025 Lai Châu
+    assert client.get("/compliance/plans/population").status_code == 200
+    # Lai Châu's own figure is fine, Kon Tum's is outside the manager's region: refused by row, nothing written.
+    mixed = ("unit,year,indicator,value,source\n"
+             "pre2025:province:12,2024,mcpr,65,Báo cáo thống kê Lai Châu\n"
+             "pre2025:province:62,2024,mcpr,48,Báo cáo thống kê Kon Tum\n")
+    refused = upload(mixed)
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "<td>3</td><td>Không có đơn vị pre2025:province:62.</td>" in text
+    with app.app_context():
+        assert _count() == 0
+    assert upload(mixed.rsplit("\n", 2)[0] + "\n").status_code == 302
+    with app.app_context():
+        assert _count() == 1
