@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Mapping
 
@@ -56,6 +57,14 @@ def setup(demo: bool) -> None:
         click.echo(summary.describe())
         click.echo(add_showcase(params.today).describe())
         db.session.commit()
+        # The demo's province plans start as the shipped file's, editable under Compliance › Province plans.
+        from .compliance.indicators import DEFAULT_PATH, load_indicators
+        from .compliance.plans import seed_from_file
+
+        plans = seed_from_file(load_indicators(current_app.config.get("COMPLIANCE_INDICATORS", DEFAULT_PATH)),
+                               dt.date(2021, 1, 1))
+        db.session.commit()
+        click.echo(f"Province plans copied from the indicators file: {plans}.")
         refresh_statistics(db.engine)
     if demo:
         _print_logins()

@@ -31,6 +31,7 @@ __all__ = [
     "load_indicators",
     "load_indicators_cached",
     "parse_indicators",
+    "parse_province",
     "target_at",
 ]
 
@@ -48,7 +49,7 @@ MEASURE_KEYS = ("classifications", "requires_services")
 FILTER_KEYS = ("facility_types", "ownership", "high_fertility")
 BASELINE_KEYS = ("year", "value")
 PROVINCE_REQUIRED = ("system", "code")
-PROVINCE_OPTIONAL = ("name", "plan", "overrides", "indicators")
+PROVINCE_OPTIONAL = ("name", "plan", "overrides", "indicators", "population_targets")
 
 ProvinceKey = tuple[str, str]
 
@@ -108,6 +109,8 @@ class ProvincePlan:
     plan: str = ""
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     indicators: tuple[Indicator, ...] = ()
+    # Targets on reported population figures (population.POPULATION_INDICATORS): id -> ((year, value), ...).
+    population_targets: Mapping[str, tuple[tuple[int, float], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -514,6 +517,9 @@ class _Validator:
                 ok = False
             else:
                 own.append(indicator)
+        population = self.population_targets(data.get("population_targets", {}), (*path, "population_targets"),
+                                             label)
+        ok &= population is not None
         for text_key in ("name", "plan"):
             if text_key in data and not isinstance(data[text_key], str):
                 self.err((*path, text_key), f"{label}: {text_key} must be a text")
@@ -521,7 +527,30 @@ class _Validator:
         if not ok:
             return None
         return ProvincePlan(system=system, code=code, name=data.get("name", ""), plan=data.get("plan", ""),
-                            overrides=overrides, indicators=tuple(own))
+                            overrides=overrides, indicators=tuple(own), population_targets=population or {})
+
+    def population_targets(self, value: Any, path: PathKey, label: str) -> dict[str, tuple] | None:
+        """A plan's targets on reported population figures: percentage indicators only (a count has none)."""
+        from .population import POPULATION_INDICATORS
+
+        if not isinstance(value, dict):
+            self.err(path, f"{label}: population_targets must be a mapping of indicator id: targets")
+            return None
+        allowed = tuple(i for i, ind in POPULATION_INDICATORS.items() if ind.kind == "percent")
+        result: dict[str, tuple] = {}
+        ok = True
+        for ident, targets in value.items():
+            if ident not in allowed:
+                self.err((*path, ident), f"{label}: population_targets: unknown population indicator '{ident}'; "
+                                         f"known: {', '.join(allowed)}", at_key=True)
+                ok = False
+                continue
+            found = self.targets(targets, (*path, ident), f"{label}: population target '{ident}'")
+            if found is None:
+                ok = False
+            else:
+                result[ident] = tuple(sorted(found.items()))
+        return result if ok else None
 
     def run(self, data: dict[Any, Any]) -> tuple[tuple[Indicator, ...], dict[ProvinceKey, ProvincePlan]]:
         self.mapping(data, (), "the file", ("schema", "indicators"), ("provinces",))
@@ -588,6 +617,22 @@ def parse_indicators(text: str, source: str) -> IndicatorSet:
     if found:
         raise fail(found)
     return IndicatorSet(indicators=indicators, provinces=provinces, source=source)
+
+
+def parse_province(data: Any, national: IndicatorSet, source: str) -> ProvincePlan:
+    """Check one province plan given as plain values (a plan stored in the database, or a form's result).
+
+    The same checks as a ``provinces`` entry of the file (the validator is shared), against the national
+    indicators of ``national``; raise IndicatorError naming ``source`` (plain values have no lines).
+    """
+    doc = _Document()
+    validator = _Validator(doc)
+    declared = {ind.id: ind for ind in national.indicators}
+    plan = validator.province(data, (), declared, set(declared))
+    if validator.problems or plan is None:
+        found = validator.problems or [(1, "the plan cannot be read")]
+        raise IndicatorError([Problem(source, 0, msg) for _line, msg in dict.fromkeys(found)])
+    return plan
 
 
 def load_indicators(path: str | Path = DEFAULT_PATH) -> IndicatorSet:
