@@ -24,6 +24,7 @@ from ..checklists.models import ChecklistVersion
 from ..extensions import db
 from ..facilities.models import Facility, FacilityService
 from ..inspections.models import Answer, Inspection, SectionResult
+from ..regions.fertility import in_high_fertility_area
 from ..regions.models import AdminUnit
 from .indicators import Indicator
 
@@ -34,6 +35,8 @@ GROUPS = ("all", "unit", "ownership", "type")
 
 ROUTINE = "routine"
 NOT_ASSESSABLE = "not_assessable"
+# Answer values that are not a result: never "met", whatever the stored failed flag says.
+NOT_MET_VALUES = ("na", "not_observed", NOT_ASSESSABLE)
 
 
 def months_back(day: dt.date, months: int) -> dt.date:
@@ -229,15 +232,24 @@ class _Query:
         classification = self.latest.c.classification
         return sa.or_(classification.is_(None), classification != NOT_ASSESSABLE)
 
-    @staticmethod
-    def counted(indicator: Indicator) -> sa.ColumnElement[bool]:
-        """The facility belongs to the indicator's denominator (a sub-station never does: its station counts)."""
+    def counted(self, indicator: Indicator) -> sa.ColumnElement[bool]:
+        """The facility falls under the indicator's filters (a sub-station never does: its station counts)."""
         f = indicator.filters
         conditions = [Facility.type.in_(f.facility_types), Facility.ownership.in_(f.ownership),
                       Facility.parent_facility_id.is_(None)]
         if f.high_fertility is not None:
-            conditions.append(Facility.high_fertility.is_(f.high_fertility))
+            # The commune's designation on the day (regions.fertility), not a flag without dates.
+            inside = in_high_fertility_area(Facility.unit_id, Facility.legacy_unit_id, self.area.day)
+            conditions.append(inside if f.high_fertility else ~inside)
         return sa.and_(*conditions)
+
+    def denominator(self, indicator: Indicator) -> sa.ColumnElement[bool]:
+        """The facility is in the indicator's denominator: counted, and for ``denominator: assessed`` also
+        holding a valid inspection with a result."""
+        counted = self.counted(indicator)
+        if indicator.denominator == "assessed":
+            return sa.and_(counted, self.valid(indicator), self.assessable())
+        return counted
 
     def _valid_on(self, latest: Any, indicator: Indicator) -> sa.ColumnElement[bool]:
         """valid() for another alias of the latest-inspection CTE."""
@@ -252,11 +264,37 @@ class _Query:
                          value=latest.c.checklist_version_id, else_=months_back(day, DEFAULT_VALIDITY_MONTHS))
         return latest.c.inspection_date > cutoff
 
+    def _rule(self, latest: Any, indicator: Indicator) -> sa.ColumnElement[bool]:
+        """The indicator's measure on one facility's latest inspection row (``latest``, an alias of the CTE)."""
+        if indicator.ever_assessed and not (indicator.classifications or indicator.items_met
+                                            or indicator.items_not_met):
+            # Any approved external inspection up to the day, valid or not, whatever its result.
+            return latest.c.id.is_not(None)
+        conditions = [self._valid_on(latest, indicator)]
+        if indicator.classifications:
+            conditions.append(latest.c.classification.in_(indicator.classifications))
+        if indicator.items_met or indicator.items_not_met:
+            # Items are read from a visit that reached a result; a "not assessable" visit proves nothing.
+            conditions.append(sa.or_(latest.c.classification.is_(None),
+                                     latest.c.classification != NOT_ASSESSABLE))
+        if indicator.items_met:
+            # "Met" only: not applicable, not observed or unanswered never make an item of a readiness set met.
+            met = (sa.select(sa.func.count(Answer.item_id)).where(
+                Answer.inspection_id == latest.c.id, Answer.item_id.in_(indicator.items_met),
+                Answer.failed.is_(False), Answer.value.is_not(None), Answer.value.not_in(NOT_MET_VALUES))
+                .scalar_subquery())
+            conditions.append(met == len(indicator.items_met))
+        if indicator.items_not_met:
+            conditions.append(sa.select(Answer.id).where(
+                Answer.inspection_id == latest.c.id, Answer.item_id.in_(indicator.items_not_met),
+                Answer.failed.is_(True)).exists())
+        return sa.and_(*conditions)
+
     def substations_meet(self, indicator: Indicator) -> sa.ColumnElement[bool]:
         """Roll-up rule: no active sub-station of the facility that offers FP services fails the indicator.
 
-        A sub-station is inspected on its own; it "meets" when its own latest inspection is valid on the day and
-        of one of the indicator's classifications (the services rule applies to the station as a whole).
+        A sub-station is inspected on its own; it "meets" when its own latest inspection meets the indicator's
+        measure on the day (the services rule applies to the station as a whole).
         """
         sub = aliased(Facility, name="sub")
         latest = self.latest.alias()  # anonymous: one per indicator and per branch of a UNION
@@ -265,8 +303,7 @@ class _Query:
             day = self.area.day
             on = sa.and_(on, latest.c.inspection_date <= day,
                          sa.or_(latest.c.next_date.is_(None), latest.c.next_date > day))
-        sub_meets = (sa.select(latest.c.facility_id).where(
-            on, self._valid_on(latest, indicator), latest.c.classification.in_(indicator.classifications)))
+        sub_meets = sa.select(latest.c.facility_id).where(on, self._rule(latest, indicator))
         day = self.area.day
         offers = sa.select(FacilityService.facility_id).where(FacilityService.facility_id == sub.id)
         failing = sa.select(sub.id).where(
@@ -276,8 +313,7 @@ class _Query:
 
     def meeting(self, indicator: Indicator) -> sa.ColumnElement[bool]:
         """The facility meets the indicator's rule on the day (a station: with every FP sub-station, see above)."""
-        conditions = [self.valid(indicator), self.latest.c.classification.in_(indicator.classifications),
-                      self.substations_meet(indicator)]
+        conditions = [self._rule(self.latest, indicator), self.substations_meet(indicator)]
         if indicator.requires_services:
             offered = (sa.select(sa.func.count()).select_from(FacilityService)
                        .where(FacilityService.facility_id == Facility.id,
@@ -330,7 +366,7 @@ def _sum(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
 def _count_columns(q: _Query, indicators: tuple[Indicator, ...]) -> list[Any]:
     columns: list[Any] = []
     for ind in indicators:
-        counted = q.counted(ind)
+        counted = q.denominator(ind)
         columns += [_sum(counted), _sum(sa.and_(counted, q.valid(ind), q.assessable())),
                     _sum(sa.and_(counted, q.meeting(ind)))]
     return columns
@@ -505,15 +541,16 @@ def facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indic
     q = _Query(area, indicators)
     flags: list[Any] = [sa.case((q.valid(main), 1), else_=0)]
     for ind in indicators:
-        flags += [sa.case((q.counted(ind), 1), else_=0), sa.case((q.meeting(ind), 1), else_=0)]
-    cols = [Facility.id, Facility.code, Facility.name, Facility.type, Facility.ownership, Facility.high_fertility,
+        flags += [sa.case((q.denominator(ind), 1), else_=0), sa.case((q.meeting(ind), 1), else_=0)]
+    high_fertility = sa.case((in_high_fertility_area(Facility.unit_id, Facility.legacy_unit_id, area.day), 1), else_=0)
+    cols = [Facility.id, Facility.code, Facility.name, Facility.type, Facility.ownership, high_fertility,
             q.cur.name, q.leg.name, q.latest.c.id, q.latest.c.inspection_date, q.latest.c.classification,
             q.latest.c.overall_percent, q.latest.c.critical_failures]
     # The total comes with each row (a window count over the whole filtered set, before LIMIT): one statement.
     stmt = q.select_from(sa.select(*cols, *flags, sa.func.count().over().label("total")))
     if failing_only:
         # Not meeting includes "not assessable" (listed with its own status: a re-visit is due).
-        stmt = stmt.where(q.counted(main), sa.not_(sa.func.coalesce(q.meeting(main), False)))
+        stmt = stmt.where(q.denominator(main), sa.not_(sa.func.coalesce(q.meeting(main), False)))
     stmt = stmt.order_by(q.cur.name, Facility.name, Facility.id).offset(offset)
     if limit is not None:
         stmt = stmt.limit(limit)
