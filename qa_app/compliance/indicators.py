@@ -18,7 +18,15 @@ from typing import Any
 import yaml
 
 from ..checklists.loader import Problem  # the same "file:line: message" as a checklist problem
-from ..checklists.schema import CLASSIFICATIONS, FACILITY_TYPES, NOT_COUNTED_TYPES, SERVICES, Text
+from ..checklists.schema import (
+    CLASSIFICATIONS,
+    DEFAULT_PROGRAMME,
+    FACILITY_TYPES,
+    NOT_COUNTED_TYPES,
+    PROGRAMMES,
+    SERVICES,
+    Text,
+)
 
 __all__ = [
     "DEFAULT_PATH",
@@ -51,7 +59,7 @@ OVERRIDE_KEYS = ("measure", "filters", "baseline", "targets", "validity_months")
 MEASURE_RULES = ("classifications", "items_met", "items_not_met", "ever_assessed")
 MEASURE_KEYS = (*MEASURE_RULES, "requires_services", "denominator")
 DENOMINATORS = ("all", "assessed")
-FILTER_KEYS = ("facility_types", "ownership", "high_fertility")
+FILTER_KEYS = ("facility_types", "ownership", "high_fertility", "programmes")
 # An item id as checklists write it (A1, C8, E12); the item's existence is checked against the registered
 # checklists by the compliance module, not here (this module knows no checklist).
 ITEM_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
@@ -79,8 +87,11 @@ class Filters:
 
     facility_types: tuple[str, ...] = COUNTED_TYPES
     ownership: tuple[str, ...] = OWNERSHIPS
-    # None: any; True/False: only facilities with (without) the high-fertility-area flag.
+    # None: any; True/False: only facilities in (outside) a commune designated high-fertility on the day.
     high_fertility: bool | None = None
+    # Whose inspections the indicator reads (checklist programmes, in PROGRAMMES order): routine supervision
+    # unless the indicator says otherwise, so a campaign visit never stands in for a routine one by accident.
+    programmes: tuple[str, ...] = (DEFAULT_PROGRAMME,)
 
 
 @dataclass(frozen=True)
@@ -411,6 +422,11 @@ class _Validator:
                                "ownership")
             ok &= found is not None
             result["ownership"] = found
+        if "programmes" in data:
+            found = self.codes(data["programmes"], (*path, "programmes"), f"{label}: programmes", PROGRAMMES,
+                               "programme")
+            ok &= found is not None
+            result["programmes"] = tuple(p for p in PROGRAMMES if p in (found or ()))
         if "high_fertility" in data:
             flag = data["high_fertility"]
             # "any" says in so many words that a plan covers every station (Bắc Giang), rather than leaving

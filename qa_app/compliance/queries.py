@@ -34,6 +34,7 @@ GROUPS = ("all", "unit", "ownership", "type")
 
 
 ROUTINE = "routine"
+DEFAULT_PROGRAMMES: tuple[str, ...] = (ROUTINE,)
 NOT_ASSESSABLE = "not_assessable"
 # Answer values that are not a result: never "met", whatever the stored failed flag says.
 NOT_MET_VALUES = ("na", "not_observed", NOT_ASSESSABLE)
@@ -146,7 +147,8 @@ def latest_per_facility(stmt: sa.Select) -> sa.Select:
 class _Query:
     """The pieces shared by every compliance query for one area, date and set of indicators."""
 
-    def __init__(self, area: Area, indicators: tuple[Indicator, ...], timeline: sa.CTE | None = None,
+    def __init__(self, area: Area, indicators: tuple[Indicator, ...],
+                 timeline: sa.CTE | dict[tuple[str, ...], sa.CTE] | None = None,
                  rules: dict[int, tuple[int, float]] | None = None) -> None:
         self.area = area
         self.indicators = indicators
@@ -156,21 +158,38 @@ class _Query:
         # With a timeline (see timeline_cte), the latest inspection on the area's day is picked from it by date;
         # several _Query objects for different days then share one window computation in one statement.
         self.timeline = timeline
-        self.latest = timeline if timeline is not None else self._latest()
+        # One latest-inspection CTE per set of programmes the indicators read: routine supervision for all but
+        # an indicator that names others (filters.programmes). The routine one always exists: lists show it.
+        sets = [DEFAULT_PROGRAMMES] + sorted({ind.filters.programmes for ind in indicators} - {DEFAULT_PROGRAMMES})
+        if isinstance(timeline, dict):
+            self.latests = {progs: timeline[progs] for progs in sets}
+        elif timeline is not None:
+            self.latests = {DEFAULT_PROGRAMMES: timeline}
+        else:
+            self.latests = {progs: self._latest(progs, i) for i, progs in enumerate(sets)}
+        self.latest = self.latests[DEFAULT_PROGRAMMES]
 
-    def _eligible(self, *columns: Any) -> sa.Select:
-        """Approved external inspections of the area up to its day, corrected ones left out."""
+    def latest_of(self, indicator: Indicator) -> Any:
+        """The latest-inspection CTE the indicator reads (by its programmes)."""
+        return self.latests[indicator.filters.programmes]
+
+    def _eligible(self, programmes: tuple[str, ...], *columns: Any) -> sa.Select:
+        """Approved external inspections of the area up to its day, in ``programmes``, corrected ones left out."""
         superseded = (sa.select(Inspection.supersedes_id)
                       .where(Inspection.supersedes_id.is_not(None), Inspection.status == "approved"))
+        # A facility's own self-assessment is not an external inspection; an indicator reads it only when it
+        # names the self-assessment programme.
+        kinds = ("external", "self") if "self_assessment" in programmes else ("external",)
         stmt = (sa.select(Inspection.id, Inspection.facility_id, Inspection.inspection_date,
                           Inspection.checklist_version_id, Inspection.classification, Inspection.overall_percent,
                           Inspection.critical_failures, *columns)
-                .where(Inspection.status == "approved", Inspection.kind == "external",
+                .where(Inspection.status == "approved", Inspection.kind.in_(kinds),
                        Inspection.inspection_date <= self.area.day,
-                       # The indicators measure routine quality supervision: a campaign visit or a GPP
-                       # inspection uses another checklist and must not replace the facility's routine result.
+                       # The indicators measure routine quality supervision unless they say otherwise: a
+                       # campaign visit or a GPP inspection uses another checklist and must not replace the
+                       # facility's routine result.
                        Inspection.checklist_version_id.in_(
-                           sa.select(ChecklistVersion.id).where(ChecklistVersion.programme == ROUTINE)),
+                           sa.select(ChecklistVersion.id).where(ChecklistVersion.programme.in_(programmes))),
                        # An approved correction replaces the inspection it corrects.
                        Inspection.id.not_in(superseded)))
         area_ids = self._area_facility_ids()
@@ -182,13 +201,15 @@ class _Query:
             stmt = stmt.where(sa.or_(Inspection.facility_id.in_(area_ids), Inspection.facility_id.in_(subs)))
         return stmt
 
-    def _latest(self) -> sa.CTE:
+    def _latest(self, programmes: tuple[str, ...] = DEFAULT_PROGRAMMES, index: int = 0) -> sa.CTE:
         # MATERIALIZED: computed once per query. Without it SQLite re-runs the window for every facility
         # of the outer join (60 s instead of milliseconds at province scale).
-        return latest_per_facility(self._eligible()).cte("latest").prefix_with("MATERIALIZED")
+        name = "latest" if index == 0 else f"latest_{index}"
+        return latest_per_facility(self._eligible(programmes)).cte(name).prefix_with("MATERIALIZED")
 
-    def timeline_cte(self) -> sa.CTE:
-        """Every eligible inspection with the date of the facility's next one (NULL for its latest).
+    def timeline_cte(self) -> dict[tuple[str, ...], sa.CTE]:
+        """Every eligible inspection with the date of the facility's next one (NULL for its latest), per set of
+        programmes the indicators read.
 
         The inspection that is the latest on a day D <= the area's day is the one with inspection_date <= D and
         no next one on or before D: the same pick as ROW_NUMBER() ordered by (date desc, id desc), since the
@@ -196,11 +217,15 @@ class _Query:
         """
         following = sa.func.lead(Inspection.inspection_date).over(
             partition_by=Inspection.facility_id, order_by=(Inspection.inspection_date, Inspection.id))
-        return self._eligible(following.label("next_date")).cte("timeline").prefix_with("MATERIALIZED")
+        result = {}
+        for i, progs in enumerate(self.latests):
+            name = "timeline" if i == 0 else f"timeline_{i}"
+            result[progs] = self._eligible(progs, following.label("next_date")).cte(name).prefix_with("MATERIALIZED")
+        return result
 
-    def _latest_on(self) -> sa.ColumnElement[bool]:
+    def _latest_on(self, latest: Any = None) -> sa.ColumnElement[bool]:
         """Join condition of a facility with its latest inspection on the area's day."""
-        latest = self.latest
+        latest = self.latest if latest is None else latest
         on = latest.c.facility_id == Facility.id
         if self.timeline is not None:
             day = self.area.day
@@ -224,12 +249,12 @@ class _Query:
 
     def valid(self, indicator: Indicator) -> sa.ColumnElement[bool]:
         """The latest inspection exists and is within its validity window on the day."""
-        return self._valid_on(self.latest, indicator)
+        return self._valid_on(self.latest_of(indicator), indicator)
 
-    def assessable(self) -> sa.ColumnElement[bool]:
+    def assessable(self, indicator: Indicator | None = None) -> sa.ColumnElement[bool]:
         """The latest inspection reached a result: a "not assessable" visit (re-visit needed) is neither met nor
         failed, so it counts neither as meeting nor as assessed."""
-        classification = self.latest.c.classification
+        classification = (self.latest if indicator is None else self.latest_of(indicator)).c.classification
         return sa.or_(classification.is_(None), classification != NOT_ASSESSABLE)
 
     def counted(self, indicator: Indicator) -> sa.ColumnElement[bool]:
@@ -248,7 +273,7 @@ class _Query:
         holding a valid inspection with a result."""
         counted = self.counted(indicator)
         if indicator.denominator == "assessed":
-            return sa.and_(counted, self.valid(indicator), self.assessable())
+            return sa.and_(counted, self.valid(indicator), self.assessable(indicator))
         return counted
 
     def _valid_on(self, latest: Any, indicator: Indicator) -> sa.ColumnElement[bool]:
@@ -297,7 +322,7 @@ class _Query:
         measure on the day (the services rule applies to the station as a whole).
         """
         sub = aliased(Facility, name="sub")
-        latest = self.latest.alias()  # anonymous: one per indicator and per branch of a UNION
+        latest = self.latest_of(indicator).alias()  # anonymous: one per indicator and per branch of a UNION
         on = latest.c.facility_id == sub.id
         if self.timeline is not None:
             day = self.area.day
@@ -313,7 +338,7 @@ class _Query:
 
     def meeting(self, indicator: Indicator) -> sa.ColumnElement[bool]:
         """The facility meets the indicator's rule on the day (a station: with every FP sub-station, see above)."""
-        conditions = [self._rule(self.latest, indicator), self.substations_meet(indicator)]
+        conditions = [self._rule(self.latest_of(indicator), indicator), self.substations_meet(indicator)]
         if indicator.requires_services:
             offered = (sa.select(sa.func.count()).select_from(FacilityService)
                        .where(FacilityService.facility_id == Facility.id,
@@ -332,7 +357,11 @@ class _Query:
         stmt = (stmt.select_from(Facility)
                 .join(self.cur, self.cur.id == Facility.unit_id)
                 .outerjoin(self.leg, self.leg.id == Facility.legacy_unit_id)
-                .outerjoin(self.latest, self._latest_on())
+                .outerjoin(self.latest, self._latest_on()))
+        for progs, latest in self.latests.items():
+            if progs != DEFAULT_PROGRAMMES:
+                stmt = stmt.outerjoin(latest, self._latest_on(latest))
+        stmt = (stmt
                 .where(Facility.active_from <= day,
                        sa.or_(Facility.active_to.is_(None), Facility.active_to >= day),
                        facility_in_scope(self.area.user)))
@@ -367,7 +396,7 @@ def _count_columns(q: _Query, indicators: tuple[Indicator, ...]) -> list[Any]:
     columns: list[Any] = []
     for ind in indicators:
         counted = q.denominator(ind)
-        columns += [_sum(counted), _sum(sa.and_(counted, q.valid(ind), q.assessable())),
+        columns += [_sum(counted), _sum(sa.and_(counted, q.valid(ind), q.assessable(ind))),
                     _sum(sa.and_(counted, q.meeting(ind)))]
     return columns
 

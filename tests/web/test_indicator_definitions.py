@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from qa_app.auth.models import User
 from qa_app.compliance.indicators import parse_indicators
-from qa_app.compliance.queries import Area, facility_statuses, indicator_counts
+from qa_app.compliance.queries import Area, area_overview, facility_statuses, indicator_counts
 from qa_app.core.rounding import round_half_up
 from qa_app.extensions import db
 from qa_app.facilities.models import Facility
@@ -222,6 +222,48 @@ def test_campaign_inspections_do_not_count_in_routine_indicators(app: Flask, cli
     login(client, app, data.users["admin"])
     headline = _rows(client)[("facilities_meeting_standard", "all", None)]
     assert (headline["numerator"], headline["denominator"], headline["assessed"]) == (2, 6, 4)
+
+
+def test_an_indicator_can_read_campaign_inspections_when_it_says_so(app: Flask, data: Dataset) -> None:
+    config = parse_indicators("""\
+schema: 1
+indicators:
+  - id: routine
+    title: {vi: "Giám sát định kỳ"}
+    measure: {classifications: [meets]}
+    filters: {facility_types: [TYT]}
+  - id: campaign
+    title: {vi: "Giám sát chiến dịch"}
+    measure: {classifications: [meets]}
+    filters: {facility_types: [TYT], programmes: [campaign]}
+  - id: either
+    title: {vi: "Định kỳ hoặc chiến dịch"}
+    measure: {classifications: [meets]}
+    filters: {facility_types: [TYT], programmes: [campaign, routine]}
+""", "t.yaml")
+    assert config.get("either").filters.programmes == ("routine", "campaign")
+    with app.app_context():
+        manager = db.session.get(User, data.users["manager"])
+        admin = db.session.get(User, data.users["admin"])
+        f3 = db.session.get(Facility, data.facilities["F3"])
+        inspect(f3, dt.date(2026, 5, 1), "meets", manager, code="fp-campaign")
+        f1 = db.session.get(Facility, data.facilities["F1"])
+        inspect(f1, dt.date(2026, 5, 2), "does_not_meet", manager, code="fp-campaign")
+        db.session.commit()
+        area = Area(user=admin, day=AS_OF)
+        counts = indicator_counts(area, config.indicators)[0].counts
+        # Stations F1 F2 F3 F6 F8. Routine: F1 (2025) and F8 meet; F3's campaign visit is not read.
+        assert (counts["routine"].meeting, counts["routine"].assessed) == (2, 3)
+        # Campaign only: F3 meets, F1's campaign visit does not.
+        assert (counts["campaign"].meeting, counts["campaign"].assessed) == (1, 2)
+        # Either: each station's latest of the two: F1's campaign visit (2026-05-02) replaces its routine one.
+        assert (counts["either"].meeting, counts["either"].assessed) == (2, 4)
+        # The trajectory path (one timeline per programme set, in one statement) agrees.
+        overview = area_overview(area, config.indicators, groups=("all", "type"), days=(dt.date(2025, 12, 31),))
+        now = overview.groups["all"][0].counts
+        assert {k: (c.meeting, c.total, c.assessed) for k, c in now.items()} == {
+            k: (c.meeting, c.total, c.assessed) for k, c in counts.items()}
+        assert overview.days[dt.date(2025, 12, 31)]["campaign"].assessed == 0
 
 
 def test_api_rounds_as_the_pages_do(app: Flask, client: FlaskClient, data: Dataset) -> None:
