@@ -571,10 +571,11 @@ def facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indic
     flags: list[Any] = [sa.case((q.valid(main), 1), else_=0)]
     for ind in indicators:
         flags += [sa.case((q.denominator(ind), 1), else_=0), sa.case((q.meeting(ind), 1), else_=0)]
+    shown = q.latest_of(main)  # the inspection the main indicator reads (routine supervision unless it says)
     high_fertility = sa.case((in_high_fertility_area(Facility.unit_id, Facility.legacy_unit_id, area.day), 1), else_=0)
     cols = [Facility.id, Facility.code, Facility.name, Facility.type, Facility.ownership, high_fertility,
-            q.cur.name, q.leg.name, q.latest.c.id, q.latest.c.inspection_date, q.latest.c.classification,
-            q.latest.c.overall_percent, q.latest.c.critical_failures]
+            q.cur.name, q.leg.name, shown.c.id, shown.c.inspection_date, shown.c.classification,
+            shown.c.overall_percent, shown.c.critical_failures]
     # The total comes with each row (a window count over the whole filtered set, before LIMIT): one statement.
     stmt = q.select_from(sa.select(*cols, *flags, sa.func.count().over().label("total")))
     if failing_only:
@@ -652,7 +653,8 @@ def most_failed_items(area: Area, main: Indicator, limit: int = 10) -> list[Fail
     seven), then the answers are counted only for the ``limit`` items found.
     """
     q = _Query(area, (main,))
-    inspections = (q.select_from(sa.select(q.latest.c.id.label("id"), q.latest.c.checklist_version_id.label("vid")))
+    latest = q.latest_of(main)
+    inspections = (q.select_from(sa.select(latest.c.id.label("id"), latest.c.checklist_version_id.label("vid")))
                    .where(q.counted(main), q.valid(main))).cte("counted_latest")
     failed = sa.func.count()
     top = db.session.execute(
