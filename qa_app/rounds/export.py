@@ -16,6 +16,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table
 
+from ..core.rounding import round_half_up
 from ..pdf import minutes as m
 from .report import CLASSES, ReportData
 
@@ -351,6 +352,11 @@ def _num(value: float | None) -> float | None:
     return round(value, 2) if value is not None else None
 
 
+def _rate(value: float | None) -> float | None:
+    """An indicator value or target as the compliance pages and API give it (half up, one decimal)."""
+    return round_half_up(value) if value is not None else None
+
+
 def build_report_xlsx(data: ReportData, issuer: Issuer, locale: str = "vi") -> bytes:
     """The report's tables as an XLSX workbook, one sheet per part (numbers as numbers, percentages 0–100)."""
     from openpyxl import Workbook
@@ -374,8 +380,8 @@ def build_report_xlsx(data: ReportData, issuer: Issuer, locale: str = "vi") -> b
     year = data.period_end.year
     sheet(L["sh_targets"], [L["h_indicator"], L["h_facilities"], L["h_assessed"], L["h_meeting"], L["h_value"],
                             L["h_target"].format(year=year), L["h_t2025"], L["h_t2030"]],
-          [[i.title, i.total, i.assessed, i.meeting, _num(i.value), _num(i.target_now), _num(i.target_2025),
-            _num(i.target_2030)] for i in data.indicators], first=True)
+          [[i.title, i.total, i.assessed, i.meeting, _rate(i.value), _rate(i.target_now), _rate(i.target_2025),
+            _rate(i.target_2030)] for i in data.indicators], first=True)
     info = book.active
     info.insert_rows(1, 3)
     info["A1"] = _safe(f"{L['title']}: {L[f'summary_{data.kind}']}")
@@ -401,7 +407,7 @@ def build_report_xlsx(data: ReportData, issuer: Issuer, locale: str = "vi") -> b
            [L["a_overdue"], data.actions_overdue]])
     sheet(L["sh_districts"], [data.district_label or L["h_district"], L["h_facilities"], L["h_assessed"],
                               L["h_meeting"], L["h_value"], L["h_coverage"]],
-          [[d.name, d.total, d.assessed, d.meeting, _num(d.value), _num(d.coverage)] for d in data.districts])
+          [[d.name, d.total, d.assessed, d.meeting, _rate(d.value), _rate(d.coverage)] for d in data.districts])
     self_head = [L["h_facility"], f"{L['h_self']}: {L['h_date']}", f"{L['h_self']}: {L['h_score']}",
                  f"{L['h_self']}: {L['h_class']}", f"{L['h_ext']}: {L['h_date']}", f"{L['h_ext']}: {L['h_score']}",
                  f"{L['h_ext']}: {L['h_class']}", L["h_gap"]]

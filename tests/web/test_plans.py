@@ -73,16 +73,18 @@ def test_dashboard_cards_show_the_facilities_needed(app: Flask, client: FlaskCli
     login(client, app, data.users["admin"])
     html = client.get(f"/compliance/?date={DATE}&unit={data.units['old_province']}").get_data(as_text=True)
     card = _card(html, "facilities_meeting_standard")
-    # Hand count (see build_lai_chau): 2 of 7 meet. Targets: 2025 75 %, 2026 78 % (on the line to 90 % in 2030).
-    # 75 % × 7 = 5.25 → 6 → 4 more; 78 % × 7 = 5.46 → 6 → 4 more; 90 % × 7 = 6.3 → 7 → 5 more.
-    assert _needed(card) == {2025: 4, 2026: 4, 2030: 5}
+    # Hand count (see build_lai_chau): 2 of 6 meet (the pharmacy is not a service facility). Targets: 2025 75 %,
+    # 2026 78 % (on the line to 90 % in 2030). 75 % × 6 = 4.5 → 5 → 3 more; 78 % × 6 = 4.68 → 5 → 3 more;
+    # 90 % × 6 = 5.4 → 6 → 4 more.
+    assert _needed(card) == {2025: 3, 2026: 3, 2030: 4}
+    assert "cần thêm 3 cơ sở" in card
     assert "cần thêm 4 cơ sở" in card
-    assert "cần thêm 5 cơ sở" in card
     # The bar with a mark per target, readable without the picture.
     assert 'class="cmp-bar"' in card and card.count("cmp-bar-mark") == 3
-    # Stations: 2 of 5 meet; 75 % × 5 = 3.75 → 4 → 2 more; 95 % × 5 = 4.75 → 5 → 3 more.
+    # Stations of the high-fertility commune: 1 of 3 ready; 75 % × 3 = 2.25 → 3 → 2 more; 95 % × 3 = 2.85 → 3 →
+    # 2 more.
     assert _needed(_card(html, "tyt_methods_ready"))[2025] == 2
-    assert _needed(_card(html, "tyt_methods_ready"))[2030] == 3
+    assert _needed(_card(html, "tyt_methods_ready"))[2030] == 2
     # The trajectory chart labels its target lines.
     assert "Chỉ tiêu 2030: 90%" in html or "Chỉ tiêu 2030: 90 %" in html
 
@@ -156,8 +158,9 @@ def test_manager_edits_the_plan_in_the_browser_form(app: Flask, client: FlaskCli
     assert saved.status_code == 302
     html = client.get(f"/compliance/?date={DATE}").get_data(as_text=True)
     card = _card(html, "tyt_methods_ready")
-    # The new 2025 target at once: 85 % × 5 stations = 4.25 → 5 → 3 more than the 2 meeting.
-    assert _needed(card)[2025] == 3
+    # The new 2025 target at once, over every station ("any"): 85 % × 5 stations = 4.25 → 5 → 4 more than the
+    # one ready for every method (F1).
+    assert _needed(card)[2025] == 4
     assert "Kế hoạch thực hiện Đề án 1848" in html
     history = client.get("/compliance/plans/edit").get_data(as_text=True)
     assert "2025: 85" in history and "Manager" in history
@@ -166,7 +169,7 @@ def test_manager_edits_the_plan_in_the_browser_form(app: Flask, client: FlaskCli
                                                        "targets-tyt_methods_ready": "2025: 850"})
     assert bad.status_code == 400
     text = bad.get_data(as_text=True)
-    assert "Chỉ tiêu của “Trạm y tế xã có khả năng cung cấp các biện pháp tránh thai theo quy định”" in text
+    assert "Chỉ tiêu của “Trạm y tế xã thuộc vùng có mức sinh cao đủ khả năng cung cấp các biện pháp tránh thai theo quy định”" in text
     assert "không hợp lệ" in text
     missing = client.post("/compliance/plans/edit", data={**form, "base_version": "1", "effective_from": ""})
     assert missing.status_code == 400 and "Có hiệu lực từ: bắt buộc." in missing.get_data(as_text=True)

@@ -18,7 +18,16 @@ from qa_app.compliance.reform import plan_key_for, reform_view
 from qa_app.extensions import db
 from qa_app.regions.models import AdminUnit
 from tests import factories
-from tests.compliance_fixtures import AS_OF, Dataset, build_lai_chau, build_plan_provinces, inspect, login
+from tests.compliance_fixtures import (
+    AS_OF,
+    Dataset,
+    build_lai_chau,
+    build_plan_provinces,
+    designate,
+    inspect,
+    login,
+    readiness_items,
+)
 
 TAKEOVER = dt.date(2026, 7, 1)
 
@@ -26,13 +35,16 @@ TAKEOVER = dt.date(2026, 7, 1)
 @pytest.fixture
 def data(app: Flask) -> Dataset:
     """Lai Châu, plus Kon Tum (pre-2025 62: K1 high-fertility station meeting, K2 never assessed) merged into
-    Quảng Ngãi (2025 51), where Q1, a station opened after the reform (no pre-2025 unit), meets."""
+    Quảng Ngãi (2025 51), where Q1, a station of a high-fertility commune opened after the reform (no pre-2025
+    unit), meets and is ready for every method."""
     data = build_plan_provinces(app, build_lai_chau(app))
     with app.app_context():
         quang_ngai = db.session.get(AdminUnit, data.units["quang_ngai"])
         other = factories.unit("2025", "commune", "23600", "Xã Ba Tơ", quang_ngai)
         q1 = factories.facility("Q1", "Trạm Y tế xã Ba Tơ", other)
-        inspect(q1, dt.date(2026, 2, 1), "meets", db.session.get(User, data.users["manager"]))
+        designate(other)  # a high-fertility commune: the national station indicator counts Q1 too
+        inspect(q1, dt.date(2026, 2, 1), "meets", db.session.get(User, data.users["manager"]),
+                items=dict.fromkeys(readiness_items(), "met"))
         qn_manager = factories.user("quanly.qn", "provincial_manager", quang_ngai)
         db.session.commit()
         data.units["qn_commune"] = _unit_of(data, "K1")
