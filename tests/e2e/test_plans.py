@@ -8,7 +8,7 @@ import datetime as dt
 from qa_app.extensions import db
 
 from .. import factories as f
-from ..compliance_fixtures import inspect
+from ..compliance_fixtures import designate, inspect, readiness_items
 
 PASSWORD = "Mat-khau-2025"
 
@@ -31,9 +31,16 @@ def test_manager_edits_a_target_and_the_dashboard_follows(live_server, browser, 
     with app.app_context():
         units = f.two_districts()
         manager = f.user("quanly.tinh", "provincial_manager", units["province"], full_name="Vũ Thị Lan")
-        stations = [f.facility(f"TYT-{i}", f"Trạm Y tế xã {i}", units["n1" if i % 2 else "n2"], units["c1"])
-                    for i in range(1, 5)]
-        inspect(stations[0], today - dt.timedelta(days=30), "meets", manager)
+        # Four 2025 communes of a high-fertility area, a station each offering the four methods; one station
+        # met every readiness item at its last visit.
+        communes = [units["n1"], units["n2"]] + [
+            f.unit("2025", "commune", f"0346{i}", f"Xã Số {i}", units["province"]) for i in (1, 2)]
+        stations = []
+        for i, commune in enumerate(communes, start=1):
+            designate(commune)
+            stations.append(f.facility(f"TYT-{i}", f"Trạm Y tế xã {i}", commune, units["c1"]))
+        inspect(stations[0], today - dt.timedelta(days=30), "meets", manager,
+                items={item: "met" for item in readiness_items()})
         db.session.commit()
 
     ctx = browser.new_context(**tablet, locale="vi-VN")
@@ -55,7 +62,7 @@ def test_manager_edits_a_target_and_the_dashboard_follows(live_server, browser, 
     with page.expect_navigation():
         page.click("form.plan-form button[type=submit]")
     error = page.locator(".errors").inner_text()
-    assert "Chỉ tiêu của “Trạm y tế xã có khả năng cung cấp" in error
+    assert "Chỉ tiêu của “Trạm y tế xã thuộc vùng có mức sinh cao đủ khả năng cung cấp" in error
     assert "“2030: 120” không hợp lệ" in error
     assert page.locator(".plan-versions").count() == 0
     # The form kept what was typed; correct the value and save.
