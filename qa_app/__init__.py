@@ -24,6 +24,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     load_config(app, test_config)
+    if not _indicators_command():
+        _check_indicators(app)
 
     # Every model module must be imported before Alembic compares metadata.
     from . import models  # noqa: F401
@@ -71,6 +73,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                       minutes_bp, compliance_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(compliance_api_bp)
+    from .compliance.plan_views import bp as plans_bp
+
+    app.register_blueprint(plans_bp)
     app.register_blueprint(offline_bp)
     app.register_blueprint(areas_bp)
     from .rounds.views import bp as rounds_bp
@@ -92,6 +97,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(regions_cli)
     app.cli.add_command(areas_cli)
 
+    from .compliance.cli import compliance_cli, indicators_cli
+
+    app.cli.add_command(indicators_cli)
+    app.cli.add_command(compliance_cli)
+
     from .audit.cli import audit_cli
     from .backup import backup_command, restore_command
 
@@ -99,3 +109,30 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     return app
+
+
+class IndicatorsFileError(RuntimeError):
+    """The configured indicators file is broken: the app refuses to start and says where."""
+
+
+def _indicators_command() -> bool:
+    """Whether this process is ``flask … indicators …``: that command checks the file itself and reports it
+    as file:line with exit status 1, instead of failing while the app loads."""
+    import sys
+    from pathlib import Path
+
+    return Path(sys.argv[0]).name == "flask" and "indicators" in sys.argv[1:]
+
+
+def _check_indicators(app: Flask) -> None:
+    """Refuse to start on a broken indicators file (the same validator as ``flask indicators validate``).
+
+    Without this, the first visit to the compliance pages would fail for every user with the reason only in
+    the server log.
+    """
+    from .compliance.indicators import DEFAULT_PATH, IndicatorError, load_indicators_cached
+
+    try:
+        load_indicators_cached(app.config.get("COMPLIANCE_INDICATORS", DEFAULT_PATH))
+    except IndicatorError as exc:
+        raise IndicatorsFileError(f"The indicators file has problems; the app will not start:\n{exc}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Mapping
 
@@ -13,6 +14,8 @@ from flask_migrate import upgrade
 
 from .auth.models import User
 from .extensions import db, refresh_statistics
+from .inspections import status
+from .inspections.models import Inspection, StatusInterval
 
 
 @click.group("qa")
@@ -30,6 +33,7 @@ def setup(demo: bool) -> None:
 
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    _fill_read_model()
     try:
         report = sync_directory(current_app.config["CHECKLISTS_DIR"])
     except (ChecklistError, ImmutableVersionError) as exc:
@@ -53,6 +57,14 @@ def setup(demo: bool) -> None:
         click.echo(summary.describe())
         click.echo(add_showcase(params.today).describe())
         db.session.commit()
+        # The demo's province plans start as the shipped file's, editable under Compliance › Province plans.
+        from .compliance.indicators import DEFAULT_PATH, load_indicators
+        from .compliance.plans import seed_from_file
+
+        plans = seed_from_file(load_indicators(current_app.config.get("COMPLIANCE_INDICATORS", DEFAULT_PATH)),
+                               dt.date(2021, 1, 1))
+        db.session.commit()
+        click.echo(f"Province plans copied from the indicators file: {plans}.")
         refresh_statistics(db.engine)
     if demo:
         _print_logins()
@@ -95,6 +107,16 @@ def loose_key_warnings() -> list[str]:
             warnings.append(f"{path} is readable by other accounts (mode {mode:04o}): the unit's signing key must "
                             f"be private; run: chmod {wanted} {path}")
     return warnings
+
+
+def _fill_read_model() -> None:
+    """After an upgrade that created the read model, fill it from the inspections already approved."""
+    if db.session.scalar(sa.select(StatusInterval.id).limit(1)) is not None:
+        return
+    if db.session.scalar(sa.select(Inspection.id).where(Inspection.status == "approved").limit(1)) is None:
+        return
+    written = status.rebuild()
+    click.echo(f"Compliance read model filled: {written} result intervals.")
 
 
 def _print_logins() -> None:

@@ -49,8 +49,11 @@ def pct(value: float | None, digits: int = 1) -> str:
     """A percentage (0–100) in the user's locale: 75,5 % in Vietnamese, 75.5% in English."""
     if value is None:
         return "—"
+    from .core.rounding import round_half_up
+
     fmt = "#,##0." + "0" * digits + "%" if digits else "#,##0%"
-    return format_percent(float(value) / 100, format=fmt)
+    # Rounded here, half up, so that Babel (half to even) has nothing left to round: the API gives the same.
+    return format_percent(round_half_up(float(value), digits) / 100, format=fmt)
 
 
 def num(value: float | None, digits: int = 1) -> str:

@@ -5,6 +5,7 @@ from .areas.models import ServiceArea, ServiceAreaCommune
 from .audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from .auth.models import LoginThrottle, User
 from .checklists.models import ChecklistVersion
+from .compliance.plan_models import PopulationFigure, ProvincePlanVersion
 from .facilities.models import Facility, FacilityParentLink, FacilityService
 from .inspections.models import (
     Answer,
@@ -25,5 +26,6 @@ __all__ = [
     "SectionResult", "UnitSuccession", "User", "CorrectiveAction", "Photo", "ReviewComment", "Signature",
     "TeamMember", "Minutes", "MinutesCounter", "SyncRequest",
     "RoundAssignment", "RoundReportDate", "SupervisionRound", "LoginThrottle", "AuditCheckpoint", "AuditHead",
-    "ServiceArea", "ServiceAreaCommune", "RoundCommune", "FacilityParentLink",
+    "ServiceArea", "ServiceAreaCommune", "RoundCommune", "FacilityParentLink", "ProvincePlanVersion",
+    "PopulationFigure",
 ]

@@ -18,6 +18,7 @@ from qa_app.checklists.models import ChecklistVersion
 from qa_app.extensions import db, utcnow
 from qa_app.facilities.models import Facility
 from qa_app.inspections.models import CorrectiveAction, Inspection
+from qa_app.inspections.status import refresh as refresh_intervals
 from qa_app.regions.models import AdminUnit
 
 from . import factories as f
@@ -64,6 +65,7 @@ def inspection(facility: Facility, version: ChecklistVersion, by: User, on: dt.d
         supersedes_id=supersedes.id if supersedes else None)
     db.session.add(row)
     db.session.flush()
+    refresh_intervals([facility.id])  # as the approval would
     return row
 
 

@@ -47,7 +47,7 @@ from qa_app.inspections.models import (
     Signature,
     TeamMember,
 )
-from qa_app.regions.models import REFORM_DATE, AdminUnit, UnitSuccession
+from qa_app.regions.models import REFORM_DATE, AdminUnit, HighFertilityStatus, UnitSuccession
 from qa_app.scoring import score_inspection
 
 from .conftest import ROOT, make_app
@@ -199,6 +199,18 @@ def test_facilities_of_every_type_and_ownership(demo: None) -> None:
                                              "Bệnh viện Đa khoa tỉnh Lai Châu"}
     stations = [f for f in facilities if f.type == "TYT" and f.parent_facility_id is None]
     assert sum(f.high_fertility for f in stations) > len(stations) / 2
+    # Their communes are designated high-fertility (what the 1848 commune-station indicator reads), so the
+    # demo dashboard shows a figure for it.
+    designated = set(db.session.scalars(sa.select(HighFertilityStatus.unit_id).where(
+        HighFertilityStatus.high_fertility.is_(True))))
+    assert {f.unit_id for f in stations if f.high_fertility} == designated
+    from qa_app.compliance.indicators import load_indicators
+    from qa_app.compliance.queries import Area, indicator_counts
+
+    admin = db.session.scalar(sa.select(User).where(User.role == "admin"))
+    ready = load_indicators().get("tyt_methods_ready")
+    counts = indicator_counts(Area(user=admin, day=dt.date.today()), (ready,))[0].counts["tyt_methods_ready"]
+    assert 0 < counts.meeting < counts.total
     assert all({"VU", "BCS"} <= set(f.services) for f in facilities)
     assert all(set(f.services) <= {"VU", "BCS"} for f in facilities if f.type == "NT")
     assert any("TS" in f.services for f in facilities if f.type in ("TTYT", "BV"))

@@ -51,13 +51,17 @@ def _conversion_csv() -> str:
 
 
 def _station_counts(user_id: int) -> tuple[int, int]:
-    """(denominator, meeting) of the commune-station indicator over the demo province, as of DAY."""
+    """(denominator, meeting) of an every-station indicator over the demo province, as of DAY.
+
+    tyt_community_distribution counts every legal station; tyt_methods_ready only those of high-fertility
+    communes (Decision 1848), which is not what the reorganisation is checked against.
+    """
     user = db.session.get_one(User, user_id)
     indicators = load_indicators_cached().for_province(("2025", "12"))
     province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.system == "2025",
                                                             AdminUnit.level == "province", AdminUnit.code == "12"))
     rows = indicator_counts(Area(user=user, day=DAY, unit=province), indicators)
-    counts = rows[0].counts["tyt_methods_ready"]
+    counts = rows[0].counts["tyt_community_distribution"]
     return counts.total, counts.meeting
 
 

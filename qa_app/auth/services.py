@@ -127,6 +127,11 @@ def _bump_counter(key: str, now: dt.datetime, cutoff: dt.datetime) -> tuple[int,
         try:
             with db.session.begin_nested():  # first attempt from this address: a concurrent creator wins
                 db.session.add(LoginThrottle(key=key, window_start=now, attempts=1))
+            # A row per address would otherwise stay for ever: addresses whose window has ended are forgotten
+            # when a new one is first seen (a returning address starts a fresh window anyway).
+            db.session.execute(sa.delete(LoginThrottle)
+                               .where(LoginThrottle.window_start <= cutoff, LoginThrottle.key != "global")
+                               .execution_options(synchronize_session=False))
             return 1, now
         except sa.exc.IntegrityError:
             continue

@@ -53,6 +53,8 @@ class Chart:
     target: str = ""
     projection: str = ""
     dots: list[tuple[float, float, int, float]] = field(default_factory=list)
+    # (x, y, year, value) of each named target, labelled on the target line ("2030: 90%").
+    target_labels: list[tuple[float, float, int, float]] = field(default_factory=list)
     plot_left: int = LEFT
     plot_right: int = WIDTH - RIGHT
     plot_top: int = TOP
@@ -60,7 +62,8 @@ class Chart:
 
 
 def build_chart(actual: Sequence[tuple[int, float | None]], target: Sequence[tuple[int, float]],
-                projection: Sequence[tuple[int, float]], first_year: int, last_year: int = 2030) -> Chart:
+                projection: Sequence[tuple[int, float]], first_year: int, last_year: int = 2030,
+                marks: Sequence[tuple[int, float]] = ()) -> Chart:
     """Lay out measured values, the target line and the projection on a year × percent grid."""
     chart = Chart()
     span = max(1, last_year - first_year)
@@ -79,4 +82,5 @@ def build_chart(actual: Sequence[tuple[int, float | None]], target: Sequence[tup
     chart.dots = [(x(yr), y(v), yr, v) for yr, v in measured]
     chart.target = " ".join(f"{x(yr)},{y(v)}" for yr, v in target if first_year <= yr <= last_year)
     chart.projection = " ".join(f"{x(yr)},{y(v)}" for yr, v in projection)
+    chart.target_labels = [(x(yr), y(v), yr, v) for yr, v in marks if first_year <= yr <= last_year]
     return chart

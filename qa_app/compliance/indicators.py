@@ -18,7 +18,15 @@ from typing import Any
 import yaml
 
 from ..checklists.loader import Problem  # the same "file:line: message" as a checklist problem
-from ..checklists.schema import CLASSIFICATIONS, FACILITY_TYPES, NOT_COUNTED_TYPES, SERVICES, Text
+from ..checklists.schema import (
+    CLASSIFICATIONS,
+    DEFAULT_PROGRAMME,
+    FACILITY_TYPES,
+    NOT_COUNTED_TYPES,
+    PROGRAMMES,
+    SERVICES,
+    Text,
+)
 
 __all__ = [
     "DEFAULT_PATH",
@@ -31,6 +39,7 @@ __all__ = [
     "load_indicators",
     "load_indicators_cached",
     "parse_indicators",
+    "parse_province",
     "target_at",
 ]
 
@@ -41,14 +50,23 @@ SYSTEMS: tuple[str, ...] = ("pre2025", "2025")
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 TOP_KEYS = ("schema", "indicators", "provinces")
-INDICATOR_REQUIRED = ("id", "title", "measure", "targets")
-INDICATOR_OPTIONAL = ("definition", "source", "filters", "baseline", "validity_months")
+# A monitoring indicator (stock-outs, expired stock, coverage of private facilities) has no target: lower or
+# higher is not a plan's commitment, so "targets" is optional.
+INDICATOR_REQUIRED = ("id", "title", "measure")
+INDICATOR_OPTIONAL = ("definition", "source", "filters", "baseline", "validity_months", "targets")
 OVERRIDE_KEYS = ("measure", "filters", "baseline", "targets", "validity_months")
-MEASURE_KEYS = ("classifications", "requires_services")
-FILTER_KEYS = ("facility_types", "ownership", "high_fertility")
+# What makes a counted facility "meet" the indicator (see docs/indicators.md, "Measures"). At least one of the
+# rule keys must be given; several are all required together.
+MEASURE_RULES = ("classifications", "items_met", "items_not_met", "ever_assessed")
+MEASURE_KEYS = (*MEASURE_RULES, "requires_services", "denominator")
+DENOMINATORS = ("all", "assessed")
+FILTER_KEYS = ("facility_types", "ownership", "high_fertility", "programmes")
+# An item id as checklists write it (A1, C8, E12); the item's existence is checked against the registered
+# checklists by the compliance module, not here (this module knows no checklist).
+ITEM_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 BASELINE_KEYS = ("year", "value")
 PROVINCE_REQUIRED = ("system", "code")
-PROVINCE_OPTIONAL = ("name", "plan", "overrides", "indicators")
+PROVINCE_OPTIONAL = ("name", "plan", "overrides", "indicators", "population_targets")
 
 ProvinceKey = tuple[str, str]
 
@@ -70,8 +88,11 @@ class Filters:
 
     facility_types: tuple[str, ...] = COUNTED_TYPES
     ownership: tuple[str, ...] = OWNERSHIPS
-    # None: any; True/False: only facilities with (without) the high-fertility-area flag.
+    # None: any; True/False: only facilities in (outside) a commune designated high-fertility on the day.
     high_fertility: bool | None = None
+    # Whose inspections the indicator reads (checklist programmes, in PROGRAMMES order): routine supervision
+    # unless the indicator says otherwise, so a campaign visit never stands in for a routine one by accident.
+    programmes: tuple[str, ...] = (DEFAULT_PROGRAMME,)
 
 
 @dataclass(frozen=True)
@@ -81,9 +102,20 @@ class Indicator:
     id: str
     title: Text
     definition: Text
-    classifications: tuple[str, ...]
-    targets: tuple[tuple[int, float], ...]
+    classifications: tuple[str, ...] = ()
+    targets: tuple[tuple[int, float], ...] = ()
     requires_services: tuple[str, ...] = ()
+    # Items that must all be answered "met" in the latest valid inspection (a readiness set); an item answered
+    # not applicable, not observed or left unanswered is never met.
+    items_met: tuple[str, ...] = ()
+    # Items of which at least one was answered "not met" (a problem found: stock-out, expired stock).
+    items_not_met: tuple[str, ...] = ()
+    # True: the facility has had at least one approved external inspection up to the day, valid or not.
+    ever_assessed: bool = False
+    # "all": every counted facility is in the denominator (never assessed ones too); "assessed": only those
+    # with a valid inspection with a result (for indicators of problems found, which an unvisited facility
+    # can neither have nor not have).
+    denominator: str = "all"
     filters: Filters = Filters()
     source: str = ""
     baseline_year: int | None = None
@@ -108,6 +140,8 @@ class ProvincePlan:
     plan: str = ""
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     indicators: tuple[Indicator, ...] = ()
+    # Targets on reported population figures (population.POPULATION_INDICATORS): id -> ((year, value), ...).
+    population_targets: Mapping[str, tuple[tuple[int, float], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -322,13 +356,14 @@ class _Validator:
         return result if ok else None
 
     def measure(self, value: Any, path: PathKey, label: str, partial: bool) -> dict[str, Any] | None:
-        data = self.mapping(value, path, f"{label}: measure", () if partial else ("classifications",),
-                            MEASURE_KEYS if partial else ("requires_services",))
+        data = self.mapping(value, path, f"{label}: measure", (), MEASURE_KEYS)
         if data is None:
             return None
         result: dict[str, Any] = {}
-        # A missing required key is reported by mapping(); the indicator must then not be built without it.
-        ok = partial or "classifications" in data
+        ok = True
+        if not partial and not any(key in data for key in MEASURE_RULES):
+            self.err(path, f"{label}: measure needs at least one of {', '.join(MEASURE_RULES)}")
+            ok = False
         if "classifications" in data:
             found = self.codes(data["classifications"], (*path, "classifications"), f"{label}: classifications",
                                CLASSIFICATIONS, "classification")
@@ -340,7 +375,38 @@ class _Validator:
                 services, (*path, "requires_services"), f"{label}: requires_services", SERVICES, "service")
             ok &= found is not None
             result["requires_services"] = found
+        for key in ("items_met", "items_not_met"):
+            if key in data:
+                found = self.items(data[key], (*path, key), f"{label}: {key}")
+                ok &= found is not None
+                result[key] = found
+        if "ever_assessed" in data:
+            if data["ever_assessed"] is not True:
+                self.err((*path, "ever_assessed"), f"{label}: ever_assessed can only be true (leave it out otherwise)")
+                ok = False
+            result["ever_assessed"] = True
+        if "denominator" in data:
+            if data["denominator"] not in DENOMINATORS:
+                self.err((*path, "denominator"),
+                         f"{label}: denominator must be one of {', '.join(DENOMINATORS)}, not {data['denominator']!r}")
+                ok = False
+            result["denominator"] = data["denominator"]
         return result if ok else None
+
+    def items(self, value: Any, path: PathKey, label: str) -> tuple[str, ...] | None:
+        if not isinstance(value, list) or not value:
+            self.err(path, f"{label} must be a non-empty list of checklist item ids, e.g. [C2, D3, E6]")
+            return None
+        result: list[str] = []
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item or not set(item) <= ITEM_ID_CHARS or not item[0].isalpha():
+                self.err((*path, i), f"{label}: {item!r} is not a checklist item id (capital letters and digits, "
+                                     "e.g. E6)")
+            elif item in result:
+                self.err((*path, i), f"{label}: {item!r} is listed twice")
+            else:
+                result.append(item)
+        return tuple(result) if len(result) == len(value) else None
 
     def filters(self, value: Any, path: PathKey, label: str) -> dict[str, Any] | None:
         data = self.mapping(value, path, f"{label}: filters", (), FILTER_KEYS)
@@ -359,10 +425,19 @@ class _Validator:
                                "ownership")
             ok &= found is not None
             result["ownership"] = found
+        if "programmes" in data:
+            found = self.codes(data["programmes"], (*path, "programmes"), f"{label}: programmes", PROGRAMMES,
+                               "programme")
+            ok &= found is not None
+            result["programmes"] = tuple(p for p in PROGRAMMES if p in (found or ()))
         if "high_fertility" in data:
             flag = data["high_fertility"]
+            # "any" says in so many words that a plan covers every station (Bắc Giang), rather than leaving
+            # the reader to guess what an empty value means.
+            if flag == "any":
+                flag = None
             if flag is not None and not isinstance(flag, bool):
-                self.err((*path, "high_fertility"), f"{label}: high_fertility must be true, false or null (any)")
+                self.err((*path, "high_fertility"), f"{label}: high_fertility must be true, false or any")
                 ok = False
             result["high_fertility"] = flag
         return result if ok else None
@@ -514,6 +589,9 @@ class _Validator:
                 ok = False
             else:
                 own.append(indicator)
+        population = self.population_targets(data.get("population_targets", {}), (*path, "population_targets"),
+                                             label)
+        ok &= population is not None
         for text_key in ("name", "plan"):
             if text_key in data and not isinstance(data[text_key], str):
                 self.err((*path, text_key), f"{label}: {text_key} must be a text")
@@ -521,7 +599,30 @@ class _Validator:
         if not ok:
             return None
         return ProvincePlan(system=system, code=code, name=data.get("name", ""), plan=data.get("plan", ""),
-                            overrides=overrides, indicators=tuple(own))
+                            overrides=overrides, indicators=tuple(own), population_targets=population or {})
+
+    def population_targets(self, value: Any, path: PathKey, label: str) -> dict[str, tuple] | None:
+        """A plan's targets on reported population figures: percentage indicators only (a count has none)."""
+        from .population import POPULATION_INDICATORS
+
+        if not isinstance(value, dict):
+            self.err(path, f"{label}: population_targets must be a mapping of indicator id: targets")
+            return None
+        allowed = tuple(i for i, ind in POPULATION_INDICATORS.items() if ind.kind == "percent")
+        result: dict[str, tuple] = {}
+        ok = True
+        for ident, targets in value.items():
+            if ident not in allowed:
+                self.err((*path, ident), f"{label}: population_targets: unknown population indicator '{ident}'; "
+                                         f"known: {', '.join(allowed)}", at_key=True)
+                ok = False
+                continue
+            found = self.targets(targets, (*path, ident), f"{label}: population target '{ident}'")
+            if found is None:
+                ok = False
+            else:
+                result[ident] = tuple(sorted(found.items()))
+        return result if ok else None
 
     def run(self, data: dict[Any, Any]) -> tuple[tuple[Indicator, ...], dict[ProvinceKey, ProvincePlan]]:
         self.mapping(data, (), "the file", ("schema", "indicators"), ("provinces",))
@@ -588,6 +689,22 @@ def parse_indicators(text: str, source: str) -> IndicatorSet:
     if found:
         raise fail(found)
     return IndicatorSet(indicators=indicators, provinces=provinces, source=source)
+
+
+def parse_province(data: Any, national: IndicatorSet, source: str) -> ProvincePlan:
+    """Check one province plan given as plain values (a plan stored in the database, or a form's result).
+
+    The same checks as a ``provinces`` entry of the file (the validator is shared), against the national
+    indicators of ``national``; raise IndicatorError naming ``source`` (plain values have no lines).
+    """
+    doc = _Document()
+    validator = _Validator(doc)
+    declared = {ind.id: ind for ind in national.indicators}
+    plan = validator.province(data, (), declared, set(declared))
+    if validator.problems or plan is None:
+        found = validator.problems or [(1, "the plan cannot be read")]
+        raise IndicatorError([Problem(source, 0, msg) for _line, msg in dict.fromkeys(found)])
+    return plan
 
 
 def load_indicators(path: str | Path = DEFAULT_PATH) -> IndicatorSet:

@@ -7,7 +7,6 @@ from each checklist version's scoring rules, turned into a CASE over the (few) r
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
@@ -23,25 +22,21 @@ from ..auth.services import facility_in_scope
 from ..checklists.models import ChecklistVersion
 from ..extensions import db
 from ..facilities.models import Facility, FacilityService
-from ..inspections.models import Answer, Inspection, SectionResult
+from ..inspections.models import Answer, Inspection, SectionResult, StatusInterval
+from ..inspections.status import DEFAULT_VALIDITY_MONTHS, months_back
+from ..regions.fertility import in_high_fertility_area
 from ..regions.models import AdminUnit
 from .indicators import Indicator
 
-DEFAULT_VALIDITY_MONTHS = 24
 DEFAULT_SECTION_MIN = 50.0
 GROUPS = ("all", "unit", "ownership", "type")
 
 
 ROUTINE = "routine"
+DEFAULT_PROGRAMMES: tuple[str, ...] = (ROUTINE,)
 NOT_ASSESSABLE = "not_assessable"
-
-
-def months_back(day: dt.date, months: int) -> dt.date:
-    """``day`` minus ``months`` calendar months (the 31st becomes the month's last day)."""
-    total = day.year * 12 + day.month - 1 - months
-    year, month = divmod(total, 12)
-    month += 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+# Answer values that are not a result: never "met", whatever the stored failed flag says.
+NOT_MET_VALUES = ("na", "not_observed", NOT_ASSESSABLE)
 
 
 # Scoring rules per registered version, keyed by (id, sha256): a registered version never changes.
@@ -141,9 +136,18 @@ def latest_per_facility(stmt: sa.Select) -> sa.Select:
 
 
 class _Query:
-    """The pieces shared by every compliance query for one area, date and set of indicators."""
+    """The pieces shared by every compliance query for one area, date and set of indicators.
 
-    def __init__(self, area: Area, indicators: tuple[Indicator, ...], timeline: sa.CTE | None = None,
+    Each facility's latest result is read from the read model (``status_interval``, see docs/read-model.md):
+    an interval lookup, for every indicator that reads one programme's external inspections (all the shipped
+    ones). An indicator that reads several programmes together, or self-assessments, has its latest result
+    ranked from the inspections, as is everything with ``source = "raw"``; the equivalence tests compare both.
+    """
+
+    source = "intervals"
+
+    def __init__(self, area: Area, indicators: tuple[Indicator, ...],
+                 timeline: sa.CTE | dict[tuple[str, ...], sa.CTE] | None = None,
                  rules: dict[int, tuple[int, float]] | None = None) -> None:
         self.area = area
         self.indicators = indicators
@@ -153,21 +157,38 @@ class _Query:
         # With a timeline (see timeline_cte), the latest inspection on the area's day is picked from it by date;
         # several _Query objects for different days then share one window computation in one statement.
         self.timeline = timeline
-        self.latest = timeline if timeline is not None else self._latest()
+        # One latest-inspection CTE per set of programmes the indicators read: routine supervision for all but
+        # an indicator that names others (filters.programmes). The routine one always exists: lists show it.
+        sets = [DEFAULT_PROGRAMMES] + sorted({ind.filters.programmes for ind in indicators} - {DEFAULT_PROGRAMMES})
+        if isinstance(timeline, dict):
+            self.latests = {progs: timeline[progs] for progs in sets}
+        elif timeline is not None:
+            self.latests = {DEFAULT_PROGRAMMES: timeline}
+        else:
+            self.latests = {progs: self._latest(progs, i) for i, progs in enumerate(sets)}
+        self.latest = self.latests[DEFAULT_PROGRAMMES]
 
-    def _eligible(self, *columns: Any) -> sa.Select:
-        """Approved external inspections of the area up to its day, corrected ones left out."""
+    def latest_of(self, indicator: Indicator) -> Any:
+        """The latest-inspection CTE the indicator reads (by its programmes)."""
+        return self.latests[indicator.filters.programmes]
+
+    def _eligible(self, programmes: tuple[str, ...], *columns: Any) -> sa.Select:
+        """Approved external inspections of the area up to its day, in ``programmes``, corrected ones left out."""
         superseded = (sa.select(Inspection.supersedes_id)
                       .where(Inspection.supersedes_id.is_not(None), Inspection.status == "approved"))
+        # A facility's own self-assessment is not an external inspection; an indicator reads it only when it
+        # names the self-assessment programme.
+        kinds = ("external", "self") if "self_assessment" in programmes else ("external",)
         stmt = (sa.select(Inspection.id, Inspection.facility_id, Inspection.inspection_date,
                           Inspection.checklist_version_id, Inspection.classification, Inspection.overall_percent,
                           Inspection.critical_failures, *columns)
-                .where(Inspection.status == "approved", Inspection.kind == "external",
+                .where(Inspection.status == "approved", Inspection.kind.in_(kinds),
                        Inspection.inspection_date <= self.area.day,
-                       # The indicators measure routine quality supervision: a campaign visit or a GPP
-                       # inspection uses another checklist and must not replace the facility's routine result.
+                       # The indicators measure routine quality supervision unless they say otherwise: a
+                       # campaign visit or a GPP inspection uses another checklist and must not replace the
+                       # facility's routine result.
                        Inspection.checklist_version_id.in_(
-                           sa.select(ChecklistVersion.id).where(ChecklistVersion.programme == ROUTINE)),
+                           sa.select(ChecklistVersion.id).where(ChecklistVersion.programme.in_(programmes))),
                        # An approved correction replaces the inspection it corrects.
                        Inspection.id.not_in(superseded)))
         area_ids = self._area_facility_ids()
@@ -179,13 +200,41 @@ class _Query:
             stmt = stmt.where(sa.or_(Inspection.facility_id.in_(area_ids), Inspection.facility_id.in_(subs)))
         return stmt
 
-    def _latest(self) -> sa.CTE:
+    def _latest(self, programmes: tuple[str, ...] = DEFAULT_PROGRAMMES, index: int = 0) -> sa.CTE:
         # MATERIALIZED: computed once per query. Without it SQLite re-runs the window for every facility
         # of the outer join (60 s instead of milliseconds at province scale).
-        return latest_per_facility(self._eligible()).cte("latest").prefix_with("MATERIALIZED")
+        name = "latest" if index == 0 else f"latest_{index}"
+        if self._reads_intervals(programmes):
+            day = self.area.day
+            return (self._intervals(programmes[0])
+                    .where(sa.or_(StatusInterval.ends_on.is_(None), StatusInterval.ends_on > day))
+                    .cte(name).prefix_with("MATERIALIZED"))
+        return latest_per_facility(self._eligible(programmes)).cte(name).prefix_with("MATERIALIZED")
 
-    def timeline_cte(self) -> sa.CTE:
-        """Every eligible inspection with the date of the facility's next one (NULL for its latest).
+    def _reads_intervals(self, programmes: tuple[str, ...]) -> bool:
+        """The intervals hold each programme's own sequence of external results: one programme, not self."""
+        return self.source == "intervals" and len(programmes) == 1 and programmes[0] != "self_assessment"
+
+    def _intervals(self, programme: str, *columns: Any) -> sa.Select:
+        """The programme's result intervals of the area's facilities that start on or before its day.
+
+        Named like the inspection columns the raw path gives, so every query reads either the same way.
+        """
+        stmt = (sa.select(StatusInterval.inspection_id.label("id"), StatusInterval.facility_id,
+                          StatusInterval.starts_on.label("inspection_date"), StatusInterval.checklist_version_id,
+                          StatusInterval.classification, StatusInterval.overall_percent,
+                          StatusInterval.critical_failures, StatusInterval.expires_on, *columns)
+                .where(StatusInterval.programme == programme, StatusInterval.starts_on <= self.area.day))
+        area_ids = self._area_facility_ids()
+        if area_ids is not None:
+            sub = aliased(Facility, name="area_sub")
+            subs = sa.select(sub.id).where(sub.parent_facility_id.in_(area_ids))
+            stmt = stmt.where(sa.or_(StatusInterval.facility_id.in_(area_ids), StatusInterval.facility_id.in_(subs)))
+        return stmt
+
+    def timeline_cte(self) -> dict[tuple[str, ...], sa.CTE]:
+        """Every eligible inspection with the date of the facility's next one (NULL for its latest), per set of
+        programmes the indicators read.
 
         The inspection that is the latest on a day D <= the area's day is the one with inspection_date <= D and
         no next one on or before D: the same pick as ROW_NUMBER() ordered by (date desc, id desc), since the
@@ -193,11 +242,20 @@ class _Query:
         """
         following = sa.func.lead(Inspection.inspection_date).over(
             partition_by=Inspection.facility_id, order_by=(Inspection.inspection_date, Inspection.id))
-        return self._eligible(following.label("next_date")).cte("timeline").prefix_with("MATERIALIZED")
+        result = {}
+        for i, progs in enumerate(self.latests):
+            name = "timeline" if i == 0 else f"timeline_{i}"
+            if self._reads_intervals(progs):
+                # An interval's end is the date of the facility's next result: the timeline is the table itself.
+                stmt = self._intervals(progs[0], StatusInterval.ends_on.label("next_date"))
+            else:
+                stmt = self._eligible(progs, following.label("next_date"))
+            result[progs] = stmt.cte(name).prefix_with("MATERIALIZED")
+        return result
 
-    def _latest_on(self) -> sa.ColumnElement[bool]:
+    def _latest_on(self, latest: Any = None) -> sa.ColumnElement[bool]:
         """Join condition of a facility with its latest inspection on the area's day."""
-        latest = self.latest
+        latest = self.latest if latest is None else latest
         on = latest.c.facility_id == Facility.id
         if self.timeline is not None:
             day = self.area.day
@@ -221,29 +279,40 @@ class _Query:
 
     def valid(self, indicator: Indicator) -> sa.ColumnElement[bool]:
         """The latest inspection exists and is within its validity window on the day."""
-        return self._valid_on(self.latest, indicator)
+        return self._valid_on(self.latest_of(indicator), indicator)
 
-    def assessable(self) -> sa.ColumnElement[bool]:
+    def assessable(self, indicator: Indicator | None = None) -> sa.ColumnElement[bool]:
         """The latest inspection reached a result: a "not assessable" visit (re-visit needed) is neither met nor
         failed, so it counts neither as meeting nor as assessed."""
-        classification = self.latest.c.classification
+        classification = (self.latest if indicator is None else self.latest_of(indicator)).c.classification
         return sa.or_(classification.is_(None), classification != NOT_ASSESSABLE)
 
-    @staticmethod
-    def counted(indicator: Indicator) -> sa.ColumnElement[bool]:
-        """The facility belongs to the indicator's denominator (a sub-station never does: its station counts)."""
+    def counted(self, indicator: Indicator) -> sa.ColumnElement[bool]:
+        """The facility falls under the indicator's filters (a sub-station never does: its station counts)."""
         f = indicator.filters
         conditions = [Facility.type.in_(f.facility_types), Facility.ownership.in_(f.ownership),
                       Facility.parent_facility_id.is_(None)]
         if f.high_fertility is not None:
-            conditions.append(Facility.high_fertility.is_(f.high_fertility))
+            # The commune's designation on the day (regions.fertility), not a flag without dates.
+            inside = in_high_fertility_area(Facility.unit_id, Facility.legacy_unit_id, self.area.day)
+            conditions.append(inside if f.high_fertility else ~inside)
         return sa.and_(*conditions)
+
+    def denominator(self, indicator: Indicator) -> sa.ColumnElement[bool]:
+        """The facility is in the indicator's denominator: counted, and for ``denominator: assessed`` also
+        holding a valid inspection with a result."""
+        counted = self.counted(indicator)
+        if indicator.denominator == "assessed":
+            return sa.and_(counted, self.valid(indicator), self.assessable(indicator))
+        return counted
 
     def _valid_on(self, latest: Any, indicator: Indicator) -> sa.ColumnElement[bool]:
         """valid() for another alias of the latest-inspection CTE."""
         day = self.area.day
         if indicator.validity_months:
             return latest.c.inspection_date > months_back(day, indicator.validity_months)
+        if "expires_on" in latest.c:
+            return latest.c.expires_on > day  # read from the intervals: the expiry written with the row
         months = {vid: m for vid, (m, _) in self.rules.items()}
         distinct = set(months.values()) | {DEFAULT_VALIDITY_MONTHS}
         if len(distinct) == 1:
@@ -252,21 +321,46 @@ class _Query:
                          value=latest.c.checklist_version_id, else_=months_back(day, DEFAULT_VALIDITY_MONTHS))
         return latest.c.inspection_date > cutoff
 
+    def _rule(self, latest: Any, indicator: Indicator) -> sa.ColumnElement[bool]:
+        """The indicator's measure on one facility's latest inspection row (``latest``, an alias of the CTE)."""
+        if indicator.ever_assessed and not (indicator.classifications or indicator.items_met
+                                            or indicator.items_not_met):
+            # Any approved external inspection up to the day, valid or not, whatever its result.
+            return latest.c.id.is_not(None)
+        conditions = [self._valid_on(latest, indicator)]
+        if indicator.classifications:
+            conditions.append(latest.c.classification.in_(indicator.classifications))
+        if indicator.items_met or indicator.items_not_met:
+            # Items are read from a visit that reached a result; a "not assessable" visit proves nothing.
+            conditions.append(sa.or_(latest.c.classification.is_(None),
+                                     latest.c.classification != NOT_ASSESSABLE))
+        if indicator.items_met:
+            # "Met" only: not applicable, not observed or unanswered never make an item of a readiness set met.
+            met = (sa.select(sa.func.count(Answer.item_id)).where(
+                Answer.inspection_id == latest.c.id, Answer.item_id.in_(indicator.items_met),
+                Answer.failed.is_(False), Answer.value.is_not(None), Answer.value.not_in(NOT_MET_VALUES))
+                .scalar_subquery())
+            conditions.append(met == len(indicator.items_met))
+        if indicator.items_not_met:
+            conditions.append(sa.select(Answer.id).where(
+                Answer.inspection_id == latest.c.id, Answer.item_id.in_(indicator.items_not_met),
+                Answer.failed.is_(True)).exists())
+        return sa.and_(*conditions)
+
     def substations_meet(self, indicator: Indicator) -> sa.ColumnElement[bool]:
         """Roll-up rule: no active sub-station of the facility that offers FP services fails the indicator.
 
-        A sub-station is inspected on its own; it "meets" when its own latest inspection is valid on the day and
-        of one of the indicator's classifications (the services rule applies to the station as a whole).
+        A sub-station is inspected on its own; it "meets" when its own latest inspection meets the indicator's
+        measure on the day (the services rule applies to the station as a whole).
         """
         sub = aliased(Facility, name="sub")
-        latest = self.latest.alias()  # anonymous: one per indicator and per branch of a UNION
+        latest = self.latest_of(indicator).alias()  # anonymous: one per indicator and per branch of a UNION
         on = latest.c.facility_id == sub.id
         if self.timeline is not None:
             day = self.area.day
             on = sa.and_(on, latest.c.inspection_date <= day,
                          sa.or_(latest.c.next_date.is_(None), latest.c.next_date > day))
-        sub_meets = (sa.select(latest.c.facility_id).where(
-            on, self._valid_on(latest, indicator), latest.c.classification.in_(indicator.classifications)))
+        sub_meets = sa.select(latest.c.facility_id).where(on, self._rule(latest, indicator))
         day = self.area.day
         offers = sa.select(FacilityService.facility_id).where(FacilityService.facility_id == sub.id)
         failing = sa.select(sub.id).where(
@@ -276,8 +370,7 @@ class _Query:
 
     def meeting(self, indicator: Indicator) -> sa.ColumnElement[bool]:
         """The facility meets the indicator's rule on the day (a station: with every FP sub-station, see above)."""
-        conditions = [self.valid(indicator), self.latest.c.classification.in_(indicator.classifications),
-                      self.substations_meet(indicator)]
+        conditions = [self._rule(self.latest_of(indicator), indicator), self.substations_meet(indicator)]
         if indicator.requires_services:
             offered = (sa.select(sa.func.count()).select_from(FacilityService)
                        .where(FacilityService.facility_id == Facility.id,
@@ -296,7 +389,11 @@ class _Query:
         stmt = (stmt.select_from(Facility)
                 .join(self.cur, self.cur.id == Facility.unit_id)
                 .outerjoin(self.leg, self.leg.id == Facility.legacy_unit_id)
-                .outerjoin(self.latest, self._latest_on())
+                .outerjoin(self.latest, self._latest_on()))
+        for progs, latest in self.latests.items():
+            if progs != DEFAULT_PROGRAMMES:
+                stmt = stmt.outerjoin(latest, self._latest_on(latest))
+        stmt = (stmt
                 .where(Facility.active_from <= day,
                        sa.or_(Facility.active_to.is_(None), Facility.active_to >= day),
                        facility_in_scope(self.area.user)))
@@ -330,8 +427,8 @@ def _sum(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
 def _count_columns(q: _Query, indicators: tuple[Indicator, ...]) -> list[Any]:
     columns: list[Any] = []
     for ind in indicators:
-        counted = q.counted(ind)
-        columns += [_sum(counted), _sum(sa.and_(counted, q.valid(ind), q.assessable())),
+        counted = q.denominator(ind)
+        columns += [_sum(counted), _sum(sa.and_(counted, q.valid(ind), q.assessable(ind))),
                     _sum(sa.and_(counted, q.meeting(ind)))]
     return columns
 
@@ -505,15 +602,17 @@ def facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indic
     q = _Query(area, indicators)
     flags: list[Any] = [sa.case((q.valid(main), 1), else_=0)]
     for ind in indicators:
-        flags += [sa.case((q.counted(ind), 1), else_=0), sa.case((q.meeting(ind), 1), else_=0)]
-    cols = [Facility.id, Facility.code, Facility.name, Facility.type, Facility.ownership, Facility.high_fertility,
-            q.cur.name, q.leg.name, q.latest.c.id, q.latest.c.inspection_date, q.latest.c.classification,
-            q.latest.c.overall_percent, q.latest.c.critical_failures]
+        flags += [sa.case((q.denominator(ind), 1), else_=0), sa.case((q.meeting(ind), 1), else_=0)]
+    shown = q.latest_of(main)  # the inspection the main indicator reads (routine supervision unless it says)
+    high_fertility = sa.case((in_high_fertility_area(Facility.unit_id, Facility.legacy_unit_id, area.day), 1), else_=0)
+    cols = [Facility.id, Facility.code, Facility.name, Facility.type, Facility.ownership, high_fertility,
+            q.cur.name, q.leg.name, shown.c.id, shown.c.inspection_date, shown.c.classification,
+            shown.c.overall_percent, shown.c.critical_failures]
     # The total comes with each row (a window count over the whole filtered set, before LIMIT): one statement.
     stmt = q.select_from(sa.select(*cols, *flags, sa.func.count().over().label("total")))
     if failing_only:
         # Not meeting includes "not assessable" (listed with its own status: a re-visit is due).
-        stmt = stmt.where(q.counted(main), sa.not_(sa.func.coalesce(q.meeting(main), False)))
+        stmt = stmt.where(q.denominator(main), sa.not_(sa.func.coalesce(q.meeting(main), False)))
     stmt = stmt.order_by(q.cur.name, Facility.name, Facility.id).offset(offset)
     if limit is not None:
         stmt = stmt.limit(limit)
@@ -586,7 +685,8 @@ def most_failed_items(area: Area, main: Indicator, limit: int = 10) -> list[Fail
     seven), then the answers are counted only for the ``limit`` items found.
     """
     q = _Query(area, (main,))
-    inspections = (q.select_from(sa.select(q.latest.c.id.label("id"), q.latest.c.checklist_version_id.label("vid")))
+    latest = q.latest_of(main)
+    inspections = (q.select_from(sa.select(latest.c.id.label("id"), latest.c.checklist_version_id.label("vid")))
                    .where(q.counted(main), q.valid(main))).cte("counted_latest")
     failed = sa.func.count()
     top = db.session.execute(

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.rounding import round_half_up
 from .chart import project
 from .indicators import Indicator, IndicatorSet, ProvinceKey
 from .queries import GROUPS, Area, Counts, GroupRow, area_overview, province_of
@@ -138,4 +139,5 @@ def indicator_rows(area: Area, indicators: tuple[Indicator, ...], locale: str,
 
 
 def _round(value: float | None) -> float | None:
-    return round(value, 2) if value is not None else None
+    """As the pages show it (core.rounding): the numerator and denominator beside it are exact."""
+    return round_half_up(value) if value is not None else None

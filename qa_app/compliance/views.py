@@ -25,9 +25,13 @@ from ..facilities.labels import FACILITY_TYPE_LABELS
 from ..facilities.services import unit_visible
 from ..regions.models import AdminUnit
 from .chart import build_chart
-from .indicators import DEFAULT_PATH, Indicator, load_indicators_cached
+from .distance import TARGET_YEARS, target_marks
+from .indicators import DEFAULT_PATH, Indicator, IndicatorError, IndicatorSet, load_indicators_cached
+from .plans import PlanState, config_on
+from .population_services import population_lines
 from .queries import Area, children_of, facility_statuses, most_failed_items
-from .report import applicable, has_area_breakdown, indicator_rows, summarise_with_groups
+from .reform import counterparts, overlaps_scope, plan_key_for, reform_view
+from .report import has_area_breakdown, indicator_rows, province_key, summarise_with_groups
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 api_bp = Blueprint("compliance_api", __name__, url_prefix="/api/v1/compliance")
@@ -54,8 +58,23 @@ def _locale() -> str:
     return locale.language if locale is not None else "vi"
 
 
-def _indicators_config() -> Any:
+def _national_config() -> IndicatorSet:
+    """The indicators file (checked at start-up; see ``_file_broken`` if it is edited into a broken state)."""
     return load_indicators_cached(current_app.config.get("COMPLIANCE_INDICATORS", DEFAULT_PATH))
+
+
+def _plan_state(area: Area) -> PlanState:
+    """The indicators with the province plans in force on the area's day (a broken stored plan left out)."""
+    return config_on(_national_config(), area.day)
+
+
+def _indicators_for(state: PlanState, area: Area) -> tuple[Indicator, ...]:
+    """The indicators of the plan that applies to the area (a predecessor's plan in a part of a merged province)."""
+    return state.config.for_province(plan_key_for(state.config, area))
+
+
+def _indicators_config(area: Area) -> tuple[Indicator, ...]:
+    return _indicators_for(_plan_state(area), area)
 
 
 class _BadRequest(Exception):
@@ -82,7 +101,8 @@ def _area() -> Area:
         if not raw_unit.isdigit() or int(raw_unit) > MAX_DB_INT:
             abort(404)
         unit = db.session.get(AdminUnit, int(raw_unit))
-        if unit is None or (user.scope_unit is not None and not unit_visible(user, unit)):
+        if unit is None or (user.scope_unit is not None and not unit_visible(user, unit)
+                            and not (user.scope_area_id is None and overlaps_scope(user, unit))):
             abort(404)
     system = request.args.get("system", "2025")
     service_area = None
@@ -128,7 +148,8 @@ def _breadcrumbs(area: Area) -> list[AdminUnit]:
     ids = [int(part) for part in area.unit.path.strip("/").split("/") if part.isdigit()]
     units = {u.id: u for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(ids)))}
     scope = g.user.scope_unit
-    return [units[i] for i in ids if i in units and (scope is None or unit_visible(g.user, units[i]))]
+    return [units[i] for i in ids if i in units and (scope is None or unit_visible(g.user, units[i])
+                                                     or overlaps_scope(g.user, units[i]))]
 
 
 def _versions() -> list[ChecklistVersion]:
@@ -161,20 +182,40 @@ def _bad_request(exc: _BadRequest) -> ResponseReturnValue:
     return render_template("compliance/error.html", message=str(exc)), 400
 
 
+@bp.errorhandler(IndicatorError)
+def _file_broken(exc: IndicatorError) -> ResponseReturnValue:
+    # The file is checked at start-up; edited into a broken state while running, it is named, not a bare 500.
+    current_app.logger.error("indicators file has problems:\n%s", exc)
+    return render_template("compliance/error.html",
+                           message=_("The indicators file has problems; the administrator must correct it "
+                                     "(flask indicators validate): %(problems)s", problems=str(exc))), 503
+
+
 @bp.get("/")
 @login_required
 def dashboard() -> ResponseReturnValue:
     """Indicators against targets for the user's scope, with drill-down, breakdowns and failing facilities."""
     area = _area()
     locale = _locale()
-    indicators = applicable(_indicators_config(), area)
+    state = _plan_state(area)
+    key = plan_key_for(state.config, area)
+    indicators = state.config.for_province(key)
     main = next((i for i in indicators if i.id == MAIN_INDICATOR), indicators[0])
     # One statement for the values, the trajectory and the three breakdowns (it used to be ~10 round trips).
     drill = _drill_groups(area)
     summaries, groups = summarise_with_groups(area, indicators, groups=drill)
+    marks = {s.indicator.id: target_marks({area.day.year: s.target_now, 2025: s.target_2025,
+                                           2030: s.target_2030}, area.day.year, s.counts.meeting, s.counts.total)
+             for s in summaries}
     charts = {s.indicator.id: build_chart(s.trajectory, s.target_line, s.projection,
-                                          first_year=s.trajectory[0][0] if s.trajectory else area.day.year)
+                                          first_year=s.trajectory[0][0] if s.trajectory else area.day.year,
+                                          # The named target years only: a label per year would overlap.
+                                          marks=[(m.year, m.value) for m in marks[s.indicator.id]
+                                                 if m.year in TARGET_YEARS])
               for s in summaries}
+    plan_row = state.versions.get(key) if key else None
+    own_key = province_key(area)
+    broken = state.broken_for(own_key) + [b for b in state.broken_for(key) if key != own_key]
     by_unit, by_ownership, by_type = groups[drill[0]], groups["ownership"], groups["type"]
     failing, failing_total = facility_statuses(area, indicators, main, failing_only=True, limit=FAILING_LIMIT)
     failed_items = most_failed_items(area, main)
@@ -188,7 +229,9 @@ def dashboard() -> ResponseReturnValue:
         failing_limit=FAILING_LIMIT, failed_items=failed_items, item_texts=texts, children=children,
         breadcrumbs=_breadcrumbs(area), section_titles=_section_titles(locale, versions), locale=locale,
         ownership_labels=OWNERSHIP_LABELS, type_labels=TYPE_LABELS, status_labels=STATUS_LABELS,
-        query=_query_args(area), main=main)
+        query=_query_args(area), main=main, marks=marks, broken_plans=broken, plan_row=plan_row,
+        plan_key=key, own_key=own_key, reform=reform_view(state.config, area), counterparts=counterparts(area),
+        population=population_lines(area.unit, area.day, state.config.provinces.get(key) if key else None))
 
 
 def _query_args(area: Area) -> dict[str, str]:
@@ -215,7 +258,7 @@ def neutralise(value: Any) -> Any:
 
 
 def _indicator_table(area: Area) -> tuple[list[str], list[list[Any]]]:
-    indicators = applicable(_indicators_config(), area)
+    indicators = _indicators_config(area)
     rows = indicator_rows(area, indicators, _locale(), _labels(area))
     headers = [_("Date"), _("Indicator"), _("Title"), _("Group"), _("Key"), _("Name"), _("Meeting"),
                _("Facilities"), _("Assessed"), _("Value (percent)"), _("Coverage (percent)"),
@@ -230,7 +273,7 @@ def _indicator_table(area: Area) -> tuple[list[str], list[list[Any]]]:
 
 def _facility_records(area: Area, limit: int | None = None, offset: int = 0) -> tuple[list[dict[str, Any]], int,
                                                                                        tuple[Indicator, ...]]:
-    indicators = applicable(_indicators_config(), area)
+    indicators = _indicators_config(area)
     main = next((i for i in indicators if i.id == MAIN_INDICATOR), indicators[0])
     statuses, total = facility_statuses(area, indicators, main, limit=limit, offset=offset)
     records = [{
@@ -344,6 +387,12 @@ def _api_bad_request(exc: _BadRequest) -> ResponseReturnValue:
     return jsonify(error=str(exc)), 400
 
 
+@api_bp.errorhandler(IndicatorError)
+def _api_file_broken(exc: IndicatorError) -> ResponseReturnValue:
+    current_app.logger.error("indicators file has problems:\n%s", exc)
+    return jsonify(error="the indicators file has problems", problems=[str(p) for p in exc.problems]), 503
+
+
 @api_bp.errorhandler(404)
 def _api_not_found(exc: Exception) -> ResponseReturnValue:
     return jsonify(error="not found"), 404
@@ -360,9 +409,13 @@ def _unit_json(area: Area) -> dict[str, Any] | None:
 def api_indicators() -> ResponseReturnValue:
     """Indicator values for the area and date (same rows as the indicators export)."""
     area = _area()
-    indicators = applicable(_indicators_config(), area)
+    state = _plan_state(area)
+    indicators = _indicators_for(state, area)
+    # A broken stored plan is left out (national targets) and named, as on the dashboard.
+    broken = [{"system": b.system, "code": b.code, "name": b.name, "version": b.version, "problems": list(b.problems)}
+              for b in state.broken_for(province_key(area))]
     return jsonify(date=area.day.isoformat(), unit=_unit_json(area),
-                   rows=indicator_rows(area, indicators, _locale(), _labels(area)))
+                   rows=indicator_rows(area, indicators, _locale(), _labels(area)), broken_plans=broken)
 
 
 @api_bp.get("/facilities")

@@ -24,7 +24,8 @@ from ..checklists.models import ChecklistVersion
 from ..checklists.registry import sync_directory
 from ..extensions import db
 from ..facilities.models import Facility, FacilityParentLink, FacilityService
-from ..regions.models import REFORM_DATE, AdminUnit, UnitSuccession
+from ..inspections.status import refresh_all
+from ..regions.models import REFORM_DATE, AdminUnit, HighFertilityStatus, UnitSuccession
 from . import geography
 from .bulk import _chunks, _insert_returning, _require_empty
 from .facilities import FacilitySpec, build_facilities
@@ -74,6 +75,8 @@ def generate(params: DemoParams | None = None) -> DemoSummary:
     planned = _plan_inspections(facilities, params, staff)
     _write_inspections(planned, facilities, facility_ids, staff, params, summary)
     db.session.flush()
+    # The inspections are written directly, not through the approval: their result intervals too.
+    refresh_all()
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -129,6 +132,17 @@ def _insert_facilities(facilities: list[FacilitySpec], unit_ids: dict[UnitKey, i
         db.session.execute(sa.insert(FacilityParentLink.__table__), [
             {"facility_id": r["id"], "parent_facility_id": r["parent_facility_id"], "valid_from": REFORM_DATE,
              "valid_to": None, "source": "demo", "created_at": _local(REFORM_DATE, 9, 0)} for r in chunk])
+    # The high-fertility communes (what the 1848 commune-station indicator counts): those of the flagged
+    # stations, designated from the day the first of them opened.
+    designated: dict[int, dt.date] = {}
+    for f in facilities:
+        if f.high_fertility:
+            unit_id = unit_ids[f.unit]
+            designated[unit_id] = min(designated.get(unit_id, f.active_from), f.active_from)
+    if designated:
+        db.session.execute(sa.insert(HighFertilityStatus.__table__), [
+            {"unit_id": unit_id, "high_fertility": True, "valid_from": since, "valid_to": None,
+             "source": "demo", "imported_from": "demo"} for unit_id, since in sorted(designated.items())])
     for f in facilities:
         # Sub-stations are counted apart: "TYT" stays the number of legal stations, one per 2025 commune.
         summary.facilities[("DT" if f.parent else f.type, f.ownership)] += 1

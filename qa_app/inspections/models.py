@@ -262,3 +262,34 @@ def signer_keys(roles: list[str]) -> list[str]:
         seen[role] = seen.get(role, 0) + 1
         keys.append(role if seen[role] == 1 else f"{role}-{seen[role]}")
     return keys
+
+
+class StatusInterval(db.Model):
+    """A read model of compliance: the days on which one approved inspection is its facility's latest.
+
+    One row per approved external inspection that no approved correction replaces: from its inspection date
+    (``starts_on``) to the date of the facility's next such inspection in the same programme (``ends_on``,
+    exclusive; NULL while it is the latest), with the first day its checklist's validity no longer covers it
+    (``expires_on``) and the result stored at submission. "The facility's latest result on day D" is then a
+    lookup (starts_on <= D < ends_on) instead of ranking every inspection of the country again. Written by
+    inspections.status in the transaction of every approval, and rebuilt by the same code.
+    """
+
+    __tablename__ = "status_interval"
+    __table_args__ = (
+        sa.CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ordered"),
+        sa.Index("ix_status_interval_facility", "facility_id", "programme", "starts_on"),
+        sa.Index("ix_status_interval_day", "programme", "starts_on", "ends_on"),
+    )
+
+    id: Mapped[intpk]
+    facility_id: Mapped[int] = mapped_column(sa.ForeignKey("facility.id", ondelete="CASCADE"))
+    inspection_id: Mapped[int] = mapped_column(sa.ForeignKey("inspection.id", ondelete="CASCADE"), unique=True)
+    programme: Mapped[str] = mapped_column(sa.String(20))
+    checklist_version_id: Mapped[int] = mapped_column(sa.ForeignKey("checklist_version.id", ondelete="RESTRICT"))
+    starts_on: Mapped[dt.date] = mapped_column(sa.Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    expires_on: Mapped[dt.date] = mapped_column(sa.Date)
+    classification: Mapped[str | None] = mapped_column(sa.String(16))
+    overall_percent: Mapped[decimal.Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    critical_failures: Mapped[int | None]

@@ -31,6 +31,7 @@ from ..extensions import db, utcnow
 from ..facilities.models import Facility
 from ..minutes.services import issue_minutes
 from ..scoring import Score, score_inspection
+from . import status
 
 # The workflow is shared out by step; every public name stays importable from here.
 from .editing import (  # noqa: F401
@@ -394,6 +395,9 @@ def approve(inspection: Inspection, reviewer: User, *, seen_revision: int | None
     _transition(inspection, "submitted", "approved", revision=seen_revision, approved_at=utcnow(),
                 approved_by_id=reviewer.id)
     db.session.flush()
+    # The facility's result intervals change with its new result, in this transaction (an approved correction
+    # also ends the one it replaces).
+    status.refresh([inspection.facility_id])
     record("inspection.approved", "inspection", inspection.id, user_id=reviewer.id,
            details={"overall": str(inspection.overall_percent), "classification": inspection.classification})
     if inspection.kind == "external":

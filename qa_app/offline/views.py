@@ -20,7 +20,7 @@ bp = Blueprint("offline", __name__)
 
 # What the service worker caches when it installs (besides the page itself), relative to the static folder.
 SHELL_ASSETS = ("css/app.css", "css/review.css", "css/offline.css", "css/contrast.css", "js/qa-engine.js",
-                "js/offline.js", "js/contrast.js", "js/signature.js",
+                "js/qa-form.js", "js/offline-records.js", "js/offline.js", "js/contrast.js", "js/signature.js",
                 "icons/icon-192.png", "icons/icon-512.png")
 
 
@@ -161,6 +161,13 @@ def _strings() -> dict[str, str]:
         "cls_does_not_meet": _("Does not meet the standard"),
         "cls_not_assessable": _("Not assessable: re-visit needed"),
         "provisional": _("provisional"),
+        # Results by score group, as on the online form and the review page (templates/inspections/_groups.html).
+        "groups_title": _("Results by part"),
+        "group_part": _("Part"),
+        "group_sections": _("Sections"),
+        "group_score": _("Score"),
+        "group_result": _("Result"),
+        "group_na": _("Does not apply to this facility"),
         "reviewer": _("Reviewer"),
         "returned_title": _("Returned for corrections"),
         "sig_on_server": _("signed; the signature is kept on the server"),

@@ -77,3 +77,36 @@ def import_gso(path: Path, province: str | None, dry_run: bool, verbose: bool) -
 def import_conversion(path: Path, province: str | None, dry_run: bool, verbose: bool) -> None:
     """Import the July 2025 new-to-old table: 2025 provinces, communes and their predecessors (all or nothing)."""
     _run(path, province, parse_conversion, dry_run, verbose)
+
+
+@regions_cli.command("import-high-fertility")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_dry_run
+@with_appcontext
+def import_high_fertility(path: Path, dry_run: bool) -> None:
+    """Record which communes are in a high-fertility area, from a date (docs/import-formats.md); all or nothing."""
+    from .fertility import import_statuses
+    from .fertility_csv import parse_statuses
+
+    data = path.read_bytes()
+    try:
+        parsed = parse_statuses(data)
+    except FileFormatError as exc:
+        for problem in exc.problems:
+            click.echo(f"{path.name}: {problem}", err=True)
+        sys.exit(1)
+    report = import_statuses(parsed, source=path.name, sha256=file_sha256(data))
+    if not report.ok:
+        db.session.rollback()
+        for problem in report.errors:
+            click.echo(f"{path.name}: {problem}", err=True)
+        click.echo(f"{len(report.errors)} problem(s) found; nothing was imported.", err=True)
+        sys.exit(1)
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Dry run: {report.created} status(es) would be recorded, {report.closed} period(s) closed, "
+                   f"{report.unchanged} unchanged.")
+        return
+    db.session.commit()
+    click.echo(f"{report.created} status(es) recorded, {report.closed} period(s) closed, "
+               f"{report.unchanged} unchanged.")

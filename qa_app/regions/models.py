@@ -71,3 +71,33 @@ class UnitSuccession(db.Model):
     old_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_unit.id", ondelete="CASCADE"), primary_key=True)
     new_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_unit.id", ondelete="CASCADE"), primary_key=True)
     whole: Mapped[bool] = mapped_column(default=True)
+
+
+class HighFertilityStatus(db.Model):
+    """Whether a commune belongs to a high-fertility area (vùng có mức sinh cao), for a period.
+
+    Decision 1848's commune-station target is for stations "thuộc vùng có mức sinh cao". The designation is the
+    population sector's, by commune, and it changes over time (a list is revised, communes merge in 2025), so
+    it is kept here as dated periods rather than as a flag on each facility: a station is in a high-fertility
+    area on a day when its 2025 commune or its pre-2025 commune has a "yes" period covering that day. A new
+    status closes the previous period the day before (regions.fertility.import_statuses); nothing is edited in
+    place, so the history stays readable.
+    """
+
+    __tablename__ = "high_fertility_status"
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "valid_from"),
+        sa.CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="validity"),
+        sa.Index("ix_high_fertility_status_lookup", "unit_id", "high_fertility", "valid_from"),
+    )
+
+    id: Mapped[intpk]
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_unit.id", ondelete="RESTRICT"))
+    high_fertility: Mapped[bool]
+    valid_from: Mapped[dt.date] = mapped_column(sa.Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(sa.Date)
+    # The decision or list the status comes from, as the CSV gave it, and the file it was imported from.
+    source: Mapped[str] = mapped_column(sa.String(200), default="")
+    imported_from: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    unit: Mapped[AdminUnit] = relationship()

@@ -362,11 +362,24 @@ def _seen_revision() -> int | None:
         return -1  # never a real revision: a garbled field is refused as a conflict, never skips the check
 
 
+def _approval_confirmed() -> bool:
+    """The reviewer confirmed the approval: the ticked box (``confirm=1``) or ``"confirm": true`` from a script."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        return isinstance(body, dict) and body.get("confirm") is True
+    return request.form.get("confirm") == "1"
+
+
 @bp.post("/inspections/<int:inspection_id>/approve")
 @roles_required(*REVIEWERS)
 def approve(inspection_id: int) -> ResponseReturnValue:
     """Approve a submitted inspection (final)."""
     inspection = _inspection_or_404(inspection_id)
+    # Approving files the minutes and cannot be undone, so the page's "I have checked…" tick is required here too,
+    # not only by the browser. Only when it would approve: any other status keeps its own refusal.
+    if inspection.status == "submitted" and not _approval_confirmed():
+        return _refuse(WorkflowError("confirmation_required", "approval not confirmed"), inspection,
+                       _("Tick “I have checked the inspection” to approve it. Nothing was approved."))
     try:
         services.approve(inspection, g.user, seen_revision=_seen_revision())
     except WorkflowError as exc:

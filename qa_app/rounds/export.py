@@ -18,6 +18,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table
 
+from ..core.rounding import round_half_up
 from ..pdf import decree30 as m
 from ..pdf.wording import labels as header_labels
 from .report import CLASSES, ItemLine, ReportData
@@ -188,7 +189,8 @@ def _table(rows: list[list[Any]], widths: list[float], st: dict, bold_last: bool
 
 # ---------------------------------------------------------------------------------------------- tables
 # The tables both formats show, built once: a header and rows of plain values. ``fmt`` turns a percentage into
-# what the format shows (text such as "75,0 %" in the PDF, a number rounded to 2 places in the XLSX).
+# what the format shows (text such as "75,0 %" in the PDF, a number rounded half up to one place in the XLSX,
+# as the compliance pages and API give it).
 
 Fmt = Callable[[float | None], Any]
 
@@ -373,6 +375,11 @@ def _num(value: float | None) -> float | None:
     return round(value, 2) if value is not None else None
 
 
+def _rate(value: float | None) -> float | None:
+    """An indicator value or target as the compliance pages and API give it (half up, one decimal)."""
+    return round_half_up(value) if value is not None else None
+
+
 def build_report_xlsx(data: ReportData, issuer: Issuer, locale: str = "vi") -> bytes:
     """The report's tables as an XLSX workbook, one sheet per part (numbers as numbers, percentages 0–100)."""
     from openpyxl import Workbook
@@ -393,7 +400,7 @@ def build_report_xlsx(data: ReportData, issuer: Issuer, locale: str = "vi") -> b
         ws.freeze_panes = "A2"
 
     end = _d(data.period_end)
-    sheet(L["sh_targets"], *_targets_table(data, L, _num), first=True)
+    sheet(L["sh_targets"], *_targets_table(data, L, _rate), first=True)
     info = book.active
     info.insert_rows(1, 3)
     info["A1"] = _safe(f"{L['title']}: {L[f'summary_{data.kind}']}")
@@ -416,7 +423,7 @@ def build_report_xlsx(data: ReportData, issuer: Issuer, locale: str = "vi") -> b
     sheet(L["sh_actions"], [L["s_actions"], L["h_count"]],
           [[L["a_opened"], data.actions_opened], [L["a_done"], data.actions_done],
            [L["a_overdue"], data.actions_overdue]])
-    sheet(L["sh_districts"], *_districts_table(data, L, _num))
+    sheet(L["sh_districts"], *_districts_table(data, L, _rate))
     self_head = [L["h_facility"], f"{L['h_self']}: {L['h_date']}", f"{L['h_self']}: {L['h_score']}",
                  f"{L['h_self']}: {L['h_class']}", f"{L['h_ext']}: {L['h_date']}", f"{L['h_ext']}: {L['h_score']}",
                  f"{L['h_ext']}: {L['h_class']}", L["h_gap"]]

@@ -15,8 +15,9 @@ from flask_babel import lazy_gettext as _l
 from ..auth.views import login_required, roles_required
 from ..checklists.schema import FACILITY_TYPES
 from ..compliance.indicators import DEFAULT_PATH, load_indicators_cached
+from ..compliance.plans import config_on
 from ..compliance.queries import Area
-from ..compliance.report import applicable
+from ..compliance.reform import plan_key_for
 from ..core.security import MAX_DB_INT
 from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS
@@ -270,8 +271,10 @@ def _report_response(kind: str, ext: str, unit: AdminUnit | None, start: dt.date
         raise _BadRequest(_("A report covers at most three years."))
     locale = _locale()
     area = Area(user=g.user, day=end, unit=unit, system=unit.system if unit is not None else "2025")
-    indicators = applicable(load_indicators_cached(current_app.config.get("COMPLIANCE_INDICATORS", DEFAULT_PATH)),
-                            area)
+    # The province plans in force at the end of the period, as the compliance pages use them.
+    config = config_on(load_indicators_cached(current_app.config.get("COMPLIANCE_INDICATORS", DEFAULT_PATH)),
+                       end).config
+    indicators = config.for_province(plan_key_for(config, area))
     region = unit.name if unit is not None else _("Whole country")
     data = collect(g.user, unit, start, end, kind, indicators, locale, rounds=rounds, region_label=region,
                    district_label=_child_label(unit))

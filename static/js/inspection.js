@@ -43,6 +43,9 @@
   var engineNode = document.getElementById("inspection-engine");
   var engine = engineNode && window.QAEngine ? JSON.parse(engineNode.textContent) : null;
   var LANG = document.documentElement.lang === "en" ? "en" : "vi";
+  // The checklist's items by id: a typed answer is checked as the server will, with the offline form's messages.
+  var itemDefs = {};
+  if (engine) { engine.checklist.sections.forEach(function (s) { s.items.forEach(function (i) { itemDefs[i.id] = i; }); }); }
 
   Array.prototype.forEach.call(root.querySelectorAll("article.item"), function (el) {
     var id = el.getAttribute("data-item");
@@ -92,6 +95,13 @@
   function showNote(id, note) {
     var ta = items[id].el.querySelector("[data-note]");
     if (ta) { ta.value = note || ""; }
+    if (note) { openExtra(items[id].el); }
+  }
+
+  // The item's note and photos (folded away until used, like on the offline form).
+  function openExtra(el) {
+    var extra = el.querySelector("[data-extra]");
+    if (extra) { extra.open = true; }
   }
 
   function valueLabel(id, value) {
@@ -161,6 +171,10 @@
     }
     var provisional = root.querySelector("[data-provisional]");
     if (provisional) { provisional.hidden = s.complete; }
+    // A finding by the checklist's rules (a low scale level or option too, not only "not met"): "Failed only".
+    Object.keys(items).forEach(function (id) {
+      items[id].el.classList.toggle("is-finding", !!(s.items[id] && s.items[id].failed));
+    });
     s.sections.forEach(function (sec) {
       if (!sec.applicable) { return; }
       setText('[data-section-progress="' + sec.id + '"]', sec.answered + "/" + sec.applicable);
@@ -518,6 +532,7 @@
     input.value = "";
     delete errors[id];
     markItem(id);
+    if (files.length) { openExtra(el); }
     files.forEach(function (file) {
       var uuid = uuid4();
       var li = document.createElement("li");
@@ -603,6 +618,14 @@
         value = value.replace(",", ".").trim();  // Vietnamese keyboards type a decimal comma
         var na = el.querySelector("button.ans-na");
         if (na) { na.setAttribute("aria-pressed", "false"); }
+      }
+      // A value the server would refuse is shown at once under the item and never kept nor sent.
+      var problem = itemDefs[id] && window.QAForm ? QAForm.typedProblem(itemDefs[id], value, T, LANG) : "";
+      t.setAttribute("aria-invalid", String(!!problem));
+      if (problem) {
+        errors[id] = problem;
+        markItem(id);
+        return;
       }
       enqueue(id, "value", value);
       later(id);

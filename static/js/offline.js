@@ -144,7 +144,10 @@
 
   function serverOf(rec) { return rec.server || emptyServer(); }
 
-  function statusOnServer(rec) { return rec.server && rec.server.inspection ? rec.server.inspection.status : null; }
+  // What a record still owes the server and its state: static/js/offline-records.js (shared with the home page).
+  var Records = window.QAOfflineRecords;
+
+  function statusOnServer(rec) { return Records.statusOnServer(rec); }
 
   function isLockedLocally(rec) {
     var status = statusOnServer(rec);
@@ -158,21 +161,9 @@
 
   function photosWaiting(rec) { return photosOf(rec).filter(function (p) { return !p.uploaded && !p.refused; }); }
 
-  function hasDirty(rec) {
-    var d = rec.dirty;
-    return Object.keys(d.answers).length > 0 || Object.keys(d.signatures).length > 0 || !!d.team || !!d.actions || !!d.opinion;
-  }
+  function hasDirty(rec) { return Records.hasDirty(rec); }
 
-  function changeCount(rec) {
-    var d = rec.dirty;
-    var n = Object.keys(d.answers).length + Object.keys(d.signatures).length + (d.team ? 1 : 0) + (d.actions ? 1 : 0) + (d.opinion ? 1 : 0);
-    // A photo the server refused is not on the server: it counts until the supervisor removes it.
-    n += photosOf(rec).filter(function (p) { return !p.uploaded; }).length;
-    if (rec.submitRequested && statusOnServer(rec) !== "submitted") { n += 1; }
-    if (rec.refusal && rec.refusal.length) { n += 1; } // a refused submission is work still to do
-    if (!rec.server && n === 0) { n = 1; } // a started inspection the server has not seen yet
-    return n;
-  }
+  function changeCount(rec) { return Records.changeCount(rec, photosOf(rec)); }
 
   function checklistKey(c) { return c.code + "@" + c.version + "@" + c.sha256; }
 
@@ -535,18 +526,7 @@
     q("[data-sign-in]").hidden = syncState !== "signedOut" && syncState !== "otherUser";
   }
 
-  function recordState(rec) {
-    if (!usable(rec)) { return "unprepared"; }
-    if (rec.blocked === "mismatch") { return "mismatch"; }
-    if (rec.refusal && rec.refusal.length) { return "refused"; }
-    if (rec.blocked === "conflict") { return "conflict"; }
-    if (rec.blocked === "locked") { return "locked"; }
-    if (rec.blocked === "refused" || photosOf(rec).some(function (p) { return p.refused; })) { return "refused"; }
-    if (changeCount(rec) > 0) { return rec.server ? "waiting" : "draft"; }
-    var status = statusOnServer(rec);
-    if (status === "submitted" || status === "approved" || status === "returned") { return status; }
-    return "synced";
-  }
+  function recordState(rec) { return Records.state(rec, photosOf(rec), usable(rec)); }
 
   // Whether the tablet has a network, shown at all times (a quiet "synced" must never hide being offline).
   function renderNetwork() {
@@ -560,8 +540,9 @@
   function recordStatusText(rec) {
     var state = recordState(rec);
     var n = changeCount(rec);
-    var text = t("st_" + state);
-    if (state === "waiting" || state === "draft") { text += " (" + (n === 1 ? t("waiting_one") : t("waiting", { n: n })) + ")"; }
+    // The same wording as the home page's list: "Waiting to sync (N changes)", said once.
+    var waiting = n === 1 ? t("waiting_one") : t("waiting", { n: n });
+    var text = state === "waiting" ? waiting : state === "draft" ? t("st_draft") + " · " + waiting : t("st_" + state);
     return { state: state, text: text };
   }
 
@@ -769,19 +750,9 @@
     }), [error]));
   }
 
-  /* What the server would refuse in a typed answer, in the supervisor's words ("" when it is fine). */
-  function typedProblem(item, value) {
-    try { QAEngine.normalize(item, value); } catch (e) {
-      if (!(e instanceof QAEngine.InvalidAnswer)) { throw e; }
-      var range = function (n) { return String(n).replace(".", LANG === "vi" ? "," : "."); };
-      if (e.code === "not_an_integer") { return t("value_integer", { item: item.id }); }
-      if (e.code === "below_min") { return t("value_min", { min: range(item.min) }); }
-      if (e.code === "above_max") { return t("value_max", { max: range(item.max) }); }
-      if (e.code === "too_long") { return t("value_too_long", { n: Math.min(item.max_length || 2000, 2000) }); }
-      return item.answer_type === "number" ? t("value_number", { item: item.id }) : "";
-    }
-    return "";
-  }
+  /* What the server would refuse in a typed answer, in the supervisor's words ("" when it is fine): the same
+   * function and messages as the online form's (static/js/qa-form.js). */
+  function typedProblem(item, value) { return QAForm.typedProblem(item, value, T, LANG); }
 
   var opened = {};       // "uuid:item" -> true once the supervisor opened an item's note and photos
 
@@ -874,6 +845,31 @@
     if (button) { button.focus({ preventScroll: true }); }
   }
 
+  // Each score group's result (checklists with groups only), by the engine, like the online form's table.
+  function renderGroups(rec, sc) {
+    var box = q("[data-insp-groups]");
+    var checklist = checklistOf(rec);
+    box.textContent = "";
+    box.hidden = !sc || !sc.groups.length || !checklist;
+    if (box.hidden) { return; }
+    var rows = sc.groups.map(function (g, i) {
+      var group = checklist.groups[i];
+      var cls = g.classification;
+      var result = !g.applicable ? T.group_na
+        : cls ? T["cls_" + cls] + (sc.complete ? "" : " (" + T.provisional + ")") : "—";
+      return el("tr", { "data-group": g.id, "data-group-class": cls || (g.applicable ? "" : "not_applicable") }, [
+        el("td", { text: txt(group.title) }), el("td", { text: group.sections.join(", ") }),
+        el("td", { "class": "num", text: g.applicable ? showPercent(g.percent) : "—" }),
+        el("td", {}, [cls ? el("span", { "class": "cls cls-" + cls, text: result }) : result])]);
+    });
+    box.appendChild(el("h2", { id: "ogroups-h", text: T.groups_title }));
+    box.appendChild(el("table", { "class": "table" }, [
+      el("thead", {}, [el("tr", {}, [T.group_part, T.group_sections, T.group_score, T.group_result].map(function (h) {
+        return el("th", { scope: "col", text: h });
+      }))]),
+      el("tbody", {}, rows)]));
+  }
+
   function renderInspectionHeader(rec) {
     var counts = answeredCount(rec);
     q("[data-insp-progress]").textContent = t("progress", { answered: counts[0], applicable: counts[1] });
@@ -883,6 +879,7 @@
     var clsNode = q("[data-insp-class]");
     clsNode.textContent = cls ? T["cls_" + cls] + (sc.complete ? "" : " (" + T.provisional + ")") : "—";
     clsNode.className = "cls cls-" + (cls || "none");
+    renderGroups(rec, sc);
     renderChips(rec, sc);
     applyFilter(rec, sc);
     // The same line in the bar that stays at the top while the supervisor scrolls through the items.

@@ -18,6 +18,7 @@ from qa_app.demo.generator import DEMO_PASSWORD, DemoParams, generate
 from qa_app.extensions import db
 from qa_app.facilities.models import Facility
 from qa_app.inspections.models import Inspection
+from qa_app.regions.models import AdminUnit
 
 # A small synthetic data set with every inspection state (drafts, submitted, approved) in the recent window.
 SMALL = DemoParams(seed=11, real_province=False, provinces=1, old_provinces=1, districts=2, old_communes=12,
@@ -64,6 +65,8 @@ def _pages(app) -> dict[str, str]:
         draft = db.session.scalar(sa.select(Inspection.id).where(Inspection.status == "draft").order_by(Inspection.id))
         submitted = db.session.scalar(sa.select(Inspection.id).where(Inspection.status == "submitted")
                                       .order_by(Inspection.id))
+        province = db.session.scalar(sa.select(AdminUnit.id).where(AdminUnit.system == "2025",
+                                                                   AdminUnit.level == "province"))
     # The generator guarantees drafts and submitted inspections in its recent window.
     assert None not in (facility, draft, submitted)
     return {
@@ -76,6 +79,8 @@ def _pages(app) -> dict[str, str]:
         "review queue": "/review/",
         "review page": f"/review/inspections/{submitted}",
         "compliance dashboard": "/compliance/?date=2026-11-15",
+        "province dashboard": f"/compliance/?date=2026-11-15&unit={province}",
+        "province plan": f"/compliance/plans/edit?unit={province}",
         "minutes verification": "/verify",
     }
 

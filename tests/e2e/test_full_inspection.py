@@ -247,6 +247,9 @@ def test_whole_inspection_on_a_tablet(live_server, context, tmp_path: Path) -> N
         f"{sum(1 for i, _t in half if i[0] == 'A')}/{sum(1 for i, _t in applicable if i[0] == 'A')}")
 
     # A note and a photo on a failed item.
+    # Folded away until needed (a compact form); one tap opens the item's note and photos.
+    expect(page.locator("#item-A3 [data-note]")).to_be_hidden()
+    page.locator("#item-A3 [data-extra] > summary").tap()
     note = page.locator("#item-A3 [data-note]")
     note.tap()
     note.fill(NOTE)

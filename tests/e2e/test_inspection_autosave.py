@@ -39,6 +39,7 @@ def test_taps_autosave_and_survive_reload_and_offline(live_server, context) -> N
     assert page.locator("[data-progress]").first.inner_text().startswith("1/")
 
     # A note is saved after a pause in typing.
+    page.locator("#item-A2 [data-extra] > summary").tap()
     with page.expect_response(lambda r: "/answers/A2" in r.url and r.status == 200):
         page.fill("#item-A2 [data-note]", "Giấy phép treo ở phòng khám")
     expect(page.locator("[data-save-status]")).to_have_attribute("data-state", "saved")

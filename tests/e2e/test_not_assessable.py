@@ -1,10 +1,10 @@
 """A "not observed" answer in a real browser: the inspection is filed as "not assessable" (re-visit needed).
 
 The supervisor starts the inspection on the start page and taps the answers on the tablet form, including
-"Không quan sát được" for the procedure nobody came for; the team, signatures and submission go through the
-services (the finish page with drawn signatures is covered by test_full_inspection). The reviewer sees the
-result on the review page, approves it, downloads the minutes, which say so, and the compliance dashboard lists
-the station with its own status.
+"Không quan sát được" for the procedure nobody came for, then finishes on the finish page: it shows the
+outcome before anyone signs, the team is named, the head of the team and the facility's representative draw
+their signatures and the supervisor submits. The reviewer sees the result on the review page, approves it,
+downloads the minutes, which say so, and the compliance dashboard lists the station with its own status.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from qa_app.extensions import db
 
 from .. import factories as f
 from .. import inspection_fixtures as fx
+from .test_full_inspection import _draw_with_pen, _submit_finish
 
 SUPERVISOR = ("giamsat1", "Nguyễn Văn An")
 REVIEWER = ("thamdinh1", "Đỗ Thu Hà")
+FACILITY_REP = "Phạm Thị Dung"
 # A routine checklist with one observation that may be "not observed"; effective after fp-quality v1, so it is
 # the one routine supervision uses for the station in this test.
 CHECKLIST = """\
@@ -91,23 +93,6 @@ def _saved(app, inspection_id: int, wanted: dict[str, str], timeout: float = 15.
         time.sleep(0.2)
 
 
-def _finish_through_services(app, inspection_id: int, user_id: int) -> None:
-    from qa_app.auth.models import User
-    from qa_app.inspections import services
-    from qa_app.inspections.models import Inspection
-
-    with app.app_context():
-        inspection = db.session.get_one(Inspection, inspection_id)
-        user = db.session.get_one(User, user_id)
-        services.set_team(inspection, [{"role": "head", "full_name": SUPERVISOR[1]},
-                                       {"role": "facility_rep", "full_name": "Phạm Thị Dung"}], user)
-        for role, name in (("head", SUPERVISOR[1]), ("facility_rep", "Phạm Thị Dung")):
-            services.save_signature(inspection, role, name, fx.png_bytes(120, 40, (0, 0, 0)),
-                                    [[[0, 0], [10, 10], [20, 5]]], user)
-        services.submit(inspection, user)
-        db.session.commit()
-
-
 def test_not_assessable_inspection_in_the_browser(live_server, context) -> None:
     app, url = live_server.app, live_server.url
     ids = _seed(app, Path(app.instance_path))
@@ -129,7 +114,29 @@ def test_not_assessable_inspection_in_the_browser(live_server, context) -> None:
     unobserved.tap()
     expect(unobserved).to_have_attribute("aria-pressed", "true")
     _saved(app, inspection_id, {"R1": "met", "O1": "not_observed"})
-    _finish_through_services(app, inspection_id, ids["sup"])
+
+    # ------------------------------------------------------------------ finish: outcome, team, signatures
+    with page.expect_navigation():
+        page.locator(".insp-head a.btn-primary").tap()
+    assert page.url.endswith(f"/inspections/{inspection_id}/finish")
+    # The outcome is on the page the facility reads before signing.
+    expect(page.locator("body")).to_contain_text("Không đánh giá được: cần giám sát lại")
+    page.fill("#team-0-full_name", SUPERVISOR[1])
+    page.fill("#team-0-position", "Trưởng đoàn")
+    expect(page.locator("#team-5-role")).to_have_value("facility_rep")
+    page.fill("#team-5-full_name", FACILITY_REP)
+    page.locator("#facility_no_opinion").check()
+    with page.expect_navigation():
+        page.locator("button[name=do][value=save]").first.tap()
+    for role, name in (("head", SUPERVISOR[1]), ("facility_rep", FACILITY_REP)):
+        pad = page.locator(f"[data-sigpad][data-role={role}]")
+        pad.locator(".sig-name").fill(name)
+        _draw_with_pen(page, pad.locator(".sig-canvas"))
+        with page.expect_response(lambda r: r.url.endswith("/signatures")) as saved:
+            pad.locator(".sig-save").tap()
+        assert saved.value.status == 201
+        expect(pad.locator(".sig-saved img")).to_be_visible()
+    _submit_finish(page)
     context.clear_cookies()  # sign the supervisor out of this browser
 
     # ------------------------------------------------------------------ the reviewer approves and files it

@@ -184,6 +184,7 @@ def test_whole_inspection_offline_survives_reopening_and_syncs_exactly(live_serv
     page.click("[data-submit]")
     expect(page.locator("[data-submit-msg]")).to_contain_text("submitted as soon as")
     expect(page.locator("[data-insp-status]")).to_contain_text("Waiting to sync")
+    assert (page.locator("[data-insp-status]").text_content() or "").count("Waiting to sync") == 1  # said once
     assert int(_status(page).get_attribute("data-changes")) >= len(items)
     page.screenshot(path=str(SHOTS / "offline-inspection.png"), full_page=False)
     with app.app_context():

@@ -133,10 +133,25 @@ def test_two_prepared_facilities_keep_their_own_applicable_items_offline(live_se
     _sign(page, "facility_rep", "Vàng Thị Sua")
     page.click("[data-submit]")
 
+    # Back on the network but before anything is sent (the sync held back): the supervisor's home lists the
+    # inspection kept on this tablet as waiting, never as synced.
+    galaxy.route("**/api/v1/sync/**", lambda route: route.abort())
     galaxy.set_offline(False)
+    page.goto(url + "/?lang=vi")
+    row = page.locator(f"[data-device-list] [data-uuid='{uuid}']")
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "draft")
+    expect(row).to_contain_text("Chỉ có trên máy tính bảng này · Đang chờ đồng bộ")
+    expect(row).to_contain_text("Trạm Y tế xã Bình Lư")
+    expect(row.locator("a")).to_have_attribute("href", f"/offline/#/i/{uuid}")
+    galaxy.unroute("**/api/v1/sync/**")
+    page.goto(url + f"/offline/?lang=vi#/i/{uuid}")
+    page.locator("[data-view=inspection]").wait_for()
     page.click("[data-sync-now]")
     expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "submitted", timeout=30000)
     expect(_status(page)).to_have_attribute("data-state", "synced")
+    page.goto(url + "/?lang=vi")
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "submitted")
+    expect(row).to_contain_text("Đã gửi duyệt")
     state = _server_inspection(app, uuid)
     assert state["status"] == "submitted"
     assert set(state["answers"]) == {i.id for i in with_implants}
@@ -210,6 +225,12 @@ def test_a_refused_submission_is_red_at_the_top_with_links_and_never_synced(live
     expect(page.locator(f"[data-inspection-list] [data-uuid='{uuid}'] [data-record-status]")).to_have_attribute(
         "data-state", "refused")
     assert _server_inspection(app, uuid)["status"] == "draft"
+    # The supervisor's home lists it as refused, with the server's reason, never as synced.
+    page.goto(url + "/?lang=vi")
+    row = page.locator(f"[data-device-list] [data-uuid='{uuid}']")
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "refused")
+    expect(row).to_contain_text("Máy chủ không chấp nhận")
+    expect(row.locator("[data-device-reasons]")).to_contain_text("chưa được trả lời")
 
 
 def _answers(app, uuid: str) -> dict[str, tuple[str, str, int]]:
@@ -433,16 +454,12 @@ def test_the_online_form_in_high_contrast_mode_has_no_text_under_15px_and_44px_t
     assert not _violations(page), "axe-core violations in high-contrast mode"
 
 
-def test_the_new_answer_kinds_are_shown_checked_and_synced_offline(live_server, galaxy, tmp_path) -> None:
-    """A routine checklist with "not observed", score groups and whole-number counts, answered offline: the button is
-    there in Vietnamese, a decimal count is refused on the tablet and never saved, the class is "not assessable"
-    (the same as the server's), and what syncs is what the supervisor chose."""
+def _tablet_checklist(app, tmp_path: Path) -> Path:
+    """The campaign checklist (counts, "not observed", score groups) registered as the routine one for stations
+    (the offline bundle carries the routine one); returns its folder."""
     from qa_app.checklists.registry import sync_directory
+    from qa_app.extensions import db
 
-    app = live_server.app
-    url = live_server.url
-    ids = _world(app)
-    # The campaign checklist, as the routine one for commune stations (the offline bundle carries the routine one).
     source = (Path(app.config["CHECKLISTS_DIR"]) / "fp-campaign" / "v1.yaml").read_text(encoding="utf-8")
     folder = tmp_path / "checklists" / "fp-tablet"
     folder.mkdir(parents=True)
@@ -451,10 +468,49 @@ def test_the_new_answer_kinds_are_shown_checked_and_synced_offline(live_server, 
                                     .replace("effective_from: 2025-01-01", "effective_from: 2026-06-01"),
                                     encoding="utf-8")
     with app.app_context():
-        from qa_app.extensions import db
-
         sync_directory(tmp_path / "checklists")
         db.session.commit()
+    return folder
+
+
+def test_the_online_form_refuses_a_typed_count_as_the_offline_form_does(live_server, galaxy, tmp_path) -> None:
+    """Both forms check a typed answer with the same code and say the same thing: the value is never kept."""
+    import datetime as dt
+
+    from .. import review_fixtures as rf
+
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    _tablet_checklist(app, tmp_path)
+    inspection_id = rf.start(app, ids["tyt"], ids["sup"], on=dt.date.today())
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    page.goto(f"{url}/inspections/{inspection_id}/form?lang=vi")
+    count = page.locator("[id='item-M7.1'] [data-answer-input]")
+    status = page.locator("[id='item-M7.1'] [data-item-status]")
+    count.fill("2,5")
+    expect(status).to_have_text("Tiêu chí M7.1 cần nhập số nguyên.")
+    expect(count).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("[id='item-M7.1']")).to_have_class(re.compile(r"\bis-error\b"))
+    count.fill("100001")
+    expect(status).to_have_text("Số không được lớn hơn 100000.")
+    count.fill("12")
+    expect(count).to_have_attribute("aria-invalid", "false")
+    expect(page.locator("[data-save-status]")).to_have_attribute("data-state", "saved", timeout=30000)
+    expect(status).to_have_text("")
+    # Only the good value reached the server, once.
+    assert _answers(app, _uuid_of(app, inspection_id))["M7.1"][::2] == ("12", 1)
+
+
+def test_the_new_answer_kinds_are_shown_checked_and_synced_offline(live_server, galaxy, tmp_path) -> None:
+    """A routine checklist with "not observed", score groups and whole-number counts, answered offline: the button is
+    there in Vietnamese, a decimal count is refused on the tablet and never saved, the class is "not assessable"
+    (the same as the server's), and what syncs is what the supervisor chose."""
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    folder = _tablet_checklist(app, tmp_path)
     items = _applicable(app, ids["tyt"])
     assert "M3.2" in [i.id for i in items], "the station must be inspected with the test checklist"
 
@@ -492,6 +548,12 @@ def test_the_new_answer_kinds_are_shown_checked_and_synced_offline(live_server, 
     expect(error).to_be_hidden()
     expect(page.locator("[data-insp-class]")).to_have_text("Không đánh giá được: cần giám sát lại")
     page.screenshot(path=str(SHOTS / "offline-not-observed-vi.png"))
+    # Each score group's result, offline, as the online form and the review page show it.
+    groups = page.locator("[data-insp-groups]")
+    expect(groups).to_be_visible()
+    expect(groups.locator("h2")).to_have_text("Kết quả theo nhóm tiêu chí")
+    shown_groups = groups.locator("tr[data-group]").evaluate_all(
+        "rows => rows.map(r => [r.dataset.group, r.dataset.groupClass])")
     galaxy.set_offline(False)
     page.click("[data-sync-now]")
     for _ in range(60):
@@ -510,6 +572,9 @@ def test_the_new_answer_kinds_are_shown_checked_and_synced_offline(live_server, 
         profile = db.session.get(Facility, ids["tyt"]).profile()
     server = score_inspection(load_checklist(folder / "v1.yaml"), profile, {k: v[0] for k, v in saved.items()})
     assert server.classification == "not_assessable"
+    assert len(shown_groups) >= 2
+    assert shown_groups == [[g.group_id, g.classification or ("" if g.applicable else "not_applicable")]
+                            for g in server.groups]
 
 
 def _server_has(app, uuid: str) -> bool:

@@ -58,7 +58,24 @@ provinces:
 def test_the_shipped_file_loads() -> None:
     config = load_indicators(DEFAULT_PATH)
     ids = [i.id for i in config.indicators]
-    assert ids == ["facilities_meeting_standard", "tyt_methods_ready"]
+    assert ids == ["facilities_meeting_standard", "facilities_meeting_standard_public",
+                   "facilities_meeting_standard_non_public", "pharmacies_meeting_standard", "tyt_methods_ready",
+                   "tyt_community_distribution", "stockout_3_months", "expired_stock", "non_public_ever_assessed"]
+    headline = config.get("facilities_meeting_standard")
+    # Service facilities only: pharmacies and drug counters have their own line (the market channel).
+    assert "NT" not in headline.filters.facility_types
+    assert config.get("pharmacies_meeting_standard").filters.facility_types == ("NT",)
+    assert config.get("pharmacies_meeting_standard").targets == ()
+    # The two sector lines split the combined one exactly.
+    public = config.get("facilities_meeting_standard_public")
+    non_public = config.get("facilities_meeting_standard_non_public")
+    assert public.filters.facility_types == non_public.filters.facility_types == headline.filters.facility_types
+    assert public.filters.ownership + non_public.filters.ownership == headline.filters.ownership
+    # 1848's own qualifier; Bắc Giang's plan covers every station and says so; Kon Tum keeps the filter.
+    assert config.get("tyt_methods_ready").filters.high_fertility is True
+    assert config.get("tyt_methods_ready", ("pre2025", "24")).filters.high_fertility is None
+    assert config.get("tyt_methods_ready").items_met[:2] == ("C1", "C2")
+    assert config.get("tyt_methods_ready").classifications == ()
     assert config.target_for("facilities_meeting_standard", None, 2025) == 75
     assert config.target_for("facilities_meeting_standard", None, 2030) == 90
     assert config.target_for("tyt_methods_ready", ("pre2025", "24"), 2025) == 85
@@ -137,7 +154,14 @@ BROKEN = {
                                "baseline year 2026 must come before"),
     "high_fertility not a flag": (HEAD + MEASURE + TARGETS + "    filters: {high_fertility: sometimes}  #!\n",
                                   "high_fertility must be true"),
-    "missing targets": (HEAD + MEASURE, "missing required key 'targets'"),
+    "measure without a rule": (HEAD + TARGETS + "    measure: {requires_services: [VU]}  #!\n",
+                               "measure needs at least one of classifications"),
+    "bad item id": (HEAD + TARGETS + "    measure:\n      items_met: [C8, e 9]  #!\n", "'e 9' is not a checklist item id"),
+    "item listed twice": (HEAD + TARGETS + "    measure:\n      items_not_met: [E8, E8]  #!\n", "'E8' is listed twice"),
+    "bad denominator": (HEAD + TARGETS + "    measure:\n      items_not_met: [E8]\n      denominator: some  #!\n",
+                        "denominator must be one of all, assessed"),
+    "ever_assessed false": (HEAD + TARGETS + "    measure:\n      ever_assessed: false  #!\n",
+                            "ever_assessed can only be true"),
 }
 
 
@@ -213,3 +237,29 @@ def test_chart_geometry_stays_inside_the_plot() -> None:
     assert xs[0] == chart.plot_left
     assert chart.target.count(",") == 2  # the 2021 point lies before the first year and is left out
     assert all(chart.plot_top <= y <= chart.plot_bottom for _, y, _, _ in chart.dots)
+
+
+def test_item_measures_without_targets_and_high_fertility_any() -> None:
+    config = parse_indicators("""\
+schema: 1
+indicators:
+  - id: iud_ready
+    title: {vi: "Sẵn sàng đặt DCTC"}
+    measure: {items_met: [C2, D3, E6], requires_services: [DCTC]}
+    filters: {facility_types: [TYT], high_fertility: true}
+  - id: stockout
+    title: {vi: "Hết hàng"}
+    measure: {items_not_met: [E8], denominator: assessed}
+provinces:
+  - system: pre2025
+    code: "24"
+    overrides:
+      iud_ready:
+        filters: {high_fertility: any}
+""", "t.yaml")
+    ready = config.get("iud_ready")
+    assert (ready.items_met, ready.classifications, ready.targets) == (("C2", "D3", "E6"), (), ())
+    assert ready.target(2025) is None
+    assert config.get("iud_ready", ("pre2025", "24")).filters.high_fertility is None
+    assert config.get("stockout").denominator == "assessed"
+    assert config.get("stockout").items_not_met == ("E8",)

@@ -277,6 +277,17 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "compliance.export_facilities": Case(LOGIN, scoped(OK), query=unit_of),
     "compliance_api.api_indicators": Case(UNAUTH, scoped(OK), query=unit_of),
     "compliance_api.api_facilities": Case(UNAUTH, scoped(OK), query=unit_of),
+    # Province plans: provincial managers (their province, in the unit system of their scope) and
+    # administrators. A unit-scoped account is sent on to its province's plan; an empty form is refused.
+    "plans.index": Case(LOGIN, only({"provincial_manager": GO, "admin": OK})),
+    "plans.edit": (Case(LOGIN, only({"provincial_manager": (OK, NOT_FOUND), "admin": OK}), query=unit_of),
+                   Case(LOGIN, only({"provincial_manager": (BAD, NOT_FOUND), "admin": BAD}), "POST",
+                        query=unit_of, form=no_body,
+                        csrf_form=lambda o, r: {"base_version": "0", "name": "Kế hoạch", "effective_from":
+                                                "2026-01-01"})),
+    # Population figures: the same roles; an empty upload is refused by the form (nothing imported).
+    "plans.population": (Case(LOGIN, only({"provincial_manager": OK, "admin": OK})),
+                         Case(LOGIN, only({"provincial_manager": BAD, "admin": BAD}), "POST", form=no_body)),
 }
 
 # What fills each URL parameter, from the objects of the region under test.

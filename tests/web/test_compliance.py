@@ -18,6 +18,7 @@ from qa_app.compliance.queries import Area, facility_statuses, indicator_counts,
 from qa_app.compliance.report import applicable, summarise
 from qa_app.compliance.views import neutralise
 from qa_app.extensions import db
+from qa_app.inspections import status
 from qa_app.regions.models import AdminUnit
 from tests.compliance_fixtures import AS_OF, Dataset, build_lai_chau, build_plan_provinces
 from tests.factories import login
@@ -45,15 +46,22 @@ def _counts(area: Area, group: str = "all") -> dict:
 def test_indicator_values_match_hand_computed_expectations(app: Flask, data: Dataset) -> None:
     with app.app_context():
         whole = _counts(_area(app, data))[None]
-        # 7 active (F7 closed); meeting F1 F8; assessed F1 F4 F6 F8 (F2 expired, F3 never, F5 self only).
-        assert whole["facilities_meeting_standard"] == (2, 7, 4)
-        # Stations F1 F2 F3 F6 F8; F1 meets, F6 conditional (its submitted visit is ignored); F8 lacks IUDs.
-        assert whole["tyt_methods_ready"] == (2, 5, 3)
+        # 6 active service facilities (F7 closed, F5 a pharmacy); meeting F1 F8; assessed F1 F4 F6 F8 (F2
+        # expired, F3 never).
+        assert whole["facilities_meeting_standard"] == (2, 6, 4)
+        # The market channel on its own line: F5, whose only visit is a self-assessment (never counted).
+        assert whole["pharmacies_meeting_standard"] == (0, 1, 0)
+        # Stations of the high-fertility commune n1: F1 F2 F8; F1 ready, F8 lacks IUDs, F2 expired.
+        assert whole["tyt_methods_ready"] == (1, 3, 2)
+        # The sector lines add up to the combined one.
+        public, non_public = whole["facilities_meeting_standard_public"], whole["facilities_meeting_standard_non_public"]
+        assert public == (2, 5, 3) and non_public == (0, 1, 1)
+        assert tuple(a + b for a, b in zip(public, non_public, strict=True)) == whole["facilities_meeting_standard"]
         by_unit = _counts(_area(app, data, unit="old_province"), "unit")
-        assert by_unit[data.units["d1"]]["facilities_meeting_standard"] == (2, 4, 2)
+        assert by_unit[data.units["d1"]]["facilities_meeting_standard"] == (2, 3, 2)
         assert by_unit[data.units["d2"]]["facilities_meeting_standard"] == (0, 3, 2)
         by_owner = _counts(_area(app, data), "ownership")
-        assert by_owner["non_public"]["facilities_meeting_standard"] == (0, 2, 1)
+        assert by_owner["non_public"]["facilities_meeting_standard"] == (0, 1, 1)
         by_type = _counts(_area(app, data), "type")
         assert by_type["TYT"]["facilities_meeting_standard"] == (2, 5, 3)
         assert "BV" not in by_type  # the closed hospital is out of the denominator
@@ -63,9 +71,9 @@ def test_dates_change_the_status(app: Flask, data: Dataset) -> None:
     with app.app_context():
         # 2025-01-10: F2 (2023-05-01) still valid, F7 open and inspected 2025-01-01; F1, F4, F8 not inspected yet.
         early = _counts(_area(app, data, day=dt.date(2025, 1, 10)))[None]
-        assert early["facilities_meeting_standard"] == (2, 8, 2)
-        # Before any inspection: nobody assessed, everybody in the denominator.
-        assert _counts(_area(app, data, day=dt.date(2022, 1, 1)))[None]["facilities_meeting_standard"] == (0, 8, 0)
+        assert early["facilities_meeting_standard"] == (2, 7, 2)
+        # Before any inspection: nobody assessed, every service facility (not the pharmacy F5) in the denominator.
+        assert _counts(_area(app, data, day=dt.date(2022, 1, 1)))[None]["facilities_meeting_standard"] == (0, 7, 0)
 
 
 def test_high_fertility_override_and_province_targets(app: Flask, data: Dataset) -> None:
@@ -75,10 +83,14 @@ def test_high_fertility_override_and_province_targets(app: Flask, data: Dataset)
         indicators = applicable(load_indicators(), kon_tum)
         ready = next(i for i in indicators if i.id == "tyt_methods_ready")
         assert ready.filters.high_fertility is True
-        # K1 (high fertility, meets) counts; K2 (not high fertility) is outside Kon Tum's indicator.
+        # K1 (high fertility, ready) counts; K2 (not high fertility) is outside Kon Tum's indicator.
         assert _counts(kon_tum)[None]["tyt_methods_ready"] == (1, 1, 1)
-        # The same stations under the merged 2025 province use the national definition.
-        assert _counts(_area(app, data, unit="quang_ngai"))[None]["tyt_methods_ready"] == (1, 2, 1)
+        # The same stations under the merged 2025 province: the national definition carries 1848's filter too
+        # (K1's designation is on its pre-2025 commune and still applies).
+        assert _counts(_area(app, data, unit="quang_ngai"))[None]["tyt_methods_ready"] == (1, 1, 1)
+        # Bắc Giang's plan covers every station ("high_fertility: any"): B1 is in no high-fertility commune.
+        bac_giang = _area(app, data, unit="bac_giang")
+        assert _counts(bac_giang)[None]["tyt_methods_ready"] == (1, 1, 1)
         summaries = {s.indicator.id: s for s in summarise(_area(app, data, unit="bac_giang"), applicable(
             load_indicators(), _area(app, data, unit="bac_giang")), trajectory=False)}
         assert summaries["tyt_methods_ready"].target_2025 == 85
@@ -92,11 +104,10 @@ def test_failing_list_and_most_failed_items(app: Flask, data: Dataset) -> None:
         main = indicators[0]
         failing, total = facility_statuses(area, indicators, main, failing_only=True)
         by_code = {f.code: f for f in failing}
-        assert total == 5
-        assert set(by_code) == {"F2", "F3", "F4", "F5", "F6"}
+        assert total == 4  # the pharmacy F5 is not in the headline indicator
+        assert set(by_code) == {"F2", "F3", "F4", "F6"}
         assert by_code["F2"].status == "expired"
         assert by_code["F3"].status == "not_assessed"
-        assert by_code["F5"].status == "not_assessed"
         assert by_code["F6"].status == "conditional"
         # Section B (30%) and C (45%) are under the 50% minimum; B carries the critical failure.
         assert by_code["F4"].failing_sections == [("B", 30.0, 1), ("C", 45.0, 1)]
@@ -113,8 +124,8 @@ def test_dashboard_renders_in_both_languages(app: Flask, client: FlaskClient, da
     assert en.status_code == 200
     page = en.get_data(as_text=True)
     assert "FP service facilities meeting the quality standard" in page
-    assert "28.6%" in page
-    assert "57.1%" in page
+    assert "33.3%" in page  # 2 of 6 service facilities
+    assert "66.7%" in page  # 4 of 6 assessed
     assert "<svg" in page
     assert "<polyline" in page
     assert "<script" not in page
@@ -252,7 +263,10 @@ def test_validity_comes_from_each_checklist_version(app: Flask, data: Dataset,
 
         v1 = db.session.scalar(sa.select(ChecklistVersion.id).where(ChecklistVersion.code == "fp-quality",
                                                                     ChecklistVersion.version == 1))
-        # Version 1 valid 12 months, another version 24: the cutoff becomes a CASE over versions.
+        # Version 1 valid 12 months, another version 24: each result expires by its own version's rule (the
+        # read model stores the expiry; the raw path makes the cutoff a CASE over versions).
         monkeypatch.setattr("qa_app.compliance.queries.version_rules", lambda: {v1: (12, 50.0), 999: (24, 50.0)})
+        monkeypatch.setattr("qa_app.inspections.status._validities", lambda: {v1: 12, 999: 24})
+        status.rebuild()
         # On 2026-06-30 with 12 months: F1 (2025-03-01) and F6 (2025-06-01) expire; F4 and F8 stay valid.
-        assert _counts(_area(app, data))[None]["facilities_meeting_standard"] == (1, 7, 2)
+        assert _counts(_area(app, data))[None]["facilities_meeting_standard"] == (1, 6, 2)

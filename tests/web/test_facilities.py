@@ -233,7 +233,8 @@ def test_facility_page(app: Flask, client: FlaskClient, ids: dict[str, int]) -> 
     positions = [history.index(f'/inspections/{ids[k]}"') for k in ("draft", "self_check", "approved")]
     assert positions == sorted(positions)
     assert "Self-assessment" in history
-    assert "84.2" in history
+    # One rounding everywhere: half up to one decimal, so 84.25 shows as 84.3 (not the float 84.2).
+    assert "84.3" in history and "84.2" not in history
     # Open actions only, overdue marked.
     actions = html.split('id="actions-h"')[1].split('id="history-h"')[0]
     assert "Bổ sung que thử thai" in actions

@@ -97,11 +97,11 @@ def test_crash_while_issuing_the_minutes_leaves_the_inspection_submitted(app: Fl
     monkeypatch.setattr(minutes_services, "record", explode)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     login(client, ids["rev"], locale="en")
-    response = client.post(f"/review/inspections/{inspection_id}/approve")
+    response = client.post(f"/review/inspections/{inspection_id}/approve", data={"confirm": "1"})
     assert response.status_code == 500
     assert counts(app) == before
     monkeypatch.undo()
-    response = client.post(f"/review/inspections/{inspection_id}/approve")
+    response = client.post(f"/review/inspections/{inspection_id}/approve", data={"confirm": "1"})
     assert response.status_code == 302
     with app.app_context():
         minutes = db.session.scalar(sa.select(Minutes))

@@ -360,6 +360,11 @@ def test_each_item_saves_without_javascript(app: Flask, client: FlaskClient, wor
     with app.app_context():
         assert db.session.scalar(sa.select(Answer.revision).where(Answer.item_id == "A3")) == 2
         assert db.session.scalar(sa.select(Answer.id).where(Answer.item_id == "B10")) is None
+    # The note and photo controls are folded away except on an item that has a note (or a photo).
+    form = client.get(f"/inspections/{inspection_id}/form").get_data(as_text=True)
+    extras = dict(re.findall(r'<article [^>]*id="item-([^"]+)".*?<details class="extra" data-extra( open)?>', form,
+                             re.S))
+    assert extras["A3"] == " open" and extras["A4"] == "" and extras["B9"] == ""
     # A photo and its deletion, by plain form posts.
     client.post(url, data={"base_revision": "2", "photo": (io.BytesIO(fx.jpeg_bytes()), "a.jpg")},
                 content_type="multipart/form-data")

@@ -59,7 +59,7 @@ def test_every_member_signs_before_submission(app: Flask, client: FlaskClient, i
                                                             "do": "submit"}, follow_redirects=True)
     assert "submitted for review" in response.get_data(as_text=True)
     login(client, ids["rev"], locale="vi")
-    response = client.post(f"/review/inspections/{inspection_id}/approve", json={})
+    response = client.post(f"/review/inspections/{inspection_id}/approve", json={"confirm": True})
     assert response.status_code == 400 and response.get_json()["error"] == "signatures_void"
     message = response.get_json()["message"]
     assert "Chưa thể vào sổ biên bản" in message and "Vàng Văn Tư (Thành viên)" in message

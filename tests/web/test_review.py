@@ -337,7 +337,8 @@ def test_review_workflow_and_history(app: Flask, client: FlaskClient, ids: dict[
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CorrectiveAction)) == 0
 
     login(client, ids["rev"], locale="en")
-    response = client.post(f"/review/inspections/{inspection_id}/approve", follow_redirects=True)
+    response = client.post(f"/review/inspections/{inspection_id}/approve", data={"confirm": "1"},
+                           follow_redirects=True)
     assert "The inspection is approved." in response.get_data(as_text=True)
     assert rf.status_of(app, inspection_id) == "approved"
     # Approved is final: approving again, returning, commenting are refused and no action is offered.
@@ -391,7 +392,7 @@ def test_queue_lists_submitted_in_scope_oldest_first(app: Flask, client: FlaskCl
     page = client.get("/review/").get_data(as_text=True)
     assert page_url(elsewhere) + '"' in page and "Waiting for review (3)" in page
     client.post(f"/review/inspections/{first}/return", data={"comment": "Thiếu ảnh"})
-    client.post(f"/review/inspections/{second}/approve")
+    client.post(f"/review/inspections/{second}/approve", data={"confirm": "1"})
     returned = client.get("/review/?tab=returned").get_data(as_text=True)
     approved = client.get("/review/?tab=approved").get_data(as_text=True)
     assert page_url(first) + '"' in returned and page_url(second) + '"' not in returned
@@ -503,3 +504,25 @@ def test_reviewer_sees_failed_only_and_approval_comes_last_with_confirmation(app
     flagged = client.get(f"/review/inspections/{inspection_id}?only=flagged&lang=vi").get_data(as_text=True)
     assert 'id="item-A3"' in flagged
     assert flagged.count('<li id="item-') == 1 < everything
+
+
+def test_approval_without_the_confirmation_is_refused_by_the_server(app: Flask, client: FlaskClient,
+                                                                    ids: dict[str, int]) -> None:
+    # The tick is required by the browser; a post that skips it (an old page, a script) must not file anything.
+    inspection_id = rf.submitted(app, ids, fail=("A3",))
+    rf.login(client, app, ids["rev"], locale="vi")
+    url = f"/review/inspections/{inspection_id}/approve"
+    for data in ({}, {"confirm": ""}, {"confirm": "0"}):
+        response = client.post(url, data=data, follow_redirects=True)
+        assert "Hãy đánh dấu vào ô “Tôi đã xem xét cuộc kiểm tra”" in response.get_data(as_text=True)
+        assert rf.status_of(app, inspection_id) == "submitted"
+    for body in ({}, {"confirm": "1"}, {"confirm": False}):
+        response = client.post(url, json=body)
+        assert response.status_code == 400, body
+        assert response.get_json()["error"] == "confirmation_required"
+        assert "Chưa có gì được phê duyệt" in response.get_json()["message"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                                 .where(AuditEntry.action == "inspection.approved")) == 0
+    response = client.post(url, json={"confirm": True})
+    assert response.status_code == 200 and response.get_json()["status"] == "approved"

@@ -204,7 +204,8 @@ def test_approve_against_return(racer: tuple[Flask, dict[str, int], Racer, int])
         inspection_id = rf.submitted(app, ids)
         seen = state(app, inspection_id)["revision"]
         statuses = race([
-            ("rev", "POST", f"/review/inspections/{inspection_id}/approve", None, {"revision": str(seen)}),
+            ("rev", "POST", f"/review/inspections/{inspection_id}/approve", None,
+             {"revision": str(seen), "confirm": "1"}),
             ("mgr", "POST", f"/review/inspections/{inspection_id}/return", None,
              {"revision": str(seen), "comment": "Bổ sung ảnh minh chứng"})])
         winner = one_winner(statuses)
@@ -223,7 +224,7 @@ def test_approve_against_approve(racer: tuple[Flask, dict[str, int], Racer, int]
         inspection_id = rf.submitted(app, ids)
         first, second = ("rev", "mgr") if n % 2 else ("mgr", "rev")
         path = f"/review/inspections/{inspection_id}/approve"
-        statuses = race([(first, "POST", path, None, {}), (second, "POST", path, None, {})])
+        statuses = race([(first, "POST", path, None, {"confirm": "1"}), (second, "POST", path, None, {"confirm": "1"})])
         winner = one_winner(statuses)
         assert_final_approval(app, ids, inspection_id, (first, second)[winner])
 

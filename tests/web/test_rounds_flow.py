@@ -71,7 +71,7 @@ def test_plan_assign_inspect_approve_and_report(app: Flask, client: FlaskClient)
 
     # 4. The reviewer approves both.
     for inspection_id in inspection_ids:
-        response = client.post(f"/review/inspections/{inspection_id}/approve")
+        response = client.post(f"/review/inspections/{inspection_id}/approve", data={"confirm": "1"})
         assert response.status_code in (302, 303), response.get_data(as_text=True)
     page = client.get(f"/rounds/{round_id}").get_data(as_text=True)
     assert page.count("badge-approved") == 2

@@ -154,7 +154,7 @@ def test_area_reviewer_sees_and_reviews_exactly_its_communes(app: Flask, client:
     queue = client.get("/review/").get_data(as_text=True)
     assert "Trạm Y tế xã Bản Giang" in queue and "Trạm Y tế xã Mường So" not in queue
     assert client.post(f"/review/inspections/{outside}/approve").status_code == 404
-    assert client.post(f"/review/inspections/{inside}/approve").status_code == 302
+    assert client.post(f"/review/inspections/{inside}/approve", data={"confirm": "1"}).status_code == 302
     with app.app_context():
         assert db.session.get_one(Inspection, inside).status == "approved"
         assert db.session.get_one(Inspection, outside).status == "submitted"

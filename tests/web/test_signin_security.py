@@ -5,6 +5,7 @@ The concurrent tests use a SQLite file (WAL), or the PostgreSQL test database wh
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import statistics
 import threading
@@ -151,6 +152,23 @@ def test_window_expires(app: Flask) -> None:
     assert login(client, "giamsat1").status_code == 429
     time.sleep(2.1)  # the window is the setting under test, not a speed assertion
     assert login(client, "giamsat1").status_code == 302
+
+
+def test_ended_windows_of_other_addresses_are_forgotten(app: Flask) -> None:
+    from qa_app.auth.models import LoginThrottle
+    from qa_app.auth.services import throttle_attempt
+
+    limits = {"per_address": 10, "global": 1000, "window": 60}
+    start = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+    with app.app_context():
+        throttle_attempt("10.0.0.1", limits, now=start)
+        throttle_attempt("10.0.0.2", limits, now=start + dt.timedelta(seconds=45))
+        db.session.commit()
+        # 90 s later the first address's window has ended, the second's has not.
+        throttle_attempt("10.0.0.3", limits, now=start + dt.timedelta(seconds=90))
+        db.session.commit()
+        keys = set(db.session.scalars(sa.select(LoginThrottle.key)))
+    assert keys == {"addr:10.0.0.2", "addr:10.0.0.3", "global"}
 
 
 # ---------------------------------------------------------------------------------------------- enumeration
