@@ -25,7 +25,8 @@ from qa_app.regions.fertility_csv import parse_statuses
 from qa_app.regions.importers import FileFormatError
 from qa_app.regions.models import AdminUnit, HighFertilityStatus
 from tests import factories
-from tests.compliance_fixtures import AS_OF, Dataset, build_lai_chau, inspect, login
+from tests.compliance_fixtures import AS_OF, Dataset, build_lai_chau, inspect
+from tests.factories import login
 
 DATE = AS_OF.isoformat()
 DCTC_READY = ("C2", "D2", "D3", "D5", "D6", "E6")
@@ -56,7 +57,7 @@ def test_headline_excludes_pharmacies_and_sector_lines_add_up(app: Flask, client
         pk = factories.facility("P1", "Phòng khám P1", u["n2"], u["c2"], type_="PK", ownership="non_public")
         inspect(pk, dt.date(2026, 3, 1), "meets", manager)
         db.session.commit()
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     rows = _rows(client)
     headline = rows[("facilities_meeting_standard", "all", None)]
     # Service facilities F1 F2 F3 F4 F6 F8 P1 (7); meeting F1 F8 P1. No pharmacy in the denominator.
@@ -84,7 +85,7 @@ def test_commune_stations_of_high_fertility_communes_only(app: Flask, client: Fl
         f6 = db.session.get(Facility, data.facilities["F6"])
         inspect(f6, dt.date(2026, 4, 1), "meets", manager, items=ready)
         db.session.commit()
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     rows = _rows(client)
     ready_row = rows[("tyt_methods_ready", "all", None)]
     # Stations of n1 only: F1 (ready), F2 (expired), F8 (no IUDs): 1 of 3.
@@ -193,7 +194,7 @@ def test_problem_and_coverage_indicators(app: Flask, client: FlaskClient, data: 
         old = factories.facility("P9", "Phòng khám P9", u["n2"], u["c2"], type_="PK", ownership="non_public")
         inspect(old, dt.date(2019, 1, 1), "does_not_meet", manager)  # long expired: still "ever assessed"
         db.session.commit()
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     rows = _rows(client)
     cbd = rows[("tyt_community_distribution", "all", None)]
     # Stations F1 F2 F3 F6 F8; C8 met at F3 only (F1/F8 did not answer it).
@@ -219,7 +220,7 @@ def test_campaign_inspections_do_not_count_in_routine_indicators(app: Flask, cli
         f1 = db.session.get(Facility, data.facilities["F1"])
         inspect(f1, dt.date(2026, 5, 2), "does_not_meet", manager, code="fp-campaign")
         db.session.commit()
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     headline = _rows(client)[("facilities_meeting_standard", "all", None)]
     assert (headline["numerator"], headline["denominator"], headline["assessed"]) == (2, 6, 4)
 
@@ -267,7 +268,7 @@ indicators:
 
 
 def test_api_rounds_as_the_pages_do(app: Flask, client: FlaskClient, data: Dataset) -> None:
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     rows = _rows(client)
     headline = rows[("facilities_meeting_standard", "all", None)]
     # 2/6 = 33.333…: the page shows 33.3%, the API 33.3 with the exact 2 and 6 beside it.

@@ -20,8 +20,9 @@ from qa_app.compliance.indicators import DEFAULT_PATH, load_indicators
 from qa_app.compliance.plan_models import ProvincePlanVersion
 from qa_app.compliance.plans import PlanConflict, PlanInput, config_on, save_plan, seed_from_file
 from qa_app.extensions import db
-from tests.compliance_fixtures import AS_OF, Dataset, build_lai_chau, login
+from tests.compliance_fixtures import AS_OF, Dataset, build_lai_chau
 from tests.conftest import make_app
+from tests.factories import login
 
 DATE = AS_OF.isoformat()
 
@@ -70,7 +71,7 @@ def test_target_marks_are_in_year_order_and_2025_is_shown_once() -> None:
 
 
 def test_dashboard_cards_show_the_facilities_needed(app: Flask, client: FlaskClient, data: Dataset) -> None:
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     html = client.get(f"/compliance/?date={DATE}&unit={data.units['old_province']}").get_data(as_text=True)
     card = _card(html, "facilities_meeting_standard")
     # Hand count (see build_lai_chau): 2 of 6 meet (the pharmacy is not a service facility). Targets: 2025 75 %,
@@ -90,7 +91,7 @@ def test_dashboard_cards_show_the_facilities_needed(app: Flask, client: FlaskCli
 
 
 def test_a_2025_date_shows_the_2025_target_once(app: Flask, client: FlaskClient, data: Dataset) -> None:
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     html = client.get(f"/compliance/?date=2025-12-31&unit={data.units['old_province']}").get_data(as_text=True)
     card = _card(html, "facilities_meeting_standard")
     assert card.count('data-year="2025"') == 1
@@ -146,7 +147,7 @@ def test_seed_copies_the_file_plans_once(app: Flask) -> None:
 
 
 def test_manager_edits_the_plan_in_the_browser_form(app: Flask, client: FlaskClient, data: Dataset) -> None:
-    login(client, app, data.users["manager"])
+    login(client, data.users["manager"])
     page = client.get("/compliance/plans/edit")
     assert page.status_code == 200
     assert "Tỉnh Lai Châu" in page.get_data(as_text=True)
@@ -191,9 +192,9 @@ def test_manager_edits_the_plan_in_the_browser_form(app: Flask, client: FlaskCli
 
 
 def test_plan_pages_are_for_managers_of_the_province(app: Flask, client: FlaskClient, data: Dataset) -> None:
-    login(client, app, data.users["reviewer1"])
+    login(client, data.users["reviewer1"])
     assert client.get("/compliance/plans/edit").status_code == 403
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     assert client.get("/compliance/plans/").status_code == 200
     assert client.get(f"/compliance/plans/edit?unit={data.units['d1']}").status_code == 200
     assert client.get("/compliance/plans/edit?unit=999999").status_code == 404
@@ -208,7 +209,7 @@ def test_a_broken_plan_in_the_database_shows_an_error_card_and_the_national_figu
                                                "tyt_methods_ready": {"targets": {"2025": "tám mươi"}},
                                                "no_such_indicator": {"targets": {"2025": 80}}}))
         db.session.commit()
-    login(client, app, data.users["manager"])
+    login(client, data.users["manager"])
     page = client.get(f"/compliance/?date={DATE}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -268,7 +269,7 @@ def test_a_file_broken_while_running_is_named_not_a_bare_500(tmp_path: Path) -> 
     path.write_text(BROKEN, encoding="utf-8")
     os.utime(path, ns=(path.stat().st_mtime_ns + 10**9, path.stat().st_mtime_ns + 10**9))
     client = app.test_client()
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     page = client.get(f"/compliance/?date={DATE}")
     assert page.status_code == 503
     assert f"{path}:8:" in page.get_data(as_text=True)

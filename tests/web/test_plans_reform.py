@@ -25,9 +25,9 @@ from tests.compliance_fixtures import (
     build_plan_provinces,
     designate,
     inspect,
-    login,
     readiness_items,
 )
+from tests.factories import login
 
 TAKEOVER = dt.date(2026, 7, 1)
 
@@ -120,7 +120,7 @@ def test_the_dashboard_shows_the_parts_and_both_unit_systems(app: Flask, client:
     with app.app_context():
         _kon_tum_plan(load_indicators())
         db.session.commit()
-    login(client, app, data.users["qn_manager"])
+    login(client, data.users["qn_manager"])
     html = client.get(f"/compliance/?date={AS_OF.isoformat()}").get_data(as_text=True)
     assert 'data-part="pre2025:62"' in html and 'data-part="combined"' in html
     combined = html[html.index('data-part="combined"'):]
@@ -133,5 +133,5 @@ def test_the_dashboard_shows_the_parts_and_both_unit_systems(app: Flask, client:
     # A manager of a merged province keeps the predecessor's plan; another province's stays out of reach.
     assert client.get(f"/compliance/plans/edit?unit={data.units['kon_tum']}").status_code == 200
     assert client.get(f"/compliance/?unit={data.units['bac_giang']}").status_code == 404
-    login(client, app, data.users["manager"])  # pre-2025 Lai Châu: Kon Tum is not its ground
+    login(client, data.users["manager"])  # pre-2025 Lai Châu: Kon Tum is not its ground
     assert client.get(f"/compliance/?unit={data.units['kon_tum']}").status_code == 404

@@ -17,7 +17,8 @@ from qa_app.compliance.population_import import parse_population
 from qa_app.compliance.population_services import import_population
 from qa_app.extensions import db
 from qa_app.regions.importers import FileFormatError
-from tests.compliance_fixtures import AS_OF, Dataset, build_lai_chau, build_plan_provinces, login
+from tests.compliance_fixtures import AS_OF, Dataset, build_lai_chau, build_plan_provinces
+from tests.factories import login
 
 GOOD = ("unit,year,indicator,value,source\n"
         "pre2025:province:62,2024,mcpr,\"48,5\",Báo cáo thống kê dân số tỉnh Kon Tum 2024\n"
@@ -74,7 +75,7 @@ def test_cli_import_then_dashboard_shows_reported_figures_with_targets(app: Flas
         assert _count() == 3
         entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "population.imported"))
         assert entry.details["created"] == 3
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     html = client.get(f"/compliance/?date={AS_OF.isoformat()}&unit={data.units['kon_tum']}").get_data(as_text=True)
     section = html[html.index('class="cmp-population"'):html.index("</section>", html.index('class="cmp-population"'))]
     assert "số liệu báo cáo, không phải kết quả kiểm tra" in section
@@ -94,7 +95,7 @@ def test_upload_page_imports_all_or_nothing_within_the_managers_region(app: Flas
                            data={"file": (io.BytesIO(text.encode()), "population.csv")},
                            content_type="multipart/form-data")
 
-    login(client, app, data.users["manager"])  # pre-2025 Lai Châu
+    login(client, data.users["manager"])  # pre-2025 Lai Châu
     assert client.get("/compliance/plans/population").status_code == 200
     # Lai Châu's own figure is fine, Kon Tum's is outside the manager's region: refused by row, nothing written.
     mixed = ("unit,year,indicator,value,source\n"

@@ -510,7 +510,7 @@ def test_approval_without_the_confirmation_is_refused_by_the_server(app: Flask, 
                                                                     ids: dict[str, int]) -> None:
     # The tick is required by the browser; a post that skips it (an old page, a script) must not file anything.
     inspection_id = rf.submitted(app, ids, fail=("A3",))
-    rf.login(client, app, ids["rev"], locale="vi")
+    login(client, ids["rev"], locale="vi")
     url = f"/review/inspections/{inspection_id}/approve"
     for data in ({}, {"confirm": ""}, {"confirm": "0"}):
         response = client.post(url, data=data, follow_redirects=True)
