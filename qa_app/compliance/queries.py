@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -596,9 +597,10 @@ class FacilityStatus:
         return self.classification or "not_assessed"
 
 
-def facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indicator, *, failing_only: bool = False,
-                      limit: int | None = None, offset: int = 0) -> tuple[list[FacilityStatus], int]:
-    """Facilities of the area with their status (a page of them, and how many there are in all)."""
+def _status_statement(area: Area, indicators: tuple[Indicator, ...], main: Indicator, *, failing_only: bool,
+                      with_total: bool) -> sa.Select[Any]:
+    """Facilities of the area with their main-indicator inspection and one (counted, meeting) pair per indicator,
+    sorted by unit, name and id; ``with_total`` adds a window count of the whole filtered set to each row."""
     q = _Query(area, indicators)
     flags: list[Any] = [sa.case((q.valid(main), 1), else_=0)]
     for ind in indicators:
@@ -608,12 +610,33 @@ def facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indic
     cols = [Facility.id, Facility.code, Facility.name, Facility.type, Facility.ownership, high_fertility,
             q.cur.name, q.leg.name, shown.c.id, shown.c.inspection_date, shown.c.classification,
             shown.c.overall_percent, shown.c.critical_failures]
-    # The total comes with each row (a window count over the whole filtered set, before LIMIT): one statement.
-    stmt = q.select_from(sa.select(*cols, *flags, sa.func.count().over().label("total")))
+    if with_total:
+        flags.append(sa.func.count().over().label("total"))
+    stmt = q.select_from(sa.select(*cols, *flags))
     if failing_only:
         # Not meeting includes "not assessable" (listed with its own status: a re-visit is due).
         stmt = stmt.where(q.denominator(main), sa.not_(sa.func.coalesce(q.meeting(main), False)))
-    stmt = stmt.order_by(q.cur.name, Facility.name, Facility.id).offset(offset)
+    return stmt.order_by(q.cur.name, Facility.name, Facility.id)
+
+
+def _status_of(values: list[Any], indicators: tuple[Indicator, ...]) -> FacilityStatus:
+    """One row of ``_status_statement`` (without the total) as a FacilityStatus."""
+    base, rest = values[:13], values[13:]
+    status = FacilityStatus(
+        id=base[0], code=base[1], name=base[2], type=base[3], ownership=base[4], high_fertility=bool(base[5]),
+        unit=base[6], legacy_unit=base[7], inspection_id=base[8], inspection_date=base[9],
+        classification=base[10], overall_percent=float(base[11]) if base[11] is not None else None,
+        critical_failures=base[12], valid=bool(rest[0]))
+    for i, ind in enumerate(indicators):
+        status.indicators[ind.id] = bool(rest[2 + 2 * i]) if rest[1 + 2 * i] else None
+    return status
+
+
+def facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indicator, *, failing_only: bool = False,
+                      limit: int | None = None, offset: int = 0) -> tuple[list[FacilityStatus], int]:
+    """Facilities of the area with their status (a page of them, and how many there are in all)."""
+    # The total comes with each row (a window count over the whole filtered set, before LIMIT): one statement.
+    stmt = _status_statement(area, indicators, main, failing_only=failing_only, with_total=True).offset(offset)
     if limit is not None:
         stmt = stmt.limit(limit)
     result = []
@@ -621,15 +644,7 @@ def facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indic
     for row in db.session.execute(stmt):
         values = list(row)
         total = values[-1]
-        base, rest = values[:13], values[13:-1]
-        status = FacilityStatus(
-            id=base[0], code=base[1], name=base[2], type=base[3], ownership=base[4], high_fertility=bool(base[5]),
-            unit=base[6], legacy_unit=base[7], inspection_id=base[8], inspection_date=base[9],
-            classification=base[10], overall_percent=float(base[11]) if base[11] is not None else None,
-            critical_failures=base[12], valid=bool(rest[0]))
-        for i, ind in enumerate(indicators):
-            status.indicators[ind.id] = bool(rest[2 + 2 * i]) if rest[1 + 2 * i] else None
-        result.append(status)
+        result.append(_status_of(values[:-1], indicators))
     if total is None:
         # An empty page: either nothing matches, or the page is past the end and the total needs its own count.
         total = 0 if offset == 0 else db.session.scalar(
@@ -637,6 +652,26 @@ def facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indic
     _attach_failing_sections(result)
     _attach_groups(result)
     return result, int(total)
+
+
+# Rows fetched (and completed with their failing sections and groups) at a time by an export.
+STREAM_BATCH = 1000
+
+
+def iter_facility_statuses(area: Area, indicators: tuple[Indicator, ...], main: Indicator, *,
+                           batch: int | None = None) -> Iterator[FacilityStatus]:
+    """Every facility of the area with its status, in the order of ``facility_statuses``, a batch at a time.
+
+    For the exports: one statement read through a server-side cursor on PostgreSQL (``yield_per``), so memory
+    holds one batch whatever the size of the area, and no window count over the whole set is computed.
+    """
+    stmt = _status_statement(area, indicators, main, failing_only=False, with_total=False)
+    result = db.session.execute(stmt.execution_options(yield_per=batch or STREAM_BATCH))
+    for partition in result.partitions():
+        statuses = [_status_of(list(row), indicators) for row in partition]
+        _attach_failing_sections(statuses)
+        _attach_groups(statuses)
+        yield from statuses
 
 
 def _attach_groups(statuses: list[FacilityStatus]) -> None:
