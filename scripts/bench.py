@@ -506,6 +506,40 @@ def autosave_rows(app: Any, url: str, supervisors: int, seconds: float, workers:
     return rows, results
 
 
+# ---------------------------------------------------------------------------------------------- read model
+
+
+def read_model_rows(app: Any, n: int) -> list[Row]:
+    """The compliance read model: a full rebuild, the check against a recomputation (its differences are
+    reported, none expected), and the write an approval adds, refresh([facility]) on facilities with approved
+    inspections, each in a transaction rolled back (the approval does the same write in its own transaction)."""
+    from qa_app.inspections import status
+    from qa_app.inspections.models import Inspection
+
+    with app.app_context():
+        started = time.perf_counter()
+        rebuilt = status.rebuild()
+        rebuild_ms = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        differing = status.check()
+        check_ms = (time.perf_counter() - started) * 1000
+        facilities = db.session.scalars(sa.select(Inspection.facility_id).where(Inspection.status == "approved")
+                                        .group_by(Inspection.facility_id).order_by(Inspection.facility_id)
+                                        .limit(n + 1)).all()
+        turn = iter(facilities * 2)
+
+        def approval_write() -> None:
+            status.refresh([next(turn)])
+            db.session.rollback()
+
+        median, p95 = timed(min(n, len(facilities) - 1), approval_write)
+    return [Row("read model", f"flask compliance rebuild, whole set ({rebuilt:,} intervals)", rebuild_ms,
+                unit="ms"),
+            Row("read model", f"flask compliance check, whole set ({len(differing)} facilities differ)", check_ms,
+                unit="ms"),
+            Row("read model", "approval's read-model write: refresh of one facility's intervals", median, p95)]
+
+
 # ---------------------------------------------------------------------------------------------- minutes, RSS
 
 
@@ -708,7 +742,8 @@ def run_target(name: str, url: str, params: Any, args: argparse.Namespace) -> di
         server = (db.session.scalar(sa.text("SHOW server_version")) if db.engine.dialect.name == "postgresql"
                   else f"SQLite {db.session.scalar(sa.text('SELECT sqlite_version()'))}")
     print(f"database: {server}; rows: {counts}", flush=True)
-    rows = compliance_rows(app, args.requests)
+    rows = read_model_rows(app, args.requests)
+    rows += compliance_rows(app, args.requests)
     print("compliance done", flush=True)
     form, weight = form_rows(app, args.requests)
     rows += form
