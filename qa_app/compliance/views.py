@@ -9,8 +9,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from flask import (Blueprint, Response, abort, current_app, g, jsonify, render_template, request,
-                   stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -28,9 +38,10 @@ from ..regions.models import AdminUnit
 from .chart import build_chart
 from .distance import TARGET_YEARS, target_marks
 from .indicators import DEFAULT_PATH, Indicator, IndicatorError, IndicatorSet, load_indicators_cached
+from .listing import FacilityStatus, facility_statuses, iter_facility_statuses, most_failed_items
 from .plans import PlanState, config_on
 from .population_services import population_lines
-from .queries import Area, FacilityStatus, children_of, facility_statuses, iter_facility_statuses, most_failed_items
+from .queries import Area, children_of
 from .reform import counterparts, overlaps_scope, plan_key_for, reform_view
 from .report import has_area_breakdown, indicator_rows, province_key, summarise_with_groups
 

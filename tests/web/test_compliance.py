@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 
 from qa_app.auth.models import User
 from qa_app.compliance.indicators import load_indicators
-from qa_app.compliance.queries import (Area, facility_statuses, indicator_counts, iter_facility_statuses,
-                                      most_failed_items)
+from qa_app.compliance.listing import facility_statuses, iter_facility_statuses, most_failed_items
+from qa_app.compliance.queries import Area, indicator_counts
 from qa_app.compliance.report import applicable, summarise
 from qa_app.compliance.views import neutralise
 from qa_app.extensions import db
@@ -204,7 +204,7 @@ def test_facilities_export_streams_in_batches(app: Flask, client: FlaskClient, d
         assert list(iter_facility_statuses(area, indicators, indicators[0], batch=2)) == listed
         streamed_codes = [s.code for s in listed]
     monkeypatch.setattr("qa_app.compliance.views.CSV_CHUNK_ROWS", 2)
-    monkeypatch.setattr("qa_app.compliance.queries.STREAM_BATCH", 3)
+    monkeypatch.setattr("qa_app.compliance.listing.STREAM_BATCH", 3)
     login(client, app, data.users["admin"])
     response = client.get(f"/compliance/export/facilities.csv?date={DATE}", buffered=False)
     assert response.status_code == 200 and response.is_streamed
