@@ -360,12 +360,15 @@ class _Query:
             day = self.area.day
             on = sa.and_(on, latest.c.inspection_date <= day,
                          sa.or_(latest.c.next_date.is_(None), latest.c.next_date > day))
-        sub_meets = sa.select(latest.c.facility_id).where(on, self._rule(latest, indicator))
         day = self.area.day
         offers = sa.select(FacilityService.facility_id).where(FacilityService.facility_id == sub.id)
-        failing = sa.select(sub.id).where(
-            sub.parent_facility_id == Facility.id, sub.active_from <= day,
-            sa.or_(sub.active_to.is_(None), sub.active_to >= day), offers.exists(), ~sub_meets.exists())
+        # The sub-station joined to its own latest row, and the rule tested on that one row. (Written as
+        # "NOT EXISTS a latest row of the sub-station meeting the rule", PostgreSQL tested the rule, with its
+        # items subquery, on every latest row for every facility: 11 s at province scale instead of 10 ms.)
+        failing = (sa.select(sub.id).select_from(sub).outerjoin(latest, on)
+                   .where(sub.parent_facility_id == Facility.id, sub.active_from <= day,
+                          sa.or_(sub.active_to.is_(None), sub.active_to >= day), offers.exists(),
+                          ~sa.func.coalesce(self._rule(latest, indicator), False)))
         return ~failing.exists()
 
     def meeting(self, indicator: Indicator) -> sa.ColumnElement[bool]:
@@ -496,6 +499,31 @@ class Overview:
     days: dict[dt.date, dict[str, Counts]]
 
 
+def _day_facts(area: Area, indicators: tuple[Indicator, ...], groups: tuple[str, ...], timeline: Any,
+               rules: dict[int, tuple[int, float]]) -> sa.CTE:
+    """One row per facility of the area on its day: the grouping keys asked for, and per indicator (index i)
+    flags d<i> (in the denominator), a<i> (assessed: with a valid result) and m<i> (meeting), 0 or 1."""
+    q = _Query(area, indicators, timeline=timeline, rules=rules)
+    cols: list[Any] = [Facility.ownership.label("ownership"), Facility.type.label("type")]
+    unit = aliased(AdminUnit, name="child") if "unit" in groups else None
+    service_area = aliased(ServiceArea, name="child_area") if "area" in groups else None
+    for name, child in (("unit", unit), ("area", service_area)):
+        if child is not None:
+            cols += [child.id.label(f"{name}_id"), child.name.label(f"{name}_name"), child.code.label(f"{name}_code")]
+    for i, ind in enumerate(indicators):
+        counted = q.denominator(ind)
+        cols += [sa.case((counted, 1), else_=0).label(f"d{i}"),
+                 sa.case((sa.and_(counted, q.valid(ind), q.assessable(ind)), 1), else_=0).label(f"a{i}"),
+                 sa.case((sa.and_(counted, q.meeting(ind)), 1), else_=0).label(f"m{i}")]
+    stmt = q.select_from(sa.select(*cols))
+    if unit is not None:
+        stmt = _join_children(q, stmt, unit)
+    if service_area is not None:
+        stmt = _join_areas(q, stmt, service_area)
+    # MATERIALIZED: read by every grouping, computed once.
+    return stmt.cte("facts").prefix_with("MATERIALIZED")
+
+
 def area_overview(area: Area, indicators: tuple[Indicator, ...], groups: tuple[str, ...] = GROUPS,
                   days: tuple[dt.date, ...] = ()) -> Overview:
     """indicator_counts for each of ``groups`` on the area's day and "all" on each of ``days``, in ONE statement.
@@ -511,16 +539,38 @@ def area_overview(area: Area, indicators: tuple[Indicator, ...], groups: tuple[s
     branches: list[sa.Select] = []
     plan: list[tuple[str, dt.date]] = [(group, area.day) for group in groups]
     plan += [("all", day) for day in days if day != area.day or "all" not in groups]
+    def null(kind: Any, name: str) -> Any:
+        return sa.cast(sa.null(), kind).label(name)
+
+    # The groups of the area's day read one per-facility table (facts): each facility's indicator flags are
+    # worked out once, then summed by each grouping. (Each grouping re-evaluating nine indicators over every
+    # facility made the page four times slower.)
+    facts = _day_facts(area, indicators, groups, timeline, base.rules) if groups else None
     for tag, (group, day) in enumerate(plan):
         if day > area.day:
             raise ValueError(f"{day} is after the area's day {area.day}")
+        if facts is not None and day == area.day and tag < len(groups):
+            if group in ("unit", "area"):
+                c = {k: facts.c[f"{group}_{k}"] for k in ("id", "name", "code")}
+                head = [c["id"].label("k_int"), null(text, "k_text"), c["name"].label("name"),
+                        c["code"].label("code"), c["code"].label("sort")]
+                keys = [c["id"], c["name"], c["code"]]
+            elif group != "all":
+                head = [null(integer, "k_int"), facts.c[group].label("k_text"), null(text, "name"),
+                        null(text, "code"), facts.c[group].label("sort")]
+                keys = [facts.c[group]]
+            else:
+                head = [null(integer, "k_int"), null(text, "k_text"), null(text, "name"), null(text, "code"),
+                        null(text, "sort")]
+                keys = []
+            sums = [sa.func.coalesce(sa.func.sum(facts.c[f"{flag}{i}"]), 0)
+                    for i in range(len(indicators)) for flag in ("d", "a", "m")]
+            stmt = sa.select(sa.literal_column(str(tag), integer).label("tag"), *head, *sums).select_from(facts)
+            branches.append(stmt.group_by(*keys) if keys else stmt)
+            continue
         q = _Query(dataclasses.replace(area, day=day), indicators, timeline=timeline, rules=base.rules)
         child = aliased(ServiceArea, name="child_area") if group == "area" else aliased(AdminUnit, name="child")
         keys = _group_keys(group, child)
-
-        def null(kind: Any, name: str) -> Any:
-            return sa.cast(sa.null(), kind).label(name)
-
         # Uniform columns: tag, integer key, text key, name, code, sort key, then the counts. Every one
         # labelled: SQLAlchemy would fold two identical column objects into one and break the UNION.
         if group in ("unit", "area"):
