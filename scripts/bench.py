@@ -506,6 +506,40 @@ def autosave_rows(app: Any, url: str, supervisors: int, seconds: float, workers:
     return rows, results
 
 
+# ---------------------------------------------------------------------------------------------- read model
+
+
+def read_model_rows(app: Any, n: int) -> list[Row]:
+    """The compliance read model: a full rebuild, the check against a recomputation (its differences are
+    reported, none expected), and the write an approval adds, refresh([facility]) on facilities with approved
+    inspections, each in a transaction rolled back (the approval does the same write in its own transaction)."""
+    from qa_app.inspections import status
+    from qa_app.inspections.models import Inspection
+
+    with app.app_context():
+        started = time.perf_counter()
+        rebuilt = status.rebuild()
+        rebuild_ms = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        differing = status.check()
+        check_ms = (time.perf_counter() - started) * 1000
+        facilities = db.session.scalars(sa.select(Inspection.facility_id).where(Inspection.status == "approved")
+                                        .group_by(Inspection.facility_id).order_by(Inspection.facility_id)
+                                        .limit(n + 1)).all()
+        turn = iter(facilities * 2)
+
+        def approval_write() -> None:
+            status.refresh([next(turn)])
+            db.session.rollback()
+
+        median, p95 = timed(min(n, len(facilities) - 1), approval_write)
+    return [Row("read model", f"flask compliance rebuild, whole set ({rebuilt:,} intervals)", rebuild_ms,
+                unit="ms"),
+            Row("read model", f"flask compliance check, whole set ({len(differing)} facilities differ)", check_ms,
+                unit="ms"),
+            Row("read model", "approval's read-model write: refresh of one facility's intervals", median, p95)]
+
+
 # ---------------------------------------------------------------------------------------------- minutes, RSS
 
 
@@ -530,17 +564,23 @@ def minutes_rows(n: int) -> list[Row]:
             Row("minutes", "minutes render + sign + timestamp: CPU time", cpu)]
 
 
-def rss_child(url: str, n: int) -> None:
-    """In a fresh process: RSS after start-up, then peak RSS over n dashboard requests (printed as JSON)."""
+def rss_child(url: str, n: int, path: str | None = None) -> None:
+    """In a fresh process: RSS after start-up, then peak RSS over n requests of ``path`` (default: the whole-country
+    dashboard), printed as JSON. A streamed body is read chunk by chunk and dropped, as a server sends it."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
                       "INSTANCE_PATH": tempfile.mkdtemp(prefix="qa-bench-rss-")})
     client = _admin_client(app)
     client.get("/login")
     before = _vm_kib("VmRSS")
+    path = path or f"/compliance/?date={AS_OF.isoformat()}"
+    size = 0
     for _ in range(n):
-        assert client.get(f"/compliance/?date={AS_OF.isoformat()}").status_code == 200
+        response = client.get(path)
+        assert response.status_code == 200
+        size = sum(len(chunk) for chunk in response.response)
+        response.close()
     print(json.dumps({"startup_kib": before, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                      "end_kib": _vm_kib("VmRSS")}))
+                      "end_kib": _vm_kib("VmRSS"), "bytes": size}))
 
 
 def _vm_kib(field: str) -> int:
@@ -551,14 +591,26 @@ def _vm_kib(field: str) -> int:
     return 0
 
 
+def _rss(url: str, n: int, path: str | None = None) -> dict[str, int]:
+    command = [sys.executable, __file__, "--rss-child", url, "--requests", str(n)]
+    if path:
+        command += ["--rss-path", path]
+    out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def rss_rows(url: str, n: int) -> list[Row]:
-    """Peak RSS of a fresh process serving the whole-country dashboard n times."""
-    out = subprocess.run([sys.executable, __file__, "--rss-child", url, "--requests", str(n)], cwd=ROOT,
-                         check=True, capture_output=True, text=True).stdout
-    figures = json.loads(out.strip().splitlines()[-1])
-    return [Row("memory", "RSS after start-up (app created, first page served)", figures["startup_kib"] / 1024,
+    """Peak RSS of a fresh process serving the whole-country dashboard n times, then of one exporting the
+    whole country's facilities (CSV streamed, XLSX in openpyxl's write-only mode) twice."""
+    figures = _rss(url, n)
+    rows = [Row("memory", "RSS after start-up (app created, first page served)", figures["startup_kib"] / 1024,
                 unit="MiB"),
             Row("memory", f"peak RSS over {n} whole-country dashboards", figures["peak_kib"] / 1024, unit="MiB")]
+    for ext in ("csv", "xlsx"):
+        export = _rss(url, 2, f"/compliance/export/facilities.{ext}?date={AS_OF.isoformat()}")
+        rows.append(Row("memory", f"peak RSS exporting facilities.{ext}, whole country "
+                                  f"({export['bytes'] / 2**20:.1f} MiB file)", export["peak_kib"] / 1024, unit="MiB"))
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------- Lighthouse
@@ -690,7 +742,8 @@ def run_target(name: str, url: str, params: Any, args: argparse.Namespace) -> di
         server = (db.session.scalar(sa.text("SHOW server_version")) if db.engine.dialect.name == "postgresql"
                   else f"SQLite {db.session.scalar(sa.text('SELECT sqlite_version()'))}")
     print(f"database: {server}; rows: {counts}", flush=True)
-    rows = compliance_rows(app, args.requests)
+    rows = read_model_rows(app, args.requests)
+    rows += compliance_rows(app, args.requests)
     print("compliance done", flush=True)
     form, weight = form_rows(app, args.requests)
     rows += form
@@ -737,9 +790,10 @@ def main() -> None:
     parser.add_argument("--only", choices=("minutes",), default=None,
                         help="measure one part only (minutes: render + sign + timestamp, no database)")
     parser.add_argument("--rss-child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--rss-path", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
-        rss_child(args.rss_child, args.requests)
+        rss_child(args.rss_child, args.requests, args.rss_path)
         return
 
     from qa_app.demo.generator import DemoParams

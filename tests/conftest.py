@@ -17,6 +17,18 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 
+class WholeResponseClient(FlaskClient):
+    """A test client that reads every response to its end and closes it, as a WSGI server does.
+
+    A streamed export (CSV) keeps its request context while it runs; read whole inside the request, it ends there
+    too, instead of whenever a test that looked only at the status drops the response.
+    """
+
+    def open(self, *args: object, **kwargs: object):  # type: ignore[override]
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 def make_app(tmp_path: Path, **overrides: object) -> Flask:
     """An application on a throwaway database, with its instance folder under ``tmp_path``."""
     config = {
@@ -27,7 +39,9 @@ def make_app(tmp_path: Path, **overrides: object) -> Flask:
         "INSTANCE_PATH": str(tmp_path / "instance"),
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = WholeResponseClient
+    return app
 
 
 def reset_schema() -> None:

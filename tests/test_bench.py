@@ -37,7 +37,8 @@ def bench() -> ModuleType:
 def test_bench_helpers_run_on_a_tiny_set(bench: ModuleType, tmp_path: Path) -> None:
     from qa_app.extensions import db
 
-    app, seconds, summary = bench.build(f"sqlite:///{tmp_path / 'bench.sqlite3'}", TINY)
+    url = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+    app, seconds, summary = bench.build(url, TINY)
     assert seconds is not None
     assert "Facilities:" in summary
     try:
@@ -46,6 +47,18 @@ def test_bench_helpers_run_on_a_tiny_set(bench: ModuleType, tmp_path: Path) -> N
         labels = {r.what for r in rows}
         assert {"dashboard, whole country (admin)", "export facilities.csv", "API facilities page 1"} <= labels
         assert any(label.startswith("app/floor: dashboard, whole country") for label in labels)
+
+        # The read model: rebuilt and checked (no difference after a rebuild), and the approval's write timed.
+        model = bench.read_model_rows(app, 2)
+        assert [r.what.split(",")[0].split(":")[0] for r in model] == [
+            "flask compliance rebuild", "flask compliance check", "approval's read-model write"]
+        assert "(0 facilities differ)" in model[1].what and model[2].p95 is not None
+
+        # Memory, each figure from a fresh process: the dashboard, and the two facility exports read to the end.
+        memory = {r.what.split(" (")[0]: r for r in bench.rss_rows(url, 1)}
+        assert {"peak RSS exporting facilities.csv, whole country",
+                "peak RSS exporting facilities.xlsx, whole country"} <= set(memory)
+        assert all(r.median > 0 for r in memory.values())
 
         # Every page Lighthouse visits answers the administrator (or anyone, for the public ones).
         pages = bench.lighthouse_pages(app)

@@ -15,7 +15,7 @@ from flask import Flask
 
 from qa_app.auth.models import User
 from qa_app.compliance.indicators import load_indicators_cached
-from qa_app.compliance.queries import Area, indicator_counts
+from qa_app.compliance.queries import Area, area_overview, indicator_counts
 from qa_app.demo import laichau
 from qa_app.demo.generator import DemoParams, generate
 from qa_app.extensions import db
@@ -161,7 +161,12 @@ def _f1_counts(app: Flask, ids: dict[str, int]) -> tuple[int, int]:
         user = db.session.get_one(User, ids["admin"])
         indicators = load_indicators_cached().indicators
         unit = db.session.get_one(AdminUnit, ids["province"])
-        counts = indicator_counts(Area(user=user, day=rf.DAY, unit=unit), indicators)[0].counts
+        area = Area(user=user, day=rf.DAY, unit=unit)
+        counts = indicator_counts(area, indicators)[0].counts
+        # The dashboard's one-statement overview (its per-facility table) applies the roll-up the same way.
+        overview = area_overview(area, indicators, groups=("all", "type"))
+        assert overview.groups["all"][0].counts == counts
+        assert overview.groups["type"] == indicator_counts(area, indicators, "type")
         c = counts["facilities_meeting_standard"]
         return c.total, c.meeting
 

@@ -5,11 +5,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -27,9 +38,10 @@ from ..regions.models import AdminUnit
 from .chart import build_chart
 from .distance import TARGET_YEARS, target_marks
 from .indicators import DEFAULT_PATH, Indicator, IndicatorError, IndicatorSet, load_indicators_cached
+from .listing import FacilityStatus, facility_statuses, iter_facility_statuses, most_failed_items
 from .plans import PlanState, config_on
 from .population_services import population_lines
-from .queries import Area, children_of, facility_statuses, most_failed_items
+from .queries import Area, children_of
 from .reform import counterparts, overlaps_scope, plan_key_for, reform_view
 from .report import has_area_breakdown, indicator_rows, province_key, summarise_with_groups
 
@@ -200,7 +212,7 @@ def dashboard() -> ResponseReturnValue:
     state = _plan_state(area)
     key = plan_key_for(state.config, area)
     indicators = state.config.for_province(key)
-    main = next((i for i in indicators if i.id == MAIN_INDICATOR), indicators[0])
+    main = _main_indicator(indicators)
     # One statement for the values, the trajectory and the three breakdowns (it used to be ~10 round trips).
     drill = _drill_groups(area)
     summaries, groups = summarise_with_groups(area, indicators, groups=drill)
@@ -271,12 +283,13 @@ def _indicator_table(area: Area) -> tuple[list[str], list[list[Any]]]:
     return headers, body
 
 
-def _facility_records(area: Area, limit: int | None = None, offset: int = 0) -> tuple[list[dict[str, Any]], int,
-                                                                                       tuple[Indicator, ...]]:
-    indicators = _indicators_config(area)
-    main = next((i for i in indicators if i.id == MAIN_INDICATOR), indicators[0])
-    statuses, total = facility_statuses(area, indicators, main, limit=limit, offset=offset)
-    records = [{
+def _main_indicator(indicators: tuple[Indicator, ...]) -> Indicator:
+    return next((i for i in indicators if i.id == MAIN_INDICATOR), indicators[0])
+
+
+def _record(s: FacilityStatus) -> dict[str, Any]:
+    """One facility's status as the API and the exports give it."""
+    return {
         "id": s.id, "code": s.code, "name": s.name, "type": s.type, "ownership": s.ownership,
         "high_fertility": s.high_fertility, "unit": s.unit, "legacy_unit": s.legacy_unit, "status": s.status,
         "inspection_id": s.inspection_id,
@@ -286,8 +299,14 @@ def _facility_records(area: Area, limit: int | None = None, offset: int = 0) -> 
         "failing_sections": [sid for sid, _pct, _crit in s.failing_sections],
         "groups": list(s.groups),
         "indicators": dict(s.indicators),
-    } for s in statuses]
-    return records, total, indicators
+    }
+
+
+def _facility_records(area: Area, limit: int, offset: int = 0) -> tuple[list[dict[str, Any]], int,
+                                                                        tuple[Indicator, ...]]:
+    indicators = _indicators_config(area)
+    statuses, total = facility_statuses(area, indicators, _main_indicator(indicators), limit=limit, offset=offset)
+    return [_record(s) for s in statuses], total, indicators
 
 
 def _groups_cell(groups: list[dict[str, Any]]) -> str:
@@ -300,9 +319,12 @@ def _groups_cell(groups: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
-def _facility_table(area: Area) -> tuple[list[str], list[list[Any]]]:
-    records, _total, indicators = _facility_records(area)
+def _facility_table(area: Area) -> tuple[list[str], Iterator[list[Any]]]:
+    """The headers, and the rows as they are read (a national export never holds every facility at once)."""
+    indicators = _indicators_config(area)
+    statuses = iter_facility_statuses(area, indicators, _main_indicator(indicators))
     yes, no = _("yes"), _("no")
+    day = area.day.isoformat()
 
     def flag(value: bool | None) -> str:
         return "" if value is None else (yes if value else no)
@@ -310,28 +332,44 @@ def _facility_table(area: Area) -> tuple[list[str], list[list[Any]]]:
     headers = [_("Date"), _("Code"), _("Facility"), _("Type"), _("Ownership"), _("High-fertility area"), _("Unit"),
                _("Pre-2025 unit"), _("Status"), _("Last approved external inspection"), _("Overall (percent)"),
                _("Critical failures"), _("Failing sections"), _("Score groups")] + [ind.id for ind in indicators]
-    body = [[area.day.isoformat(), r["code"], r["name"], r["type"], str(OWNERSHIP_LABELS[r["ownership"]]),
-             flag(r["high_fertility"]), r["unit"], r["legacy_unit"] or "", str(STATUS_LABELS[r["status"]]),
-             r["inspection_date"] or "", r["overall_percent"], r["critical_failures"],
-             " ".join(r["failing_sections"]), _groups_cell(r["groups"])]
+    ownership = {key: str(label) for key, label in OWNERSHIP_LABELS.items()}
+    status = {key: str(label) for key, label in STATUS_LABELS.items()}
+    body = ([day, r["code"], r["name"], r["type"], ownership[r["ownership"]], flag(r["high_fertility"]), r["unit"],
+             r["legacy_unit"] or "", status[r["status"]], r["inspection_date"] or "", r["overall_percent"],
+             r["critical_failures"], " ".join(r["failing_sections"]), _groups_cell(r["groups"])]
             + [flag(r["indicators"][ind.id]) for ind in indicators]
-            for r in records]
+            for r in map(_record, statuses))
     return headers, body
 
 
+# CSV rows written per chunk of a streamed export: few enough to keep memory flat, enough to send few packets.
+CSV_CHUNK_ROWS = 500
+
+
 def _csv(name: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    buffer = io.StringIO()
-    # The BOM makes Excel read the file as UTF-8, so Vietnamese names survive a double-click.
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow([neutralise(h) for h in headers])
-    for row in rows:
-        writer.writerow(["" if v is None else neutralise(v) for v in row])
-    return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
+    """Stream the table as CSV, UTF-8 with a BOM, a chunk of rows at a time."""
+
+    def chunks() -> Iterator[bytes]:
+        buffer = io.StringIO()
+        # The BOM makes Excel read the file as UTF-8, so Vietnamese names survive a double-click.
+        buffer.write("\ufeff")
+        writer = csv.writer(buffer)
+        writer.writerow([neutralise(h) for h in headers])
+        for n, row in enumerate(rows, start=1):
+            writer.writerow(["" if v is None else neutralise(v) for v in row])
+            if n % CSV_CHUNK_ROWS == 0:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode("utf-8")
+
+    # stream_with_context: the rows are read from the database while the response is sent, inside the request.
+    return Response(stream_with_context(chunks()), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _xlsx(name: str, sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    """The table as XLSX, built in openpyxl's write-only mode (rows go to a temporary file as they come)."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
@@ -339,6 +377,7 @@ def _xlsx(name: str, sheet: str, headers: Sequence[str], rows: Iterable[Sequence
     ws.append([neutralise(h) for h in headers])
     for row in rows:
         ws.append([neutralise(v) for v in row])
+    # Only the finished, compressed file is held in memory (a few MB for the whole country).
     out = io.BytesIO()
     book.save(out)
     return Response(out.getvalue(), headers={"Content-Disposition": f'attachment; filename="{name}"'},

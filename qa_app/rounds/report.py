@@ -19,13 +19,13 @@ from ..auth.services import facility_in_scope
 from ..checklists.models import ChecklistVersion
 from ..checklists.registry import checklist_of
 from ..compliance.indicators import Indicator
+from ..compliance.listing import most_failed_items
 from ..compliance.queries import (
     DEFAULT_SECTION_MIN,
     Area,
     _Query,
     indicator_counts,
     latest_per_facility,
-    most_failed_items,
 )
 from ..compliance.report import summarise
 from ..extensions import db

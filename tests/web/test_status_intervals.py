@@ -144,7 +144,8 @@ def test_intervals_give_the_raw_latest_result_and_validity(app: Flask, seed: int
 def test_dashboard_figures_from_the_intervals_equal_the_raw_computation(app: Flask, seed: int,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Every figure of the dashboard, the drill-downs, the trajectory and the facility list, both ways."""
-    from qa_app.compliance.queries import GROUPS, area_overview, facility_statuses
+    from qa_app.compliance.listing import facility_statuses
+    from qa_app.compliance.queries import GROUPS, area_overview
 
     admin_id, _ids = _world(app, seed)
     rng = random.Random(seed)
