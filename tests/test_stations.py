@@ -15,7 +15,8 @@ from flask import Flask
 
 from qa_app.auth.models import User
 from qa_app.compliance.indicators import load_indicators_cached
-from qa_app.compliance.queries import Area, area_overview, indicator_counts
+from qa_app.compliance.overview import area_overview
+from qa_app.compliance.queries import Area, indicator_counts
 from qa_app.demo import laichau
 from qa_app.demo.generator import DemoParams, generate
 from qa_app.extensions import db

@@ -9,7 +9,8 @@ from typing import Any
 from ..core.rounding import round_half_up
 from .chart import project
 from .indicators import Indicator, IndicatorSet, ProvinceKey
-from .queries import GROUPS, Area, Counts, GroupRow, area_overview, province_of
+from .overview import area_overview
+from .queries import GROUPS, Area, Counts, GroupRow, province_of
 
 TARGET_YEARS = (2025, 2030)
 MAX_TRAJECTORY_YEARS = 10

@@ -206,7 +206,7 @@ def test_facilities_export_streams_in_batches(app: Flask, client: FlaskClient, d
         streamed_codes = [s.code for s in listed]
     monkeypatch.setattr("qa_app.compliance.views.CSV_CHUNK_ROWS", 2)
     monkeypatch.setattr("qa_app.compliance.listing.STREAM_BATCH", 3)
-    login(client, app, data.users["admin"])
+    login(client, data.users["admin"])
     response = client.get(f"/compliance/export/facilities.csv?date={DATE}", buffered=False)
     assert response.status_code == 200 and response.is_streamed
     chunks = list(response.response)

@@ -17,7 +17,8 @@ from flask.testing import FlaskClient
 from qa_app.auth.models import User
 from qa_app.compliance.indicators import parse_indicators
 from qa_app.compliance.listing import facility_statuses
-from qa_app.compliance.queries import Area, area_overview, indicator_counts
+from qa_app.compliance.overview import area_overview
+from qa_app.compliance.queries import Area, indicator_counts
 from qa_app.core.rounding import round_half_up
 from qa_app.extensions import db
 from qa_app.facilities.models import Facility

@@ -19,7 +19,8 @@ from flask.testing import FlaskClient
 
 from qa_app.auth.models import User
 from qa_app.compliance.indicators import load_indicators
-from qa_app.compliance.queries import GROUPS, Area, area_overview, indicator_counts
+from qa_app.compliance.overview import area_overview
+from qa_app.compliance.queries import GROUPS, Area, indicator_counts
 from qa_app.extensions import db
 from qa_app.inspections import services
 from qa_app.inspections.models import Inspection

@@ -145,7 +145,8 @@ def test_dashboard_figures_from_the_intervals_equal_the_raw_computation(app: Fla
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Every figure of the dashboard, the drill-downs, the trajectory and the facility list, both ways."""
     from qa_app.compliance.listing import facility_statuses
-    from qa_app.compliance.queries import GROUPS, area_overview
+    from qa_app.compliance.overview import area_overview
+    from qa_app.compliance.queries import GROUPS
 
     admin_id, _ids = _world(app, seed)
     rng = random.Random(seed)
