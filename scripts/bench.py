@@ -34,7 +34,6 @@ import json
 import os
 import platform
 import re
-import resource
 import socket
 import statistics
 import subprocess
@@ -579,7 +578,9 @@ def rss_child(url: str, n: int, path: str | None = None) -> None:
         assert response.status_code == 200
         size = sum(len(chunk) for chunk in response.response)
         response.close()
-    print(json.dumps({"startup_kib": before, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec, so a child would report at least the
+    # benchmark process's own size (every figure read the same before this).
+    print(json.dumps({"startup_kib": before, "peak_kib": _vm_kib("VmHWM"),
                       "end_kib": _vm_kib("VmRSS"), "bytes": size}))
 
 
