@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from ..checklists.loader import Problem  # the same "file:line: message" as a checklist problem
+from ..checklists.reading import LineChecker
 from ..checklists.schema import (
     CLASSIFICATIONS,
     PROGRAMMES,
@@ -132,22 +133,8 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-class _Validator:
-    """Checks a whole document and collects every problem."""
-
-    def __init__(self, doc: _Document) -> None:
-        self.doc = doc
-        self.problems: list[tuple[int, str]] = []
-
-    def line(self, path: PathKey, at_key: bool = False) -> int:
-        if at_key and path in self.doc.key_lines:
-            return self.doc.key_lines[path]
-        while path not in self.doc.lines and path:
-            path = path[:-1]
-        return self.doc.lines.get(path, 1)
-
-    def err(self, path: PathKey, message: str, at_key: bool = False) -> None:
-        self.problems.append((self.line(path, at_key), message))
+class _Validator(LineChecker):
+    """Checks a whole document and collects every problem (by line, as the checklist validator does)."""
 
     def mapping(self, value: Any, path: PathKey, label: str, required: tuple[str, ...],
                 optional: tuple[str, ...]) -> dict[Any, Any] | None:
