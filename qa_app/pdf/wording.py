@@ -173,7 +173,7 @@ LABELS: dict[str, dict[str, str]] = {
         "ans_met": "Met", "ans_not_met": "Not met", "ans_na": "Not applicable", "ans_blank": "—",
         "ans_not_observed": "Not observed",
         "ans_excluded": "Does not apply to this facility",
-        "type_TYT": "Commune health station", "type_TTYT": "District health centre", "type_BV": "Hospital",
+        "type_TYT": "Commune health station", "type_TTYT": "Health centre (regional)", "type_BV": "Hospital",
         "type_PK": "Private clinic", "type_NT": "Pharmacy or drug counter",
         "own_public": "Public", "own_non_public": "Non-public",
         "unit_code": "code",
