@@ -364,7 +364,7 @@ def _csv(name: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Re
         yield buffer.getvalue().encode("utf-8")
 
     # stream_with_context: the rows are read from the database while the response is sent, inside the request.
-    return Response(stream_with_context(chunks()), mimetype="text/csv; charset=utf-8",
+    return Response(stream_with_context(chunks()), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

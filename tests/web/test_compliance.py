@@ -209,6 +209,7 @@ def test_facilities_export_streams_in_batches(app: Flask, client: FlaskClient, d
     login(client, data.users["admin"])
     response = client.get(f"/compliance/export/facilities.csv?date={DATE}", buffered=False)
     assert response.status_code == 200 and response.is_streamed
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # once, not "…; charset=utf-8" twice
     chunks = list(response.response)
     response.close()
     # Seven rows, two a chunk (the header rides with the first): three full chunks and the last row.
