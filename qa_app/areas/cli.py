@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
-from ..extensions import db
-from ..regions.importers import FileFormatError
-from ..regions.services import file_sha256
+from ..core.import_cli import run_csv_import
 from .importers import parse_areas
 from .services import import_areas
 
@@ -26,23 +23,6 @@ def areas_cli() -> None:
 @with_appcontext
 def import_command(path: Path, dry_run: bool) -> None:
     """Create or replace service areas from a CSV file (docs/import-formats.md); nothing is written on any error."""
-    data = path.read_bytes()
-    try:
-        parsed = parse_areas(data)
-    except FileFormatError as exc:
-        for problem in exc.problems:
-            click.echo(f"{path.name}: {problem}", err=True)
-        sys.exit(1)
-    report = import_areas(parsed, source=path.name, sha256=file_sha256(data))
-    if not report.ok:
-        db.session.rollback()
-        for problem in report.errors:
-            click.echo(f"{path.name}: {problem}", err=True)
-        click.echo(f"{len(report.errors)} problem(s) found; nothing was imported.", err=True)
-        sys.exit(1)
-    if dry_run:
-        db.session.rollback()
-        click.echo(f"Dry run: {report.created} would be created, {report.updated} replaced.")
-        return
-    db.session.commit()
-    click.echo(f"{report.created} created, {report.updated} replaced.")
+    run_csv_import(path, parse_areas, lambda parsed, source, sha: import_areas(parsed, source=source, sha256=sha),
+                   dry_run=dry_run, done=lambda r: f"{r.created} created, {r.updated} replaced.",
+                   would=lambda r: f"{r.created} would be created, {r.updated} replaced.")

@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from ..core.import_cli import run_csv_import
 from ..extensions import db
 from ..inspections import status
 from .indicators import DEFAULT_PATH, IndicatorError, load_indicators
@@ -59,31 +60,13 @@ def seed_plans(from_date: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Check the file against the database; write nothing.")
 def import_population_command(path: Path, dry_run: bool) -> None:
     """Reported population figures (unit, year, indicator, value, source) from CSV; nothing is written on any error."""
-    from ..regions.importers import FileFormatError
-    from ..regions.services import file_sha256
     from .population_import import parse_population
     from .population_services import import_population
 
-    data = path.read_bytes()
-    try:
-        parsed = parse_population(data)
-    except FileFormatError as exc:
-        for problem in exc.problems:
-            click.echo(f"{path.name}: {problem}", err=True)
-        sys.exit(1)
-    report = import_population(parsed, source=path.name, sha256=file_sha256(data))
-    if not report.ok:
-        db.session.rollback()
-        for problem in report.errors:
-            click.echo(f"{path.name}: {problem}", err=True)
-        click.echo(f"{len(report.errors)} problem(s) found; nothing was imported.", err=True)
-        sys.exit(1)
-    if dry_run:
-        db.session.rollback()
-        click.echo(f"Dry run: {report.created} figure(s) would be added, {report.replaced} replaced.")
-        return
-    db.session.commit()
-    click.echo(f"{report.created} figure(s) added, {report.replaced} replaced.")
+    run_csv_import(path, parse_population,
+                   lambda parsed, source, sha: import_population(parsed, source=source, sha256=sha),
+                   dry_run=dry_run, done=lambda r: f"{r.created} figure(s) added, {r.replaced} replaced.",
+                   would=lambda r: f"{r.created} figure(s) would be added, {r.replaced} replaced.")
 
 
 @click.group("compliance")

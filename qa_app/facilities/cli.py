@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from ..auth.models import User
+from ..core.import_cli import run_csv_import
 from ..extensions import db
 from ..regions.importers import FileFormatError, parse_conversion
 from ..regions.models import REFORM_DATE
@@ -41,28 +42,12 @@ def import_command(path: Path, username: str | None, dry_run: bool) -> None:
         user = db.session.scalar(sa.select(User).where(User.username == username.strip().lower()))
         if user is None:
             raise click.ClickException(f"no user '{username}'")
-    data = path.read_bytes()
-    try:
-        parsed = parse_facilities(data)
-    except FileFormatError as exc:
-        for problem in exc.problems:
-            click.echo(f"{path.name}: {problem}", err=True)
-        sys.exit(1)
-    report = import_facilities(parsed, user, source=path.name, sha256=file_sha256(data))
-    if not report.ok:
-        db.session.rollback()
-        for problem in report.errors:
-            click.echo(f"{path.name}: {problem}", err=True)
-        click.echo(f"{len(report.errors)} problem(s) found; nothing was imported.", err=True)
-        sys.exit(1)
-    if dry_run:
-        db.session.rollback()
-        click.echo(f"Dry run: {report.created} would be created, {report.updated} updated, "
-                   f"{report.unchanged} unchanged.")
-        return
-    db.session.commit()
-    click.echo(f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged "
-               f"({report.rows_read} rows, {time.perf_counter() - started:.2f} s).")
+    run_csv_import(path, parse_facilities,
+                   lambda parsed, source, sha: import_facilities(parsed, user, source=source, sha256=sha),
+                   dry_run=dry_run,
+                   done=lambda r: f"{r.created} created, {r.updated} updated, {r.unchanged} unchanged "
+                                  f"({r.rows_read} rows, {time.perf_counter() - started:.2f} s).",
+                   would=lambda r: f"{r.created} would be created, {r.updated} updated, {r.unchanged} unchanged.")
 
 
 @facilities_cli.command("reorganise-stations")

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from ..core.import_cli import run_csv_import
 from ..extensions import db
 from .importers import FileFormatError, ParseResult, parse_conversion, parse_gso
 from .services import file_sha256, import_units
@@ -88,25 +89,9 @@ def import_high_fertility(path: Path, dry_run: bool) -> None:
     from .fertility import import_statuses
     from .fertility_csv import parse_statuses
 
-    data = path.read_bytes()
-    try:
-        parsed = parse_statuses(data)
-    except FileFormatError as exc:
-        for problem in exc.problems:
-            click.echo(f"{path.name}: {problem}", err=True)
-        sys.exit(1)
-    report = import_statuses(parsed, source=path.name, sha256=file_sha256(data))
-    if not report.ok:
-        db.session.rollback()
-        for problem in report.errors:
-            click.echo(f"{path.name}: {problem}", err=True)
-        click.echo(f"{len(report.errors)} problem(s) found; nothing was imported.", err=True)
-        sys.exit(1)
-    if dry_run:
-        db.session.rollback()
-        click.echo(f"Dry run: {report.created} status(es) would be recorded, {report.closed} period(s) closed, "
-                   f"{report.unchanged} unchanged.")
-        return
-    db.session.commit()
-    click.echo(f"{report.created} status(es) recorded, {report.closed} period(s) closed, "
-               f"{report.unchanged} unchanged.")
+    run_csv_import(path, parse_statuses,
+                   lambda parsed, source, sha: import_statuses(parsed, source=source, sha256=sha), dry_run=dry_run,
+                   done=lambda r: f"{r.created} status(es) recorded, {r.closed} period(s) closed, "
+                                  f"{r.unchanged} unchanged.",
+                   would=lambda r: f"{r.created} status(es) would be recorded, {r.closed} period(s) closed, "
+                                   f"{r.unchanged} unchanged.")
