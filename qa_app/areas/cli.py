@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from ..core.import_cli import run_csv_import
+from ..core.imports import run_csv_import
 from .importers import parse_areas
 from .services import import_areas
 

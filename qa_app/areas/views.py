@@ -7,16 +7,15 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..auth.views import roles_required
+from ..core.imports import run_upload_import
 from ..extensions import db
-from ..regions.importers import N_, FileFormatError, RowError
-from ..regions.services import file_sha256
+from ..regions.importers import N_, RowError
 from .importers import MAX_FILE_BYTES, AreaFile, AreaRow, parse_areas, split_codes
 from .models import ServiceArea, ServiceAreaCommune
 from .services import all_areas, import_areas
@@ -53,21 +52,10 @@ def index() -> ResponseReturnValue:
     form = AreaImportForm()
     problems: list[RowError] = []
     if form.validate_on_submit():
-        upload = form.file.data
-        data = upload.read(MAX_FILE_BYTES + 1)
-        try:
-            report = import_areas(parse_areas(data), user_id=g.user.id, source=upload.filename or "",
-                                  sha256=file_sha256(data))
-        except FileFormatError as exc:
-            problems = exc.problems
-        else:
-            problems = report.errors
-        if problems:
-            db.session.rollback()
-            flash(ngettext("%(num)d problem found: nothing was imported.",
-                           "%(num)d problems found: nothing was imported.", len(problems)), "error")
-        else:
-            db.session.commit()
+        report, problems = run_upload_import(
+            form.file.data, MAX_FILE_BYTES, parse_areas,
+            lambda parsed, source, sha: import_areas(parsed, user_id=g.user.id, source=source, sha256=sha))
+        if report is not None and not problems:
             flash(_("Service areas created: %(created)d, replaced: %(updated)d.", created=report.created,
                     updated=report.updated), "success")
             return redirect(url_for(".index"))

@@ -12,7 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from ..core.import_cli import run_csv_import
+from ..core.imports import run_csv_import
 from ..extensions import db
 from ..inspections import status
 from .indicators import DEFAULT_PATH, IndicatorError, load_indicators

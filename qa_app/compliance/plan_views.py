@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,12 +22,12 @@ from flask_wtf.file import FileField, FileRequired
 from ..audit.models import AuditEntry
 from ..auth.models import User
 from ..auth.views import roles_required
+from ..core.imports import run_upload_import
 from ..core.security import MAX_DB_INT
 from ..extensions import db
 from ..facilities.services import unit_visible
-from ..regions.importers import FileFormatError, RowError
+from ..regions.importers import RowError
 from ..regions.models import AdminUnit
-from ..regions.services import file_sha256
 from .indicators import DEFAULT_PATH, MAX_YEAR, MIN_YEAR, IndicatorError, IndicatorSet, load_indicators_cached
 from .plan_models import ProvincePlanVersion
 from .plans import PlanConflict, PlanInput, current_version, save_plan, versions_of
@@ -303,21 +303,11 @@ def population() -> ResponseReturnValue:
             unit.system == "pre2025" and overlaps_scope(user, unit))
 
     if form.validate_on_submit():
-        upload = form.file.data
-        data = upload.read(POPULATION_MAX_BYTES + 1)
-        try:
-            report = import_population(parse_population(data), user_id=user.id, source=upload.filename or "",
-                                       sha256=file_sha256(data), allowed=allowed)
-        except FileFormatError as exc:
-            problems = exc.problems
-        else:
-            problems = report.errors
-        if problems:
-            db.session.rollback()
-            flash(ngettext("%(num)d problem found: nothing was imported.",
-                           "%(num)d problems found: nothing was imported.", len(problems)), "error")
-        else:
-            db.session.commit()
+        report, problems = run_upload_import(
+            form.file.data, POPULATION_MAX_BYTES, parse_population,
+            lambda parsed, source, sha: import_population(parsed, user_id=user.id, source=source, sha256=sha,
+                                                          allowed=allowed))
+        if report is not None and not problems:
             flash(_("Population figures added: %(created)d, replaced: %(replaced)d.", created=report.created,
                     replaced=report.replaced), "success")
             return redirect(url_for(".population"))

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from ..auth.models import User
-from ..core.import_cli import run_csv_import
+from ..core.imports import run_csv_import
 from ..extensions import db
 from ..regions.importers import FileFormatError, parse_conversion
 from ..regions.models import REFORM_DATE

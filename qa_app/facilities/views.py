@@ -7,17 +7,15 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_timezone, ngettext
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
 from ..auth.views import login_required, roles_required
 from ..checklists.schema import FACILITY_TYPES
+from ..core.imports import run_upload_import
 from ..core.security import db_int
-from ..extensions import db
 from ..inspections.services import open_actions
-from ..regions.importers import FileFormatError
-from ..regions.services import file_sha256
 from . import labels
 from .forms import FacilityImportForm
 from .importers import COLUMNS, MAX_FILE_BYTES, parse_facilities
@@ -110,27 +108,14 @@ def import_csv() -> ResponseReturnValue:
     report = None
     problems = []
     if form.validate_on_submit():
-        upload = form.file.data
-        data = upload.read(MAX_FILE_BYTES + 1)
-        try:
-            parsed = parse_facilities(data)
-            report = import_facilities(parsed, g.user, source=upload.filename or "", sha256=file_sha256(data))
-        except FileFormatError as exc:
-            db.session.rollback()
-            problems = exc.problems
-        else:
-            if report.ok:
-                db.session.commit()
-                flash(_("Created: %(created)d, updated: %(updated)d, unchanged: %(unchanged)d.",
-                        created=report.created, updated=report.updated, unchanged=report.unchanged), "success")
-                current_app.logger.info("facility import by %s: %s created, %s updated", g.user.username,
-                                        report.created, report.updated)
-            else:
-                db.session.rollback()
-                problems = report.errors
-        if problems:
-            flash(ngettext("%(num)d problem found: nothing was imported.",
-                           "%(num)d problems found: nothing was imported.", len(problems)), "error")
+        report, problems = run_upload_import(
+            form.file.data, MAX_FILE_BYTES, parse_facilities,
+            lambda parsed, source, sha: import_facilities(parsed, g.user, source=source, sha256=sha))
+        if report is not None and not problems:
+            flash(_("Created: %(created)d, updated: %(updated)d, unchanged: %(unchanged)d.",
+                    created=report.created, updated=report.updated, unchanged=report.unchanged), "success")
+            current_app.logger.info("facility import by %s: %s created, %s updated", g.user.username,
+                                    report.created, report.updated)
     status = 400 if problems or (request.method == "POST" and form.errors) else 200
     return render_template("facilities/import.html", form=form, report=report, problems=problems,
                            max_mb=MAX_FILE_BYTES // (1024 * 1024)), status

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from ..core.import_cli import run_csv_import
+from ..core.imports import run_csv_import
 from ..extensions import db
 from .importers import FileFormatError, ParseResult, parse_conversion, parse_gso
 from .services import file_sha256, import_units

@@ -1,5 +1,8 @@
-"""The one way a command-line import reads a CSV file: parse it, apply it all or nothing, report every problem
-with the file's name, and exit 1 on any; ``--dry-run`` checks against the database and writes nothing."""
+"""The one way a CSV import runs, from the command line or from an uploaded file: parse it, apply it all or
+nothing, and report every problem (with the file's name on the command line, with its row on a page).
+
+The parsers (pure, ``*/importers.py``) and the importers (services, which flush and never commit) do the work;
+this module only commits or rolls back and reports."""
 
 from __future__ import annotations
 
@@ -9,9 +12,12 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import click
+from flask import flash
+from flask_babel import ngettext
+from werkzeug.datastructures import FileStorage
 
 from ..extensions import db
-from ..regions.importers import FileFormatError
+from ..regions.importers import FileFormatError, RowError
 from ..regions.services import file_sha256
 
 
@@ -55,3 +61,27 @@ def run_csv_import(path: Path, parse: Callable[[bytes], Any], apply: Callable[[A
     db.session.commit()
     click.echo(done(report))
     return report
+
+
+def run_upload_import(upload: FileStorage, max_bytes: int, parse: Callable[[bytes], Any],
+                      apply: Callable[[Any, str, str], R]) -> tuple[R | None, list[RowError]]:
+    """Import an uploaded CSV file: (the report, or None when the file could not be read; the problems).
+
+    At most ``max_bytes`` + 1 bytes are read, so the parser can refuse a longer file. Committed when there is no
+    problem; otherwise rolled back, with a message saying how many problems there are (the page lists them).
+    """
+    data = upload.read(max_bytes + 1)
+    report: R | None = None
+    try:
+        report = apply(parse(data), upload.filename or "", file_sha256(data))
+    except FileFormatError as exc:
+        problems = list(exc.problems)
+    else:
+        problems = list(report.errors)
+    if problems:
+        db.session.rollback()
+        flash(ngettext("%(num)d problem found: nothing was imported.",
+                       "%(num)d problems found: nothing was imported.", len(problems)), "error")
+    else:
+        db.session.commit()
+    return report, problems
