@@ -70,8 +70,12 @@ def compute(facility_ids: Sequence[int], validities: dict[int, int] | None = Non
     if not facility_ids:
         return []
     validities = validities if validities is not None else _validities()
+    # A correction is of the same facility (inspections.services.start_inspection refuses any other), so the
+    # corrected inspections are looked for among these facilities' only: over the whole table this subquery was
+    # most of an approval's read-model write at national scale (85 ms).
     replaced = (sa.select(Inspection.supersedes_id)
-                .where(Inspection.supersedes_id.is_not(None), Inspection.status == "approved"))
+                .where(Inspection.facility_id.in_(list(facility_ids)), Inspection.supersedes_id.is_not(None),
+                       Inspection.status == "approved"))
     rows = db.session.execute(
         sa.select(Inspection.id, Inspection.facility_id, Inspection.inspection_date, Inspection.checklist_version_id,
                   Inspection.classification, Inspection.overall_percent, Inspection.critical_failures,
