@@ -22,7 +22,7 @@ from ..checklists.models import ChecklistVersion
 from ..extensions import db
 from ..facilities.models import Facility, FacilityService
 from ..inspections.models import Answer, Inspection, StatusInterval
-from ..inspections.status import DEFAULT_VALIDITY_MONTHS, months_back
+from ..inspections.status import DEFAULT_VALIDITY_MONTHS, months_back, validity_months
 from ..regions.fertility import in_high_fertility_area
 from ..regions.models import AdminUnit
 from .indicators import Indicator
@@ -64,7 +64,8 @@ def _version_rules() -> dict[int, tuple[int, float]]:
                 sa.select(ChecklistVersion.id, ChecklistVersion.sha256, ChecklistVersion.content)
                 .where(ChecklistVersion.id.in_(missing))):
             scoring = (content or {}).get("scoring") or {}
-            _RULES_CACHE[(vid, sha)] = (int(scoring.get("validity_months", DEFAULT_VALIDITY_MONTHS)),
+            # The validity as the read model reads it (inspections.status): one rule for both.
+            _RULES_CACHE[(vid, sha)] = (validity_months(content),
                                         float(scoring.get("section_min", DEFAULT_SECTION_MIN)))
     return {vid: _RULES_CACHE[(vid, sha)] for vid, sha in pairs}
 

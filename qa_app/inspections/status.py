@@ -60,9 +60,20 @@ def validity_months(content: dict[str, Any] | None) -> int:
     return int(((content or {}).get("scoring") or {}).get("validity_months", DEFAULT_VALIDITY_MONTHS))
 
 
+# Validity per registered version, keyed by (id, sha256): a registered version never changes, so an approval
+# reads the versions' ids and hashes, not every checklist's whole content.
+_VALIDITY_CACHE: dict[tuple[int, str], int] = {}
+
+
 def _validities() -> dict[int, int]:
-    return {vid: validity_months(content) for vid, content in
-            db.session.execute(sa.select(ChecklistVersion.id, ChecklistVersion.content))}
+    pairs = db.session.execute(sa.select(ChecklistVersion.id, ChecklistVersion.sha256)).all()
+    missing = [vid for vid, sha in pairs if (vid, sha) not in _VALIDITY_CACHE]
+    if missing:
+        for vid, sha, content in db.session.execute(
+                sa.select(ChecklistVersion.id, ChecklistVersion.sha256, ChecklistVersion.content)
+                .where(ChecklistVersion.id.in_(missing))):
+            _VALIDITY_CACHE[(vid, sha)] = validity_months(content)
+    return {vid: _VALIDITY_CACHE[(vid, sha)] for vid, sha in pairs}
 
 
 def compute(facility_ids: Sequence[int], validities: dict[int, int] | None = None) -> list[dict[str, Any]]:
@@ -122,6 +133,10 @@ def refresh(facility_ids: Iterable[int], validities: dict[int, int] | None = Non
     ids = sorted(set(facility_ids))
     if not ids:
         return 0
+    # Two approvals of the same facility at once would each compute from a snapshot without the other's result
+    # and both write (PostgreSQL, read committed). Locking the facility rows first makes the second wait for the
+    # first to commit, then compute from both. (SQLite serialises writers already; FOR UPDATE is a no-op there.)
+    db.session.execute(sa.select(Facility.id).where(Facility.id.in_(ids)).order_by(Facility.id).with_for_update())
     rows = compute(ids, validities)
     db.session.execute(sa.delete(StatusInterval).where(StatusInterval.facility_id.in_(ids))
                        .execution_options(synchronize_session=False))

@@ -337,3 +337,24 @@ def test_a_submit_that_lost_can_be_sent_again_from_the_page_it_got(race_app: Fla
     revision = next(v for v in shown.groups() if v)
     again = client.post(f"/review/inspections/{inspection_id}/finish", data={**form, "revision": revision})
     assert again.status_code == 302 and state(app, inspection_id)["status"] == "submitted"
+
+
+def test_two_results_of_one_facility_approved_at_once(racer: tuple[Flask, dict[str, int], Racer, int]) -> None:
+    """Two reviewers approve two different inspections of the same facility at the same moment: both win, and the
+    facility's result intervals (the compliance read model) hold both, as a recomputation gives them."""
+    from qa_app.inspections import status
+    from qa_app.inspections.models import StatusInterval
+
+    app, ids, race, tries = racer
+    for _ in range(tries):
+        first, second = rf.submitted(app, ids), rf.submitted(app, ids)
+        statuses = race([("rev", "POST", f"/review/inspections/{first}/approve", None, {"confirm": "1"}),
+                         ("mgr", "POST", f"/review/inspections/{second}/approve", None, {"confirm": "1"})])
+        assert all(s < 400 for s in statuses), statuses
+        with app.app_context():
+            facility = db.session.get_one(Inspection, first).facility_id
+            assert status.check() == []
+            stored = set(db.session.scalars(sa.select(StatusInterval.inspection_id)
+                                            .where(StatusInterval.facility_id == facility)))
+            assert {first, second} <= stored
+            db.session.remove()
