@@ -376,8 +376,10 @@ def approve(inspection_id: int) -> ResponseReturnValue:
     """Approve a submitted inspection (final)."""
     inspection = _inspection_or_404(inspection_id)
     # Approving files the minutes and cannot be undone, so the page's "I have checked…" tick is required here too,
-    # not only by the browser. Only when it would approve: any other status keeps its own refusal.
-    if inspection.status == "submitted" and not _approval_confirmed():
+    # not only by the browser. Only when it would approve: any other status, or a user who may not review this
+    # inspection, keeps its own refusal.
+    if (inspection.status == "submitted" and services.can_review(g.user, inspection)
+            and not _approval_confirmed()):
         return _refuse(WorkflowError("confirmation_required", "approval not confirmed"), inspection,
                        _("Tick “I have checked the inspection” to approve it. Nothing was approved."))
     try:

@@ -506,6 +506,35 @@ def test_reviewer_sees_failed_only_and_approval_comes_last_with_confirmation(app
     assert flagged.count('<li id="item-') == 1 < everything
 
 
+def test_approving_from_a_page_older_than_the_content_is_refused(app: Flask, client: FlaskClient,
+                                                                   ids: dict[str, int]) -> None:
+    """The approve form carries the revision the reviewer saw: if the inspection was returned and resubmitted
+    since (other answers), approving from the old page files nothing."""
+    inspection_id = rf.submitted(app, ids, fail=("A3",))
+    login(client, ids["rev"], locale="vi")
+    page = client.get(f"/review/inspections/{inspection_id}?lang=vi").get_data(as_text=True)
+    approve_form = page[page.index('class="approve-form"'):]
+    approve_form = approve_form[:approve_form.index("</form>")]
+    seen = re.search(r'name="revision" value="(\d+)"', approve_form)
+    assert seen is not None
+    with app.app_context():
+        inspection = db.session.get_one(Inspection, inspection_id)
+        services.return_inspection(inspection, db.session.get_one(User, ids["mgr"]), "Chụp lại ảnh kho thuốc")
+        db.session.commit()
+        services.submit(inspection, db.session.get_one(User, ids["sup"]))
+        db.session.commit()
+    response = client.post(f"/review/inspections/{inspection_id}/approve",
+                           data={"confirm": "1", "revision": seen.group(1)})
+    assert response.status_code in (302, 409)
+    assert rf.status_of(app, inspection_id) == "submitted"
+    # From the page as it is now, the same reviewer can approve.
+    page = client.get(f"/review/inspections/{inspection_id}").get_data(as_text=True)
+    current = re.search(r'class="approve-form".*?name="revision" value="(\d+)"', page, re.S).group(1)
+    assert current != seen.group(1)
+    client.post(f"/review/inspections/{inspection_id}/approve", data={"confirm": "1", "revision": current})
+    assert rf.status_of(app, inspection_id) == "approved"
+
+
 def test_approval_without_the_confirmation_is_refused_by_the_server(app: Flask, client: FlaskClient,
                                                                     ids: dict[str, int]) -> None:
     # The tick is required by the browser; a post that skips it (an old page, a script) must not file anything.
