@@ -86,6 +86,7 @@ def _strings() -> dict[str, str]:
         "value_min": _("Number must be at least %(min)s.", min="{min}"),
         "value_max": _("Number must be at most %(max)s.", max="{max}"),
         "value_too_long": _("At most %(n)s characters.", n="{n}"),
+        "value_refused": _("Item %(item)s: the answer was refused.", item="{item}"),
         "note": _("Note"),
         "note_photo": _("Note, photos"),
         "guidance": _("Guidance"),

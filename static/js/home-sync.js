@@ -66,6 +66,9 @@
   indexedDB.databases().then(function (dbs) {
     if (!dbs.some(function (d) { return d.name === NAME; })) { return; }  // nothing kept on this tablet
     var request = indexedDB.open(NAME);  // no version: never an upgrade from here
+    // Cleared between databases() and open(): opening would create an empty version 1, which the offline page
+    // would then try to upgrade as an old one. Abort instead: nothing is kept.
+    request.onupgradeneeded = function () { request.transaction.abort(); };
     request.onsuccess = function () {
       var db = request.result;
       db.onversionchange = function () { db.close(); };  // never hold up the offline page's upgrade

@@ -623,6 +623,18 @@
       var problem = itemDefs[id] && window.QAForm ? QAForm.typedProblem(itemDefs[id], value, T, LANG) : "";
       t.setAttribute("aria-invalid", String(!!problem));
       if (problem) {
+        // Drop what earlier keystrokes queued ("12" before "12a"): the server must not keep a value the
+        // supervisor is still typing, nor one the screen shows as refused.
+        var queued = pending[id];
+        if (queued && "value" in queued && !inflight[id]) {
+          delete queued.value;
+          if (!("note" in queued)) {
+            window.clearTimeout(timers[id]);
+            delete timers[id];
+            delete pending[id];
+          }
+          persist();
+        }
         errors[id] = problem;
         markItem(id);
         return;

@@ -11,7 +11,8 @@
   }
 
   /* "" when the server would take `raw` for `item`, else why not in the user's words. `T` holds the messages
-   * value_integer, value_number, value_min, value_max, value_too_long (placeholders {item}, {min}, {max}, {n}). */
+   * value_integer, value_number, value_min, value_max, value_too_long, value_refused (placeholders {item}, {min},
+   * {max}, {n}). */
   function typedProblem(item, raw, T, lang) {
     try { global.QAEngine.normalize(item, raw); } catch (e) {
       if (!(e instanceof global.QAEngine.InvalidAnswer)) { throw e; }
@@ -20,7 +21,9 @@
       if (e.code === "below_min") { return fill(T.value_min, { min: shown(item.min) }); }
       if (e.code === "above_max") { return fill(T.value_max, { max: shown(item.max) }); }
       if (e.code === "too_long") { return fill(T.value_too_long, { n: Math.min(item.max_length || 2000, 2000) }); }
-      return item.answer_type === "number" ? fill(T.value_number, { item: item.id }) : "";
+      if (item.answer_type === "number") { return fill(T.value_number, { item: item.id }); }
+      // Any other refusal (control characters in a text, an unknown option): never "" (that would send it).
+      return fill(T.value_refused, { item: item.id });
     }
     return "";
   }

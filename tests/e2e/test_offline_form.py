@@ -501,6 +501,15 @@ def test_the_online_form_refuses_a_typed_count_as_the_offline_form_does(live_ser
     expect(status).to_have_text("")
     # Only the good value reached the server, once.
     assert _answers(app, _uuid_of(app, inspection_id))["M7.1"][::2] == ("12", 1)
+    # Typed key by key, a valid start ("3") of a refused value ("3a") is never sent either, even on leaving the
+    # field: the server keeps what it had, and the item says why the typed value is refused.
+    count.select_text()
+    count.press_sequentially("3a", delay=120)
+    expect(count).to_have_attribute("aria-invalid", "true")
+    page.locator("h1").first.click()
+    page.wait_for_timeout(1500)
+    assert _answers(app, _uuid_of(app, inspection_id))["M7.1"][::2] == ("12", 1)
+    expect(status).to_have_text("Tiêu chí M7.1 cần nhập một số.")
 
 
 def test_the_new_answer_kinds_are_shown_checked_and_synced_offline(live_server, galaxy, tmp_path) -> None:

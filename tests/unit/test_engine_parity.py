@@ -346,3 +346,31 @@ def test_the_hash_of_the_applicable_set_is_sha256_in_both() -> None:
     done = subprocess.run([_node_or_skip(), "-e", script, str(ROOT / "static" / "js" / "qa-engine.js")],
                           capture_output=True, timeout=60, check=True)
     assert json.loads(done.stdout) == [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+
+
+def test_every_refusal_of_a_typed_answer_has_words() -> None:
+    """QAForm.typedProblem (the forms' check of a typed answer) names every refusal QAEngine.normalize can make;
+    an empty message would let the form send a value the server refuses, and the supervisor lose the text."""
+    script = r"""
+    const vm = require("vm"), fs = require("fs"), path = require("path");
+    const js = (name) => fs.readFileSync(path.join(process.argv[1], "static", "js", name), "utf8");
+    const ctx = {}; ctx.window = ctx; ctx.self = ctx; vm.createContext(ctx);
+    vm.runInContext(js("qa-engine.js"), ctx); vm.runInContext(js("qa-form.js"), ctx);
+    const T = {value_integer: "I {item}", value_number: "N {item}", value_min: "min {min}", value_max: "max {max}",
+               value_too_long: "long {n}", value_refused: "R {item}"};
+    const cases = [
+      [{id: "A1", answer_type: "text", max_length: 5}, "ab\u0007c"],
+      [{id: "A2", answer_type: "text", max_length: 5}, "abcdefgh"],
+      [{id: "A3", answer_type: "number", integer: true}, "2.5"],
+      [{id: "A4", answer_type: "number", min: 1, max: 9}, "0"],
+      [{id: "A5", answer_type: "number", min: 1, max: 9}, "10"],
+      [{id: "A6", answer_type: "number"}, "abc"],
+      [{id: "A7", answer_type: "number"}, "1e400"],
+      [{id: "A8", answer_type: "select_one", options: [{value: "full", score: 1}]}, "none"],
+    ];
+    process.stdout.write(JSON.stringify(cases.map(([item, raw]) => ctx.QAForm.typedProblem(item, raw, T, "vi"))));
+    """
+    done = subprocess.run([_node_or_skip(), "-e", script, str(ROOT)], capture_output=True, check=True)
+    messages = json.loads(done.stdout)
+    assert all(messages), messages
+    assert messages[0] == "R A1" and messages[2] == "I A3"
