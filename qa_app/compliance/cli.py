@@ -43,7 +43,7 @@ def validate(path: Path | None) -> None:
               help="date from which the copied plans are in force")
 def seed_plans(from_date: str) -> None:
     """Copy the file's province plans into the database (as version 1) where the province has none yet."""
-    from .plans import seed_from_file
+    from .plans import file_only_parts, seed_from_file
 
     try:
         day = dt.date.fromisoformat(from_date)
@@ -53,6 +53,9 @@ def seed_plans(from_date: str) -> None:
     stored = seed_from_file(config, day)
     db.session.commit()
     click.echo(f"{stored} province plan(s) stored.")
+    for (system, code), plan in config.provinces.items():
+        if parts := file_only_parts(plan):
+            click.echo(f"{system}:{code} left in the file: a stored plan cannot hold {', '.join(parts)}.", err=True)
 
 
 @indicators_cli.command("import-population")

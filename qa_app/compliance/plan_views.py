@@ -30,7 +30,7 @@ from ..regions.importers import RowError
 from ..regions.models import AdminUnit
 from .indicators import DEFAULT_PATH, MAX_YEAR, MIN_YEAR, IndicatorError, IndicatorSet, load_indicators_cached
 from .plan_models import ProvincePlanVersion
-from .plans import PlanConflict, PlanInput, current_version, save_plan, versions_of
+from .plans import PlanConflict, PlanInput, current_version, file_only_parts, save_plan, versions_of
 from .population import POPULATION_INDICATORS
 from .population_import import MAX_FILE_BYTES as POPULATION_MAX_BYTES
 from .population_import import parse_population
@@ -80,8 +80,10 @@ def _province_of_request() -> AdminUnit:
     province = province_of(unit)
     if province is None:
         abort(404)
-    if user.role != "admin" and user.scope_area_id is not None:
-        # An area-scoped manager runs part of a province: the province's plan is the province's managers'.
+    if user.role != "admin" and (user.scope_area_id is not None or user.scope_unit is None
+                                 or user.scope_unit.level != "province"):
+        # A manager of part of a province (a service area, a pre-2025 district) sees the plan's targets on the
+        # dashboard; the plan itself is the province's managers'.
         abort(403)
     return province
 
@@ -182,8 +184,9 @@ def _form_values(row: Any, national: IndicatorSet) -> dict[str, str]:
     values: dict[str, str] = {}
     if row is None:
         return values
-    values.update(name=row.name, number=row.number, issued_on=row.issued_on.isoformat() if row.issued_on else "",
-                  effective_from=row.effective_from.isoformat())
+    # Not the stored version's "in force from": a new version starts on its own date (today unless changed),
+    # and keeping the old date would apply the edit to the past.
+    values.update(name=row.name, number=row.number, issued_on=row.issued_on.isoformat() if row.issued_on else "")
     for ident, change in (row.overrides or {}).items():
         values[f"override-{ident}"] = "y"
         targets = change.get("targets") or {}
@@ -239,10 +242,22 @@ def edit() -> ResponseReturnValue:
     file_plan = national.provinces.get((system, code))
     problems: list[str] = []
     status = 200
+    base = -1
     if request.method == "POST":
         raw_base = request.form.get("base_version", "")
         base = int(raw_base) if raw_base.isdigit() and int(raw_base) <= MAX_DB_INT else -1
         plan, problems = read_form(request.form, national, latest.overrides if latest else {})
+        if latest is None and file_plan is not None and (parts := file_only_parts(file_plan)):
+            # Saving would replace the file's entry whole and lose what the form cannot hold.
+            problems = [_("This province's plan in the indicators file has parts the form cannot hold (%(parts)s): "
+                          "change it in the file.", parts=", ".join(parts))]
+            plan = None
+        if plan is not None and latest is not None and plan.effective_from < latest.effective_from:
+            # A version dated before the one in force would replace it from then on and rewrite past figures.
+            problems = [_("“In force from” (%(date)s) is before version %(version)d, in force from %(latest)s. "
+                          "A new version applies from that date or later.", date=plan.effective_from.strftime(
+                              "%d/%m/%Y"), version=latest.version, latest=latest.effective_from.strftime("%d/%m/%Y"))]
+            plan = None
         if plan is not None:
             try:
                 row = save_plan(system, code, base, plan, national, g.user.id)
@@ -276,7 +291,10 @@ def edit() -> ResponseReturnValue:
         values.setdefault("effective_from", dt.date.today().isoformat())
     return render_template("compliance/plan_edit.html", province=province, national=national,
                            values=values, problems=problems, versions=versions,
-                           base_version=current_version(system, code), history=_history(f"{system}:{code}"),
+                           # After a conflict the form keeps the version it was built from, so saving again is
+                           # refused again until the page is reloaded (never overwriting the other manager's).
+                           base_version=base if status == 409 else current_version(system, code),
+                           history=_history(f"{system}:{code}"),
                            locale=_locale(), file_plan=file_plan,
                            population=[POPULATION_INDICATORS[i] for i in POPULATION_TARGETED]), status
 

@@ -30,6 +30,7 @@ __all__ = [
     "plan_document",
     "plans_in_force",
     "save_plan",
+    "file_only_parts",
     "seed_from_file",
     "versions_of",
 ]
@@ -130,14 +131,20 @@ def config_on(national: IndicatorSet, day: dt.date) -> PlanState:
     broken: list[BrokenPlan] = []
     versions = plans_in_force(day)
     for key, row in versions.items():
-        document = plan_document(row.system, row.code, row.name, row.number, row.issued_on, row.overrides,
-                                 row.population_targets)
         try:
+            document = plan_document(row.system, row.code, row.name, row.number, row.issued_on, row.overrides,
+                                     row.population_targets)
             provinces[key] = parse_province(document, national, _source(row.system, row.code, row.version))
         except IndicatorError as exc:
             provinces.pop(key, None)  # neither the broken plan nor an older file entry: the national figures
             broken.append(BrokenPlan(row.system, row.code, row.name, row.version,
                                      tuple(p.message for p in exc.problems)))
+        except (AttributeError, TypeError, ValueError) as exc:
+            # A row edited by hand into another shape (a list where a mapping belongs): reported and left out
+            # like an invalid one, never an error for every dashboard in the country.
+            provinces.pop(key, None)
+            broken.append(BrokenPlan(row.system, row.code, row.name, row.version,
+                                     (f"the stored plan is not in the expected shape ({exc})",)))
     config = dataclasses.replace(national, provinces=provinces)
     return PlanState(config=config, broken=broken,
                      versions={k: v for k, v in versions.items() if k in provinces})
@@ -201,11 +208,26 @@ def save_plan(system: str, code: str, base_version: int, plan: PlanInput, nation
     return row
 
 
+# What a plan stored in the database (and its form) holds per indicator; a stored version replaces the file's
+# entry whole, so a file entry with anything else must stay in the file.
+STORED_OVERRIDE_KEYS = ("targets", "filters")
+
+
+def file_only_parts(plan: ProvincePlan) -> list[str]:
+    """The parts of a file plan a stored version cannot hold ("indicator: key", own indicators); [] if none."""
+    parts = [f"{ident}: {key}" for ident, change in plan.overrides.items() for key in change
+             if key not in STORED_OVERRIDE_KEYS]
+    return parts + [f"{indicator.id} (the plan's own indicator)" for indicator in plan.indicators]
+
+
 def seed_from_file(national: IndicatorSet, effective_from: dt.date, user_id: int | None = None) -> int:
-    """Store the file's province plans as version 1 where the database has none yet; how many were stored."""
+    """Store the file's province plans as version 1 where the database has none yet; how many were stored.
+
+    A file plan with parts a stored version cannot hold (``file_only_parts``) is left in the file, whole.
+    """
     stored = 0
     for (system, code), province in national.provinces.items():
-        if current_version(system, code):
+        if current_version(system, code) or file_only_parts(province):
             continue
         overrides: dict[str, dict[str, Any]] = {}
         for ident, change in province.overrides.items():
@@ -214,7 +236,6 @@ def seed_from_file(national: IndicatorSet, effective_from: dt.date, user_id: int
                 entry["targets"] = dict(change["targets"])
             if change.get("filters"):
                 entry["filters"] = {k: list(v) if isinstance(v, tuple) else v for k, v in change["filters"].items()}
-            # Baseline and validity overrides stay in the file: the form edits targets and filters only.
             overrides[ident] = entry
         population = {ident: dict(targets) for ident, targets in province.population_targets.items()}
         save_plan(system, code, 0, PlanInput(name=province.plan or province.name or f"{system}:{code}", number="",

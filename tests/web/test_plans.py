@@ -3,6 +3,7 @@ and start-up, a broken stored plan shown as an error card, and the distance to t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -18,9 +19,12 @@ from qa_app.compliance.cli import indicators_cli
 from qa_app.compliance.distance import facilities_needed, target_marks
 from qa_app.compliance.indicators import DEFAULT_PATH, load_indicators
 from qa_app.compliance.plan_models import ProvincePlanVersion
-from qa_app.compliance.plans import PlanConflict, PlanInput, config_on, save_plan, seed_from_file
+from qa_app.compliance.plans import (PlanConflict, PlanInput, config_on, file_only_parts, save_plan,
+                                     seed_from_file)
 from qa_app.extensions import db
+from qa_app.regions.models import AdminUnit
 from tests.compliance_fixtures import AS_OF, Dataset, build_lai_chau
+from tests import factories
 from tests.conftest import make_app
 from tests.factories import login
 
@@ -200,6 +204,60 @@ def test_plan_pages_are_for_managers_of_the_province(app: Flask, client: FlaskCl
     assert client.get("/compliance/plans/edit?unit=999999").status_code == 404
 
 
+def test_a_manager_of_part_of_a_province_cannot_edit_its_plan(app: Flask, client: FlaskClient,
+                                                                data: Dataset) -> None:
+    with app.app_context():
+        district = db.session.get(AdminUnit, data.units["d1"])
+        user_id = factories.user("quanly.huyen", "provincial_manager", district).id
+        db.session.commit()
+    login(client, user_id)
+    assert client.get("/compliance/plans/edit").status_code == 403
+    assert client.post("/compliance/plans/edit", data={"base_version": "0", "name": "Kế hoạch",
+                                                       "effective_from": "2026-01-01"}).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ProvincePlanVersion)) == 0
+
+
+def test_a_new_version_starts_today_and_never_before_the_one_in_force(app: Flask, client: FlaskClient,
+                                                                      data: Dataset) -> None:
+    national = load_indicators()
+    with app.app_context():
+        save_plan("pre2025", "12", 0, _plan({2025: 80, 2030: 95}, dt.date(2024, 1, 1)), national,
+                  data.users["manager"])
+        db.session.commit()
+    login(client, data.users["manager"])
+    page = client.get("/compliance/plans/edit").get_data(as_text=True)
+    # "In force from" is today, not the stored version's date (which would apply the edit to the past).
+    assert f'name="effective_from" value="{dt.date.today().isoformat()}"' in page
+    form = {"base_version": "1", "name": "Kế hoạch số 1", "effective_from": "2023-06-01",
+            "override-tyt_methods_ready": "y", "targets-tyt_methods_ready": "2025: 90; 2030: 95"}
+    back_dated = client.post("/compliance/plans/edit", data=form)
+    assert back_dated.status_code == 400
+    assert "trước phiên bản 1" in back_dated.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ProvincePlanVersion)) == 1
+    assert client.post("/compliance/plans/edit", data={**form, "effective_from": "2024-01-01"}).status_code == 302
+    # A conflict keeps the form's own base: saving again from it is refused again, until the page is reloaded.
+    stale = client.post("/compliance/plans/edit", data={**form, "effective_from": "2026-01-01"})
+    assert stale.status_code == 409
+    assert 'name="base_version" value="1"' in stale.get_data(as_text=True)
+
+
+def test_a_file_plan_with_parts_the_form_cannot_hold_stays_in_the_file(app: Flask, client: FlaskClient,
+                                                                       data: Dataset) -> None:
+    national = load_indicators()
+    kon_tum = national.provinces[("pre2025", "62")]
+    changed = dataclasses.replace(kon_tum, overrides={**kon_tum.overrides, "facilities_meeting_standard": {
+        "validity_months": 12}})
+    national = dataclasses.replace(national, provinces={**national.provinces, ("pre2025", "62"): changed})
+    assert file_only_parts(changed) == ["facilities_meeting_standard: validity_months"]
+    with app.app_context():
+        assert seed_from_file(national, dt.date(2021, 1, 1)) == len(national.provinces) - 1
+        db.session.commit()
+        # Kon Tum keeps its file entry, validity override included.
+        assert config_on(national, AS_OF).config.provinces[("pre2025", "62")] == changed
+
+
 def test_a_broken_plan_in_the_database_shows_an_error_card_and_the_national_figures(
         app: Flask, client: FlaskClient, data: Dataset) -> None:
     with app.app_context():
@@ -208,6 +266,10 @@ def test_a_broken_plan_in_the_database_shows_an_error_card_and_the_national_figu
                                            name="Kế hoạch hỏng", number="", overrides={
                                                "tyt_methods_ready": {"targets": {"2025": "tám mươi"}},
                                                "no_such_indicator": {"targets": {"2025": 80}}}))
+        # Another province's row edited into another shape (a list where a mapping belongs): reported too, never
+        # an error for every dashboard in the country.
+        db.session.add(ProvincePlanVersion(system="pre2025", code="62", version=1, effective_from=dt.date(2021, 1, 1),
+                                           name="Kế hoạch Kon Tum", number="", overrides=["tyt_methods_ready"]))
         db.session.commit()
     login(client, data.users["manager"])
     page = client.get(f"/compliance/?date={DATE}")
@@ -218,7 +280,13 @@ def test_a_broken_plan_in_the_database_shows_an_error_card_and_the_national_figu
     # National figures and targets: 2 of 5 stations against the national 75 % for 2025.
     assert _needed(_card(html, "tyt_methods_ready"))[2025] == 2
     api = client.get(f"/api/v1/compliance/indicators?date={DATE}")
-    assert api.status_code == 200 and api.get_json()["broken_plans"][0]["code"] == "12"
+    assert api.status_code == 200 and [p["code"] for p in api.get_json()["broken_plans"]] == ["12"]
+    # Kon Tum's misshapen row is reported where Kon Tum is shown (the whole country), not as an error.
+    login(client, data.users["admin"])
+    everyone = client.get(f"/api/v1/compliance/indicators?date={DATE}")
+    assert everyone.status_code == 200
+    assert sorted(p["code"] for p in everyone.get_json()["broken_plans"]) == ["12", "62"]
+    login(client, data.users["manager"])
     # The plan page still opens, so the manager can correct it.
     assert client.get("/compliance/plans/edit").status_code == 200
 
