@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..audit.services import head as audit_head
 from ..audit.services import record
 from ..extensions import db
 from ..regions.importers import N_, RowError
@@ -42,6 +43,10 @@ def import_population(parsed: PopulationFile, *, user_id: int | None = None, sou
     for another unit is refused like an unknown one.
     """
     report = PopulationImportReport(errors=list(parsed.errors))
+    # Two imports at once would both read "no figure yet" and both insert (a unique-key error, a 500) or the
+    # second would replace the first with a stale "previous" in the audit: take the audit log's head lock first,
+    # so audited imports run one after the other, each reading what the one before wrote.
+    audit_head()
     keys = {(r.system, r.level, r.code) for r in parsed.rows}
     units: dict[tuple[str, str, str], AdminUnit] = {}
     for system, level in {(s, lv) for s, lv, _c in keys}:

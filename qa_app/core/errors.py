@@ -15,6 +15,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..extensions import db
+
 log = logging.getLogger(__name__)
 
 
@@ -63,6 +65,12 @@ def _csrf_error(exc: CSRFError) -> ResponseReturnValue:
 
 
 def _server_error(exc: InternalServerError) -> ResponseReturnValue:
+    # The failed request's transaction may be unusable (a database error): end it, or rendering the page (which
+    # reads the user and their language) fails too.
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the error page must still be shown
+        log.exception("rollback after a server error failed")
     title, message = _explanation(500)
     return _render(500, title, message)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..audit.services import head as audit_head
 from ..audit.services import record
 from ..extensions import db
 from .fertility_csv import StatusFile
@@ -39,6 +40,9 @@ def import_statuses(parsed: StatusFile, *, source: str, sha256: str | None = Non
     The caller commits (or rolls back on a dry run).
     """
     report = StatusReport(errors=list(parsed.errors))
+    # The existing periods are locked below, but a commune with none yet has nothing to lock: two imports at once
+    # could both open a first period. The audit log's head lock makes audited imports run one after the other.
+    audit_head()
     keys = {(row.system, row.code) for row in parsed.rows}
     units: dict[tuple[str, str], AdminUnit] = {}
     for system in {s for s, _ in keys}:

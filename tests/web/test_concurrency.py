@@ -5,6 +5,7 @@ answer is stored or reported as a conflict, never a "database is locked" 500, an
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 from collections.abc import Callable
@@ -173,4 +174,66 @@ def test_many_tablets_each_on_its_own_inspection(file_app: Flask) -> None:
             stored = {a.item_id: a.value for a in db.session.scalars(
                 sa.select(Answer).where(Answer.inspection_id == inspection_id))}
             assert stored == dict(items)
+        db.session.remove()
+
+
+def test_managers_saving_the_same_plan_at_once(file_app: Flask) -> None:
+    """Six managers save the province plan from the same version at once: one version, one audit entry, five 409."""
+    from qa_app.audit.models import AuditEntry
+    from qa_app.compliance.plan_models import ProvincePlanVersion
+
+    from ..compliance_fixtures import build_lai_chau
+    from ..factories import login
+
+    data = build_lai_chau(file_app)
+    form = {"base_version": "0", "name": "Kế hoạch", "effective_from": dt.date.today().isoformat(),
+            "override-tyt_methods_ready": "y", "targets-tyt_methods_ready": "2025: 85; 2030: 95"}
+    statuses: list[int] = []
+
+    def work(n: int) -> None:
+        client = file_app.test_client()
+        login(client, data.users["manager"])
+        statuses.append(client.post("/compliance/plans/edit", data={**form, "name": f"Kế hoạch {n}"}).status_code)
+
+    run_threads(work, 6)
+    assert sorted(statuses) == [302] + [409] * 5
+    with file_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ProvincePlanVersion)) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                                 .where(AuditEntry.action == "plan.saved")) == 1
+        db.session.remove()
+
+
+def test_population_imports_at_once(file_app: Flask) -> None:
+    """Six uploads of the same new figure at once: none fails, one creates it, each later one replaces it and its
+    audit entry names the value the one before wrote."""
+    import io
+
+    from qa_app.audit.models import AuditEntry
+    from qa_app.compliance.plan_models import PopulationFigure
+
+    from ..compliance_fixtures import build_lai_chau, build_plan_provinces
+    from ..factories import login
+
+    data = build_plan_provinces(file_app, build_lai_chau(file_app))
+    statuses: list[int] = []
+
+    def work(n: int) -> None:
+        client = file_app.test_client()
+        login(client, data.users["admin"])
+        body = f"unit,year,indicator,value,source\npre2025:province:62,2024,mcpr,{40 + n},Sở Y tế\n".encode()
+        response = client.post("/compliance/plans/population", data={"file": (io.BytesIO(body), "mcpr.csv")},
+                               content_type="multipart/form-data")
+        statuses.append(response.status_code)
+
+    run_threads(work, 6)
+    assert all(s == 302 for s in statuses), statuses
+    with file_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PopulationFigure)) == 1
+        entries = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "population.imported")
+                                     .order_by(AuditEntry.seq)).all()
+        assert [e.details["created"] for e in entries] == [1, 0, 0, 0, 0, 0]
+        written = [e.details["rows"][0]["value"] for e in entries]
+        previous = [e.details["rows"][0].get("previous", {}).get("value") for e in entries]
+        assert previous[1:] == written[:-1]  # each replacement names what the one before it wrote
         db.session.remove()
