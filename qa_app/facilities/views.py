@@ -16,6 +16,7 @@ from ..checklists.schema import FACILITY_TYPES
 from ..core.imports import run_upload_import
 from ..core.security import db_int
 from ..inspections.services import open_actions
+from ..regions.fertility import high_fertility_on
 from . import labels
 from .forms import FacilityImportForm
 from .importers import COLUMNS, MAX_FILE_BYTES, parse_facilities
@@ -95,6 +96,8 @@ def view(facility_id: int) -> ResponseReturnValue:
         unit_path=unit_chain(facility.unit), legacy_path=unit_chain(facility.legacy_unit),
         inspections=inspection_history(facility.id), actions=open_actions(facility.id),
         can_start=g.user.role in START_ROLES and facility.is_active(today),
+        # The dated designation of its commune, as the indicators count it (not the facility's old flag).
+        high_fertility=high_fertility_on(facility.unit_id, facility.legacy_unit_id, today),
         # The station it belongs to and its own sub-stations, as far as the user's region reaches.
         parent=facility_for(g.user, facility.parent_facility_id) if facility.parent_facility_id else None,
         sub_stations=sub_stations_for(g.user, facility.id))

@@ -93,6 +93,12 @@ def import_statuses(parsed: StatusFile, *, source: str, sha256: str | None = Non
     return report
 
 
+def high_fertility_on(unit_id: int | None, legacy_unit_id: int | None, day: dt.date) -> bool:
+    """Whether a facility with these units stands in a commune designated high-fertility on ``day`` (the rule the
+    indicators apply, for one facility's page)."""
+    return bool(db.session.scalar(sa.select(in_high_fertility_area(unit_id, legacy_unit_id, day))))
+
+
 def in_high_fertility_area(unit_id: Any, legacy_unit_id: Any, day: dt.date) -> sa.ColumnElement[bool]:
     """SQL: the facility whose units are given stands, on ``day``, in a commune designated high-fertility.
 

@@ -17,6 +17,7 @@ from qa_app.extensions import db
 from qa_app.facilities.models import Facility
 from qa_app.facilities.status import facility_status, first_valid_date
 from qa_app.regions.models import AdminUnit
+from tests.compliance_fixtures import designate
 
 from .. import facility_fixtures as ff
 from .. import factories as f
@@ -222,6 +223,9 @@ def test_facility_page(app: Flask, client: FlaskClient, ids: dict[str, int]) -> 
     assert "Xã Bản Giang, Huyện Tam Đường, Tỉnh Lai Châu" in html
     assert "Lò Văn Hùng &lt;b&gt;" in html
     assert 'href="tel:02133870123"' in html
+    # The facility's old flag says high-fertility, but its commune has no designation: "No", as the indicators
+    # count it.
+    assert re.search(r"High-fertility area</dt><dd>No<", html)
     assert "Commune health station" in html
     assert "IUD" in html
     assert "Injectable" in html
@@ -235,6 +239,12 @@ def test_facility_page(app: Flask, client: FlaskClient, ids: dict[str, int]) -> 
     assert "Self-assessment" in history
     # One rounding everywhere: half up to one decimal, so 84.25 shows as 84.3 (not the float 84.2).
     assert "84.3" in history and "84.2" not in history
+    # Once its commune is designated, the page says so.
+    with app.app_context():
+        designate(get(AdminUnit, get(Facility, ids["f_a"]).unit_id))
+        db.session.commit()
+    again = client.get(f"/facilities/{ids['f_a']}?lang=en").get_data(as_text=True)
+    assert re.search(r"High-fertility area</dt><dd>Yes<", again)
     # Open actions only, overdue marked.
     actions = html.split('id="actions-h"')[1].split('id="history-h"')[0]
     assert "Bổ sung que thử thai" in actions
