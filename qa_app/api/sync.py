@@ -37,7 +37,7 @@ from ..inspections.models import CorrectiveAction, Inspection, Photo, Signature,
 from ..inspections.services import ConflictError, WorkflowError
 from .common import _answer_problem, api_login_required, bp, error
 from .models import SyncRequest
-from .sync_request import BadRequest, _actions_key, _canonical_hash, _parse, _team_key
+from .sync_request import BadRequest, actions_key, canonical_hash, parse_request, team_key
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
 EDITOR_ROLES = ("supervisor", "admin")
@@ -313,11 +313,11 @@ def _apply(data: dict[str, Any]) -> Outcome:
 
     team_rows = _team_rows(inspection)
     team_now = [(m.role, m.full_name, m.position) for m in team_rows]
-    team_write = _whole_part(data["team"], team_now, _team_key, "team", conflicts,
+    team_write = _whole_part(data["team"], team_now, team_key, "team", conflicts,
                              lambda: server_state_part(inspection, "team"))
     actions_now = sorted((a.item_id, a.action, a.responsible, a.deadline.isoformat())
                          for a in _action_rows(inspection))
-    actions_write = _whole_part(data["actions"], actions_now, _actions_key, "corrective_actions", conflicts,
+    actions_write = _whole_part(data["actions"], actions_now, actions_key, "corrective_actions", conflicts,
                                 lambda: server_state_part(inspection, "corrective_actions"))
     opinion_write = _whole_part(data["opinion"], inspection.facility_opinion.strip(),
                                 lambda v, _w: (v or "").strip(), "facility_opinion", conflicts,
@@ -469,7 +469,7 @@ def sync_inspection() -> ResponseReturnValue:
         return error("idempotency_key_required", _("Send an Idempotency-Key header of 8 to 80 letters, digits or "
                                                    "-_.: made once per version of the changes."), 400)
     body = request.get_json(silent=True)
-    request_hash = _canonical_hash(body)
+    request_hash = canonical_hash(body)
 
     def stored() -> SyncRequest | None:
         return db.session.scalar(sa.select(SyncRequest).where(SyncRequest.user_id == g.user.id,
@@ -479,7 +479,7 @@ def sync_inspection() -> ResponseReturnValue:
     if previous is not None:
         return _replay(previous, request_hash)
     try:
-        data = _parse(body)
+        data = parse_request(body)
     except BadRequest as exc:
         return error(exc.code, exc.message, exc.status, field=exc.where)
 

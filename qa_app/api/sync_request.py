@@ -29,12 +29,12 @@ class BadRequest(Exception):
         self.code, self.message, self.where, self.status = code, message, where, status
 
 
-def _canonical_hash(body: Any) -> str:
+def canonical_hash(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
                           .encode("utf-8")).hexdigest()
 
 
-def _team_key(members: Any, where: str) -> list[tuple[str, str, str]]:
+def team_key(members: Any, where: str) -> list[tuple[str, str, str]]:
     """Team as the service keeps it (blank names skipped, text stripped), for comparing versions."""
     if not isinstance(members, list):
         raise BadRequest("bad_team", _("%(where)s must be a list of team members.", where=where), where)
@@ -50,7 +50,7 @@ def _team_key(members: Any, where: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _actions_key(actions: Any, where: str) -> list[tuple[str, str, str, str]]:
+def actions_key(actions: Any, where: str) -> list[tuple[str, str, str, str]]:
     if not isinstance(actions, list):
         raise BadRequest("bad_action", _("%(where)s must be a list of corrective actions.", where=where), where)
     rows = []
@@ -108,7 +108,7 @@ def _strokes(strokes: Any, where: str) -> list[list[list[float]]]:
     return clean
 
 
-def _parse(body: Any) -> dict[str, Any]:
+def parse_request(body: Any) -> dict[str, Any]:
     """Check the shape of a sync request (types, formats); the services check the meaning."""
     if not isinstance(body, dict):
         raise BadRequest("bad_json", _("Send the inspection as a JSON object."), "", 400)
@@ -173,13 +173,13 @@ def _parse(body: Any) -> dict[str, Any]:
     actions = _part(body, "corrective_actions")
     opinion = _part(body, "facility_opinion")
     if team is not None:
-        _team_key(team[0], "team.value")
+        team_key(team[0], "team.value")
         if team[1] is not None:
-            _team_key(team[1], "team.base")
+            team_key(team[1], "team.base")
     if actions is not None:
-        _actions_key(actions[0], "corrective_actions.value")
+        actions_key(actions[0], "corrective_actions.value")
         if actions[1] is not None:
-            _actions_key(actions[1], "corrective_actions.base")
+            actions_key(actions[1], "corrective_actions.base")
     if opinion is not None and (not isinstance(opinion[0], str) or not isinstance(opinion[1] or "", str)):
         raise BadRequest("bad_opinion", _("facility_opinion.value and .base must be text."), "facility_opinion")
     submit = body.get("submit", False)
