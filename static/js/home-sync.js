@@ -9,8 +9,14 @@
   var box = document.querySelector("[data-device-sync]");
   if (!box || !window.indexedDB || !window.QAOfflineRecords || !indexedDB.databases) { return; }
   var T = JSON.parse(document.getElementById("device-sync-strings").textContent);
-  var NAME = "qa-offline:v1:" + box.getAttribute("data-user-id");
   var Records = window.QAOfflineRecords;
+  var NAME = Records.DB_PREFIX + box.getAttribute("data-user-id");
+
+  function say(key, params) {
+    var text = T[key] || "";
+    Object.keys(params || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(params[name])); });
+    return text;
+  }
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -46,10 +52,8 @@
       var hasChecklist = checklistKeys.some(function (k) { return c.sha256 ? k === prefix + c.sha256 : String(k).indexOf(prefix) === 0; });
       var usable = hasChecklist && !!(rec.profile || bundleKeys.some(function (k) { return String(k) === String(rec.facility.id); }));
       var state = Records.state(rec, own, usable);
-      var n = Records.changeCount(rec, own);
-      var waiting = n === 1 ? T.waiting_one : T.waiting.replace("{n}", String(n));
       // Never sent yet ("on this tablet only") is pending work too: both say how much waits.
-      var text = state === "waiting" ? waiting : state === "draft" ? T.st_draft + " · " + waiting : T["st_" + state] || state;
+      var text = Records.statusText(state, Records.changeCount(rec, own), say);
       var why = Records.reasons(rec, own);
       list.appendChild(el("li", { "class": "device-entry", "data-uuid": rec.uuid }, [
         el("div", {}, [el("strong", { text: rec.facility.name }), el("br"),

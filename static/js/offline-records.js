@@ -47,6 +47,16 @@
     return out;
   }
 
-  global.QAOfflineRecords = { statusOnServer: statusOnServer, hasDirty: hasDirty, changeCount: changeCount,
-                              state: state, reasons: reasons };
+  // The record's state in words, as the offline form and the home page both say it: "Waiting to sync (N
+  // changes)", said once; `say(key, params)` gives the user's wording of a message key.
+  function statusText(recState, n, say) {
+    var waiting = n === 1 ? say("waiting_one") : say("waiting", { n: n });
+    if (recState === "waiting") { return waiting; }
+    if (recState === "draft") { return say("st_draft") + " · " + waiting; }
+    return say("st_" + recState) || recState;
+  }
+
+  // The IndexedDB database of one user on this tablet is DB_PREFIX + their id.
+  global.QAOfflineRecords = { DB_PREFIX: "qa-offline:v1:", statusOnServer: statusOnServer, hasDirty: hasDirty,
+                              changeCount: changeCount, state: state, reasons: reasons, statusText: statusText };
 })(this);

@@ -22,7 +22,7 @@
   var USER_NAME = root.dataset.userName;
   var LANG = root.dataset.lang === "en" ? "en" : "vi";
   var API = root.dataset.api;
-  var DB_PREFIX = "qa-offline:v1:";
+  var DB_PREFIX = window.QAOfflineRecords.DB_PREFIX;
   var PHOTO_SIDE = 1600;
 
   var db = null;
@@ -539,11 +539,7 @@
 
   function recordStatusText(rec) {
     var state = recordState(rec);
-    var n = changeCount(rec);
-    // The same wording as the home page's list: "Waiting to sync (N changes)", said once.
-    var waiting = n === 1 ? t("waiting_one") : t("waiting", { n: n });
-    var text = state === "waiting" ? waiting : state === "draft" ? t("st_draft") + " · " + waiting : t("st_" + state);
-    return { state: state, text: text };
+    return { state: state, text: Records.statusText(state, changeCount(rec), t) };
   }
 
   // ------------------------------------------------------------------------------------------ home
