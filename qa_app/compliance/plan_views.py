@@ -149,6 +149,12 @@ def read_form(form: Any, national: IndicatorSet, previous: dict[str, Any]) -> tu
         label = indicator.title.get(locale)
         change: dict[str, Any] = {}
         targets, found = parse_targets(form.get(f"targets-{indicator.id}", ""), label)
+        # The file's validator refuses it too, but in its own words; here, in the manager's, naming the indicator.
+        baseline = indicator.baseline_year
+        early = sorted(year for year in targets if baseline is not None and year <= baseline)
+        if early:
+            found.append(_("Targets of “%(indicator)s”: %(year)d is not after the baseline year %(baseline)d.",
+                           indicator=label, year=early[0], baseline=baseline))
         problems += found
         if targets:
             change["targets"] = targets

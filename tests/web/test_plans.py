@@ -176,6 +176,11 @@ def test_manager_edits_the_plan_in_the_browser_form(app: Flask, client: FlaskCli
     text = bad.get_data(as_text=True)
     assert "Chỉ tiêu của “Trạm y tế xã thuộc vùng có mức sinh cao đủ khả năng cung cấp các biện pháp tránh thai theo quy định”" in text
     assert "không hợp lệ" in text
+    # A target in (or before) the indicator's baseline year (2021): refused in Vietnamese, naming the indicator.
+    early = client.post("/compliance/plans/edit", data={**form, "base_version": "1",
+                                                         "targets-tyt_methods_ready": "2021: 50; 2030: 95"})
+    assert early.status_code == 400
+    assert "năm 2021 không sau năm cơ sở 2021" in early.get_data(as_text=True)
     missing = client.post("/compliance/plans/edit", data={**form, "base_version": "1", "effective_from": ""})
     assert missing.status_code == 400 and "Có hiệu lực từ: bắt buộc." in missing.get_data(as_text=True)
     # A stale form (opened before version 1 was saved) is a conflict, not an overwrite.
