@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -177,3 +179,24 @@ def programmes_for(facility_type: str, on: dt.date) -> dict[str, ChecklistVersio
     rows = _published_on(on)
     found = programmes_available((checklist_of(row) for row in rows.values()), facility_type, on)
     return {programme: rows[(c.code, c.version)] for programme, c in found.items()}
+
+
+T = TypeVar("T")
+# derive(content) per (what, version id, sha256): a registered version never changes, so each is derived once.
+_DERIVED: dict[tuple[str, int, str], Any] = {}
+
+
+def per_version(what: str, derive: Callable[[dict[str, Any] | None], T]) -> dict[int, T]:
+    """``derive(content)`` of every registered checklist version, by version id.
+
+    Reads the versions' ids and hashes each time, a version's whole content only the first time (per process):
+    the approval and every compliance page need the versions' scoring rules, not their items.
+    """
+    pairs = db.session.execute(sa.select(ChecklistVersion.id, ChecklistVersion.sha256)).all()
+    missing = [vid for vid, sha in pairs if (what, vid, sha) not in _DERIVED]
+    if missing:
+        for vid, sha, content in db.session.execute(
+                sa.select(ChecklistVersion.id, ChecklistVersion.sha256, ChecklistVersion.content)
+                .where(ChecklistVersion.id.in_(missing))):
+            _DERIVED[(what, vid, sha)] = derive(content)
+    return {vid: _DERIVED[(what, vid, sha)] for vid, sha in pairs}

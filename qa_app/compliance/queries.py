@@ -19,6 +19,7 @@ from ..areas.models import ServiceArea, ServiceAreaCommune
 from ..auth.models import User
 from ..auth.services import facility_in_scope
 from ..checklists.models import ChecklistVersion
+from ..checklists.registry import per_version
 from ..extensions import db
 from ..facilities.models import Facility, FacilityService
 from ..inspections.models import Answer, Inspection, StatusInterval
@@ -38,9 +39,6 @@ NOT_ASSESSABLE = "not_assessable"
 NOT_MET_VALUES = ("na", "not_observed", NOT_ASSESSABLE)
 
 
-# Scoring rules per registered version, keyed by (id, sha256): a registered version never changes.
-_RULES_CACHE: dict[tuple[int, str], tuple[int, float]] = {}
-
 
 def version_rules() -> dict[int, tuple[int, float]]:
     """(validity_months, section_min) of every registered checklist version, by version id.
@@ -56,18 +54,14 @@ def version_rules() -> dict[int, tuple[int, float]]:
     return _version_rules()
 
 
+def _rules_of(content: dict[str, Any] | None) -> tuple[int, float]:
+    scoring = (content or {}).get("scoring") or {}
+    # The validity as the read model reads it (inspections.status): one rule for both.
+    return validity_months(content), float(scoring.get("section_min", DEFAULT_SECTION_MIN))
+
+
 def _version_rules() -> dict[int, tuple[int, float]]:
-    pairs = db.session.execute(sa.select(ChecklistVersion.id, ChecklistVersion.sha256)).all()
-    missing = [vid for vid, sha in pairs if (vid, sha) not in _RULES_CACHE]
-    if missing:
-        for vid, sha, content in db.session.execute(
-                sa.select(ChecklistVersion.id, ChecklistVersion.sha256, ChecklistVersion.content)
-                .where(ChecklistVersion.id.in_(missing))):
-            scoring = (content or {}).get("scoring") or {}
-            # The validity as the read model reads it (inspections.status): one rule for both.
-            _RULES_CACHE[(vid, sha)] = (validity_months(content),
-                                        float(scoring.get("section_min", DEFAULT_SECTION_MIN)))
-    return {vid: _RULES_CACHE[(vid, sha)] for vid, sha in pairs}
+    return per_version("compliance_rules", _rules_of)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..checklists.models import ChecklistVersion
+from ..checklists.registry import per_version
 from ..extensions import db
 from ..facilities.models import Facility
 from .models import Inspection, StatusInterval
@@ -60,20 +61,8 @@ def validity_months(content: dict[str, Any] | None) -> int:
     return int(((content or {}).get("scoring") or {}).get("validity_months", DEFAULT_VALIDITY_MONTHS))
 
 
-# Validity per registered version, keyed by (id, sha256): a registered version never changes, so an approval
-# reads the versions' ids and hashes, not every checklist's whole content.
-_VALIDITY_CACHE: dict[tuple[int, str], int] = {}
-
-
 def _validities() -> dict[int, int]:
-    pairs = db.session.execute(sa.select(ChecklistVersion.id, ChecklistVersion.sha256)).all()
-    missing = [vid for vid, sha in pairs if (vid, sha) not in _VALIDITY_CACHE]
-    if missing:
-        for vid, sha, content in db.session.execute(
-                sa.select(ChecklistVersion.id, ChecklistVersion.sha256, ChecklistVersion.content)
-                .where(ChecklistVersion.id.in_(missing))):
-            _VALIDITY_CACHE[(vid, sha)] = validity_months(content)
-    return {vid: _VALIDITY_CACHE[(vid, sha)] for vid, sha in pairs}
+    return per_version("validity_months", validity_months)
 
 
 def compute(facility_ids: Sequence[int], validities: dict[int, int] | None = None) -> list[dict[str, Any]]:
