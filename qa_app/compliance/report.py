@@ -29,7 +29,9 @@ class IndicatorSummary:
     # (year, value) measured at the end of each year (the last one on the as-of day).
     trajectory: list[tuple[int, float | None]] = field(default_factory=list)
     projection: list[tuple[int, float]] = field(default_factory=list)
+    # The targets from the chart's first year to 2030: known without measuring the past years.
     target_line: list[tuple[int, float]] = field(default_factory=list)
+    first_year: int = 0
 
     @property
     def on_track(self) -> bool | None:
@@ -55,6 +57,21 @@ def _year_end(year: int, day: dt.date) -> dt.date:
     return min(dt.date(year, 12, 31), day)
 
 
+def _measured_baselines(indicators: tuple[Indicator, ...]) -> set[int]:
+    return {ind.baseline_year for ind in indicators if ind.baseline_year is not None and ind.baseline_value is None}
+
+
+def _needs_measured_baseline(ind: Indicator, year: int) -> bool:
+    if ind.baseline_year is None or ind.baseline_value is not None:
+        return False
+    return any(ind.target(y, 0.0) != ind.target(y, 100.0) for y in (year, *TARGET_YEARS))
+
+
+def trajectory_start(day: dt.date, indicators: tuple[Indicator, ...]) -> int:
+    """The first year of the trajectory: five years back, or the earliest measured baseline, within ten years."""
+    return max(min([day.year - 4, *_measured_baselines(indicators)]), day.year - MAX_TRAJECTORY_YEARS + 1)
+
+
 def summarise(area: Area, indicators: tuple[Indicator, ...], trajectory: bool = True) -> list[IndicatorSummary]:
     """Each indicator's value on the day against its targets; with the yearly trajectory if asked."""
     return summarise_with_groups(area, indicators, trajectory)[0]
@@ -63,10 +80,12 @@ def summarise(area: Area, indicators: tuple[Indicator, ...], trajectory: bool = 
 def summarise_with_groups(area: Area, indicators: tuple[Indicator, ...], trajectory: bool = True,
                           groups: tuple[str, ...] = ()) -> tuple[list[IndicatorSummary], dict[str, list[GroupRow]]]:
     """summarise(), plus indicator_counts() for each of ``groups`` on the day, from a single SQL statement."""
-    baseline_years = {ind.baseline_year for ind in indicators
-                      if ind.baseline_year is not None and ind.baseline_value is None}
-    first = min([area.day.year - 4, *baseline_years]) if trajectory else area.day.year
-    first = max(first, area.day.year - MAX_TRAJECTORY_YEARS + 1)
+    baseline_years = _measured_baselines(indicators)
+    if not trajectory:
+        # A measured baseline costs a whole day's figures; without the trajectory it is measured only when
+        # a target shown (this year's, 2025, 2030) lies on the line from it.
+        baseline_years = {ind.baseline_year for ind in indicators if _needs_measured_baseline(ind, area.day.year)}
+    first = trajectory_start(area.day, indicators)
     years = list(range(first, area.day.year + 1)) if trajectory else []
     wanted = sorted({y for y in (*years, *baseline_years) if y <= area.day.year})
     overview = area_overview(area, indicators, groups=("all", *[g for g in groups if g != "all"]),
@@ -83,12 +102,14 @@ def summarise_with_groups(area: Area, indicators: tuple[Indicator, ...], traject
         summary = IndicatorSummary(
             indicator=ind, counts=now[ind.id], baseline=baseline,
             target_now=ind.target(area.day.year, measured),
-            target_2025=ind.target(2025, measured), target_2030=ind.target(2030, measured))
+            target_2025=ind.target(2025, measured), target_2030=ind.target(2030, measured),
+            target_line=[(year, t) for year in range(first, 2031) if (t := ind.target(year, measured)) is not None],
+            first_year=first)
+        # Without the past years the trajectory is this year's value alone (the chart's last point).
+        summary.trajectory = ([(year, per_year[year][ind.id].value) for year in years] if trajectory
+                              else [(area.day.year, now[ind.id].value)])
         if trajectory:
-            summary.trajectory = [(year, per_year[year][ind.id].value) for year in years]
             summary.projection = project([(y, v) for y, v in summary.trajectory if v is not None])
-            summary.target_line = [(year, t) for year in range(first, 2031)
-                                   if (t := ind.target(year, measured)) is not None]
         result.append(summary)
     return result, overview.groups
 

@@ -35,15 +35,15 @@ from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS
 from ..facilities.services import unit_visible
 from ..regions.models import AdminUnit
-from .chart import build_chart
-from .distance import TARGET_YEARS, target_marks
+from .chart import Chart, build_chart
+from .distance import TARGET_YEARS, TargetMark, target_marks
 from .indicators import DEFAULT_PATH, Indicator, IndicatorError, IndicatorSet, load_indicators_cached
 from .listing import FacilityStatus, facility_statuses, iter_facility_statuses, most_failed_items
 from .plans import PlanState, config_on
 from .population_services import population_lines
 from .queries import Area, children_of
 from .reform import counterparts, overlaps_scope, plan_key_for, reform_view
-from .report import has_area_breakdown, indicator_rows, province_key, summarise_with_groups
+from .report import IndicatorSummary, has_area_breakdown, indicator_rows, province_key, summarise_with_groups
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 api_bp = Blueprint("compliance_api", __name__, url_prefix="/api/v1/compliance")
@@ -213,18 +213,14 @@ def dashboard() -> ResponseReturnValue:
     key = plan_key_for(state.config, area)
     indicators = state.config.for_province(key)
     main = _main_indicator(indicators)
-    # One statement for the values, the trajectory and the three breakdowns (it used to be ~10 round trips).
+    # One statement for the values and the three breakdowns (it used to be ~10 round trips). The past years
+    # of the trajectory cost as much again per year, so the page asks for them after its first paint
+    # (trajectory()); without scripts, "Show the measured values" reloads the page with them (?trajectory=1).
+    inline = request.args.get("trajectory") == "1"
     drill = _drill_groups(area)
-    summaries, groups = summarise_with_groups(area, indicators, groups=drill)
-    marks = {s.indicator.id: target_marks({area.day.year: s.target_now, 2025: s.target_2025,
-                                           2030: s.target_2030}, area.day.year, s.counts.meeting, s.counts.total)
-             for s in summaries}
-    charts = {s.indicator.id: build_chart(s.trajectory, s.target_line, s.projection,
-                                          first_year=s.trajectory[0][0] if s.trajectory else area.day.year,
-                                          # The named target years only: a label per year would overlap.
-                                          marks=[(m.year, m.value) for m in marks[s.indicator.id]
-                                                 if m.year in TARGET_YEARS])
-              for s in summaries}
+    summaries, groups = summarise_with_groups(area, indicators, trajectory=inline, groups=drill)
+    marks = _marks(area, summaries)
+    charts = _charts(summaries, marks)
     plan_row = state.versions.get(key) if key else None
     own_key = province_key(area)
     broken = state.broken_for(own_key) + [b for b in state.broken_for(key) if key != own_key]
@@ -243,7 +239,37 @@ def dashboard() -> ResponseReturnValue:
         ownership_labels=OWNERSHIP_LABELS, type_labels=TYPE_LABELS, status_labels=STATUS_LABELS,
         query=_query_args(area), main=main, marks=marks, broken_plans=broken, plan_row=plan_row,
         plan_key=key, own_key=own_key, reform=reform_view(state.config, area), counterparts=counterparts(area),
-        population=population_lines(area.unit, area.day, state.config.provinces.get(key) if key else None))
+        population=population_lines(area.unit, area.day, state.config.provinces.get(key) if key else None),
+        trajectory_pending=not inline)
+
+
+@bp.get("/trajectory")
+@login_required
+def trajectory() -> ResponseReturnValue:
+    """The dashboard's trajectory section with the measured past years, drawn into the page after it opens."""
+    area = _area()
+    state = _plan_state(area)
+    indicators = state.config.for_province(plan_key_for(state.config, area))
+    summaries, _groups = summarise_with_groups(area, indicators, trajectory=True)
+    marks = _marks(area, summaries)
+    return render_template("compliance/_trajectory.html", area=area, summaries=summaries,
+                           charts=_charts(summaries, marks), locale=_locale(), query=_query_args(area),
+                           trajectory_pending=False)
+
+
+def _marks(area: Area, summaries: list[IndicatorSummary]) -> dict[str, list[TargetMark]]:
+    return {s.indicator.id: target_marks({area.day.year: s.target_now, 2025: s.target_2025,
+                                          2030: s.target_2030}, area.day.year, s.counts.meeting, s.counts.total)
+            for s in summaries}
+
+
+def _charts(summaries: list[IndicatorSummary], marks: dict[str, list[TargetMark]]) -> dict[str, Chart]:
+    # Before the past years are measured the chart has its axes and target line already: same size, no shift.
+    return {s.indicator.id: build_chart(s.trajectory, s.target_line, s.projection, first_year=s.first_year,
+                                        # The named target years only: a label per year would overlap.
+                                        marks=[(m.year, m.value) for m in marks[s.indicator.id]
+                                               if m.year in TARGET_YEARS])
+            for s in summaries}
 
 
 def _query_args(area: Area) -> dict[str, str]:

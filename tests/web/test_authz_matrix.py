@@ -273,6 +273,7 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "rounds.self_assessments": Case(LOGIN, only(PLANNERS_IN_REGION), query=unit_of),
     # ------------------------------------------------------------------ compliance
     "compliance.dashboard": Case(LOGIN, scoped(OK), query=unit_of),
+    "compliance.trajectory": Case(LOGIN, scoped(OK), query=unit_of),
     "compliance.export_indicators": Case(LOGIN, scoped(OK), query=unit_of),
     "compliance.export_facilities": Case(LOGIN, scoped(OK), query=unit_of),
     "compliance_api.api_indicators": Case(UNAUTH, scoped(OK), query=unit_of),
