@@ -32,6 +32,8 @@ class IndicatorSummary:
     # The targets from the chart's first year to 2030: known without measuring the past years.
     target_line: list[tuple[int, float]] = field(default_factory=list)
     first_year: int = 0
+    # Years whose target lies on the line from a baseline still to be measured (shown pending, "…").
+    targets_pending: frozenset[int] = frozenset()
 
     @property
     def on_track(self) -> bool | None:
@@ -61,10 +63,15 @@ def _measured_baselines(indicators: tuple[Indicator, ...]) -> set[int]:
     return {ind.baseline_year for ind in indicators if ind.baseline_year is not None and ind.baseline_value is None}
 
 
+def _on_baseline_line(ind: Indicator, year: int) -> bool:
+    """Whether the target for ``year`` depends on the indicator's measured baseline."""
+    return ind.target(year, 0.0) != ind.target(year, 100.0)
+
+
 def _needs_measured_baseline(ind: Indicator, year: int) -> bool:
     if ind.baseline_year is None or ind.baseline_value is not None:
         return False
-    return any(ind.target(y, 0.0) != ind.target(y, 100.0) for y in (year, *TARGET_YEARS))
+    return any(_on_baseline_line(ind, y) for y in (year, *TARGET_YEARS))
 
 
 def trajectory_start(day: dt.date, indicators: tuple[Indicator, ...]) -> int:
@@ -105,6 +112,9 @@ def summarise_with_groups(area: Area, indicators: tuple[Indicator, ...], traject
             target_2025=ind.target(2025, measured), target_2030=ind.target(2030, measured),
             target_line=[(year, t) for year in range(first, 2031) if (t := ind.target(year, measured)) is not None],
             first_year=first)
+        if (ind.baseline_year is not None and ind.baseline_value is None and measured is None
+                and ind.baseline_year <= area.day.year and ind.baseline_year not in per_year):
+            summary.targets_pending = frozenset(y for y in range(first, 2031) if _on_baseline_line(ind, y))
         # Without the past years the trajectory is this year's value alone (the chart's last point).
         summary.trajectory = ([(year, per_year[year][ind.id].value) for year in years] if trajectory
                               else [(area.day.year, now[ind.id].value)])

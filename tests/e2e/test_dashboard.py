@@ -35,25 +35,37 @@ def test_the_trajectory_fills_in_after_the_page_opens_without_moving_the_page(li
     sign_in(page, url, "quanly.tinh")
     dashboard = f"{url}/compliance/?date={AS_OF.isoformat()}"
 
-    # The section cannot be loaded: the page says so, keeps its link, and has the size it has once loaded.
-    page.route("**/compliance/trajectory*", lambda route: route.abort())
+    # The first paint: the request for the past years is held, the section is pending.
+    held = []
+    page.route("**/compliance/trajectory*", lambda route: held.append(route))
     page.goto(dashboard)
-    status = page.locator("[data-trajectory-note]")
-    page.locator("#cmp-trajectory:not([aria-busy])").wait_for()
-    assert status.inner_text() == "Không tải được số liệu các năm trước."
-    assert page.locator("#cmp-trajectory a", has_text="Xem số liệu đã đo").is_visible()
     cell = 'section.cmp-traj:has(#traj-facilities_meeting_standard) tr:has(th:text-is("2024")) td >> nth=0'
+    assert page.locator("#cmp-trajectory[aria-busy=true]").count() == 1
     assert page.locator(cell).inner_text() == "…"
+    status = page.locator(".cmp-traj-status")
+    assert status.inner_text().startswith("Đang tính số liệu các năm trước…")
     pending_at = _below(page)
-
-    page.unroute("**/compliance/trajectory*")
-    page.goto(dashboard)
+    # Then it arrives: every year measured, in place, and nothing below has moved.
+    page.wait_for_timeout(100)
+    assert len(held) == 1
+    held[0].continue_()
     page.locator("#cmp-trajectory:not([aria-busy])").wait_for()
     # 1 of 2 stations met the standard at the end of 2024 and of 2025 (A from March 2024; B never).
     assert page.locator(cell).inner_text() == "50,0%"
     assert page.locator(cell.replace('"2024"', '"2025"')).inner_text() == "50,0%"
     assert page.locator(".cmp-chart polyline.actual").count() >= 1
     assert _below(page) == pending_at
+    assert status.inner_text() == "Số liệu cuối mỗi năm; năm nay tính đến ngày 30/06/2026."
+    page.unroute("**/compliance/trajectory*")
+
+    # The section cannot be loaded: the page says so and keeps its link.
+    page.route("**/compliance/trajectory*", lambda route: route.abort())
+    page.goto(dashboard)
+    page.locator("#cmp-trajectory:not([aria-busy])").wait_for()
+    assert page.locator("[data-trajectory-note]").inner_text() == "Không tải được số liệu các năm trước."
+    assert page.locator("a[data-trajectory-link]", has_text="Xem số liệu đã đo").is_visible()
+    assert page.locator(cell).inner_text() == "…"
+    page.unroute("**/compliance/trajectory*")
 
     # Without scripts the link draws the values into the page itself.
     page.goto(dashboard.replace("?", "?trajectory=1&"))

@@ -27,14 +27,19 @@ def data(app: Flask) -> Dataset:
     return build_lai_chau(app)
 
 
-def _measured(page: str) -> dict[str, dict[int, str]]:
-    """{indicator id: {year: the Measured cell's text}} of every trajectory table on the page."""
-    found: dict[str, dict[int, str]] = {}
+def _table(page: str) -> dict[str, dict[int, tuple[str, str, str]]]:
+    """{indicator id: {year: (measured, target, projection)}} of every trajectory table on the page."""
+    found: dict[str, dict[int, tuple[str, str, str]]] = {}
     for section in re.findall(r'<section class="cmp-traj">(.*?)</section>', page, re.S):
         ind = re.search(r'<h3 id="traj-([^"]+)"', section).group(1)
-        found[ind] = {int(year): cell for year, cell in
-                      re.findall(r'<tr><th scope="row">(\d{4})</th><td>(.*?)</td>', section)}
+        found[ind] = {int(year): cells for year, *cells in re.findall(
+            r'<tr><th scope="row">(\d{4})</th><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>', section)}
     return found
+
+
+def _measured(page: str) -> dict[str, dict[int, str]]:
+    """{indicator id: {year: the Measured cell's text}}."""
+    return {ind: {year: cells[0] for year, cells in rows.items()} for ind, rows in _table(page).items()}
 
 
 def test_the_page_leaves_the_past_years_pending_and_the_section_fills_them(
@@ -68,6 +73,17 @@ def test_the_page_leaves_the_past_years_pending_and_the_section_fills_them(
                 assert cell.replace(",", ".") == pct(expected[ind][year]), (ind, year)  # Vietnamese decimal comma
             else:
                 assert cell == pending[ind][year]  # this year and the years to come: known at once
+    # Every other cell is either the same both ways or pending first: the targets of 2021-2024 lie on the
+    # line from the 2021 baseline, measured with the past years; the projection needs them too.
+    full, first = _table(text), _table(page)
+    for ind, rows in full.items():
+        for year, cells in rows.items():
+            for before, after in zip(first[ind][year], cells, strict=True):
+                assert before in (after, "…"), (ind, year, before, after)
+    main = full["facilities_meeting_standard"]
+    assert [first["facilities_meeting_standard"][y][1] for y in (2022, 2025, 2030)] == ["…", "75,0%", "90,0%"]
+    assert main[2022][1] not in ("…", "—")
+    assert main[2030][2] not in ("…", "—", "")  # projected from the measured years
     # A past year with a result: F2 met the standard from May 2023 (valid two years).
     assert loaded["facilities_meeting_standard"][2023] not in ("…", "—")
 
