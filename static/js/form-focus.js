@@ -75,6 +75,22 @@
       article.hidden = name === "failed" ? !(article.classList.contains("is-finding") || article.classList.contains("is-failed"))
         : name === "commented" ? !commented(article) : false;
     });
+    // A section left with no item under the filter says so, rather than showing its title over nothing.
+    var empty = message ? message.getAttribute("data-empty-" + name) : null;
+    sections.forEach(function (section) {
+      var note = section.querySelector("[data-filter-empty]");
+      var shown = section.querySelector("article.item:not([hidden])");
+      if (!note && empty) {
+        note = document.createElement("p");
+        note.className = "filter-empty";
+        note.setAttribute("data-filter-empty", "");
+        section.insertBefore(note, section.querySelector(".focus-steps"));  // above the section steps
+      }
+      if (note) {
+        note.textContent = empty || "";
+        note.hidden = !empty || !!shown;
+      }
+    });
   }
 
   function say(text) { if (message) { message.textContent = text || ""; } }

@@ -71,6 +71,8 @@ def test_focused_mode_shows_one_section_hides_the_top_bar_and_every_target_is_44
     assert form.evaluate(SMALL_TARGETS) == []
     page.screenshot(path=str(SHOTS / "form-focused-vi.png"))
     menu = page.locator("[data-topbar-toggle]")
+    expect(menu).to_have_attribute("aria-controls", "topbar")
+    expect(page.locator("#topbar")).to_have_class("topbar")
     menu.tap()
     expect(page.locator(".topbar")).to_be_visible()
     menu.tap()
@@ -106,12 +108,18 @@ def test_focused_mode_shows_one_section_hides_the_top_bar_and_every_target_is_44
     page.locator("[data-filter=failed]").tap()
     expect(page.locator(visible)).to_have_count(1)
     expect(page.locator(f"#{first_items[1]}")).to_be_visible()
+    expect(page.locator(f"#{sections[0]} [data-filter-empty]")).to_be_hidden()
+    # A section with no failed item says so instead of showing its title over nothing.
+    page.locator(f"#{sections[0]} [data-focus-step='1']").tap()
+    expect(page.locator(f"#{sections[1]} [data-filter-empty]")).to_have_text("Phần này không có mục nào không đạt.")
+    page.locator(f"#{sections[1]} [data-focus-step='-1']").tap()
     page.locator("[data-filter=commented]").tap()
     expect(page.locator(visible)).to_have_count(1)
     expect(page.locator(f"#{first_items[2]}")).to_be_visible()
     expect(page.locator("[data-filter=commented]")).to_have_attribute("aria-pressed", "true")
     page.locator("[data-filter=all]").tap()
     expect(page.locator(visible)).to_have_count(len(first_items))
+    expect(page.locator("[data-filter-empty]:visible")).to_have_count(0)
     expect(page.locator("[data-save-status]")).to_have_attribute("data-state", "saved", timeout=30000)
 
     # The choice is kept on the tablet; a link to an item (as from the finishing page) opens its section.
