@@ -119,6 +119,8 @@ def _bench(app: object, n: int) -> list[tuple[str, float, float]]:
         # Fetched by the page after its first paint: every past year of the trajectory, whole country.
         _time("trajectory section, whole country (after the first paint)", n,
               get(f"/compliance/trajectory?date={date}")),
+        _time("failing list and most-failed items, whole country (after the first paint)", n,
+              get(f"/compliance/failing?date={date}")),
         _time("dashboard, pre-2025 province", n, get(f"/compliance/?date={date}&unit={ids['province']}")),
         _time("drill-down, district", n, get(f"/compliance/?date={date}&unit={ids['district']}")),
         _time("drill-down, 2025 commune", n, get(f"/compliance/?date={date}&unit={ids['commune']}")),

@@ -214,9 +214,10 @@ def dashboard() -> ResponseReturnValue:
     indicators = state.config.for_province(key)
     main = _main_indicator(indicators)
     # One statement for the values and the three breakdowns (it used to be ~10 round trips). The past years
-    # of the trajectory cost as much again per year, so the page asks for them after its first paint
-    # (trajectory()); without scripts, "Show the measured values" reloads the page with them (?trajectory=1).
-    inline = request.args.get("trajectory") == "1"
+    # of the trajectory cost as much again per year, and the failing list and most-failed items each about
+    # half the day's figures, so the page asks for them after its first paint (trajectory(), failing());
+    # without scripts, a link reloads the page with everything in it (?full=1).
+    inline = request.args.get("full") == "1"
     drill = _drill_groups(area)
     summaries, groups = summarise_with_groups(area, indicators, trajectory=inline, groups=drill)
     marks = _marks(area, summaries)
@@ -225,22 +226,40 @@ def dashboard() -> ResponseReturnValue:
     own_key = province_key(area)
     broken = state.broken_for(own_key) + [b for b in state.broken_for(key) if key != own_key]
     by_unit, by_ownership, by_type = groups[drill[0]], groups["ownership"], groups["type"]
-    failing, failing_total = facility_statuses(area, indicators, main, failing_only=True, limit=FAILING_LIMIT)
-    failed_items = most_failed_items(area, main)
-    versions = _versions()
-    texts = _item_texts((f.version_id for f in failed_items), locale, versions)
     children = {u.id: u for u in children_of(area.unit, area.group_system)}
     return render_template(
         "compliance/dashboard.html", area=area, drill=drill[0], indicators=indicators, summaries=summaries,
         charts=charts,
-        by_unit=by_unit, by_ownership=by_ownership, by_type=by_type, failing=failing, failing_total=failing_total,
-        failing_limit=FAILING_LIMIT, failed_items=failed_items, item_texts=texts, children=children,
-        breadcrumbs=_breadcrumbs(area), section_titles=_section_titles(locale, versions), locale=locale,
-        ownership_labels=OWNERSHIP_LABELS, type_labels=TYPE_LABELS, status_labels=STATUS_LABELS,
+        by_unit=by_unit, by_ownership=by_ownership, by_type=by_type, children=children,
+        breadcrumbs=_breadcrumbs(area), locale=locale,
+        ownership_labels=OWNERSHIP_LABELS, type_labels=TYPE_LABELS,
         query=_query_args(area), main=main, marks=marks, broken_plans=broken, plan_row=plan_row,
         plan_key=key, own_key=own_key, reform=reform_view(state.config, area), counterparts=counterparts(area),
         population=population_lines(area.unit, area.day, state.config.provinces.get(key) if key else None),
-        trajectory_pending=not inline)
+        trajectory_pending=not inline, failing_pending=not inline,
+        **(_failing_context(area, main, locale) if inline else {}))
+
+
+def _failing_context(area: Area, main: Indicator, locale: str) -> dict[str, Any]:
+    """What the failing list and the most-failed items need (compliance/_failing.html)."""
+    failing, failing_total = facility_statuses(area, (main,), main, failing_only=True, limit=FAILING_LIMIT)
+    failed_items = most_failed_items(area, main)
+    versions = _versions()
+    return {"failing": failing, "failing_total": failing_total, "failing_limit": FAILING_LIMIT,
+            "failed_items": failed_items, "item_texts": _item_texts((f.version_id for f in failed_items), locale,
+                                                                    versions),
+            "section_titles": _section_titles(locale, versions), "status_labels": STATUS_LABELS}
+
+
+@bp.get("/failing")
+@login_required
+def failing() -> ResponseReturnValue:
+    """The dashboard's failing facilities and most-failed items, drawn into the page after it opens."""
+    area = _area()
+    state = _plan_state(area)
+    main = _main_indicator(state.config.for_province(plan_key_for(state.config, area)))
+    return render_template("compliance/_failing.html", area=area, ownership_labels=OWNERSHIP_LABELS,
+                           type_labels=TYPE_LABELS, **_failing_context(area, main, _locale()))
 
 
 @bp.get("/trajectory")

@@ -1,5 +1,6 @@
-"""The dashboard on a tablet: the page opens with the trajectory's past years pending, fills them in after the
-first paint without moving what lies below, and says so when they cannot be loaded."""
+"""The dashboard on a tablet: the page opens with the trajectory's past years pending and without the failing
+list, fills them in after the first paint without moving what lies below, and says so when they cannot be
+loaded."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def test_the_trajectory_fills_in_after_the_page_opens_without_moving_the_page(li
     cell = 'section.cmp-traj:has(#traj-facilities_meeting_standard) tr:has(th:text-is("2024")) td >> nth=0'
     assert page.locator("#cmp-trajectory[aria-busy=true]").count() == 1
     assert page.locator(cell).inner_text() == "…"
-    status = page.locator(".cmp-traj-status")
+    status = page.locator("#trajectory-status")
     assert status.inner_text().startswith("Đang tính số liệu các năm trước…")
     pending_at = _below(page)
     # Then it arrives: every year measured, in place, and nothing below has moved.
@@ -56,18 +57,25 @@ def test_the_trajectory_fills_in_after_the_page_opens_without_moving_the_page(li
     assert page.locator(".cmp-chart polyline.actual").count() >= 1
     assert _below(page) == pending_at
     assert status.inner_text() == "Số liệu cuối mỗi năm; năm nay tính đến ngày 30/06/2026."
+    # The failing facilities arrive by themselves at the end of the page: both, A's result having expired in
+    # March 2026 and B not meeting the standard.
+    page.locator("#cmp-failing:not([aria-busy])").wait_for()
+    failing = page.locator("#cmp-failing table.cmp-failing tbody tr")
+    assert failing.count() == 2
+    assert any("Trạm Y tế xã Mường So" in row for row in failing.all_inner_texts())
+    assert page.locator("#failing").inner_text() == "Các cơ sở chưa đạt chuẩn (2)"
     page.unroute("**/compliance/trajectory*")
 
     # The section cannot be loaded: the page says so and keeps its link.
     page.route("**/compliance/trajectory*", lambda route: route.abort())
     page.goto(dashboard)
     page.locator("#cmp-trajectory:not([aria-busy])").wait_for()
-    assert page.locator("[data-trajectory-note]").inner_text() == "Không tải được số liệu các năm trước."
-    assert page.locator("a[data-trajectory-link]", has_text="Xem số liệu đã đo").is_visible()
+    assert page.locator("#trajectory-status [data-lazy-note]").inner_text() == "Không tải được số liệu các năm trước."
+    assert page.locator("a[data-lazy-link]", has_text="Xem số liệu đã đo").is_visible()
     assert page.locator(cell).inner_text() == "…"
     page.unroute("**/compliance/trajectory*")
 
     # Without scripts the link draws the values into the page itself.
-    page.goto(dashboard.replace("?", "?trajectory=1&"))
+    page.goto(dashboard.replace("?", "?full=1&"))
     assert page.locator(cell).inner_text() == "50,0%"
     ctx.close()

@@ -274,6 +274,7 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     # ------------------------------------------------------------------ compliance
     "compliance.dashboard": Case(LOGIN, scoped(OK), query=unit_of),
     "compliance.trajectory": Case(LOGIN, scoped(OK), query=unit_of),
+    "compliance.failing": Case(LOGIN, scoped(OK), query=unit_of),
     "compliance.export_indicators": Case(LOGIN, scoped(OK), query=unit_of),
     "compliance.export_facilities": Case(LOGIN, scoped(OK), query=unit_of),
     "compliance_api.api_indicators": Case(UNAUTH, scoped(OK), query=unit_of),

@@ -130,14 +130,18 @@ def test_dashboard_renders_in_both_languages(app: Flask, client: FlaskClient, da
     assert "66.7%" in page  # 4 of 6 assessed
     assert "<svg" in page
     assert "<polyline" in page
-    # The one script is the app's own trajectory loader (the facility names are escaped, never run).
+    # The one script is the app's own loader of the slow sections (the facility names are escaped, never run).
     assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/js/dashboard.js" defer>']
-    assert f'href="/facilities/{data.facilities["F4"]}"' in page
     assert "Target 2030" in page
     assert "90.0%" in page
-    assert "Phòng khám Hòa An" in page
-    assert "&#34;http://x&#34;" in page
-    vi = client.get(f"/compliance/?date={DATE}&lang=vi&trajectory=1")  # the past years drawn in the page
+    # The failing list, fetched by the page (and drawn in it with ?full=1).
+    for failing in (client.get(f"/compliance/failing?date={DATE}&lang=en").get_data(as_text=True),
+                    client.get(f"/compliance/?date={DATE}&lang=en&full=1").get_data(as_text=True)):
+        assert f'href="/facilities/{data.facilities["F4"]}"' in failing
+        assert "Phòng khám Hòa An" in failing
+        assert "&#34;http://x&#34;" in failing
+        assert "<script" not in failing.split('id="failing"', 1)[1]
+    vi = client.get(f"/compliance/?date={DATE}&lang=vi&full=1")  # the past years drawn in the page
     assert vi.status_code == 200
     text = vi.get_data(as_text=True)
     assert "Cơ sở cung cấp dịch vụ KHHGĐ đạt tiêu chuẩn chất lượng" in text
@@ -245,13 +249,14 @@ def test_reviewer_sees_only_their_district(app: Flask, client: FlaskClient, data
     login(client, data.users["reviewer1"])
     api = client.get(f"/api/v1/compliance/facilities?date={DATE}").get_json()
     assert {i["code"] for i in api["items"]} == {"F1", "F2", "F5", "F8"}
-    page = client.get(f"/compliance/?date={DATE}&lang=en&trajectory=1").get_data(as_text=True)
+    page = client.get(f"/compliance/?date={DATE}&lang=en&full=1").get_data(as_text=True)
     assert "50.0%" in page
     assert "Mường So" not in page
     assert client.get(f"/compliance/?unit={data.units['d2']}").status_code == 404
     assert client.get(f"/compliance/?unit={data.units['old_province']}").status_code == 404
     assert client.get(f"/compliance/export/facilities.csv?unit={data.units['d2']}").status_code == 404
     assert client.get(f"/compliance/trajectory?unit={data.units['d2']}").status_code == 404
+    assert client.get(f"/compliance/failing?unit={data.units['d2']}").status_code == 404
     assert client.get(f"/api/v1/compliance/indicators?unit={data.units['d2']}").status_code == 404
     assert client.get(f"/compliance/?unit={data.units['c1']}").status_code == 200
     assert client.get("/compliance/?unit=999999").status_code == 404

@@ -78,7 +78,7 @@ def test_not_assessable_is_submitted_approved_filed_and_shown(app: Flask, client
         # Neither meeting nor assessed: the facility still awaits a result.
         assert (main.meeting, main.assessed) == (0, 0)
     login(client, world["admin"])
-    page = client.get(f"/compliance/?date={dt.date.today().isoformat()}&lang=en").get_data(as_text=True)
+    page = client.get(f"/compliance/failing?date={dt.date.today().isoformat()}&lang=en").get_data(as_text=True)
     assert 'cmp-status cmp-not_assessable">Not assessable: re-visit needed' in page
     review = client.get(f"/review/inspections/{inspection_id}?lang=vi").get_data(as_text=True)
     assert "Không đánh giá được: cần giám sát lại" in review

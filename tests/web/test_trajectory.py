@@ -51,7 +51,7 @@ def test_the_page_leaves_the_past_years_pending_and_the_section_fills_them(
     assert f'data-src="/compliance/trajectory?date={DATE}"' in page
     assert "Đang tính số liệu các năm trước…" in page
     # Without scripts, the link reloads the page with the values.
-    assert f'href="/compliance/?trajectory=1&amp;date={DATE}#trajectory"' in page
+    assert f'href="/compliance/?full=1&amp;date={DATE}#trajectory"' in page
 
     fragment = client.get(f"/compliance/trajectory?date={DATE}&lang=vi")
     assert fragment.status_code == 200
@@ -91,7 +91,7 @@ def test_the_page_leaves_the_past_years_pending_and_the_section_fills_them(
 def test_without_scripts_the_page_shows_the_measured_values_itself(
         app: Flask, client: FlaskClient, data: Dataset) -> None:
     login(client, data.users["admin"])
-    inline = client.get(f"/compliance/?date={DATE}&trajectory=1").get_data(as_text=True)
+    inline = client.get(f"/compliance/?date={DATE}&full=1").get_data(as_text=True)
     fragment = client.get(f"/compliance/trajectory?date={DATE}").get_data(as_text=True)
     assert "aria-busy" not in inline
     assert "dashboard.js" not in inline
