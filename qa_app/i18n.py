@@ -6,6 +6,7 @@ import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
 import click
 from flask import Flask, current_app, g, has_request_context, request, session
@@ -100,6 +101,12 @@ class FormTranslations:
         return str(get_translations().ungettext(singular, plural, n))
 
 
+def lang_url(code: str) -> str:
+    """This page in another language, keeping its query (a dashboard's date and unit, a list's filters)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return f"{request.path}?{urlencode([*args, ('lang', code)])}"
+
+
 def init_app(app: Flask) -> None:
     """Register the template helpers and the translate commands."""
     import flask_wtf.form
@@ -111,6 +118,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = date
     app.jinja_env.filters["datetime"] = datetime
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["lang_url"] = lang_url
     app.cli.add_command(translate)
     app.before_request(remember_language)
 

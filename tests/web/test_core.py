@@ -62,3 +62,12 @@ def test_security_headers(client) -> None:
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_the_language_links_keep_the_page_query(client) -> None:
+    """Switching language keeps what the page shows (a dashboard's date and unit, a list's filters, ?next=)."""
+    page = client.get("/login?next=/compliance/&type=TYT&type=PK&lang=en").get_data(as_text=True)
+    assert 'href="/login?next=%2Fcompliance%2F&amp;type=TYT&amp;type=PK&amp;lang=vi" ' in page
+    assert 'href="/login?next=%2Fcompliance%2F&amp;type=TYT&amp;type=PK&amp;lang=en" ' in page
+    # A query of the language alone gives just the language.
+    assert 'href="/?lang=vi"' in client.get("/?lang=en").get_data(as_text=True)
