@@ -6,7 +6,7 @@ import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import click
 from flask import Flask, current_app, g, has_request_context, request, session
@@ -104,7 +104,8 @@ class FormTranslations:
 def lang_url(code: str) -> str:
     """This page in another language, keeping its query (a dashboard's date and unit, a list's filters)."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
-    return f"{request.path}?{urlencode([*args, ('lang', code)])}"
+    # The path quoted again: decoded, "/%5Cevil.com" would become a link that browsers read as //evil.com.
+    return f"{request.script_root}{quote(request.path)}?{urlencode([*args, ('lang', code)])}"
 
 
 def init_app(app: Flask) -> None:

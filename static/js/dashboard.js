@@ -19,7 +19,11 @@
         box.innerHTML = html;  // the server's own escaped template, same origin
         box.removeAttribute("aria-busy");
         // A status outside the box changes in place, so a screen reader reads the new text out.
-        if (status && status.isConnected && box.dataset.done) { status.textContent = box.dataset.done; }
+        if (status && status.isConnected && box.dataset.done) {
+          status.textContent = box.dataset.done;
+          // Said, not shown, where the section itself is the news (the failing list under its own heading).
+          if (box.hasAttribute("data-done-quiet")) { status.classList.add("visually-hidden"); }
+        }
       })
       .catch(function () {
         // Keep the link beside the message: it loads the page with everything, without this script.

@@ -64,16 +64,25 @@ def test_the_trajectory_fills_in_after_the_page_opens_without_moving_the_page(li
     assert failing.count() == 2
     assert any("Trạm Y tế xã Mường So" in row for row in failing.all_inner_texts())
     assert page.locator("#failing").inner_text() == "Các cơ sở chưa đạt chuẩn (2)"
+    # Its status, outside the replaced box, is said to a screen reader and no longer shown.
+    assert page.locator("#failing-status").inner_text() == "Đã có danh sách các cơ sở chưa đạt chuẩn."
+    assert "visually-hidden" in page.locator("#failing-status").get_attribute("class")
     page.unroute("**/compliance/trajectory*")
 
-    # The section cannot be loaded: the page says so and keeps its link.
+    # The sections cannot be loaded: the page says so and keeps the links.
     page.route("**/compliance/trajectory*", lambda route: route.abort())
+    page.route("**/compliance/failing*", lambda route: route.abort())
     page.goto(dashboard)
     page.locator("#cmp-trajectory:not([aria-busy])").wait_for()
+    page.locator("#cmp-failing:not([aria-busy])").wait_for()
+    assert page.locator("#failing-status [data-lazy-note]").inner_text() == \
+        "Không tải được danh sách các cơ sở chưa đạt chuẩn."
+    assert page.locator("#failing-status a", has_text="Xem danh sách").is_visible()
     assert page.locator("#trajectory-status [data-lazy-note]").inner_text() == "Không tải được số liệu các năm trước."
     assert page.locator("a[data-lazy-link]", has_text="Xem số liệu đã đo").is_visible()
     assert page.locator(cell).inner_text() == "…"
     page.unroute("**/compliance/trajectory*")
+    page.unroute("**/compliance/failing*")
 
     # Without scripts the link draws the values into the page itself.
     page.goto(dashboard.replace("?", "?full=1&"))

@@ -71,3 +71,7 @@ def test_the_language_links_keep_the_page_query(client) -> None:
     assert 'href="/login?next=%2Fcompliance%2F&amp;type=TYT&amp;type=PK&amp;lang=en" ' in page
     # A query of the language alone gives just the language.
     assert 'href="/?lang=vi"' in client.get("/?lang=en").get_data(as_text=True)
+    # A path that decodes to a backslash or a tab stays quoted: never a link browsers read as another site.
+    for path in ("/%5Cevil.example", "/%09/evil.example"):
+        page = client.get(f"{path}?lang=en").get_data(as_text=True)
+        assert f'href="{path}?lang=vi"' in page

@@ -76,11 +76,15 @@ def _grow(app: Flask, districts: int, per_district: int) -> None:
         db.session.commit()
 
 
-def _dashboard_statements(app: Flask, client: FlaskClient, query: str) -> int:
+def _dashboard_statements(app: Flask, client: FlaskClient, query: str, path: str = "/compliance/") -> int:
     with counted(app) as statements:
-        response = client.get(f"/compliance/?date={AS_OF.isoformat()}{query}")
+        response = client.get(f"{path}?date={AS_OF.isoformat()}{query}")
     assert response.status_code == 200
     return len(statements)
+
+
+# The page, the two sections it fetches after its first paint, and the page with everything drawn in.
+PATHS = (("/compliance/", ""), ("/compliance/trajectory", ""), ("/compliance/failing", ""), ("/compliance/", "&full=1"))
 
 
 def test_dashboard_statements_do_not_grow_with_facilities_and_units(app: Flask, client: FlaskClient) -> None:
@@ -89,9 +93,10 @@ def test_dashboard_statements_do_not_grow_with_facilities_and_units(app: Flask, 
     unit = f"&unit={data.units['old_province']}"
     # The first request also fills the process caches (checklist rules): not what is measured.
     _dashboard_statements(app, client, "")
-    small = {q: _dashboard_statements(app, client, q) for q in ("", unit, "&system=pre2025")}
+    queries = [(path, extra + q) for path, extra in PATHS for q in ("", unit, "&system=pre2025")]
+    small = {pq: _dashboard_statements(app, client, pq[1], pq[0]) for pq in queries}
     _grow(app, districts=4, per_district=6)
-    large = {q: _dashboard_statements(app, client, q) for q in ("", unit, "&system=pre2025")}
+    large = {pq: _dashboard_statements(app, client, pq[1], pq[0]) for pq in queries}
     assert large == small
     assert max(large.values()) <= DASHBOARD_MAX_STATEMENTS
 

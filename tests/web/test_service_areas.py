@@ -165,6 +165,9 @@ def test_area_reviewer_sees_and_reviews_exactly_its_communes(app: Flask, client:
     assert client.get(f"/compliance/?unit={ids['d2']}").status_code == 404
     page = client.get("/compliance/").get_data(as_text=True)
     assert "Xã Bản Bo" in page and "Xã Khổng Lào" not in page
+    # The sections the page fetches after its first paint keep the same scope.
+    for section in ("/compliance/failing", "/compliance/trajectory", "/compliance/?full=1"):
+        assert "Khổng Lào" not in client.get(section).get_data(as_text=True), section
 
 
 def test_drill_down_goes_province_area_commune(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
