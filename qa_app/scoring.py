@@ -1,6 +1,6 @@
 """Scoring engine: (checklist, facility, answers) -> Score.
 
-Pure module: no Flask, no database, no mutation. The rules are those of DESIGN.md "Scoring";
+Pure module: no Flask, no database, no mutation. The rules are documented in checklists/README.md;
 the thresholds come from the checklist version (``checklist.scoring``), never from code.
 
 All arithmetic is done in :class:`fractions.Fraction` so that a facility at exactly 90% is at

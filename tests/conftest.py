@@ -14,9 +14,6 @@ from qa_app import create_app
 from qa_app.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-
-
 class WholeResponseClient(FlaskClient):
     """A test client that reads every response to its end and closes it, as a WSGI server does.
 

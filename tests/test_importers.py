@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import time
 from pathlib import Path
 
@@ -33,11 +34,12 @@ from qa_app.regions.services import import_units
 from . import facility_fixtures as ff
 from . import factories as f
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "admin-units"
+# The official unit lists are not shipped with the project: QA_REFERENCE_DIR names a folder holding them.
+REFERENCE = Path(os.environ.get("QA_REFERENCE_DIR", "/nonexistent"))
 GSO_FILE = REFERENCE / "gso-communes-2025-01-04.csv"
 CONVERSION_FILE = REFERENCE / "conversion-new-old-2025-07.csv"
 needs_reference = pytest.mark.skipif(not (GSO_FILE.exists() and CONVERSION_FILE.exists()),
-                                     reason="shared reference files not available")
+                                     reason="QA_REFERENCE_DIR does not hold the official unit lists")
 
 
 def units(system: str, level: str) -> dict[str, AdminUnit]:

@@ -1,7 +1,7 @@
 """Deterministic demo and scale data: units, users, facilities and years of scored inspections.
 
 ``generate(DemoParams())`` builds the demo province (the real Lai Châu); ``DemoParams.for_scale("province")``
-and ``("national")`` build synthetic sets of the sizes in DESIGN.md "Scale to plan for". Same parameters
+and ``("national")`` build synthetic sets of the sizes in docs/benchmarks.md. Same parameters
 and seed give the same rows: every random draw comes from a ``random.Random`` seeded by the seed and a
 stable name (facility code, inspection number), and "today" is a parameter, never the clock.
 

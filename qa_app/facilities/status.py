@@ -1,9 +1,10 @@
 """A facility's standing on a date, computed in SQL so that lists can filter and count by it.
 
-The rule (DESIGN.md, "Compliance semantics"): the latest APPROVED EXTERNAL inspection dated on or before the
-date decides, if it is still within its checklist's validity window (``scoring.validity_months``, default
-24). Self-assessments, drafts, submitted or returned inspections, and approved inspections corrected by a later
-approved one never count. No such inspection, or an expired one: "not_assessed".
+The rule (docs/indicators.md, "How a facility's status is decided"): the latest APPROVED EXTERNAL inspection
+dated on or before the date decides, if it is still within its checklist's validity window
+(``scoring.validity_months``, default 24). Self-assessments, drafts, submitted or returned inspections, and
+approved inspections corrected by a later approved one never count. No such inspection, or an expired one:
+"not_assessed".
 
 Validity in whole calendar months: an inspection of 15/03/2023 with a 24-month window counts up to and
 including 14/03/2025. (A window ending on a day the month lacks runs to the end of that month.) Each checklist

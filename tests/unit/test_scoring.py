@@ -708,7 +708,7 @@ def applies(cl: Checklist, it: Item, facility: FacilityProfile) -> bool:
 def oracle(
     cl: Checklist, facility: FacilityProfile, answers: Mapping[str, object]
 ) -> dict[str, object]:
-    """An independent, deliberately plain re-statement of the rules in DESIGN.md."""
+    """An independent, deliberately plain re-statement of the rules in checklists/README.md."""
     sections: dict[str, tuple[Fraction, Fraction]] = {}
     failures: list[str] = []
     critical_failures: list[str] = []
