@@ -59,8 +59,13 @@ def _year_end(year: int, day: dt.date) -> dt.date:
     return min(dt.date(year, 12, 31), day)
 
 
+def _measured_baseline_year(ind: Indicator) -> int | None:
+    """The year whose end gives the baseline, when the file names a year but no value (else None)."""
+    return ind.baseline_year if ind.baseline_value is None else None
+
+
 def _measured_baselines(indicators: tuple[Indicator, ...]) -> set[int]:
-    return {ind.baseline_year for ind in indicators if ind.baseline_year is not None and ind.baseline_value is None}
+    return {year for ind in indicators if (year := _measured_baseline_year(ind)) is not None}
 
 
 def _on_baseline_line(ind: Indicator, year: int) -> bool:
@@ -69,9 +74,7 @@ def _on_baseline_line(ind: Indicator, year: int) -> bool:
 
 
 def _needs_measured_baseline(ind: Indicator, year: int) -> bool:
-    if ind.baseline_year is None or ind.baseline_value is not None:
-        return False
-    return any(_on_baseline_line(ind, y) for y in (year, *TARGET_YEARS))
+    return _measured_baseline_year(ind) is not None and any(_on_baseline_line(ind, y) for y in (year, *TARGET_YEARS))
 
 
 def trajectory_start(day: dt.date, indicators: tuple[Indicator, ...]) -> int:
@@ -102,9 +105,8 @@ def summarise_with_groups(area: Area, indicators: tuple[Indicator, ...], traject
         year: now if year == area.day.year else overview.days[_year_end(year, area.day)] for year in wanted}
     result = []
     for ind in indicators:
-        measured = None
-        if ind.baseline_year is not None and ind.baseline_value is None and ind.baseline_year in per_year:
-            measured = per_year[ind.baseline_year][ind.id].value
+        measured_year = _measured_baseline_year(ind)
+        measured = per_year[measured_year][ind.id].value if measured_year in per_year else None
         baseline = ind.baseline_value if ind.baseline_value is not None else measured
         summary = IndicatorSummary(
             indicator=ind, counts=now[ind.id], baseline=baseline,
@@ -112,8 +114,7 @@ def summarise_with_groups(area: Area, indicators: tuple[Indicator, ...], traject
             target_2025=ind.target(2025, measured), target_2030=ind.target(2030, measured),
             target_line=[(year, t) for year in range(first, 2031) if (t := ind.target(year, measured)) is not None],
             first_year=first)
-        if (ind.baseline_year is not None and ind.baseline_value is None and measured is None
-                and ind.baseline_year <= area.day.year and ind.baseline_year not in per_year):
+        if measured_year is not None and measured_year <= area.day.year and measured_year not in per_year:
             summary.targets_pending = frozenset(y for y in range(first, 2031) if _on_baseline_line(ind, y))
         # Without the past years the trajectory is this year's value alone (the chart's last point).
         summary.trajectory = ([(year, per_year[year][ind.id].value) for year in years] if trajectory

@@ -256,8 +256,7 @@ def _failing_context(area: Area, main: Indicator, locale: str) -> dict[str, Any]
 def failing() -> ResponseReturnValue:
     """The dashboard's failing facilities and most-failed items, drawn into the page after it opens."""
     area = _area()
-    state = _plan_state(area)
-    main = _main_indicator(state.config.for_province(plan_key_for(state.config, area)))
+    main = _main_indicator(_indicators_config(area))
     return render_template("compliance/_failing.html", area=area, ownership_labels=OWNERSHIP_LABELS,
                            type_labels=TYPE_LABELS, **_failing_context(area, main, _locale()))
 
@@ -267,9 +266,7 @@ def failing() -> ResponseReturnValue:
 def trajectory() -> ResponseReturnValue:
     """The dashboard's trajectory section with the measured past years, drawn into the page after it opens."""
     area = _area()
-    state = _plan_state(area)
-    indicators = state.config.for_province(plan_key_for(state.config, area))
-    summaries, _groups = summarise_with_groups(area, indicators, trajectory=True)
+    summaries, _groups = summarise_with_groups(area, _indicators_config(area), trajectory=True)
     marks = _marks(area, summaries)
     return render_template("compliance/_trajectory.html", area=area, summaries=summaries,
                            charts=_charts(summaries, marks), locale=_locale(), query=_query_args(area),
