@@ -32,6 +32,7 @@ from ..checklists.schema import Item
 from ..extensions import db
 from ..facilities.models import Facility
 from ..facilities.services import facility_for
+from ..i18n import local_today
 from ..inspections import present, services
 from ..inspections.models import CorrectiveAction, Inspection, Photo, Signature, TeamMember
 from ..inspections.services import ConflictError, WorkflowError
@@ -72,7 +73,7 @@ def offline_facilities() -> ResponseReturnValue:
     """Facilities of the user's region operating today that match ``q`` (name or code), at most 50."""
     from ..auth.services import facility_in_scope
 
-    today = present.local_today()
+    today = local_today()
     query = (sa.select(Facility).where(facility_in_scope(g.user), Facility.active_from <= today,
                                        sa.or_(Facility.active_to.is_(None), Facility.active_to >= today))
              .order_by(Facility.name).limit(50))
@@ -98,7 +99,7 @@ def offline_bundle(facility_id: int) -> ResponseReturnValue:
         return error("not_found", _("No such facility in your region."), 404)
     if g.user.role not in EDITOR_ROLES:
         return error("forbidden", _("Only supervisors can inspect facilities."), 403)
-    today = present.local_today()
+    today = local_today()
     preview = present.start_preview(facility, today)
     if preview.version is None or preview.checklist is None:
         return error("cannot_start", preview.problem, 409)

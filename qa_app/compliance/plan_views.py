@@ -26,6 +26,7 @@ from ..core.imports import run_upload_import
 from ..core.security import MAX_DB_INT
 from ..extensions import db
 from ..facilities.services import unit_visible
+from ..i18n import local_today
 from ..regions.importers import RowError
 from ..regions.models import AdminUnit
 from .indicators import DEFAULT_PATH, MAX_YEAR, MIN_YEAR, IndicatorError, IndicatorSet, load_indicators_cached
@@ -294,7 +295,7 @@ def edit() -> ResponseReturnValue:
                     values[f"fertility-{ident}"] = "high" if change["filters"]["high_fertility"] else "any"
             for ident, targets in file_plan.population_targets.items():
                 values[f"population-{ident}"] = _targets_text(targets)
-        values.setdefault("effective_from", dt.date.today().isoformat())
+        values.setdefault("effective_from", local_today().isoformat())
     return render_template("compliance/plan_edit.html", province=province, national=national,
                            values=values, problems=problems, versions=versions,
                            # After a conflict the form keeps the version it was built from, so saving again is

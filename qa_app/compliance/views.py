@@ -34,6 +34,7 @@ from ..core.security import MAX_DB_INT
 from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS
 from ..facilities.services import unit_visible
+from ..i18n import local_today
 from ..regions.models import AdminUnit
 from .chart import Chart, build_chart
 from .distance import TARGET_YEARS, TargetMark, target_marks
@@ -105,7 +106,7 @@ def _area() -> Area:
             # Year 1 or 9999 would overflow the date arithmetic of the queries (a 500, not an answer).
             raise _BadRequest(_("The date must be between %(first)d and %(last)d.", first=MIN_YEAR, last=MAX_YEAR))
     else:
-        day = dt.date.today()
+        day = local_today()  # Vietnam's day, as inspections are dated
     user = g.user
     unit = user.scope_unit
     raw_unit = request.args.get("unit", "").strip()

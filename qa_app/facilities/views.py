@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_timezone
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
@@ -15,6 +13,7 @@ from ..auth.views import login_required, roles_required
 from ..checklists.schema import FACILITY_TYPES
 from ..core.imports import run_upload_import
 from ..core.security import db_int
+from ..i18n import local_today
 from ..inspections.services import open_actions
 from ..regions.fertility import high_fertility_on
 from . import labels
@@ -39,10 +38,6 @@ bp = Blueprint("facilities", __name__, url_prefix="/facilities")
 IMPORT_ROLES = ("provincial_manager", "admin")
 START_ROLES = ("supervisor", "admin")
 
-
-def local_today() -> dt.date:
-    """Today in the configured time zone (Vietnam's day starts 7 hours before UTC's)."""
-    return dt.datetime.now(get_timezone()).date()
 
 
 def inspection_url(inspection_id: int) -> str:

@@ -30,6 +30,7 @@ from ..checklists.registry import checklist_of
 from ..extensions import db
 from ..facilities.models import Facility
 from ..i18n import date as i18n_date
+from ..i18n import local_today
 from ..review.blueprint import bp
 from ..review.forms import DEFAULT_TEAM_ROLES, TEAM_ROLE_LABELS, ActionDoneForm, FinishForm
 from ..scoring import Score
@@ -41,7 +42,6 @@ from .pages import (
     _form_url,
     _inspection_or_404,
     _lang,
-    _local_today,
     _refusal_message,
     _wants_json,
     status_label,
@@ -434,7 +434,7 @@ def signature_image(inspection_id: int, role: str) -> ResponseReturnValue:
 def actions() -> ResponseReturnValue:
     """Open corrective actions in the user's region, earliest deadline first; ?overdue=1 for late ones."""
     overdue = request.args.get("overdue") == "1"
-    today = _local_today()
+    today = local_today()
     query = (sa.select(CorrectiveAction, Inspection, Facility)
              .join(Inspection, Inspection.id == CorrectiveAction.inspection_id)
              .join(Facility, Facility.id == CorrectiveAction.facility_id)

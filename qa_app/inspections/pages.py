@@ -6,11 +6,9 @@ Used by ``inspections.finish`` and ``review.views``; ``review.views`` re-exports
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
@@ -137,10 +135,6 @@ def _refuse(exc: WorkflowError, inspection: Inspection, message: str | None = No
         return jsonify(error=exc.code, message=message, status=inspection.status), status
     flash(message, "error")
     return redirect(url_for(".inspection", inspection_id=inspection.id))
-
-
-def _local_today() -> dt.date:
-    return dt.datetime.now(get_timezone()).date()
 
 
 def _form_url(inspection: Inspection) -> str:

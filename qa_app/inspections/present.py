@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import defer
@@ -20,7 +20,18 @@ from sqlalchemy.orm import defer
 from ..auth.models import User
 from ..checklists.models import ChecklistVersion
 from ..checklists.registry import checklist_of, programmes_for
-from ..checklists.schema import DEFAULT_PROGRAMME, MET, NA, NOT_MET, NOT_OBSERVED, Checklist, FacilityProfile, Item, Section, item_applies
+from ..checklists.schema import (
+    DEFAULT_PROGRAMME,
+    MET,
+    NA,
+    NOT_MET,
+    NOT_OBSERVED,
+    Checklist,
+    FacilityProfile,
+    Item,
+    Section,
+    item_applies,
+)
 from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS, SERVICE_LABELS
 from ..facilities.models import Facility
@@ -51,10 +62,6 @@ def lang() -> str:
     locale = get_locale()
     return locale.language if locale is not None else "vi"
 
-
-def local_today() -> dt.date:
-    """Today in the configured time zone (a tablet in Vietnam starts its day 7 hours before UTC)."""
-    return dt.datetime.now(get_timezone()).date()
 
 
 def classification_label(classification: str | None) -> str:

@@ -16,13 +16,14 @@ from werkzeug.routing import BuildError
 from ..auth.services import facility_in_scope
 from ..auth.views import login_required, roles_required
 from ..checklists import tablet
+from ..checklists.schema import DEFAULT_PROGRAMME, PROGRAMMES
 from ..core.security import MAX_DB_INT, db_int
 from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS, INSPECTION_KIND_LABELS, INSPECTION_STATUS_LABELS
 from ..facilities.models import Facility
 from ..i18n import date as fmt_date
+from ..i18n import local_today
 from . import present, services
-from ..checklists.schema import DEFAULT_PROGRAMME, PROGRAMMES
 from .forms import PROGRAMME_LABELS, ItemFallbackForm, StartForm
 from .models import Inspection, Photo
 from .services import ConflictError, WorkflowError
@@ -87,7 +88,7 @@ def _render_start(facility: Facility, form: StartForm, on: dt.date, error: str =
         programme_labels=PROGRAMME_LABELS,
         same_day_warning=_same_day_warning(facility, on),
         type_label=FACILITY_TYPE_LABELS.get(facility.type, facility.type),
-        services=present.service_labels(facility.services), today=present.local_today(),
+        services=present.service_labels(facility.services), today=local_today(),
     ), status
 
 
@@ -100,7 +101,7 @@ def start_page() -> ResponseReturnValue:
         flash(_("Choose the facility to inspect, then press “Start an inspection”."), "error")
         return redirect(url_for("facilities.index"))
     facility = _facility_or_404(facility_id)
-    on = present.local_today()
+    on = local_today()
     raw_date = request.args.get("inspection_date")
     if raw_date:
         try:
@@ -121,7 +122,7 @@ def start() -> ResponseReturnValue:
     form = StartForm()
     facility = _facility_or_404(form.facility_id.data if form.facility_id.data is not None
                                 else request.form.get("facility_id", type=db_int))
-    on = form.inspection_date.data or present.local_today()
+    on = form.inspection_date.data or local_today()
     if not form.validate():
         problems = [f"{getattr(form, name).label.text}: {'; '.join(errors)}" for name, errors in form.errors.items()
                     if name != "csrf_token"]
@@ -172,7 +173,7 @@ def form(inspection_id: int) -> ResponseReturnValue:
         version_label=services.version_label(inspection.checklist_version),
         status_label=INSPECTION_STATUS_LABELS.get(inspection.status, inspection.status),
         kind_label=INSPECTION_KIND_LABELS.get(inspection.kind, inspection.kind),
-        classification_label=present.classification_label, today=present.local_today(),
+        classification_label=present.classification_label, today=local_today(),
         engine={"checklist": tablet.checklist_json(services.checklist_for(inspection),
                                                    inspection.checklist_version.sha256),
                 "profile": tablet.profile_json(services.profile_of(inspection))}))

@@ -28,7 +28,7 @@ from ..auth.views import login_required, roles_required
 from ..checklists.schema import Checklist, Item
 from ..extensions import db
 from ..facilities.models import Facility
-from ..i18n import pct
+from ..i18n import local_today, pct
 from ..inspections import services
 from ..inspections.models import (
     Answer,
@@ -39,7 +39,6 @@ from ..inspections.models import (
     Signature,
     TeamMember,
 )
-from ..inspections.services import WorkflowError
 from ..inspections.pages import (  # noqa: F401 (re-exported: api.sync words its refusals with _refusal_message)
     EDITORS,
     REFUSAL_STATUS,
@@ -47,7 +46,6 @@ from ..inspections.pages import (  # noqa: F401 (re-exported: api.sync words its
     _form_url,
     _inspection_or_404,
     _lang,
-    _local_today,
     _refusal_message,
     _refuse,
     _wants_json,
@@ -57,6 +55,7 @@ from ..inspections.pages import (  # noqa: F401 (re-exported: api.sync words its
     status_label,
     team_role_label,
 )
+from ..inspections.services import WorkflowError
 from ..scoring import Score
 from .blueprint import bp
 from .forms import (
@@ -293,7 +292,7 @@ def _inspection_context(inspection: Inspection) -> dict[str, Any]:
         "can_decide": reviewer and inspection.status == "submitted",
         "can_comment": reviewer and inspection.status in ("submitted", "returned"),
         "form_url": _form_url(inspection),
-        "today": _local_today(),
+        "today": local_today(),
         # Approval issues the signed minutes; the record page is where people look for them.
         "minutes_url": (url_for("minutes.download", inspection_id=inspection.id)
                         if inspection.status == "approved" and _has_minutes(inspection.id) else None),

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale, get_timezone, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -22,6 +22,7 @@ from ..core.security import MAX_DB_INT
 from ..extensions import db
 from ..facilities.labels import FACILITY_TYPE_LABELS
 from ..facilities.services import unit_visible
+from ..i18n import local_today
 from ..regions.models import AdminUnit
 from . import services
 from .export import Issuer, build_report_pdf, build_report_xlsx
@@ -42,10 +43,6 @@ CLASS_LABELS = {"meets": _l("Meets the standard"), "conditional": _l("Conditiona
                 "does_not_meet": _l("Does not meet"), "not_assessable": _l("Not assessable: re-visit needed")}
 MAX_PERIOD_DAYS = 3 * 366
 
-
-def local_today() -> dt.date:
-    """Today in the configured time zone."""
-    return dt.datetime.now(get_timezone()).date()
 
 
 def _locale() -> str:

@@ -157,7 +157,8 @@ def test_not_assessable_inspection_in_the_browser(live_server, context) -> None:
     assert "Không đánh giá được (có nội dung không quan sát được), cần giám sát lại" in text
 
     # ------------------------------------------------------------------ the dashboard shows its own state
-    page.goto(f"{url}/compliance/?date={dt.date.today().isoformat()}")
+    # Today's dashboard: Vietnam's day, the one the inspection is dated by (not the machine's UTC date).
+    page.goto(f"{url}/compliance/")
     row = page.locator("table.cmp-failing tr", has_text="Trạm Y tế xã Bản Giang")
     expect(row.locator(".cmp-status")).to_have_class("cmp-status cmp-not_assessable")
     expect(row.locator(".cmp-status")).to_have_text("Không đánh giá được: cần giám sát lại")

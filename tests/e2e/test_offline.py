@@ -25,11 +25,12 @@ def _items(app, facility_id: int) -> list:
     """The items the offline bundle holds for the facility today (same rule as the server)."""
     from qa_app.extensions import db
     from qa_app.facilities.models import Facility
+    from qa_app.i18n import local_today
     from qa_app.inspections import present
 
     with app.test_request_context():
         facility = db.session.get(Facility, facility_id)
-        preview = present.start_preview(facility, present.local_today())
+        preview = present.start_preview(facility, local_today())
         excluded = {i.id for i, _r in preview.excluded}
         return [i for i in preview.checklist.items if i.id not in excluded]
 

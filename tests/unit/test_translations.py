@@ -341,13 +341,14 @@ def test_server_refusals_reach_the_tablet_in_vietnamese(app: Flask, client: Flas
                                                        world: dict[str, int]) -> None:
     import uuid as uuidlib
 
+    from qa_app.i18n import local_today
     from qa_app.inspections import present
 
     with app.test_request_context():
         from qa_app.extensions import db
         from qa_app.facilities.models import Facility
 
-        preview = present.start_preview(db.session.get(Facility, world["tyt"]), present.local_today())
+        preview = present.start_preview(db.session.get(Facility, world["tyt"]), local_today())
         code, version = preview.checklist.code, preview.checklist.version
     login(client, world["sup"])
     body = {"uuid": str(uuidlib.uuid4()), "facility_id": world["tyt"], "user_id": world["sup"],

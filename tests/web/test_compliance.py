@@ -160,6 +160,23 @@ def test_dashboard_bad_date_is_a_clear_400(app: Flask, client: FlaskClient, data
     assert client.get("/api/v1/compliance/indicators?date=yesterday").status_code == 400
 
 
+def test_dashboard_day_is_vietnams_day_not_the_servers(app: Flask, client: FlaskClient, data: Dataset,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 18:30 UTC on 7 December it is already 8 December in Vietnam, where inspections are dated: the
+    dashboard without a date shows Vietnam's day (a server's UTC date hid this morning's approvals for 7 hours)."""
+    import qa_app.i18n
+
+    class Clock(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+            return dt.datetime(2026, 12, 7, 18, 30, tzinfo=dt.UTC).astimezone(tz)
+
+    monkeypatch.setattr(qa_app.i18n.dt, "datetime", Clock)
+    login(client, data.users["admin"])
+    page = client.get("/compliance/").get_data(as_text=True)
+    assert 'name="date" value="2026-12-08"' in page
+
+
 def _csv_rows(response) -> list[list[str]]:
     body = response.data.decode("utf-8")
     assert body.startswith("\ufeff")

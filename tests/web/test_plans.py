@@ -233,7 +233,12 @@ def test_a_new_version_starts_today_and_never_before_the_one_in_force(app: Flask
     login(client, data.users["manager"])
     page = client.get("/compliance/plans/edit").get_data(as_text=True)
     # "In force from" is today, not the stored version's date (which would apply the edit to the past).
-    assert f'name="effective_from" value="{dt.date.today().isoformat()}"' in page
+    # (Vietnam's today, as every date the app proposes.)
+    with app.test_request_context():
+        from qa_app.i18n import local_today
+
+        today = local_today()
+    assert f'name="effective_from" value="{today.isoformat()}"' in page
     form = {"base_version": "1", "name": "Kế hoạch số 1", "effective_from": "2023-06-01",
             "override-tyt_methods_ready": "y", "targets-tyt_methods_ready": "2025: 90; 2030: 95"}
     back_dated = client.post("/compliance/plans/edit", data=form)
