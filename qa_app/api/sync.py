@@ -28,13 +28,14 @@ from flask_wtf.csrf import generate_csrf
 from ..checklists import tablet
 from ..checklists.answers import AnswerError, normalize_answer
 from ..checklists.registry import version_for
-from ..checklists.schema import Item
+from ..checklists.schema import DEFAULT_PROGRAMME, Item
 from ..extensions import db
 from ..facilities.models import Facility
 from ..facilities.services import facility_for
 from ..i18n import local_today
 from ..inspections import present, services
 from ..inspections.models import CorrectiveAction, Inspection, Photo, Signature, TeamMember
+from ..inspections.forms import PROGRAMME_LABELS
 from ..inspections.services import ConflictError, WorkflowError
 from .common import _answer_problem, api_login_required, bp, error
 from .models import SyncRequest
@@ -107,6 +108,9 @@ def offline_bundle(facility_id: int) -> ResponseReturnValue:
     profile = facility.profile()
     return jsonify(
         open_inspections=_open_inspections(facility, (checklist.code, checklist.version)),
+        programme=preview.programme,
+        programme_label=str(PROGRAMME_LABELS.get(preview.programme, preview.programme)),
+        other_programmes=_other_programmes(facility, preview, profile),
         prepared_for=today.isoformat(),
         facility={"id": facility.id, "code": facility.code, "name": facility.name, "type": facility.type,
                   "head_name": facility.head_name, "services": facility.services},
@@ -115,6 +119,24 @@ def offline_bundle(facility_id: int) -> ResponseReturnValue:
         applicable_hash=tablet.applicable_hash(checklist, profile),
         checklist=tablet.checklist_json(checklist, preview.version.sha256),
     )
+
+
+def _other_programmes(facility: Facility, preview: present.StartPreview,
+                      profile: Any) -> list[dict[str, Any]]:
+    """The other programmes the facility can be inspected under that day (a campaign, a self-assessment
+    checklist), each with its whole checklist and the server's applicable hash, so the tablet can start them
+    offline too, by the same rules as the main one."""
+    from ..checklists.registry import checklist_of, programmes_for
+
+    found = []
+    for programme, version in programmes_for(facility.type, preview.on).items():
+        if programme == preview.programme:
+            continue
+        checklist = checklist_of(version)
+        found.append({"programme": programme, "label": str(PROGRAMME_LABELS.get(programme, programme)),
+                      "checklist": tablet.checklist_json(checklist, version.sha256),
+                      "applicable_hash": tablet.applicable_hash(checklist, profile)})
+    return found
 
 
 def _open_inspections(facility: Facility, bundled: tuple[str, int]) -> list[dict[str, Any]]:
@@ -266,13 +288,19 @@ def _apply(data: dict[str, Any]) -> Outcome:
         if not services.can_view(user, inspection):
             return Outcome(404, {"error": "not_found", "message": _("No such inspection in your region.")})
     else:
-        version = version_for(facility.type, data["on"])
+        # The programme is the one whose checklist the tablet started with (routine supervision unless it chose
+        # a campaign or another programme offered for the facility that day).
+        from ..checklists.registry import programmes_for
+
+        offered = programmes_for(facility.type, data["on"])
+        programme = next((p for p, v in offered.items() if v.code == data["checklist"]["code"]), DEFAULT_PROGRAMME)
+        version = offered.get(programme) or version_for(facility.type, data["on"])
         if version is not None and (version.code, version.version) != (data["checklist"]["code"],
                                                                        data["checklist"]["version"]):
             return _checklist_changed(data, version.code, version.version)
         try:
             inspection = services.start_inspection(facility, user, on=data["on"], kind=data["kind"],
-                                                   client_uuid=data["uuid"])
+                                                   client_uuid=data["uuid"], programme=programme)
         except WorkflowError as exc:
             message = present.start_problem(exc.code, facility, data["on"]) or exc.message
             return Outcome(422, {"error": exc.code, "message": message, "field": "inspection_date"})

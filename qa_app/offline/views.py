@@ -58,6 +58,7 @@ def _strings() -> dict[str, str]:
         "update": _("Update"),
         "remove": _("Remove"),
         "start": _("Start inspection"),
+        "programme": _("Programme"),
         "open": _("Open"),
         "forget": _("Remove from this tablet"),
         "no_facilities": _("No facility prepared yet: search for the facilities you will inspect and prepare them "

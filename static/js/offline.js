@@ -580,12 +580,21 @@
         el("div", {}, [el("strong", { text: b.facility.name }), " ", el("span", { "class": "oready", "data-ready": true, text: "✓ " + t("ready") }),
           troubled.length ? el("a", { "class": "ofacility-refused", "data-facility-state": "refused", href: "#/i/" + troubled[0].uuid, text: "✕ " + t("st_refused") }) : null,
           el("br"), el("span", { "class": "muted small", text: t("prepared", { checklist: b.checklist.code + " v" + b.checklist.version, date: showDate(b.prepared_for) }) })]),
-        el("div", { "class": "obuttons" }, [kind,
+        el("div", { "class": "obuttons" }, [kind, programmeChoice(b),
           el("button", { type: "button", "class": "btn btn-primary", "data-start": id, text: t("start") }),
           el("button", { type: "button", "class": "btn", "data-prepare": id, text: t("update") }),
           el("button", { type: "button", "class": "btn", "data-unprepare": id, text: t("remove") })])
       ]));
     });
+  }
+
+  // Which programme to start under, when the facility has more than one that day (routine first).
+  function programmeChoice(b) {
+    var list = programmesOf(b);
+    if (list.length < 2) { return null; }
+    return el("select", { "data-programme": true, "aria-label": t("programme") }, list.map(function (p) {
+      return el("option", { value: p.programme, text: p.label + " (" + p.checklist.code + " v" + p.checklist.version + ")" });
+    }));
   }
 
   function answeredCount(rec) {
@@ -623,14 +632,20 @@
       if (QAEngine.applicableHash(bundle.checklist, bundle.profile) !== bundle.applicable_hash) {
         throw new Error(T.engine_mismatch);
       }
-      var key = checklistKey(bundle.checklist);
-      var whole = Object.assign({ key: key }, bundle.checklist);
-      await put("checklists", whole);
-      checklists[key] = whole;
-      bundle.checklist = { code: whole.code, version: whole.version, sha256: whole.sha256, key: key, corrective_days: whole.corrective_days };
+      // The other programmes offered that day (a campaign, a self-assessment checklist): the same check each.
+      var others = bundle.other_programmes || [];
+      others.forEach(function (o) {
+        if (QAEngine.applicableHash(o.checklist, bundle.profile) !== o.applicable_hash) { throw new Error(T.engine_mismatch); }
+      });
+      bundle.checklist = await keepChecklist(bundle.checklist);
+      bundle.programmes = [{ programme: bundle.programme || "routine", label: bundle.programme_label || "", checklist: bundle.checklist }];
+      for (var j = 0; j < others.length; j++) {
+        bundle.programmes.push({ programme: others[j].programme, label: others[j].label, checklist: await keepChecklist(others[j].checklist) });
+      }
       var open = bundle.open_inspections || [];
       delete bundle.applicable;
       delete bundle.open_inspections;
+      delete bundle.other_programmes;
       await put("bundles", bundle);
       bundles[bundle.facility.id] = bundle;
       for (var i = 0; i < open.length; i++) { await adopt(bundle, open[i]); }
@@ -643,6 +658,15 @@
     } finally {
       if (button) { button.disabled = false; }
     }
+  }
+
+  // A whole checklist version, kept once by code, version and content hash; what a record or bundle refers to it by.
+  async function keepChecklist(c) {
+    var key = checklistKey(c);
+    var whole = Object.assign({ key: key }, c);
+    await put("checklists", whole);
+    checklists[key] = whole;
+    return { code: whole.code, version: whole.version, sha256: whole.sha256, key: key, corrective_days: whole.corrective_days };
   }
 
   // A draft started online (or on another tablet) or an inspection the reviewer returned: kept on the tablet like
@@ -690,9 +714,11 @@
     for (var i = 0; i < changed.length; i++) {
       var rec = changed[i];
       rec.profile = { type: bundle.profile.type, services: bundle.profile.services.slice() };
-      if (rec.checklist.code === bundle.checklist.code && rec.checklist.version === bundle.checklist.version) {
-        rec.checklist.sha256 = bundle.checklist.sha256;
-      }
+      programmesOf(bundle).forEach(function (p) {
+        if (rec.checklist.code === p.checklist.code && rec.checklist.version === p.checklist.version) {
+          rec.checklist.sha256 = p.checklist.sha256;
+        }
+      });
       if (rec.blocked === "mismatch") { rec.blocked = null; rec.error = null; }
       touch(rec);
       await saveRecord(rec);
@@ -703,12 +729,19 @@
     scheduleSync(300);
   }
 
-  async function startInspection(facilityId, kind) {
+  // The programmes a prepared facility can be inspected under (a bundle kept before they travelled: its one).
+  function programmesOf(b) {
+    return b.programmes && b.programmes.length ? b.programmes : [{ programme: "routine", label: "", checklist: b.checklist }];
+  }
+
+  async function startInspection(facilityId, kind, programme) {
     var b = bundles[facilityId];
+    var chosen = programmesOf(b).filter(function (p) { return p.programme === programme; })[0] || programmesOf(b)[0];
+    var c = chosen.checklist;
     var rec = {
       uuid: uuid4(), created_at: new Date().toISOString(), inspection_date: today(), kind: kind || "external",
       facility: { id: b.facility.id, name: b.facility.name, code: b.facility.code },
-      checklist: { code: b.checklist.code, version: b.checklist.version, sha256: b.checklist.sha256, corrective_days: b.checklist.corrective_days },
+      checklist: { code: c.code, version: c.version, sha256: c.sha256, corrective_days: c.corrective_days },
       profile: { type: b.profile.type, services: b.profile.services.slice() },
       answers: {}, actions: {}, opinion: "", signatures: {}, refusal: null,
       team: [{ role: "head", full_name: USER_NAME, position: "" }, { role: "facility_rep", full_name: b.facility.head_name || "", position: "" }],
@@ -1254,8 +1287,9 @@
       return;
     }
     if (target.dataset.start) {
-      var kind = target.closest("li").querySelector("[data-kind]").value;
-      startInspection(target.dataset.start, kind);
+      var row = target.closest("li");
+      var programme = row.querySelector("[data-programme]");
+      startInspection(target.dataset.start, row.querySelector("[data-kind]").value, programme ? programme.value : null);
       return;
     }
     if (!rec) { return; }

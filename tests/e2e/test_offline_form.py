@@ -70,7 +70,7 @@ def _prepare(page, name: str, facility_id: int) -> None:
 
 def _answer_all(page, items) -> None:
     for item in items:
-        article = page.locator(f"#oi-{item.id}")
+        article = page.locator(f"[id='oi-{item.id}']")  # ids such as M1.1 are not CSS identifiers
         value = fx.passing_value(item)
         if item.answer_type in ("yes_no_na", "scale"):
             article.locator(f"button[data-value='{value}']").click()
@@ -592,3 +592,62 @@ def _server_has(app, uuid: str) -> bool:
 
     with app.app_context():
         return db.session.scalar(sa.select(sa.func.count()).select_from(Inspection).where(Inspection.uuid == uuid)) > 0
+
+
+def test_a_campaign_inspection_is_started_and_submitted_offline(live_server, galaxy) -> None:
+    """A station has routine supervision and the campaign checklist that day: the tablet keeps both when the
+    facility is prepared, and the supervisor starts the campaign visit offline; it reaches the server under the
+    campaign programme with exactly the campaign's applicable items."""
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    with app.test_request_context():
+        from qa_app.extensions import db
+        from qa_app.facilities.models import Facility
+        from qa_app.i18n import local_today
+        from qa_app.inspections import present
+
+        preview = present.start_preview(db.session.get(Facility, ids["tyt"]), local_today(), programme="campaign")
+        assert preview.programme == "campaign" and preview.checklist is not None
+        excluded = {i.id for i, _r in preview.excluded}
+        campaign = [i for i in preview.checklist.items if i.id not in excluded]
+        code = preview.checklist.code
+    routine = {i.id for i in _applicable(app, ids["tyt"])}
+    assert {i.id for i in campaign} != routine
+
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    _open(page, url)
+    _prepare(page, "Bản Giang", ids["tyt"])
+    galaxy.set_offline(True)
+    expect(page.locator("[data-net]")).to_have_attribute("data-state", "offline")
+    row = page.locator(f"[data-ready-list] [data-facility-id='{ids['tyt']}']")
+    choice = row.locator("[data-programme]")
+    expect(choice.locator("option")).to_have_count(2)
+    expect(choice.locator("option").first).to_contain_text("Giám sát chất lượng định kỳ")
+    choice.select_option("campaign")
+    row.locator("[data-start]").click()
+    page.locator("[data-view=inspection]").wait_for()
+    uuid = page.evaluate("location.hash.slice(4)")
+    expect(page.locator("[data-insp-meta]")).to_contain_text(code)
+    shown = page.locator("[data-insp-sections] [data-item]")
+    expect(shown).to_have_count(len(campaign))
+    assert shown.evaluate_all("els => els.map(e => e.dataset.item)") == [i.id for i in campaign]
+    _answer_all(page, campaign)
+    page.fill("[data-team-field=full_name][data-index='1']", "Lò Thị Hoa")  # the register names no head
+    _sign(page, "head", "Nguyễn Văn An")
+    _sign(page, "facility_rep", "Lò Thị Hoa")
+    page.click("[data-submit]")
+
+    galaxy.set_offline(False)
+    page.click("[data-sync-now]")
+    expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "submitted", timeout=30000)
+    state = _server_inspection(app, uuid)
+    assert state["status"] == "submitted"
+    assert set(state["answers"]) == {i.id for i in campaign}
+    with app.app_context():
+        from qa_app.extensions import db
+        from qa_app.inspections.models import Inspection
+
+        inspection = db.session.scalars(sa.select(Inspection).where(Inspection.uuid == uuid)).one()
+        assert inspection.checklist_version.programme == "campaign"

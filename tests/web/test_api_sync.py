@@ -35,11 +35,12 @@ def _png_url() -> str:
 
 def _items(app: Flask, facility_id: int) -> tuple[list, str]:
     """(applicable checklist items for the facility today, checklist code) from the offline bundle's rule."""
+    from qa_app.i18n import local_today
     from qa_app.inspections import present
 
     with app.test_request_context():
         facility = db.session.get(Facility, facility_id)
-        preview = present.start_preview(facility, present.local_today())
+        preview = present.start_preview(facility, local_today())
         excluded = {i.id for i, _r in preview.excluded}
         return [i for i in preview.checklist.items if i.id not in excluded], preview.checklist.code
 
@@ -112,6 +113,41 @@ def test_whole_offline_inspection_is_created_and_submitted_once(app: Flask, clie
         assert sorted(db.session.scalars(sa.select(Signature.role))) == ["facility_rep", "head"]
     assert data["answers"][items[0].id]["note"] == f"ghi chú {items[0].id}"
     assert data["signatures"]["head"]["signer_name"] == "Nguyễn Văn An"
+
+
+def test_a_campaign_visit_travels_in_the_bundle_and_is_created_under_its_programme(app: Flask, client: FlaskClient,
+                                                                                  world) -> None:
+    """The bundle carries every other programme offered that day (the campaign checklist for a station), with the
+    server's applicable hash; a tablet that starts with the campaign's checklist gets a campaign inspection."""
+    from qa_app.checklists import tablet
+
+    fx.login(app, client, world["sup"])
+    bundle = client.get(f"/api/v1/facilities/{world['tyt']}/offline-bundle?lang=vi").json
+    assert bundle["programme"] == "routine"
+    assert bundle["programme_label"] == "Giám sát chất lượng định kỳ"
+    [other] = bundle["other_programmes"]
+    assert other["programme"] == "campaign" and other["checklist"]["code"] == "fp-campaign"
+    with app.test_request_context():
+        from qa_app.i18n import local_today
+        from qa_app.inspections import present
+
+        preview = present.start_preview(db.session.get(Facility, world["tyt"]), local_today(), programme="campaign")
+        assert other["applicable_hash"] == tablet.applicable_hash(preview.checklist,
+                                                                  db.session.get(Facility, world["tyt"]).profile())
+    body = _body(app, world)
+    body["checklist"] = {"code": "fp-campaign", "version": other["checklist"]["version"]}
+    body["inspection_date"] = bundle["prepared_for"]
+    response = _sync(client, body)
+    assert response.status_code == 201, response.json
+    with app.app_context():
+        inspection = db.session.scalars(sa.select(Inspection).where(Inspection.uuid == body["uuid"])).one()
+        assert inspection.checklist_version.code == "fp-campaign"
+        assert inspection.checklist_version.programme == "campaign"
+    # A checklist the facility is not offered that day is refused as changed, and nothing is created.
+    stale = {**_body(app, world), "inspection_date": bundle["prepared_for"], "checklist": {"code": "fp-other", "version": 1}}
+    refused = _sync(client, stale)
+    assert refused.status_code == 409 and refused.json["error"] == "checklist_changed"
+    assert _inspection(app, stale["uuid"]) is None
 
 
 def test_a_replayed_key_answers_the_same_and_writes_nothing(app: Flask, client: FlaskClient, world) -> None:
