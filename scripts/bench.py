@@ -16,6 +16,8 @@ then measures, through the application:
   API of a gunicorn server on loopback (bounded in answers and seconds), latency median/p95, errors, and a
   check that every answer the server acknowledged is stored with the value sent;
 * the minutes: render + sign of the 100-item sample (median);
+* the tablet walk (SQLite): one whole inspection done in Chromium on the Galaxy Tab S4 profile, in the normal and
+  the focused mode, counting taps and screens (scripts/bench_walk.py);
 * peak RSS of a fresh process serving the dashboard.
 
 Figures go to stdout as a Markdown table and, with --json, to a file. Speed is never asserted here or in the
@@ -644,23 +646,30 @@ def lighthouse_pages(app: Any) -> dict[str, tuple[str, bool]]:
             "minutes verification": ("/verify", False)}
 
 
+def _quiet_handler() -> Any:
+    """Werkzeug's request handler without the request log, which would bury the figures."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args: object, **kwargs: object) -> None:
+            pass
+
+    return Quiet
+
+
 def lighthouse_rows(app: Any, lighthouse: str) -> tuple[list[Row], dict[str, Any]]:
     """Lighthouse (npm, driving Debian's Chromium) on the main pages with the tablet profile.
 
     The app is served by Werkzeug's threaded server on loopback (pages and JSON gzipped by the app itself,
     static files as they are), with the administrator's session cookie sent as an extra header.
     """
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    class Quiet(WSGIRequestHandler):
-        def log_request(self, *args: object, **kwargs: object) -> None:
-            pass  # keep the figures readable
+    from werkzeug.serving import make_server
 
     pages = lighthouse_pages(app)
     client = _admin_client(app)
     client.get("/login")
     cookie = client.get_cookie("session").value
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_quiet_handler())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
@@ -701,6 +710,42 @@ def lighthouse_rows(app: Any, lighthouse: str) -> tuple[list[Row], dict[str, Any
         server.shutdown()
         thread.join(timeout=5)
     return rows, details
+
+
+# ---------------------------------------------------------------------------------------------- tablet walk
+
+
+def walk_rows(app: Any) -> tuple[list[Row], list[dict[str, Any]]]:
+    """One whole inspection on the tablet profile (scripts/bench_walk.py), in the normal and the focused mode.
+
+    A new supervisor starts a draft on a station of the set; the walk answers every applicable item (three
+    failed), finishes, signs and submits it, counting taps and screens. Served by Werkzeug on loopback.
+    """
+    from werkzeug.serving import make_server
+
+    import bench_walk
+
+    rows: list[Row] = []
+    walks: list[dict[str, Any]] = []
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_quiet_handler())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for focused in (False, True):
+            plan = prepare_supervisors(app, 1)[0]
+            result = bench_walk.walk(f"http://127.0.0.1:{server.server_port}", plan.username, BENCH_PASSWORD,
+                                     plan.inspection_id, focused=focused)
+            walks.append({**dataclasses.asdict(result), "screens": result.screens})
+            rows += [
+                Row("walk", f"whole inspection, {result.mode} mode ({result.items} items, {result.failed} failed): "
+                    "taps", result.taps, unit="taps"),
+                Row("walk", f"whole inspection, {result.mode} mode: screens (views + scrolling)", result.screens,
+                    unit="screens"),
+            ]
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+    return rows, walks
 
 
 # ---------------------------------------------------------------------------------------------- report
@@ -754,6 +799,11 @@ def run_target(name: str, url: str, params: Any, args: argparse.Namespace) -> di
         more, lighthouse = lighthouse_rows(app, args.lighthouse)
         rows += more
         print("lighthouse done", flush=True)
+    walks: list[dict[str, Any]] = []
+    if args.walk and name.startswith("SQLite"):  # the form is the same on both databases
+        more, walks = walk_rows(app)
+        rows += more
+        print("tablet walk done", flush=True)
     autosave: list[dict[str, Any]] = []
     if args.supervisors:
         more, autosave = autosave_rows(app, url, args.supervisors, args.autosave_seconds, args.workers,
@@ -768,7 +818,7 @@ def run_target(name: str, url: str, params: Any, args: argparse.Namespace) -> di
         print("THIRD-PARTY REFERENCES:", weight["third_party"])
     return {"name": name, "server": server, "generation_s": seconds, "counts": counts,
             "rows": [dataclasses.asdict(r) for r in rows],
-            "form_assets": weight["assets"], "autosave": autosave, "lighthouse": lighthouse}
+            "form_assets": weight["assets"], "autosave": autosave, "lighthouse": lighthouse, "walks": walks}
 
 
 def main() -> None:
@@ -787,6 +837,8 @@ def main() -> None:
                         help="also the national set (~50,000 facilities): tens of minutes of generation per database")
     parser.add_argument("--lighthouse", default=None,
                         help="Lighthouse CLI to run on the main pages (bash scripts/bench.sh installs it from npm)")
+    parser.add_argument("--no-walk", dest="walk", action="store_false",
+                        help="skip the tablet walk (one whole inspection in Chromium, counting taps and screens)")
     parser.add_argument("--json", type=Path, default=None, help="also write every figure to this file")
     parser.add_argument("--only", choices=("minutes",), default=None,
                         help="measure one part only (minutes: render + sign + timestamp, no database)")

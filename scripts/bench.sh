@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 bash scripts/system-deps.sh
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
 [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
-# gunicorn (the load test's server) and psycopg come with the postgres extra.
-.venv/bin/python -m pip install --quiet -e ".[postgres]"
+# gunicorn (the load test's server) and psycopg come with the postgres extra; Playwright (the tablet walk) with test.
+.venv/bin/python -m pip install --quiet -e ".[postgres,test]"
 
 only_minutes=
 for arg in "$@"; do [[ $arg == minutes ]] && only_minutes=1; done

@@ -276,6 +276,7 @@ def _render_finish(inspection: Inspection, form: FinishForm, errors: list[str],
         item_texts={i.id: i.text.get(lang) for i in checklist.items},
         critical_items=set(score.critical_failures), pads=pads, team_roles=list(TEAM_ROLE_LABELS.items()),
         form_url=_form_url(inspection), version_label=services.version_label(inspection.checklist_version),
+        saved=status == 200 and request.method == "GET" and request.args.get("saved") == "1",
     ), status
 
 
@@ -307,8 +308,8 @@ def finish(inspection_id: int) -> ResponseReturnValue:
         return _render_finish(inspection, form, [_("Nothing was saved."), *errors], 400)
     if request.form.get("do") != "submit":
         db.session.commit()
-        flash(_("Saved."), "success")
-        return redirect(url_for(".finish", inspection_id=inspection.id))
+        # Saving comes before signing: the page opens again at the signatures, saying it was saved there.
+        return redirect(url_for(".finish", inspection_id=inspection.id, saved=1, _anchor="signatures"))
     stale_message = _("The inspection was changed since you opened this page (for example an answer saved from "
                       "another tablet). Your changes here are saved; check the summary and submit again.")
     if changed_meanwhile:

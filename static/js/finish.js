@@ -1,4 +1,5 @@
-/* Finishing page: add and remove team rows (without JavaScript the page offers a fixed number of rows). */
+/* Finishing page: add and remove team rows (without JavaScript the page offers a fixed number of rows, empty
+   optional ones included; with it, only the rows in use and "Add a person"). */
 (function () {
   "use strict";
 
@@ -16,6 +17,14 @@
     }
 
     container.querySelectorAll("[data-row]").forEach(bindRemove);
+    // Optional rows nobody filled (deputy, members, secretary) go: "Add a person" brings one back. The server
+    // ignores rows without a name, so nothing changes in what is saved; the head and the representative stay.
+    container.querySelectorAll("[data-row]").forEach(function (row) {
+      var role = row.querySelector("select");
+      var filled = Array.prototype.some.call(row.querySelectorAll("input"), function (i) { return i.value.trim(); });
+      var errors = row.querySelector(".field-error");
+      if (role && role.value !== "head" && role.value !== "facility_rep" && !filled && !errors) { row.remove(); }
+    });
     addButton.hidden = false;
     addButton.addEventListener("click", function () {
       var index = parseInt(container.getAttribute("data-next-index"), 10) || 0;

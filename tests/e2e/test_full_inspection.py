@@ -312,9 +312,13 @@ def test_whole_inspection_on_a_tablet(live_server, context, tmp_path: Path) -> N
     page.fill("#team-0-position", "Trưởng đoàn")
     expect(page.locator("#team-5-role")).to_have_value("facility_rep")
     expect(page.locator("#team-5-full_name")).to_have_value("Phạm Thị Dung")
-    expect(page.locator("#team-4-role")).to_have_value("secretary")
-    page.fill("#team-4-full_name", SECRETARY)
-    page.fill("#team-4-position", "Thư ký")
+    # Only the rows in use are shown (the head and the representative); a secretary is added.
+    expect(page.locator("#team-rows [data-row]")).to_have_count(2)
+    page.locator("[data-add-row]").tap()
+    expect(page.locator("#team-rows [data-row]")).to_have_count(3)
+    page.select_option("#team-6-role", "secretary")
+    page.fill("#team-6-full_name", SECRETARY)
+    page.fill("#team-6-position", "Thư ký")
     # The decision establishing the team, the Kết luận (the shortcomings start from the failed items) and the
     # facility's opinion, in the words of its representative.
     for field, value in zip(("#decision_number", "#decision_date", "#decision_issuer"), DECISION, strict=True):
