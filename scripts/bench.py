@@ -721,9 +721,8 @@ def walk_rows(app: Any) -> tuple[list[Row], list[dict[str, Any]]]:
     A new supervisor starts a draft on a station of the set; the walk answers every applicable item (three
     failed), finishes, signs and submits it, counting taps and screens. Served by Werkzeug on loopback.
     """
-    from werkzeug.serving import make_server
-
     import bench_walk
+    from werkzeug.serving import make_server
 
     rows: list[Row] = []
     walks: list[dict[str, Any]] = []
