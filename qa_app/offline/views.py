@@ -110,6 +110,8 @@ def _strings() -> dict[str, str]:
         "add_member": _("Add a team member"),
         "remove_member": _("Remove"),
         "no_actions": _("No failed item: no corrective action is needed."),
+        "empty_failed": _("No failed item in this section."),
+        "empty_commented": _("No item with a note or comment in this section."),
         "action": _("What must be done"),
         "responsible": _("Who is responsible"),
         "deadline": _("Deadline"),

@@ -858,6 +858,18 @@
         (filter === "commented" && isCommented(rec, id));
       article.hidden = !show;
     });
+    // A section left with no item under the filter says so, rather than showing its title over nothing (as the
+    // online form's focused mode does).
+    var empty = filter === "all" ? "" : T["empty_" + filter] || "";
+    root.querySelectorAll("[data-insp-sections] [data-section]").forEach(function (section) {
+      var note = section.querySelector("[data-filter-empty]");
+      if (!note) {
+        note = el("p", { "class": "muted", "data-filter-empty": true });
+        section.appendChild(note);
+      }
+      note.textContent = empty;
+      note.hidden = !empty || !!section.querySelector("[data-item]:not([hidden])");
+    });
   }
 
   function nextUnanswered(rec) {

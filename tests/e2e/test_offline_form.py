@@ -121,7 +121,13 @@ def test_two_prepared_facilities_keep_their_own_applicable_items_offline(live_se
     page.click("[data-filter=failed]")
     expect(page.locator("[data-insp-sections] [data-item]:visible")).to_have_count(1)
     expect(page.locator(f"#oi-{failed.id}")).to_be_visible()
+    # The other sections say they have no failed item; the failed item's section does not.
+    sections = page.locator("[data-insp-sections] [data-section]")
+    expect(page.locator("[data-filter-empty]:visible")).to_have_count(sections.count() - 1)
+    expect(page.locator("[data-filter-empty]:visible").first).to_have_text("Phần này không có mục nào không đạt.")
+    expect(page.locator(f"[data-section]:has(#oi-{failed.id}) [data-filter-empty]")).to_be_hidden()
     page.click("[data-filter=all]")
+    expect(page.locator("[data-filter-empty]:visible")).to_have_count(0)
     expect(page.locator("[data-insp-sections] [data-item]:visible")).to_have_count(len(with_implants))
     page.locator(f"#oi-{failed.id} button[data-value='met']").click()
     expect(page.locator("[data-insp-progress]")).to_contain_text(f"{len(with_implants)}")
