@@ -17,11 +17,11 @@ from .config import PROJECT_ROOT
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 
-
 def local_today() -> dt.date:
     """Today in the configured time zone (Asia/Ho_Chi_Minh): Vietnam's day starts 7 hours before UTC's, so a
     server's own date would put an inspection of this morning in tomorrow for seven hours of every day."""
     return dt.datetime.now(get_timezone()).date()
+
 
 def select_locale() -> str:
     """The user's choice (?lang=, kept in the session), then their profile, then the default (Vietnamese)."""

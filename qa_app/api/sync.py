@@ -34,8 +34,8 @@ from ..facilities.models import Facility
 from ..facilities.services import facility_for
 from ..i18n import local_today
 from ..inspections import present, services
-from ..inspections.models import CorrectiveAction, Inspection, Photo, Signature, TeamMember
 from ..inspections.forms import PROGRAMME_LABELS
+from ..inspections.models import CorrectiveAction, Inspection, Photo, Signature, TeamMember
 from ..inspections.services import ConflictError, WorkflowError
 from .common import _answer_problem, api_login_required, bp, error
 from .models import SyncRequest
@@ -293,8 +293,15 @@ def _apply(data: dict[str, Any]) -> Outcome:
         from ..checklists.registry import programmes_for
 
         offered = programmes_for(facility.type, data["on"])
-        programme = next((p for p, v in offered.items() if v.code == data["checklist"]["code"]), DEFAULT_PROGRAMME)
-        version = offered.get(programme) or version_for(facility.type, data["on"])
+        sent = (data["checklist"]["code"], data["checklist"]["version"])
+        # The exact version first, then the code alone (a version replaced since the tablet prepared the facility:
+        # refused below as changed, with the version now in force).
+        programme = next((p for p, v in offered.items() if (v.code, v.version) == sent),
+                         next((p for p, v in offered.items() if v.code == sent[0]), DEFAULT_PROGRAMME))
+        # A type served by one other programme alone (a mobile team: campaigns) has no routine version: the
+        # refusal then names the one it has, not "no checklist in force".
+        version = offered.get(programme) or version_for(facility.type, data["on"]) or next(iter(offered.values()),
+                                                                                             None)
         if version is not None and (version.code, version.version) != (data["checklist"]["code"],
                                                                        data["checklist"]["version"]):
             return _checklist_changed(data, version.code, version.version)
@@ -404,8 +411,9 @@ def _apply(data: dict[str, Any]) -> Outcome:
     except WorkflowError as exc:
         item = checklist.item(where) if where in {i.id for i in checklist.items} else None
         value = dict(answer_writes).get(item, {}).get("value") if item else None
+        # item_id only when the refusal is about an item (the API's Error has it as a string when present).
         return Outcome(422, {"error": exc.code, "field": where if item is None else f"answers.{where}",
-                             "item_id": item.id if item else None,
+                             **({"item_id": item.id} if item else {}),
                              "message": _workflow_message(exc, inspection, where, item, value)})
 
     submit_problems: list[dict[str, Any]] = []

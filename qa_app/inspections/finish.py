@@ -254,9 +254,14 @@ def _render_finish(inspection: Inspection, form: FinishForm, errors: list[str],
         if not any(p["key"] == role for p in pads):
             pads.append({"key": role, "role": role, "name": ""})
     pads.sort(key=lambda p: {"head": 0, "facility_rep": 1}.get(p["key"], 2))
+    from ..minutes.content import content_sha256, signature_valid
+
+    current = content_sha256(inspection) if signatures else ""
     for pad in pads:
         saved = signatures.get(pad["key"])
         pad["saved"] = saved
+        # A signature made before the content last changed covers other content: the pad says so.
+        pad["void"] = saved is not None and not signature_valid(saved, current)
         if saved is not None:
             pad["name"] = saved.signer_name
     sections = [{"id": s.section_id, "title": checklist.section(s.section_id).title.get(lang), "percent": s.percent,

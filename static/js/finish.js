@@ -4,6 +4,12 @@
   "use strict";
 
   function init() {
+    // "Saved" is said once, where the page comes back after saving: the address loses ?saved=1 (a reload or a
+    // return through the history must not say it again).
+    if (/[?&]saved=1\b/.test(location.search) && window.history && history.replaceState) {
+      var query = location.search.replace(/([?&])saved=1\b&?/, "$1").replace(/[?&]$/, "");
+      history.replaceState(history.state, "", location.pathname + query + location.hash);
+    }
     var container = document.getElementById("team-rows");
     var template = document.getElementById("team-row-template");
     var addButton = document.querySelector("[data-add-row]");

@@ -39,6 +39,7 @@
   var retryTimer = null;
   var syncTimer = null;
   var filter = "all";    // which items the open inspection shows: all, failed, commented
+  var startChoices = {};  // facility id -> {kind, programme} chosen in the list of prepared facilities
 
   // ------------------------------------------------------------------------------------------ helpers
 
@@ -572,6 +573,11 @@
       var b = bundles[id];
       var kind = el("select", { "data-kind": true, "aria-label": t("external") + " / " + t("self") }, [
         el("option", { value: "external", text: t("external") }), el("option", { value: "self", text: t("self") })]);
+      // The list is drawn again after every sync (every few seconds offline): what was chosen stays chosen.
+      var chosen = startChoices[id] || {};
+      if (chosen.kind) { kind.value = chosen.kind; }
+      var programme = programmeChoice(b);
+      if (programme && chosen.programme) { programme.value = chosen.programme; }
       var troubled = Object.keys(records).map(function (k) { return records[k]; }).filter(function (rec) {
         var st = recordState(rec);
         return String(rec.facility.id) === String(id) && (st === "refused" || st === "mismatch");
@@ -580,7 +586,7 @@
         el("div", {}, [el("strong", { text: b.facility.name }), " ", el("span", { "class": "oready", "data-ready": true, text: "✓ " + t("ready") }),
           troubled.length ? el("a", { "class": "ofacility-refused", "data-facility-state": "refused", href: "#/i/" + troubled[0].uuid, text: "✕ " + t("st_refused") }) : null,
           el("br"), el("span", { "class": "muted small", text: t("prepared", { checklist: b.checklist.code + " v" + b.checklist.version, date: showDate(b.prepared_for) }) })]),
-        el("div", { "class": "obuttons" }, [kind, programmeChoice(b),
+        el("div", { "class": "obuttons" }, [kind, programme,
           el("button", { type: "button", "class": "btn btn-primary", "data-start": id, text: t("start") }),
           el("button", { type: "button", "class": "btn", "data-prepare": id, text: t("update") }),
           el("button", { type: "button", "class": "btn", "data-unprepare": id, text: t("remove") })])
@@ -683,8 +689,9 @@
     var rec = {
       uuid: o.uuid, created_at: new Date().toISOString(), inspection_date: o.inspection_date, kind: o.kind,
       facility: { id: bundle.facility.id, name: bundle.facility.name, code: bundle.facility.code },
+      // Its own checklist's deadline for corrective actions (a campaign's is not routine supervision's).
       checklist: { code: o.checklist.code, version: o.checklist.version, sha256: o.checklist.sha256,
-                   corrective_days: bundle.checklist.corrective_days },
+                   corrective_days: (checklists[checklistKey(o.checklist)] || bundle.checklist).corrective_days },
       profile: { type: o.profile.type, services: o.profile.services.slice() },
       answers: {}, actions: {}, opinion: server.facility_opinion || "", signatures: {}, refusal: null,
       team: server.team.length ? server.team.map(function (m) { return { role: m.role, full_name: m.full_name, position: m.position }; })
@@ -739,6 +746,7 @@
     var chosen = programmesOf(b).filter(function (p) { return p.programme === programme; })[0] || programmesOf(b)[0];
     var c = chosen.checklist;
     var rec = {
+      programme_label: chosen.label || "",
       uuid: uuid4(), created_at: new Date().toISOString(), inspection_date: today(), kind: kind || "external",
       facility: { id: b.facility.id, name: b.facility.name, code: b.facility.code },
       checklist: { code: c.code, version: c.version, sha256: c.sha256, corrective_days: c.corrective_days },
@@ -796,17 +804,21 @@
     var disabled = isLockedLocally(rec);
     return el("article", { "class": "oitem", id: "oi-" + item.id, "data-item": item.id }, [
       el("h3", {}, [el("span", { "class": "oitem-id", text: item.id }), " ", txt(item.text), item.critical ? el("span", { "class": "ocrit", title: T.critical, text: " ★" }) : null]),
-      txt(item.guidance) ? el("details", {}, [el("summary", { text: T.guidance }), el("p", { text: txt(item.guidance) })]) : null,
       rec.review && rec.review.items[item.id] ? el("p", { "class": "oreview", role: "note", "data-review-comment": true }, [
         el("strong", { text: T.reviewer + ": " }), rec.review.items[item.id]]) : null,
-      answerButtons(item, a.value, disabled),
-      // Compact: the note and photo controls open on demand; an item that has a note or a photo shows them.
-      el("details", { "class": "oextra", "data-extra": true, open: extraOpen(rec, item.id) }, [
-        el("summary", { text: T.note_photo }),
-        el("label", { "class": "onote" }, [T.note, el("textarea", { "class": "otext", rows: "2", maxlength: "4000", "data-note": true, disabled: disabled }, [a.note || ""])]),
-        el("div", { "class": "ophotos" }, [
-          el("label", { "class": "btn" }, [T.add_photo, el("input", { type: "file", accept: "image/*", capture: "environment", "data-photo": true, hidden: true, disabled: disabled })]),
-          el("span", { "data-thumbs": true })])]),
+      // Compact, as on the online form: the answer, a round i for the guidance and the note and photo controls share
+      // one row; the last two open below it (an item that has a note or a photo shows them).
+      el("div", { "class": "oanswer-row" }, [
+        answerButtons(item, a.value, disabled),
+        txt(item.guidance) ? el("details", { "class": "oguidance" }, [
+          el("summary", { title: T.guidance }, [el("span", { "class": "info-i", "aria-hidden": "true", text: "i" }), el("span", { "class": "visually-hidden", text: T.guidance })]),
+          el("p", { text: txt(item.guidance) })]) : null,
+        el("details", { "class": "oextra", "data-extra": true, open: extraOpen(rec, item.id) }, [
+          el("summary", { text: T.note_photo }),
+          el("label", { "class": "onote" }, [T.note, el("textarea", { "class": "otext", rows: "2", maxlength: "4000", "data-note": true, disabled: disabled }, [a.note || ""])]),
+          el("div", { "class": "ophotos" }, [
+            el("label", { "class": "btn" }, [T.add_photo, el("input", { type: "file", accept: "image/*", capture: "environment", "data-photo": true, hidden: true, disabled: disabled })]),
+            el("span", { "data-thumbs": true })])])]),
       el("p", { "class": "oitem-dirty small", "data-item-dirty": true, hidden: !rec.dirty.answers[item.id], text: T.item_waiting })
     ]);
   }
@@ -1105,7 +1117,8 @@
     var rec = records[current];
     if (!rec) { return; }
     q("[data-insp-title]").textContent = rec.facility.name;
-    q("[data-insp-meta]").textContent = showDate(rec.inspection_date) + " · " + t(rec.kind) + " · " + rec.checklist.code + " v" + rec.checklist.version;
+    q("[data-insp-meta]").textContent = showDate(rec.inspection_date) + " · " + t(rec.kind) + " · " +
+      (rec.programme_label ? rec.programme_label + " · " : "") + rec.checklist.code + " v" + rec.checklist.version;
     var holder = q("[data-insp-sections]");
     holder.textContent = "";
     var returned = q("[data-returned]");
@@ -1459,6 +1472,11 @@
       var rec = records[current];
       if (rec && event.target.matches("[data-photo]")) { onPhoto(rec, itemOf(event.target), event.target); return; }
       if (event.target.matches("[data-note], [data-value-input]")) { onInput(event); }
+      if (event.target.matches("[data-ready-list] [data-kind], [data-ready-list] [data-programme]")) {
+        var facility = event.target.closest("[data-facility-id]").dataset.facilityId;
+        var chosen = startChoices[facility] = startChoices[facility] || {};
+        chosen[event.target.matches("[data-kind]") ? "kind" : "programme"] = event.target.value;
+      }
     });
     root.addEventListener("sigpad:save", onSignature);
     // Remember which items' notes were opened, so a redraw after a sync does not fold them away.

@@ -8,7 +8,6 @@ and the finishing page's.
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib.util
 import sys
 from pathlib import Path
@@ -47,7 +46,11 @@ def test_the_walk_submits_a_whole_inspection_and_counts_its_taps(live_server, br
         # As in the register: the station's head, who comes prefilled as the facility's representative.
         db.session.get_one(Facility, ids["tyt"]).head_name = "Phạm Thị Dung"
         db.session.commit()
-    inspection_id = rf.start(app, ids["tyt"], ids["sup"], on=dt.date.today())
+    with app.test_request_context():
+        from qa_app.i18n import local_today
+
+        today = local_today()
+    inspection_id = rf.start(app, ids["tyt"], ids["sup"], on=today)
     result = bench_walk.walk_with(browser, playwright_instance.devices["Galaxy Tab S4"], live_server.url,
                                   "giamsat1", fx.PASSWORD, inspection_id, focused=focused, failures=3)
 

@@ -9,7 +9,6 @@ downloads the minutes, which say so, and the compliance dashboard lists the stat
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import time
 import unicodedata

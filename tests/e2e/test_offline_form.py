@@ -631,11 +631,22 @@ def test_a_campaign_inspection_is_started_and_submitted_offline(live_server, gal
     choice = row.locator("[data-programme]")
     expect(choice.locator("option")).to_have_count(2)
     expect(choice.locator("option").first).to_contain_text("Giám sát chất lượng định kỳ")
+    # A routine visit first (the first choice), left waiting to sync on the tablet.
+    row.locator("[data-start]").click()
+    page.locator("[data-view=inspection]").wait_for()
+    page.click(".oback")
+    page.locator("[data-view=home]").wait_for()
     choice.select_option("campaign")
+    # The list is drawn again after every sync attempt (every few seconds offline, with work waiting): the choice
+    # made stays made.
+    redrawn = row.element_handle()
+    page.click("[data-sync-now]")
+    page.wait_for_function("el => !el.isConnected", arg=redrawn)
+    expect(choice).to_have_value("campaign")
     row.locator("[data-start]").click()
     page.locator("[data-view=inspection]").wait_for()
     uuid = page.evaluate("location.hash.slice(4)")
-    expect(page.locator("[data-insp-meta]")).to_contain_text(code)
+    expect(page.locator("[data-insp-meta]")).to_contain_text(f"Giám sát chiến dịch · {code}")
     shown = page.locator("[data-insp-sections] [data-item]")
     expect(shown).to_have_count(len(campaign))
     assert shown.evaluate_all("els => els.map(e => e.dataset.item)") == [i.id for i in campaign]

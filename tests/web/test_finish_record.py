@@ -106,7 +106,28 @@ def test_saving_a_new_conclusion_voids_the_signatures(app: Flask, client: FlaskC
         assert db.session.scalar(sa.select(Signature.voided_at)) is not None
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
                                  .where(AuditEntry.action == "signature.voided")) == 1
-    assert "Void: the content changed" in client.get(finish_url(inspection_id)).get_data(as_text=True)
+    page = client.get(finish_url(inspection_id)).get_data(as_text=True)
+    assert "Void: the content changed" in page
+    # The head's pad says its stored signature is void (not just "saved"); the representative never signed.
+    pads = {p.split('data-role="')[1].split('"')[0]: p for p in page.split("data-sigpad")[1:]}
+    assert "data-sig-void" in pads["head"] and "data-sig-void" not in pads["facility_rep"]
+
+
+def test_save_comes_back_at_the_signatures_saying_so(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
+    inspection_id = rf.start(app, ids["f1"], ids["sup"])
+    rf.answer_all(app, inspection_id, ids["sup"])
+    login(client, ids["sup"], locale="en")
+    response = _post(client, app, inspection_id)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"{finish_url(inspection_id)}?saved=1#signatures")
+    said = "Saved. Sign now: a signature covers the record as saved."
+    page = client.get(f"{finish_url(inspection_id)}?saved=1").get_data(as_text=True)
+    assert said in page and page.index('id="sig-h"') < page.index(said) < page.index("data-sigpad")
+    assert said not in client.get(finish_url(inspection_id)).get_data(as_text=True)
+    # A refused save says nothing of the kind (and never redirects).
+    refused = client.post(finish_url(inspection_id) + "?saved=1",
+                          data={**finish_form(app, inspection_id, decision_date="2026-02-31"), "do": "save"})
+    assert refused.status_code == 400 and said not in refused.get_data(as_text=True)
 
 
 def test_the_round_decision_is_prefilled_and_cited(app: Flask, client: FlaskClient, ids: dict[str, int]) -> None:
