@@ -7,8 +7,6 @@ what it says: the pages answer, the form page references no third party, every a
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import sys
 import threading
 from pathlib import Path
 from types import ModuleType
@@ -18,7 +16,8 @@ from werkzeug.serving import make_server
 
 from qa_app.demo.generator import DemoParams
 
-ROOT = Path(__file__).resolve().parent.parent
+from .script_loader import load_script
+
 # Every kind of page the benchmark requests needs: both unit systems, a district, drafts; one year of history.
 TINY = DemoParams(seed=5, real_province=False, provinces=1, old_provinces=1, districts=2, old_communes=6,
                   communes=3, public_hospitals=1, private_hospitals=0, clinics=2, pharmacies=2,
@@ -27,11 +26,7 @@ TINY = DemoParams(seed=5, real_province=False, provinces=1, old_provinces=1, dis
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("qa_bench", ROOT / "scripts" / "bench.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["qa_bench"] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench")
 
 
 def test_bench_helpers_run_on_a_tiny_set(bench: ModuleType, tmp_path: Path) -> None:

@@ -8,9 +8,6 @@ and the finishing page's.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -18,17 +15,12 @@ import sqlalchemy as sa
 
 from .. import inspection_fixtures as fx
 from .. import review_fixtures as rf
-
-ROOT = Path(__file__).resolve().parents[2]
+from ..script_loader import load_script
 
 
 @pytest.fixture(scope="module")
 def bench_walk() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("qa_bench_walk", ROOT / "scripts" / "bench_walk.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["qa_bench_walk"] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_walk")
 
 
 @pytest.mark.parametrize("focused", [False, True], ids=["normal", "focused"])

@@ -68,6 +68,16 @@ def _prepare(page, name: str, facility_id: int) -> None:
     expect(page.locator(f"[data-ready-list] [data-facility-id='{facility_id}'] [data-ready]")).to_be_visible()
 
 
+def _submit_and_sync(page, galaxy, head: str, representative: str) -> None:
+    """Both signers sign, Submit (offline), back on the network, Sync now: the server has it submitted."""
+    _sign(page, "head", head)
+    _sign(page, "facility_rep", representative)
+    page.click("[data-submit]")
+    galaxy.set_offline(False)
+    page.click("[data-sync-now]")
+    expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "submitted", timeout=30000)
+
+
 def _answer_all(page, items) -> None:
     for item in items:
         article = page.locator(f"[id='oi-{item.id}']")  # ids such as M1.1 are not CSS identifiers
@@ -291,12 +301,7 @@ def test_a_draft_started_online_is_continued_offline_without_losing_or_repeating
             "aria-pressed", "true")
     _answer_all(page, items[5:])
     page.fill("[data-team-field=full_name][data-index='1']", "Phạm Thị Dung")
-    _sign(page, "head", "Nguyễn Văn An")
-    _sign(page, "facility_rep", "Phạm Thị Dung")
-    page.click("[data-submit]")
-    galaxy.set_offline(False)
-    page.click("[data-sync-now]")
-    expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "submitted", timeout=30000)
+    _submit_and_sync(page, galaxy, "Nguyễn Văn An", "Phạm Thị Dung")
     answers = _answers(app, uuid)
     assert set(answers) == {i.id for i in items}
     # The five answered online were not sent again: still their first revision.
@@ -347,14 +352,7 @@ def test_a_returned_inspection_is_continued_offline_with_the_reviewers_comments(
     expect(page.locator(f"#oi-{items[0].id} [data-note]")).to_be_hidden()
     _note(page, items[0].id, "Đã chụp giấy phép")
     # The note changes the record the two drawn signatures covered: both sign again before it is resubmitted.
-    from .test_offline import _sign
-
-    _sign(page, "head", "Nguyễn Văn Giám")
-    _sign(page, "facility_rep", "Hoàng Văn Trạm")
-    page.click("[data-submit]")
-    galaxy.set_offline(False)
-    page.click("[data-sync-now]")
-    expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "submitted", timeout=30000)
+    _submit_and_sync(page, galaxy, "Nguyễn Văn Giám", "Hoàng Văn Trạm")
     after = _answers(app, uuid)
     assert set(after) == set(before)
     assert after[items[0].id][:2] == (before[items[0].id][0], "Đã chụp giấy phép")
@@ -652,13 +650,7 @@ def test_a_campaign_inspection_is_started_and_submitted_offline(live_server, gal
     assert shown.evaluate_all("els => els.map(e => e.dataset.item)") == [i.id for i in campaign]
     _answer_all(page, campaign)
     page.fill("[data-team-field=full_name][data-index='1']", "Lò Thị Hoa")  # the register names no head
-    _sign(page, "head", "Nguyễn Văn An")
-    _sign(page, "facility_rep", "Lò Thị Hoa")
-    page.click("[data-submit]")
-
-    galaxy.set_offline(False)
-    page.click("[data-sync-now]")
-    expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "submitted", timeout=30000)
+    _submit_and_sync(page, galaxy, "Nguyễn Văn An", "Lò Thị Hoa")
     state = _server_inspection(app, uuid)
     assert state["status"] == "submitted"
     assert set(state["answers"]) == {i.id for i in campaign}
