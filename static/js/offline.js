@@ -803,7 +803,8 @@
     var a = rec.answers[item.id] || { value: null, note: "" };
     var disabled = isLockedLocally(rec);
     return el("article", { "class": "oitem", id: "oi-" + item.id, "data-item": item.id }, [
-      el("h3", {}, [el("span", { "class": "oitem-id", text: item.id }), " ", txt(item.text), item.critical ? el("span", { "class": "ocrit", title: T.critical, text: " ★" }) : null]),
+      // The item's text describes its "how to verify" button (86 of them share that name).
+      el("h3", { id: "oi-text-" + item.id }, [el("span", { "class": "oitem-id", text: item.id }), " ", txt(item.text), item.critical ? el("span", { "class": "ocrit", title: T.critical, text: " ★" }) : null]),
       rec.review && rec.review.items[item.id] ? el("p", { "class": "oreview", role: "note", "data-review-comment": true }, [
         el("strong", { text: T.reviewer + ": " }), rec.review.items[item.id]]) : null,
       // Compact, as on the online form: the answer, a round i for the guidance and the note and photo controls share
@@ -811,7 +812,7 @@
       el("div", { "class": "oanswer-row" }, [
         answerButtons(item, a.value, disabled),
         txt(item.guidance) ? el("details", { "class": "oguidance" }, [
-          el("summary", { title: T.guidance }, [el("span", { "class": "info-i", "aria-hidden": "true", text: "i" }), el("span", { "class": "visually-hidden", text: T.guidance })]),
+          el("summary", { title: T.guidance, "aria-describedby": "oi-text-" + item.id }, [el("span", { "class": "info-i", "aria-hidden": "true", text: "i" }), el("span", { "class": "visually-hidden", text: T.guidance })]),
           el("p", { text: txt(item.guidance) })]) : null,
         el("details", { "class": "oextra", "data-extra": true, open: extraOpen(rec, item.id) }, [
           el("summary", { text: T.note_photo }),

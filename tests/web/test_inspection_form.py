@@ -220,6 +220,8 @@ def test_form_renders_every_applicable_item_of_a_commune_station(app: Flask, cli
     assert "★ Critical" in a2
     assert "Records" in a2
     assert "<details class=\"guidance\">" in a2
+    # 86 "How to verify" buttons share a name: each is described by its item's text.
+    assert 'aria-describedby="item-A2-text"' in a2 and 'id="item-A2-text"' in a2
     assert 'accept="image/*" capture="environment"' in a2
     assert 'name="note"' in a2
     assert 'value="na"' in page[page.index('id="item-A3"'):page.index('id="item-A4"')]
