@@ -27,7 +27,7 @@ from flask_wtf.csrf import generate_csrf
 
 from ..checklists import tablet
 from ..checklists.answers import AnswerError, normalize_answer
-from ..checklists.registry import version_for
+from ..checklists.registry import checklist_of, programmes_for
 from ..checklists.schema import DEFAULT_PROGRAMME, Item
 from ..extensions import db
 from ..facilities.models import Facility
@@ -126,8 +126,6 @@ def _other_programmes(facility: Facility, preview: present.StartPreview,
     """The other programmes the facility can be inspected under that day (a campaign, a self-assessment
     checklist), each with its whole checklist and the server's applicable hash, so the tablet can start them
     offline too, by the same rules as the main one."""
-    from ..checklists.registry import checklist_of, programmes_for
-
     found = []
     for programme, version in programmes_for(facility.type, preview.on).items():
         if programme == preview.programme:
@@ -288,20 +286,15 @@ def _apply(data: dict[str, Any]) -> Outcome:
         if not services.can_view(user, inspection):
             return Outcome(404, {"error": "not_found", "message": _("No such inspection in your region.")})
     else:
-        # The programme is the one whose checklist the tablet started with (routine supervision unless it chose
-        # a campaign or another programme offered for the facility that day).
-        from ..checklists.registry import programmes_for
-
+        # The programme is the one whose checklist the tablet started with: the exact version first, then the
+        # code alone (a version replaced since the facility was prepared: refused below as changed, naming the one
+        # in force); else the start page's fallback (routine, or a type's only programme).
         offered = programmes_for(facility.type, data["on"])
         sent = (data["checklist"]["code"], data["checklist"]["version"])
-        # The exact version first, then the code alone (a version replaced since the tablet prepared the facility:
-        # refused below as changed, with the version now in force).
         programme = next((p for p, v in offered.items() if (v.code, v.version) == sent),
-                         next((p for p, v in offered.items() if v.code == sent[0]), DEFAULT_PROGRAMME))
-        # A type served by one other programme alone (a mobile team: campaigns) has no routine version: the
-        # refusal then names the one it has, not "no checklist in force".
-        version = offered.get(programme) or version_for(facility.type, data["on"]) or next(iter(offered.values()),
-                                                                                             None)
+                         next((p for p, v in offered.items() if v.code == sent[0]), None))
+        programme = present.offered_programme(offered, programme or DEFAULT_PROGRAMME)
+        version = offered.get(programme)
         if version is not None and (version.code, version.version) != (data["checklist"]["code"],
                                                                        data["checklist"]["version"]):
             return _checklist_changed(data, version.code, version.version)

@@ -39,7 +39,6 @@ IMPORT_ROLES = ("provincial_manager", "admin")
 START_ROLES = ("supervisor", "admin")
 
 
-
 def inspection_url(inspection_id: int) -> str:
     """Link to an inspection's page (a plain path until the inspections blueprint has its view)."""
     try:

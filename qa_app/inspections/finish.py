@@ -191,14 +191,15 @@ def _save_finish(form: FinishForm, inspection: Inspection) -> list[str]:
     return errors
 
 
-def _checklist(inspection: Inspection, score: Score, problems: list[str]) -> list[dict[str, Any]]:
+def _checklist(inspection: Inspection, score: Score, problems: list[str],
+               unsigned: dict[str, str]) -> list[dict[str, Any]]:
     """What submission needs, item by item, in the user's language (the service decides; this explains)."""
     roles = set(db.session.scalars(sa.select(TeamMember.role).where(TeamMember.inspection_id == inspection.id)))
     signed = set(db.session.scalars(sa.select(Signature.member_key).where(Signature.inspection_id == inspection.id)))
-    from ..minutes.content import signature_problems, signers
+    from ..minutes.content import signers
 
-    # A signature made before the content last changed no longer counts (it covered other content).
-    unsigned = dict(signature_problems(inspection))
+    # ``unsigned``: signature_problems() by signer; a signature made before the content last changed no longer
+    # counts (it covered other content).
     void = _("Void: the content changed after this signature was made; sign again.")
     acted = set(db.session.scalars(sa.select(CorrectiveAction.item_id)
                                    .where(CorrectiveAction.inspection_id == inspection.id)))
@@ -241,7 +242,7 @@ def _render_finish(inspection: Inspection, form: FinishForm, errors: list[str],
     score = services.current_score(inspection)
     problems = services.submission_problems(inspection, score)
     lang = _lang()
-    from ..minutes.content import signers
+    from ..minutes.content import signature_problems, signers
 
     signatures = {s.member_key or s.role: s for s in db.session.scalars(
         sa.select(Signature).options(defer(Signature.png), defer(Signature.strokes))
@@ -254,14 +255,12 @@ def _render_finish(inspection: Inspection, form: FinishForm, errors: list[str],
         if not any(p["key"] == role for p in pads):
             pads.append({"key": role, "role": role, "name": ""})
     pads.sort(key=lambda p: {"head": 0, "facility_rep": 1}.get(p["key"], 2))
-    from ..minutes.content import content_sha256, signature_valid
-
-    current = content_sha256(inspection) if signatures else ""
+    # One reading of which signatures still cover the content, for the pads and for "Before submitting".
+    unsigned = dict(signature_problems(inspection))
     for pad in pads:
         saved = signatures.get(pad["key"])
         pad["saved"] = saved
-        # A signature made before the content last changed covers other content: the pad says so.
-        pad["void"] = saved is not None and not signature_valid(saved, current)
+        pad["void"] = unsigned.get(pad["key"]) == "void"  # made before the content last changed: sign again
         if saved is not None:
             pad["name"] = saved.signer_name
     sections = [{"id": s.section_id, "title": checklist.section(s.section_id).title.get(lang), "percent": s.percent,
@@ -277,11 +276,11 @@ def _render_finish(inspection: Inspection, form: FinishForm, errors: list[str],
     return render_template(
         "inspections/finish.html", inspection=inspection, form=form, errors=errors, score=score,
         round_decision=round_decision,
-        sections=sections, checklist_rows=_checklist(inspection, score, problems), can_submit=not problems,
+        sections=sections, checklist_rows=_checklist(inspection, score, problems, unsigned), can_submit=not problems,
         item_texts={i.id: i.text.get(lang) for i in checklist.items},
         critical_items=set(score.critical_failures), pads=pads, team_roles=list(TEAM_ROLE_LABELS.items()),
         form_url=_form_url(inspection), version_label=services.version_label(inspection.checklist_version),
-        saved=status == 200 and request.method == "GET" and request.args.get("saved") == "1",
+        saved=status == 200 and request.args.get("saved") == "1",  # 200: a page shown, never a refusal
     ), status
 
 

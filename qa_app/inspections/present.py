@@ -63,7 +63,6 @@ def lang() -> str:
     return locale.language if locale is not None else "vi"
 
 
-
 def classification_label(classification: str | None) -> str:
     """A classification in words ('—' when there is none yet)."""
     return str(CLASSIFICATION_LABELS.get(classification, "—")) if classification else "—"
@@ -164,6 +163,14 @@ def start_problem(code: str, facility: Facility, on: dt.date) -> str:
     return ""
 
 
+def offered_programme(offered: dict[str, ChecklistVersion], programme: str) -> str:
+    """``programme`` if the facility is offered it, else routine supervision, else (a type only another programme
+    serves: a mobile team, campaigns only) that programme, so a start always has a checklist when one exists."""
+    if programme in offered or not offered:
+        return programme
+    return DEFAULT_PROGRAMME if DEFAULT_PROGRAMME in offered else next(iter(offered))
+
+
 def start_preview(facility: Facility, on: dt.date, programme: str = DEFAULT_PROGRAMME) -> StartPreview:
     """The checklist version the rule chooses for the facility on ``on`` and the items it leaves out, and why.
 
@@ -176,10 +183,7 @@ def start_preview(facility: Facility, on: dt.date, programme: str = DEFAULT_PROG
     if on > dt.date.today() + dt.timedelta(days=1):
         return StartPreview(on, None, None, start_problem("future_date", facility, on))
     offered = programmes_for(facility.type, on)
-    # A programme that has no checklist for this type falls back to routine supervision, or, for a type that only
-    # another programme serves (a mobile team: campaigns only), to that programme, so its start button works.
-    if programme not in offered and offered:
-        programme = DEFAULT_PROGRAMME if DEFAULT_PROGRAMME in offered else next(iter(offered))
+    programme = offered_programme(offered, programme)
     version = offered.get(programme)
     if version is None:
         return StartPreview(on, None, None, start_problem("no_checklist", facility, on),

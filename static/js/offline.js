@@ -680,11 +680,7 @@
   // One already on the tablet is left as it is (its own bases protect both sides).
   async function adopt(bundle, o) {
     if (records[o.uuid]) { return; }
-    if (o.checklist_content) {
-      var key = checklistKey(o.checklist_content);
-      checklists[key] = Object.assign({ key: key }, o.checklist_content);
-      await put("checklists", checklists[key]);
-    }
+    if (o.checklist_content) { await keepChecklist(o.checklist_content); }
     var server = o.server;
     var rec = {
       uuid: o.uuid, created_at: new Date().toISOString(), inspection_date: o.inspection_date, kind: o.kind,

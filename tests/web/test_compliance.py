@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
+import types
 
 import pytest
 import sqlalchemy as sa
@@ -171,7 +172,8 @@ def test_dashboard_day_is_vietnams_day_not_the_servers(app: Flask, client: Flask
         def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
             return dt.datetime(2026, 12, 7, 18, 30, tzinfo=dt.UTC).astimezone(tz)
 
-    monkeypatch.setattr(qa_app.i18n.dt, "datetime", Clock)
+    # Only qa_app.i18n's clock: its ``dt`` becomes the datetime module with this datetime class.
+    monkeypatch.setattr(qa_app.i18n, "dt", types.SimpleNamespace(**{**vars(dt), "datetime": Clock}))
     login(client, data.users["admin"])
     page = client.get("/compliance/").get_data(as_text=True)
     assert 'name="date" value="2026-12-08"' in page
