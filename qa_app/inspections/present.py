@@ -315,6 +315,10 @@ class ItemRow:
     previous_label: str = ""
     open_actions: list[CorrectiveAction] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
+    # Drawn blank for the tablet only: the badge's words when the item is always critical, and for one critical
+    # when the facility offers a service, the sentence and the services' names (the tablet picks the offered ones).
+    critical_label: str = ""
+    critical_when: dict[str, Any] | None = None
 
     @property
     def value(self) -> str | None:
@@ -424,3 +428,31 @@ def form_view(inspection: Inspection) -> FormView:
     critical_count = sum(1 for s in sections for r in s.items if r.critical)
     return FormView(inspection, checklist, score, sections, excluded_sections, previous, return_comment,
                     critical_count)
+
+
+def blank_sections(checklist: Checklist) -> list[SectionView]:
+    """Every section and item of a checklist version, drawn with no inspection: the tablet's copy of the form.
+
+    Which items apply, whether one is critical and every count depend on the facility; the tablet decides them by
+    the same rules (static/js/qa-engine.js) and fills the copy from its own record.
+    """
+    language = lang()
+    sections = []
+    for section in checklist.sections:
+        rows: list[ItemRow] = []
+        for item in section.items:
+            row = ItemRow(
+                item=item, text=item.text.get(language), guidance=item.guidance.get(language), critical="",
+                verification=[(code, str(VERIFICATION_LABELS.get(code, code))) for code in item.verification],
+                answer=None, photos=[])
+            if item.critical == "always":
+                row.critical_label = _("Critical")
+            elif item.critical == "when_offers":
+                row.critical_when = {
+                    "sentence": _("Critical because the facility offers %(services)s", services="{services}"),
+                    "services": dict(zip(item.critical_when_offers,
+                                         service_labels(item.critical_when_offers), strict=True))}
+            rows.append(row)
+        sections.append(SectionView(section.id, section.title.get(language), rows, [], 0, 0, None,
+                                    section.instructions.get(language) if section.instructions else ""))
+    return sections

@@ -10,16 +10,23 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..auth.views import roles_required
+from ..checklists.models import ChecklistVersion
+from ..checklists.registry import checklist_of
+from ..extensions import db
+from ..inspections import present
 
 bp = Blueprint("offline", __name__)
 
 # What the service worker caches when it installs (besides the page itself), relative to the static folder.
-SHELL_ASSETS = ("css/app.css", "css/review.css", "css/offline.css", "css/contrast.css", "js/qa-engine.js",
+SHELL_ASSETS = ("css/app.css", "css/review.css", "css/inspection.css", "css/offline.css", "css/contrast.css", "js/qa-engine.js",
                 "js/qa-form.js", "js/offline-records.js", "js/offline.js", "js/contrast.js", "js/signature.js",
                 "icons/icon-192.png", "icons/icon-512.png")
 
@@ -185,6 +192,29 @@ def app_page() -> ResponseReturnValue:
     response = Response(render_template("offline/app.html", user=g.user, strings=_strings()))
     # The service worker keeps its own copy; the browser's HTTP cache must not serve another user's page.
     response.headers["Cache-Control"] = "no-cache, private"
+    return response
+
+
+@bp.get("/offline/form/<code>/<int:version>")
+@roles_required("supervisor", "admin")
+def checklist_form(code: str, version: int) -> ResponseReturnValue:
+    """A checklist version's form drawn blank, in both languages: the tablet keeps it with the version.
+
+    The same templates as the online form (templates/inspections/_section.html and _item.html), so an item looks
+    and answers the same on both; static/js/offline.js hides what does not apply and fills in the record.
+    """
+    row = db.session.scalar(sa.select(ChecklistVersion).where(ChecklistVersion.code == code,
+                                                               ChecklistVersion.version == version))
+    if row is None:
+        return jsonify(error="not_found", message=_("No such checklist version.")), 404
+    checklist = checklist_of(row)
+    forms = {}
+    for language in current_app.config["LANGUAGES"]:
+        with force_locale(language):
+            forms[language] = render_template("offline/form.html", sections=present.blank_sections(checklist))
+    response = jsonify(code=row.code, version=row.version, sha256=row.sha256, forms=forms)
+    # A registered version never changes (its hash names its content), but the page it serves is a user's.
+    response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 
 

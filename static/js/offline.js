@@ -22,6 +22,7 @@
   var USER_NAME = root.dataset.userName;
   var LANG = root.dataset.lang === "en" ? "en" : "vi";
   var API = root.dataset.api;
+  var FORM_URL = root.dataset.formUrl;
   var DB_PREFIX = window.QAOfflineRecords.DB_PREFIX;
   var PHOTO_SIDE = 1600;
 
@@ -209,8 +210,15 @@
     return list;
   }
 
-  // Ready to work on: the checklist and the facility profile are on the tablet.
-  function usable(rec) { return !!(checklistOf(rec) && profileOf(rec)); }
+  // The version's form as the server draws it (templates/inspections/_section.html and _item.html, the online
+  // form's own templates), kept with the version in both languages (a copy kept before it travelled has none).
+  function formHtml(checklist) {
+    var forms = checklist && checklist.forms;
+    return forms ? forms[LANG] || forms.vi || null : null;
+  }
+
+  // Ready to work on: the checklist, its drawn form and the facility profile are on the tablet.
+  function usable(rec) { return !!(checklistOf(rec) && profileOf(rec) && formHtml(checklistOf(rec))); }
 
   function failingItems(rec) {
     return itemsOf(rec).filter(function (item) {
@@ -669,7 +677,15 @@
   // A whole checklist version, kept once by code, version and content hash; what a record or bundle refers to it by.
   async function keepChecklist(c) {
     var key = checklistKey(c);
-    var whole = Object.assign({ key: key }, c);
+    // Its form is drawn by the server once per version (the hash names the content, so a kept one stays right).
+    var forms = checklists[key] && checklists[key].forms;
+    if (!forms) {
+      var res = await request("GET", FORM_URL.replace("__code__", encodeURIComponent(c.code)).replace(/0$/, String(c.version)));
+      if (res.status !== 200) { throw new Error(res.data.message || ("HTTP " + res.status)); }
+      if (res.data.sha256 !== c.sha256) { throw new Error(T.engine_mismatch); }
+      forms = res.data.forms;
+    }
+    var whole = Object.assign({ key: key }, c, { forms: forms });
     await put("checklists", whole);
     checklists[key] = whole;
     return { code: whole.code, version: whole.version, sha256: whole.sha256, key: key, corrective_days: whole.corrective_days };
@@ -761,33 +777,12 @@
 
   // ------------------------------------------------------------------------------------------ inspection
 
-  function answerButtons(item, value, disabled) {
-    var choices = item.choices.slice();
-    if (item.allow_na) { choices.push({ value: "na", label: { vi: T.na, en: T.na } }); }
-    if (item.allow_not_observed) { choices.push({ value: "not_observed", label: { vi: T.not_observed, en: T.not_observed } }); }
-    var input = null, error = null;
-    if (!item.choices.length) {
-      // Number and text items: typed, with the N/A button beside when the checklist allows it. The file's
-      // constraints go on the input (keyboard, length); onInput refuses what the server would refuse.
-      var isNumber = item.answer_type === "number";
-      input = el("input", { "class": "otext", type: "text", inputmode: isNumber ? (item.integer ? "numeric" : "decimal") : null,
-        maxlength: isNumber ? "30" : String(Math.min(item.max_length || 2000, 2000)),
-        "data-value-input": true, value: value === null || value === undefined || value === "na" ? "" : String(value), disabled: disabled, "aria-label": item.id });
-      error = el("p", { "class": "small ovalue-error", role: "alert", "data-value-error": true, hidden: true });
-    }
-    return el("div", { "class": "oanswers", role: "group", "aria-label": item.id }, [input].concat(choices.map(function (c) {
-      var label = c.value === "met" ? T.met : c.value === "not_met" ? T.not_met : txt(c.label);
-      return el("button", { type: "button", "class": "btn oans oans-" + c.value, "data-value": c.value, disabled: disabled,
-        title: c.descriptor ? txt(c.descriptor) : null,
-        "aria-pressed": String(value !== null && value !== undefined && String(value) === c.value), text: label });
-    }), [error]));
-  }
-
   /* What the server would refuse in a typed answer, in the supervisor's words ("" when it is fine): the same
    * function and messages as the online form's (static/js/qa-form.js). */
   function typedProblem(item, value) { return QAForm.typedProblem(item, value, T, LANG); }
 
   var opened = {};       // "uuid:item" -> true once the supervisor opened an item's note and photos
+  var typedErrors = {};  // "uuid:item" -> why the typed answer on screen is refused (never kept)
 
   function extraOpen(rec, id) {
     var a = rec.answers[id];
@@ -795,46 +790,70 @@
       photosOf(rec).some(function (p) { return p.item_id === id; }));
   }
 
-  function renderItem(rec, item) {
+  function articleOf(id) { return q("#item-" + CSS.escape(id)); }
+
+  // An item of the drawn form (the online form's markup) filled from the record: its answer, note, photos, the
+  // reviewer's comment, whether it is critical for this facility; disabled once the submission is on its way.
+  function fillItem(rec, article, item, profile) {
     var a = rec.answers[item.id] || { value: null, note: "" };
-    var disabled = isLockedLocally(rec);
-    return el("article", { "class": "oitem", id: "oi-" + item.id, "data-item": item.id }, [
-      // The item's text describes its "how to verify" button (86 of them share that name).
-      el("h3", { id: "oi-text-" + item.id }, [el("span", { "class": "oitem-id", text: item.id }), " ", txt(item.text), item.critical ? el("span", { "class": "ocrit", title: T.critical, text: " ★" }) : null]),
-      rec.review && rec.review.items[item.id] ? el("p", { "class": "oreview", role: "note", "data-review-comment": true }, [
-        el("strong", { text: T.reviewer + ": " }), rec.review.items[item.id]]) : null,
-      // Compact, as on the online form: the answer, a round i for the guidance and the note and photo controls share
-      // one row; the last two open below it (an item that has a note or a photo shows them).
-      el("div", { "class": "oanswer-row" }, [
-        answerButtons(item, a.value, disabled),
-        txt(item.guidance) ? el("details", { "class": "oguidance" }, [
-          el("summary", { title: T.guidance, "aria-describedby": "oi-text-" + item.id }, [el("span", { "class": "info-i", "aria-hidden": "true", text: "i" }), el("span", { "class": "visually-hidden", text: T.guidance })]),
-          el("p", { text: txt(item.guidance) })]) : null,
-        el("details", { "class": "oextra", "data-extra": true, open: extraOpen(rec, item.id) }, [
-          el("summary", { text: T.note_photo }),
-          el("label", { "class": "onote" }, [T.note, el("textarea", { "class": "otext", rows: "2", maxlength: "4000", "data-note": true, disabled: disabled }, [a.note || ""])]),
-          el("div", { "class": "ophotos" }, [
-            el("label", { "class": "btn" }, [T.add_photo, el("input", { type: "file", accept: "image/*", capture: "environment", "data-photo": true, hidden: true, disabled: disabled })]),
-            el("span", { "data-thumbs": true })])])]),
-      el("p", { "class": "oitem-dirty small", "data-item-dirty": true, hidden: !rec.dirty.answers[item.id], text: T.item_waiting })
-    ]);
+    var value = a.value === null || a.value === undefined ? "" : String(a.value);
+    article.querySelectorAll("button.ans").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(value !== "" && b.dataset.value === value));
+    });
+    var typed = article.querySelector("[data-answer-input]");
+    if (typed) { typed.value = value === "na" ? "" : value; }
+    article.querySelector("[data-note]").value = a.note || "";
+    article.querySelector("[data-extra]").open = extraOpen(rec, item.id);
+    var badge = article.querySelector("[data-critical]");
+    var critical = QAEngine.itemIsCritical(item, profile);
+    article.classList.toggle("item-critical", critical);
+    if (badge) {
+      badge.hidden = !critical;
+      if (critical && badge.dataset.criticalWhen) {
+        var rule = JSON.parse(badge.dataset.criticalWhen);
+        var offered = Object.keys(rule.services).filter(function (code) { return profile.services.indexOf(code) !== -1; });
+        badge.textContent = "★ " + QAForm.fill(rule.sentence, { services: offered.map(function (code) { return rule.services[code]; }).join(", ") });
+      }
+    }
+    var comment = rec.review && rec.review.items[item.id];
+    if (comment) {
+      article.classList.add("item-commented");
+      article.querySelector(".answer-row").before(el("div", { "class": "reviewer-comment", role: "note", "data-review-comment": true }, [
+        el("strong", { text: T.reviewer + ":" }), " ", el("span", { "class": "body", text: comment })]));
+    }
+    var locked = isLockedLocally(rec);
+    article.querySelectorAll("button, input, textarea").forEach(function (control) { control.disabled = locked; });
+    renderPhotos(rec, item.id);
+  }
+
+  // The item's line under its answer: why a typed answer is refused, else whether it waits to be synced.
+  function markItem(rec, id) {
+    var article = articleOf(id);
+    if (!article) { return; }
+    var error = typedErrors[rec.uuid + ":" + id] || "";
+    var status = article.querySelector("[data-item-status]");
+    status.textContent = error || (rec.dirty.answers[id] ? T.item_waiting : "");
+    status.classList.toggle("is-error", !!error);
+    article.classList.toggle("is-error", !!error);
+    article.classList.toggle("is-pending", !error && !!rec.dirty.answers[id]);
   }
 
   function renderPhotos(rec, itemId) {
-    var holder = q("#oi-" + CSS.escape(itemId) + " [data-thumbs]");
+    var article = articleOf(itemId);
+    var holder = article && article.querySelector("[data-photos]");
     if (!holder) { return; }
     holder.textContent = "";
     photosOf(rec).filter(function (p) { return p.item_id === itemId; }).forEach(function (p) {
-      var img = el("img", { alt: p.refused ? t("photo_refused", { message: p.refused }) : p.uploaded ? T.photo_uploaded : T.photo_waiting,
-        title: p.refused ? t("photo_refused", { message: p.refused }) : p.uploaded ? T.photo_uploaded : T.photo_waiting,
+      var state = p.refused ? t("photo_refused", { message: p.refused }) : p.uploaded ? T.photo_uploaded : T.photo_waiting;
+      var img = el("img", { alt: state, title: state, width: "96", height: "72",
         "class": "othumb" + (p.uploaded ? " is-uploaded" : ""), "data-photo-uuid": p.uuid });
       img.src = URL.createObjectURL(p.blob);
       var parts = [img];
-      if (p.refused) { parts.push(el("span", { "class": "small ophoto-refused", "data-photo-refused": true, text: t("photo_refused", { message: p.refused }) })); }
+      if (p.refused) { parts.push(el("span", { "class": "small ophoto-refused", "data-photo-refused": true, text: state })); }
       if (!p.uploaded && !isLockedLocally(rec)) {
-        parts.push(el("button", { type: "button", "class": "btn btn-link", "data-remove-photo": p.uuid, text: T.remove_photo }));
+        parts.push(el("button", { type: "button", "class": "photo-del", "data-remove-photo": p.uuid, "aria-label": T.remove_photo, title: T.remove_photo, text: "✕" }));
       }
-      holder.appendChild(el("span", { "class": "ophoto" }, parts));
+      holder.appendChild(el("li", { "data-photo": p.uuid }, parts));
     });
   }
 
@@ -847,7 +866,7 @@
     (sc ? sc.sections : []).forEach(function (s) {
       if (!s.applicable) { return; }
       var done = s.answered === s.applicable;
-      nav.appendChild(el("a", { href: "#osec-" + s.id, "data-goto-section": s.id, "class": "ochip" + (done ? " is-done" : "") + (s.failed_items.length ? " has-failed" : "") }, [
+      nav.appendChild(el("a", { href: "#sec-" + s.id, "data-goto-section": s.id, "class": "ochip" + (done ? " is-done" : "") + (s.failed_items.length ? " has-failed" : "") }, [
         el("strong", { text: s.id }), " " + s.answered + "/" + s.applicable + (s.failed_items.length ? " · ✕" + s.failed_items.length : "")]));
     });
   }
@@ -886,10 +905,10 @@
     if (!sc || !sc.unanswered.length) { return; }
     if (filter !== "all") { filter = "all"; applyFilter(rec, sc); }
     // The first unanswered item below the top of the screen, else the first one.
-    var below = sc.unanswered.map(function (id) { return q("#oi-" + CSS.escape(id)); }).filter(function (n) {
+    var below = sc.unanswered.map(articleOf).filter(function (n) {
       return n && n.getBoundingClientRect().top > 210;
     });
-    var target = below[0] || q("#oi-" + CSS.escape(sc.unanswered[0]));
+    var target = below[0] || articleOf(sc.unanswered[0]);
     target.scrollIntoView({ block: "start" });
     var button = target.querySelector("button, input, textarea");
     if (button) { button.focus({ preventScroll: true }); }
@@ -940,9 +959,16 @@
     var node = q("[data-insp-status]");
     node.dataset.state = st.state;
     node.textContent = st.text;
-    Object.keys(rec.answers).forEach(function (id) {
-      var flag = q("#oi-" + CSS.escape(id) + " [data-item-dirty]");
-      if (flag) { flag.hidden = !rec.dirty.answers[id]; }
+    // Each section's count and score and each item's state, as the online form shows them.
+    (sc ? sc.sections : []).forEach(function (s) {
+      root.querySelectorAll('[data-section-progress="' + CSS.escape(s.id) + '"]').forEach(function (n) { n.textContent = s.answered + "/" + s.applicable; });
+      root.querySelectorAll('[data-section-percent="' + CSS.escape(s.id) + '"]').forEach(function (n) { n.textContent = showPercent(s.percent); });
+    });
+    root.querySelectorAll("[data-insp-sections] article.item").forEach(function (article) {
+      var r = sc && sc.items[article.dataset.item];
+      article.classList.toggle("is-answered", !!(r && r.answered));
+      article.classList.toggle("is-failed", !!(r && r.failed));
+      markItem(rec, article.dataset.item);
     });
     renderProblems(rec);
     var msg = q("[data-submit-msg]");
@@ -980,7 +1006,7 @@
 
   function itemLinks(ids) {
     return el("ul", { "class": "olinks" }, ids.map(function (id) {
-      return el("li", {}, [el("a", { href: "#oi-" + id, "data-goto": id, text: id })]);
+      return el("li", {}, [el("a", { href: "#item-" + id, "data-goto": id, text: id })]);
     }));
   }
 
@@ -1127,17 +1153,25 @@
       returned.appendChild(el("p", { "data-return-comment": true, text: comment.body }));
       returned.appendChild(el("p", { "class": "muted small", text: comment.author }));
     }
-    var checklist = checklistOf(rec), profile = profileOf(rec);
-    (checklist && profile ? checklist.sections : []).forEach(function (section) {
-      var items = section.items.filter(function (item) { return QAEngine.itemApplies(item, section, profile)[0]; });
-      if (!items.length) { return; }
-      holder.appendChild(el("section", { "class": "osection", id: "osec-" + section.id, "data-section": section.id }, [
-        el("h2", { text: section.id + ". " + txt(section.title) }),
-        // The checklist's instructions for the section (whom to meet, what to look at), above its items.
-        txt(section.instructions) ? el("p", { "class": "osection-instructions", "data-section-instructions": true, text: txt(section.instructions) }) : null
-      ].concat(items.map(function (item) { return renderItem(rec, item); }))));
-    });
-    itemsOf(rec).forEach(function (item) { renderPhotos(rec, item.id); });
+    // The one form: the version's sections and items as the server draws them for the online form, kept on the
+    // tablet; what does not apply to this facility (by QAEngine, the server's rules) is taken out.
+    var checklist = checklistOf(rec), profile = profileOf(rec), html = formHtml(checklist);
+    if (html && profile) {
+      holder.innerHTML = html;
+      checklist.sections.forEach(function (section) {
+        var node = q("#sec-" + CSS.escape(section.id), holder);
+        if (!node) { return; }
+        var kept = 0;
+        section.items.forEach(function (item) {
+          var article = q("#item-" + CSS.escape(item.id), node);
+          if (!article) { return; }
+          if (!QAEngine.itemApplies(item, section, profile)[0]) { article.remove(); return; }
+          kept += 1;
+          fillItem(rec, article, item, profile);
+        });
+        if (!kept) { node.remove(); }
+      });
+    }
     q("[data-opinion]").value = rec.opinion || "";
     q("[data-opinion]").disabled = isLockedLocally(rec);
     q("[data-add-member]").disabled = isLockedLocally(rec);
@@ -1182,18 +1216,18 @@
     if (!rec) { return; }
     var target = event.target;
     var itemId = itemOf(target);
-    if (target.matches("[data-value-input]")) {
-      target.parentNode.querySelectorAll(".oans").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
+    if (target.matches("[data-answer-input]")) {
+      target.closest(".answer").querySelectorAll("button.ans").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
       // Refused here, as the server would refuse it: shown at once and never saved nor sent.
       var typedItem = itemsOf(rec).filter(function (i) { return i.id === itemId; })[0];
       var typedValue = typedItem && typedItem.answer_type === "number" ? target.value.replace(",", ".").trim() : target.value;
       var problem = typedItem ? typedProblem(typedItem, typedValue) : "";
-      var errorNode = target.parentNode.querySelector("[data-value-error]");
-      if (errorNode) { errorNode.hidden = !problem; errorNode.textContent = problem; }
+      if (problem) { typedErrors[rec.uuid + ":" + itemId] = problem; } else { delete typedErrors[rec.uuid + ":" + itemId]; }
+      markItem(rec, itemId);
       target.setAttribute("aria-invalid", String(!!problem));
       if (problem) { clearTimeout(noteTimers[itemId + "value"]); return; }
     }
-    if (target.matches("[data-note]") || target.matches("[data-value-input]")) {
+    if (target.matches("[data-note]") || target.matches("[data-answer-input]")) {
       var field = target.matches("[data-note]") ? "note" : "value";
       clearTimeout(noteTimers[itemId + field]);
       // Vietnamese keyboards type a decimal comma; the server reads a point (as on the online form).
@@ -1266,7 +1300,7 @@
     var chip = event.target.closest("a[data-goto-section]");
     if (chip) {
       event.preventDefault();
-      var section = q("#osec-" + CSS.escape(chip.dataset.gotoSection));
+      var section = q("#sec-" + CSS.escape(chip.dataset.gotoSection));
       if (section) { section.scrollIntoView({ block: "start" }); }
       return;
     }
@@ -1275,7 +1309,7 @@
       // The page's location names the open inspection: go to the item without changing it.
       event.preventDefault();
       if (filter !== "all" && records[current]) { filter = "all"; applyFilter(records[current], scoreOf(records[current])); }
-      var article = q("#oi-" + CSS.escape(link.dataset.goto));
+      var article = articleOf(link.dataset.goto);
       if (article) {
         article.scrollIntoView({ block: "start" });
         var first = article.querySelector("button, input, textarea");
@@ -1315,15 +1349,14 @@
       return;
     }
     if (!rec) { return; }
-    if (target.matches(".oans")) {
+    if (target.matches("button.ans")) {
       var itemId = itemOf(target);
       var pressed = target.getAttribute("aria-pressed") === "true";
-      target.parentNode.querySelectorAll(".oans").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
+      target.parentNode.querySelectorAll("button.ans").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
       if (!pressed) { target.setAttribute("aria-pressed", "true"); }
-      var typed = target.parentNode.querySelector("[data-value-input]");
+      var typed = target.parentNode.querySelector("[data-answer-input]");
       if (typed) { typed.value = ""; typed.setAttribute("aria-invalid", "false"); }
-      var typedError = target.parentNode.querySelector("[data-value-error]");
-      if (typedError) { typedError.hidden = true; }
+      delete typedErrors[rec.uuid + ":" + itemId];
       await setAnswer(rec, itemId, "value", pressed ? null : target.dataset.value);
       renderActions(rec);
     } else if (target.dataset.removePhoto) {
@@ -1467,8 +1500,8 @@
     root.addEventListener("input", onInput);
     root.addEventListener("change", function (event) {
       var rec = records[current];
-      if (rec && event.target.matches("[data-photo]")) { onPhoto(rec, itemOf(event.target), event.target); return; }
-      if (event.target.matches("[data-note], [data-value-input]")) { onInput(event); }
+      if (rec && event.target.matches("[data-photo-input]")) { onPhoto(rec, itemOf(event.target), event.target); return; }
+      if (event.target.matches("[data-note], [data-answer-input]")) { onInput(event); }
       if (event.target.matches("[data-ready-list] [data-kind], [data-ready-list] [data-programme]")) {
         var facility = event.target.closest("[data-facility-id]").dataset.facilityId;
         var chosen = startChoices[facility] = startChoices[facility] || {};
@@ -1476,6 +1509,8 @@
       }
     });
     root.addEventListener("sigpad:save", onSignature);
+    // The drawn form's items are the online form's, whose buttons post without scripts: here nothing is posted.
+    root.addEventListener("submit", function (event) { event.preventDefault(); });
     // Remember which items' notes were opened, so a redraw after a sync does not fold them away.
     root.addEventListener("toggle", function (event) {
       var details = event.target;

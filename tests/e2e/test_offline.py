@@ -75,21 +75,21 @@ def _start(page, facility_id: int) -> str:
 
 
 def _answer(page, item, value: str) -> None:
-    article = page.locator(f"#oi-{item.id}")
+    article = page.locator(f"#item-{item.id}")
     if item.answer_type in ("yes_no_na", "scale"):
         article.locator(f"button[data-value='{value}']").click()
     else:
-        article.locator("[data-value-input]").fill(value)
-        article.locator("[data-value-input]").blur()
+        article.locator("[data-answer-input]").fill(value)
+        article.locator("[data-answer-input]").blur()
 
 
 def _note(page, item_id: str, text: str) -> None:
     """Write a note on an item: its note and photo controls open on demand (compact form)."""
-    extra = page.locator(f"#oi-{item_id} [data-extra]")
+    extra = page.locator(f"#item-{item_id} [data-extra]")
     if extra.get_attribute("open") is None:
         extra.locator("summary").click()
-    page.fill(f"#oi-{item_id} [data-note]", text)
-    page.locator(f"#oi-{item_id} [data-note]").blur()
+    page.fill(f"#item-{item_id} [data-note]", text)
+    page.locator(f"#item-{item_id} [data-note]").blur()
 
 
 def _sign(page, role: str, name: str) -> None:
@@ -164,8 +164,8 @@ def test_whole_inspection_offline_survives_reopening_and_syncs_exactly(live_serv
     entered[first.id] = (entered[first.id][0], "Giấy phép treo ở phòng khám")
     photo = tmp_path / "evidence.jpg"
     photo.write_bytes(fx.jpeg_bytes(2400, 1800))
-    page.set_input_files(f"#oi-{first.id} [data-photo]", str(photo))
-    expect(page.locator(f"#oi-{first.id} [data-thumbs] img")).to_have_count(1)
+    page.set_input_files(f"#item-{first.id} [data-photo-input]", str(photo))
+    expect(page.locator(f"#item-{first.id} [data-photos] img")).to_have_count(1)
     page.fill("[data-team-field=position][data-index='0']", "Trưởng đoàn")
     page.fill("[data-team-field=full_name][data-index='1']", "Phạm Thị Dung")
     page.click("[data-add-member]")
@@ -181,7 +181,7 @@ def test_whole_inspection_offline_survives_reopening_and_syncs_exactly(live_serv
     expect(page.locator("[data-submit-msg]")).to_contain_text("submitted as soon as")
     # Not sent yet, so it can be taken back, and submitted again.
     page.click("[data-cancel-submit]")
-    expect(page.locator(f"#oi-{first.id} [data-note]")).to_be_editable()
+    expect(page.locator(f"#item-{first.id} [data-note]")).to_be_editable()
     page.click("[data-submit]")
     expect(page.locator("[data-submit-msg]")).to_contain_text("submitted as soon as")
     expect(page.locator("[data-insp-status]")).to_contain_text("Waiting to sync")
@@ -205,10 +205,10 @@ def test_whole_inspection_offline_survives_reopening_and_syncs_exactly(live_serv
     assert page.evaluate("fetch('/api/v1/session').then(() => 'reached', () => 'offline')") == "offline"
     for item in items:
         if item.answer_type in ("yes_no_na", "scale"):
-            expect(page.locator(f"#oi-{item.id} button[data-value='{entered[item.id][0]}']")).to_have_attribute(
+            expect(page.locator(f"#item-{item.id} button[data-value='{entered[item.id][0]}']")).to_have_attribute(
                 "aria-pressed", "true")
-    expect(page.locator(f"#oi-{first.id} [data-note]")).to_have_value("Giấy phép treo ở phòng khám")
-    expect(page.locator(f"#oi-{first.id} [data-thumbs] img")).to_have_count(1)
+    expect(page.locator(f"#item-{first.id} [data-note]")).to_have_value("Giấy phép treo ở phòng khám")
+    expect(page.locator(f"#item-{first.id} [data-photos] img")).to_have_count(1)
     expect(page.locator("[data-team-field=full_name][data-index='2']")).to_have_value("Lò Thị Mai")
     expect(page.locator("[data-sigpad][data-role=facility_rep] [data-sig-preview]")).to_be_visible()
     expect(_status(page)).to_contain_text("Waiting to sync")
@@ -307,8 +307,8 @@ def test_conflict_with_another_device_shows_both_versions(live_server, browser, 
         _open_app(page, url)
         _prepare(page, "Bản Giang", ids["tyt"])
         uuid = _start(page, ids["tyt"])
-        page.locator("#oi-A2 button[data-value=met]").click()
-        page.locator("#oi-A3 button[data-value=met]").click()
+        page.locator("#item-A2 button[data-value=met]").click()
+        page.locator("#item-A3 button[data-value=met]").click()
         page.click("[data-sync-now]")
         expect(_status(page)).to_have_attribute("data-state", "synced", timeout=30000)
 
@@ -328,8 +328,8 @@ def test_conflict_with_another_device_shows_both_versions(live_server, browser, 
         # Offline on the tablet, the supervisor changes the same answers, then syncs.
         context.set_offline(True)
         _note(page, "A2", "đã xem lại giấy phép")
-        page.locator("#oi-A3 button[data-value=met]").click()  # unpress
-        page.locator("#oi-A3 button[data-value=met]").click()  # and press again: a change of the same value
+        page.locator("#item-A3 button[data-value=met]").click()  # unpress
+        page.locator("#item-A3 button[data-value=met]").click()  # and press again: a change of the same value
         _note(page, "A3", "đủ")
         context.set_offline(False)
         page.click("[data-sync-now]")
@@ -350,7 +350,7 @@ def test_conflict_with_another_device_shows_both_versions(live_server, browser, 
         state = _server_inspection(app, uuid)
         assert state["answers"]["A2"] == ("met", "đã xem lại giấy phép")
         assert state["answers"]["A3"] == ("not_met", "")
-        expect(page.locator("#oi-A3 button[data-value=not_met]")).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#item-A3 button[data-value=not_met]")).to_have_attribute("aria-pressed", "true")
     finally:
         context.close()
 
@@ -365,7 +365,7 @@ def test_another_user_on_the_same_tablet_does_not_see_the_data(live_server, cont
     _prepare(page, "Bản Giang", ids["tyt"])
     context.set_offline(True)
     _start(page, ids["tyt"])
-    page.locator("#oi-A2 button[data-value=met]").click()
+    page.locator("#item-A2 button[data-value=met]").click()
     expect(page.locator("[data-insp-status]")).to_contain_text("Waiting to sync")
     assert _shell_cached(page, True)
     context.set_offline(False)
@@ -405,7 +405,7 @@ def test_expired_session_keeps_the_changes_until_the_same_user_signs_in(live_ser
         _prepare(page, "Bản Giang", ids["tyt"])
         context.set_offline(True)
         _start(page, ids["tyt"])
-        page.locator("#oi-A2 button[data-value=met]").click()
+        page.locator("#item-A2 button[data-value=met]").click()
         _note(page, "A2", "hết phiên")
         # The session expires while the tablet is offline.
         context.clear_cookies()

@@ -80,13 +80,13 @@ def _submit_and_sync(page, galaxy, head: str, representative: str) -> None:
 
 def _answer_all(page, items) -> None:
     for item in items:
-        article = page.locator(f"[id='oi-{item.id}']")  # ids such as M1.1 are not CSS identifiers
+        article = page.locator(f"[id='item-{item.id}']")  # ids such as M1.1 are not CSS identifiers
         value = fx.passing_value(item)
         if item.answer_type in ("yes_no_na", "scale"):
             article.locator(f"button[data-value='{value}']").click()
         else:
-            article.locator("[data-value-input]").fill(value)
-            article.locator("[data-value-input]").blur()
+            article.locator("[data-answer-input]").fill(value)
+            article.locator("[data-answer-input]").blur()
 
 
 def test_two_prepared_facilities_keep_their_own_applicable_items_offline(live_server, galaxy) -> None:
@@ -114,32 +114,32 @@ def test_two_prepared_facilities_keep_their_own_applicable_items_offline(live_se
     expect(shown).to_have_count(len(with_implants))
     assert shown.evaluate_all("els => els.map(e => e.dataset.item)") == [i.id for i in with_implants]
     for item_id in only_implants:
-        expect(page.locator(f"#oi-{item_id}")).to_be_visible()
+        expect(page.locator(f"#item-{item_id}")).to_be_visible()
     # "Next unanswered" goes to the first item not answered yet; the chips count per section.
     page.click("[data-next-unanswered]")
-    expect(page.locator(f"#oi-{with_implants[0].id}")).to_be_in_viewport()
+    expect(page.locator(f"#item-{with_implants[0].id}")).to_be_in_viewport()
     _answer_all(page, with_implants[:-1])
     page.click("[data-next-unanswered]")
-    expect(page.locator(f"#oi-{with_implants[-1].id}")).to_be_in_viewport()
+    expect(page.locator(f"#item-{with_implants[-1].id}")).to_be_in_viewport()
     _answer_all(page, with_implants[-1:])
     chips = page.locator("[data-chips] [data-goto-section]")
     assert chips.count() >= 2
     expect(chips.first).to_have_class(re.compile("is-done"))
     # "Failed only": one failed item shown, the others hidden (not lost); "All items" brings them back.
     failed = next(i for i in with_implants if i.answer_type == "yes_no_na")
-    page.locator(f"#oi-{failed.id} button[data-value='not_met']").click()
+    page.locator(f"#item-{failed.id} button[data-value='not_met']").click()
     page.click("[data-filter=failed]")
     expect(page.locator("[data-insp-sections] [data-item]:visible")).to_have_count(1)
-    expect(page.locator(f"#oi-{failed.id}")).to_be_visible()
+    expect(page.locator(f"#item-{failed.id}")).to_be_visible()
     # The other sections say they have no failed item; the failed item's section does not.
     sections = page.locator("[data-insp-sections] [data-section]")
     expect(page.locator("[data-filter-empty]:visible")).to_have_count(sections.count() - 1)
     expect(page.locator("[data-filter-empty]:visible").first).to_have_text("Phần này không có mục nào không đạt.")
-    expect(page.locator(f"[data-section]:has(#oi-{failed.id}) [data-filter-empty]")).to_be_hidden()
+    expect(page.locator(f"[data-section]:has(#item-{failed.id}) [data-filter-empty]")).to_be_hidden()
     page.click("[data-filter=all]")
     expect(page.locator("[data-filter-empty]:visible")).to_have_count(0)
     expect(page.locator("[data-insp-sections] [data-item]:visible")).to_have_count(len(with_implants))
-    page.locator(f"#oi-{failed.id} button[data-value='met']").click()
+    page.locator(f"#item-{failed.id} button[data-value='met']").click()
     expect(page.locator("[data-insp-progress]")).to_contain_text(f"{len(with_implants)}")
     # The running score and classification, by the same rules as the server's.
     expect(page.locator("[data-insp-score]")).to_have_text("100,0%")
@@ -227,13 +227,13 @@ def test_a_refused_submission_is_red_at_the_top_with_links_and_never_synced(live
     expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "refused")
     expect(_status(page)).to_have_attribute("data-state", "refused")
     # The answer removed on the server shows as unanswered here too (nothing was waiting for it on the tablet).
-    expect(page.locator(f"#oi-{removed} button[aria-pressed=true]")).to_have_count(0)
+    expect(page.locator(f"#item-{removed} button[aria-pressed=true]")).to_have_count(0)
     expect(box).to_be_in_viewport()
     assert int(_status(page).get_attribute("data-changes")) >= 1
     page.screenshot(path=str(SHOTS / "offline-refused-vi.png"))
     assert not _violations(page), "axe-core violations on the refused form"
     link.click()
-    expect(page.locator(f"#oi-{removed}")).to_be_in_viewport()
+    expect(page.locator(f"#item-{removed}")).to_be_in_viewport()
     # The facility's row says so too.
     page.goto(url + "/offline/?lang=vi#")
     page.locator("#offline-app[data-loaded]").wait_for(state="attached")
@@ -297,7 +297,7 @@ def test_a_draft_started_online_is_continued_offline_without_losing_or_repeating
     entry.get_by_role("link").first.click()
     page.locator("[data-view=inspection]").wait_for()
     for item in items[:5]:
-        expect(page.locator(f"#oi-{item.id} button[data-value='{fx.passing_value(item)}']")).to_have_attribute(
+        expect(page.locator(f"#item-{item.id} button[data-value='{fx.passing_value(item)}']")).to_have_attribute(
             "aria-pressed", "true")
     _answer_all(page, items[5:])
     page.fill("[data-team-field=full_name][data-index='1']", "Phạm Thị Dung")
@@ -345,11 +345,11 @@ def test_a_returned_inspection_is_continued_offline_with_the_reviewers_comments(
     page.locator(f"[data-inspection-list] [data-uuid='{uuid}']").get_by_role("link").first.click()
     page.locator("[data-view=inspection]").wait_for()
     expect(page.locator("[data-return-comment]")).to_have_text("Ghi rõ số lượng thuốc tồn kho")
-    expect(page.locator(f"#oi-{items[0].id} [data-review-comment]")).to_contain_text("Thiếu ảnh giấy phép")
+    expect(page.locator(f"#item-{items[0].id} [data-review-comment]")).to_contain_text("Thiếu ảnh giấy phép")
     page.screenshot(path=str(SHOTS / "offline-returned-vi.png"))
     assert not _violations(page), "axe-core violations on the returned form"
     # Compact: notes open on demand.
-    expect(page.locator(f"#oi-{items[0].id} [data-note]")).to_be_hidden()
+    expect(page.locator(f"#item-{items[0].id} [data-note]")).to_be_hidden()
     _note(page, items[0].id, "Đã chụp giấy phép")
     # The note changes the record the two drawn signatures covered: both sign again before it is resubmitted.
     _submit_and_sync(page, galaxy, "Nguyễn Văn Giám", "Hoàng Văn Trạm")
@@ -536,29 +536,32 @@ def test_the_new_answer_kinds_are_shown_checked_and_synced_offline(live_server, 
     page.locator("[data-view=inspection]").wait_for()
     uuid = page.evaluate("location.hash.slice(4)")
     # The section's instructions above its items.
-    expect(page.locator("#osec-M1 [data-section-instructions]")).to_contain_text("Làm việc với trạm trưởng")
+    expect(page.locator("#sec-M1 [data-section-instructions]")).to_contain_text("Làm việc với trạm trưởng")
     # "Not observed" only where the item allows it.
-    expect(page.locator("[id='oi-M1.1'] button[data-value='not_observed']")).to_have_count(0)
-    unobserved = page.locator("[id='oi-M3.2'] button[data-value='not_observed']")
+    expect(page.locator("[id='item-M1.1'] button[data-value='not_observed']")).to_have_count(0)
+    unobserved = page.locator("[id='item-M3.2'] button[data-value='not_observed']")
     expect(unobserved).to_have_text("Không quan sát được")
     for item in items:  # ids with a dot: selected by attribute
-        article = page.locator(f"[id='oi-{item.id}']")
+        article = page.locator(f"[id='item-{item.id}']")
         if item.answer_type in ("yes_no_na", "scale"):
             article.locator(f"button[data-value='{fx.passing_value(item)}']").click()
         elif item.id != "M3.2":
-            article.locator("[data-value-input]").fill(fx.passing_value(item))
+            article.locator("[data-answer-input]").fill(fx.passing_value(item))
     unobserved.click()
     expect(unobserved).to_have_attribute("aria-pressed", "true")
     # A count must be a whole number: refused on the tablet, in Vietnamese, and not kept.
-    count = page.locator("[id='oi-M7.1'] [data-value-input]")
+    count = page.locator("[id='item-M7.1'] [data-answer-input]")
     count.fill("2,5")
-    error = page.locator("[id='oi-M7.1'] [data-value-error]")
+    error = page.locator("[id='item-M7.1'] [data-item-status]")
     expect(error).to_have_text("Tiêu chí M7.1 cần nhập số nguyên.")
     expect(count).to_have_attribute("aria-invalid", "true")
     count.fill("-1")
     expect(error).to_have_text("Số phải từ 0 trở lên.")
     count.fill("12")
-    expect(error).to_be_hidden()
+    # The item's line now says the accepted value waits for the sync, as on the online form's "Not yet saved".
+    expect(error).to_have_text("Đang chờ đồng bộ")
+    expect(count).to_have_attribute("aria-invalid", "false")
+    expect(page.locator("[id='item-M7.1']")).not_to_have_class(re.compile(r"\bis-error\b"))
     expect(page.locator("[data-insp-class]")).to_have_text("Không đánh giá được: cần giám sát lại")
     page.screenshot(path=str(SHOTS / "offline-not-observed-vi.png"))
     # Each score group's result, offline, as the online form and the review page show it.

@@ -149,6 +149,8 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "offline.service_worker": Case(OK, everyone(OK)),
     "offline.manifest": Case(OK, everyone(OK)),
     "offline.app_page": Case(LOGIN, only({"supervisor": OK, "admin": OK})),
+    # A checklist version's blank form, kept on the tablet with the version (no facility, no region).
+    "offline.checklist_form": Case(LOGIN, only({"supervisor": OK, "admin": OK})),
     # ------------------------------------------------------------------ administration
     "admin.users": Case(LOGIN, only({"admin": OK})),
     "admin.new_user": (Case(LOGIN, only({"admin": OK})),
@@ -308,9 +310,11 @@ ARGUMENTS: dict[str, Callable[[RegionObjects, Case], Any]] = {
     "kind": lambda o, case: "progress",
     "ext": lambda o, case: "csv",
     "fmt": lambda o, case: "xlsx",
+    "code": lambda o, case: "fp-quality",
+    "version": lambda o, case: 1,
 }
 # Parameters that do not point into a region (the same URL for every region).
-NEUTRAL_ARGUMENTS = {"role", "ext", "fmt", "token", "kind", "area_id"}
+NEUTRAL_ARGUMENTS = {"role", "ext", "fmt", "token", "kind", "area_id", "code", "version"}
 
 
 def _rules() -> list[Rule]:
