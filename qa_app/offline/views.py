@@ -11,7 +11,6 @@ import hashlib
 from pathlib import Path
 
 import sqlalchemy as sa
-
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
@@ -26,9 +25,9 @@ from ..inspections import present
 bp = Blueprint("offline", __name__)
 
 # What the service worker caches when it installs (besides the page itself), relative to the static folder.
-SHELL_ASSETS = ("css/app.css", "css/review.css", "css/inspection.css", "css/offline.css", "css/contrast.css", "js/qa-engine.js",
-                "js/qa-form.js", "js/offline-records.js", "js/offline.js", "js/contrast.js", "js/signature.js",
-                "icons/icon-192.png", "icons/icon-512.png")
+SHELL_ASSETS = ("css/app.css", "css/review.css", "css/inspection.css", "css/offline.css", "css/contrast.css",
+                "js/qa-engine.js", "js/qa-form.js", "js/offline-records.js", "js/offline.js", "js/contrast.js",
+                "js/signature.js", "icons/icon-192.png", "icons/icon-512.png")
 
 
 def _assets_version() -> str:
