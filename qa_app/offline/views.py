@@ -26,8 +26,8 @@ bp = Blueprint("offline", __name__)
 
 # What the service worker caches when it installs (besides the page itself), relative to the static folder.
 SHELL_ASSETS = ("css/app.css", "css/review.css", "css/inspection.css", "css/offline.css", "css/contrast.css",
-                "js/qa-engine.js", "js/qa-form.js", "js/offline-records.js", "js/offline.js", "js/contrast.js",
-                "js/signature.js", "icons/icon-192.png", "icons/icon-512.png")
+                "js/qa-engine.js", "js/qa-form.js", "js/offline-records.js", "js/form-focus.js", "js/offline.js",
+                "js/contrast.js", "js/signature.js", "icons/icon-192.png", "icons/icon-512.png")
 
 
 def _assets_version() -> str:
@@ -116,8 +116,6 @@ def _strings() -> dict[str, str]:
         "add_member": _("Add a team member"),
         "remove_member": _("Remove"),
         "no_actions": _("No failed item: no corrective action is needed."),
-        "empty_failed": _("No failed item in this section."),
-        "empty_commented": _("No item with a note or comment in this section."),
         "action": _("What must be done"),
         "responsible": _("Who is responsible"),
         "deadline": _("Deadline"),

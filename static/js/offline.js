@@ -39,7 +39,7 @@
   var retryDelay = 2000;
   var retryTimer = null;
   var syncTimer = null;
-  var filter = "all";    // which items the open inspection shows: all, failed, commented
+  var focus = null;      // QAFocus (static/js/form-focus.js): focused mode, filters and "next unanswered"
   var startChoices = {};  // facility id -> {kind, programme} chosen in the list of prepared facilities
 
   // ------------------------------------------------------------------------------------------ helpers
@@ -866,52 +866,9 @@
     (sc ? sc.sections : []).forEach(function (s) {
       if (!s.applicable) { return; }
       var done = s.answered === s.applicable;
-      nav.appendChild(el("a", { href: "#sec-" + s.id, "data-goto-section": s.id, "class": "ochip" + (done ? " is-done" : "") + (s.failed_items.length ? " has-failed" : "") }, [
+      nav.appendChild(el("a", { href: "#sec-" + s.id, "data-goto-section": s.id, "data-nav": s.id, "class": "ochip" + (done ? " is-done" : "") + (s.failed_items.length ? " has-failed" : "") }, [
         el("strong", { text: s.id }), " " + s.answered + "/" + s.applicable + (s.failed_items.length ? " · ✕" + s.failed_items.length : "")]));
     });
-  }
-
-  function isCommented(rec, id) {
-    var a = rec.answers[id];
-    return !!((a && (a.note || "").trim()) || (rec.review && rec.review.items[id]) ||
-      photosOf(rec).some(function (p) { return p.item_id === id; }));
-  }
-
-  // Failed only / with a note or comment: the other items are hidden, never lost.
-  function applyFilter(rec, sc) {
-    root.querySelectorAll("[data-filter]").forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.filter === filter)); });
-    root.querySelectorAll("[data-insp-sections] [data-item]").forEach(function (article) {
-      var id = article.dataset.item;
-      var show = filter === "all" || (filter === "failed" && sc && sc.items[id] && sc.items[id].failed) ||
-        (filter === "commented" && isCommented(rec, id));
-      article.hidden = !show;
-    });
-    // A section left with no item under the filter says so, rather than showing its title over nothing (as the
-    // online form's focused mode does).
-    var empty = filter === "all" ? "" : T["empty_" + filter] || "";
-    root.querySelectorAll("[data-insp-sections] [data-section]").forEach(function (section) {
-      var note = section.querySelector("[data-filter-empty]");
-      if (!note) {
-        note = el("p", { "class": "muted", "data-filter-empty": true });
-        section.appendChild(note);
-      }
-      note.textContent = empty;
-      note.hidden = !empty || !!section.querySelector("[data-item]:not([hidden])");
-    });
-  }
-
-  function nextUnanswered(rec) {
-    var sc = scoreOf(rec);
-    if (!sc || !sc.unanswered.length) { return; }
-    if (filter !== "all") { filter = "all"; applyFilter(rec, sc); }
-    // The first unanswered item below the top of the screen, else the first one.
-    var below = sc.unanswered.map(articleOf).filter(function (n) {
-      return n && n.getBoundingClientRect().top > 210;
-    });
-    var target = below[0] || articleOf(sc.unanswered[0]);
-    target.scrollIntoView({ block: "start" });
-    var button = target.querySelector("button, input, textarea");
-    if (button) { button.focus({ preventScroll: true }); }
   }
 
   // Each score group's result (checklists with groups only), by the engine, like the online form's table.
@@ -950,7 +907,8 @@
     clsNode.className = "cls cls-" + (cls || "none");
     renderGroups(rec, sc);
     renderChips(rec, sc);
-    applyFilter(rec, sc);
+    // The filter in use is applied again (an item that stops failing leaves "Failed only"), the section kept.
+    focus.refresh();
     // The same line in the bar that stays at the top while the supervisor scrolls through the items.
     var bar = q("[data-bar-progress]");
     bar.hidden = false;
@@ -1186,10 +1144,17 @@
     current = match && records[match[1]] ? match[1] : null;
     q("[data-view=home]").hidden = !!current;
     q("[data-bar-progress]").hidden = !current;
-    filter = "all";
     q("[data-view=inspection]").hidden = !current;
-    if (current) { renderInspection(); } else { renderHome(); }
     window.scrollTo(0, 0);
+    if (current) {
+      renderInspection();
+      focus.start("");
+    } else {
+      // Focused mode is the form's: the list of inspections keeps the site's top bar.
+      document.documentElement.classList.remove("focus-mode", "topbar-open");
+      q("[data-topbar-toggle]").hidden = true;
+      renderHome();
+    }
   }
 
   // ------------------------------------------------------------------------------------------ editing
@@ -1300,6 +1265,7 @@
     var chip = event.target.closest("a[data-goto-section]");
     if (chip) {
       event.preventDefault();
+      focus.reveal("#sec-" + chip.dataset.gotoSection);  // in focused mode, that section becomes the one shown
       var section = q("#sec-" + CSS.escape(chip.dataset.gotoSection));
       if (section) { section.scrollIntoView({ block: "start" }); }
       return;
@@ -1308,7 +1274,7 @@
     if (link) {
       // The page's location names the open inspection: go to the item without changing it.
       event.preventDefault();
-      if (filter !== "all" && records[current]) { filter = "all"; applyFilter(records[current], scoreOf(records[current])); }
+      focus.reveal("#item-" + link.dataset.goto);  // its section, with every item shown
       var article = articleOf(link.dataset.goto);
       if (article) {
         article.scrollIntoView({ block: "start" });
@@ -1320,9 +1286,6 @@
     var target = event.target.closest("button");
     if (!target) { return; }
     if (target.dataset.refresh) { refreshFacility(target.dataset.refresh, target); return; }
-    var open = records[current];
-    if (target.dataset.filter && open) { filter = target.dataset.filter; applyFilter(open, scoreOf(open)); return; }
-    if (target.matches("[data-next-unanswered]") && open) { nextUnanswered(open); return; }
     var rec = records[current];
     if (target.matches("[data-sync-now]")) { syncState = null; retryDelay = 2000; syncAll(); return; }
     if (target.dataset.prepare) { prepare(target.dataset.prepare, target); return; }
@@ -1496,6 +1459,9 @@
     (await getAll("checklists")).forEach(function (c) { checklists[c.key] = c; });
     (await getAll("inspections")).forEach(function (r) { records[r.uuid] = r; });
     (await getAll("photos")).forEach(function (p) { photos[p.uuid] = p; });
+    // The drawn items are the online form's: with scripts, their save buttons and empty status lines take no room.
+    root.classList.add("js");
+    focus = QAFocus.attach(root);
     root.addEventListener("click", onClick);
     root.addEventListener("input", onInput);
     root.addEventListener("change", function (event) {

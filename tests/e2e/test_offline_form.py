@@ -438,6 +438,54 @@ def test_high_contrast_mode_has_no_text_under_15px_and_every_target_is_44px(live
     expect(page.locator("html")).to_have_class(re.compile(r"\bhc\b"))
 
 
+def test_focused_mode_works_offline_as_online_and_every_target_is_44px(live_server, galaxy) -> None:
+    """The offline form moves through the visit with the online form's script (static/js/form-focus.js): one
+    section at a time, the site's top bar behind "Menu", the chips and "Next section" switching sections; the
+    list of inspections keeps the top bar."""
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    _open(page, url)
+    _prepare(page, "Bản Giang", ids["tyt"])
+    galaxy.set_offline(True)
+    page.locator(f"[data-ready-list] [data-start='{ids['tyt']}']").click()
+    page.locator("[data-view=inspection]").wait_for()
+    sections = page.locator("[data-insp-sections] section.insp-section")
+    count = sections.count()
+    assert count >= 3
+    expect(sections.locator(":scope:visible")).to_have_count(count)
+    page.click("[data-focus-toggle]")
+    expect(page.locator("[data-focus-toggle]")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(".topbar")).to_be_hidden()
+    expect(page.locator("[data-insp-sections] section.insp-section:visible")).to_have_count(1)
+    first_id = sections.first.get_attribute("data-section")
+    expect(page.locator(f"#sec-{first_id}")).to_be_visible()
+    assert page.locator("#offline-app").evaluate(SMALL_TARGETS) == []
+    page.screenshot(path=str(SHOTS / "offline-focus-vi.png"))
+    # "Next section" at the end of the section, then a chip back to the first one.
+    page.locator(f"#sec-{first_id} [data-focus-step='1']").click()
+    second_id = sections.nth(1).get_attribute("data-section")
+    expect(page.locator(f"#sec-{second_id}")).to_be_visible()
+    expect(page.locator(f"#sec-{first_id}")).to_be_hidden()
+    expect(page.locator(f"[data-chips] [data-nav='{second_id}']")).to_have_attribute("aria-current", "step")
+    page.locator(f"[data-chips] [data-nav='{first_id}']").click()
+    expect(page.locator(f"#sec-{first_id}")).to_be_visible()
+    expect(page.locator(f"#sec-{second_id}")).to_be_hidden()
+    # "Menu" brings the top bar back; the list of inspections always has it.
+    page.click("[data-topbar-toggle]")
+    expect(page.locator(".topbar")).to_be_visible()
+    page.click("[data-topbar-toggle]")
+    expect(page.locator(".topbar")).to_be_hidden()
+    page.click(".oback")
+    page.locator("[data-view=home]").wait_for()
+    expect(page.locator(".topbar")).to_be_visible()
+    expect(page.locator("[data-topbar-toggle]")).to_be_hidden()
+    # The mode is kept on the tablet, for the online form as for this one.
+    assert page.evaluate("localStorage.getItem('qa-focus')") == "on"
+
+
 def test_the_online_form_in_high_contrast_mode_has_no_text_under_15px_and_44px_targets(live_server, galaxy) -> None:
     import datetime as dt
 
