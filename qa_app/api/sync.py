@@ -189,9 +189,9 @@ def _action_rows(inspection: Inspection) -> list[CorrectiveAction]:
 
 
 def _signature_rows(inspection: Inspection) -> dict[str, Signature]:
-    """Every stored signature by role, void ones included: what a tablet's signature "base" is compared with."""
-    return {s.role: s for s in db.session.scalars(sa.select(Signature)
-                                                  .where(Signature.inspection_id == inspection.id))}
+    """Every stored signature by signer key, void ones included: what a tablet's signature "base" is compared with."""
+    return {s.member_key or s.role: s for s in db.session.scalars(sa.select(Signature)
+                                                                  .where(Signature.inspection_id == inspection.id))}
 
 
 def _live_signatures(inspection: Inspection) -> dict[str, Signature]:

@@ -16,7 +16,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-SIGNATURE_ROLES = ("head", "facility_rep")
+# A signer is keyed as the team's signer keys say (inspections.models.signer_keys): the first member of a role by
+# the role ("head", "secretary"), the N-th by "role-N" ("member-2"). Whether that person is in the team is the
+# service's check, after the request's team is applied.
+SIGNER_KEY = re.compile(r"(head|deputy|member|secretary|facility_rep)(-[2-9]|-[1-9][0-9])?")
 MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
 MAX_ANSWERS = 2000
 
@@ -152,13 +155,14 @@ def parse_request(body: Any) -> dict[str, Any]:
                                                "last saw (0 for none).", where=where), f"{where}.base_revision")
     signatures = body.get("signatures") or {}
     if not isinstance(signatures, dict):
-        raise BadRequest("bad_signature", _("signatures must be an object keyed by signer role."), "signatures")
+        raise BadRequest("bad_signature", _("signatures must be an object keyed by signer (head, facility_rep, "
+                                            "secretary, member-2…)."), "signatures")
     parsed_signatures = {}
     for role, sig in signatures.items():
         where = f"signatures.{role}"
-        if role not in SIGNATURE_ROLES or not isinstance(sig, dict):
-            raise BadRequest("bad_signature", _("%(where)s: only the head of the team and the facility "
-                                                "representative sign here.", where=where), where)
+        if not isinstance(role, str) or not SIGNER_KEY.fullmatch(role) or not isinstance(sig, dict):
+            raise BadRequest("bad_signature", _("%(where)s: a signer is named by their role in the team, "
+                                                "numbered from the second of a role (member-2).", where=where), where)
         base = sig.get("base")
         if base is not None and not isinstance(base, str):
             raise BadRequest("bad_signature", _("%(where)s.base must be the sha256 the tablet last saw, or null.",

@@ -218,7 +218,7 @@ def _checklist(inspection: Inspection, score: Score, problems: list[str],
          "detail": void if unsigned.get("facility_rep") == "void" else ""},
         # Every other named member signs too: one line each, so the page says who is still missing.
         *({"ok": key in signed and key not in unsigned,
-           "text": _("%(name)s (%(role)s) has signed (needed to file the minutes)", name=member.full_name,
+           "text": _("%(name)s (%(role)s) has signed", name=member.full_name,
                      role=team_role_label(member.role)),
            "detail": void if unsigned.get(key) == "void" else ""}
           for key, member in signers(inspection) if member.role not in ("head", "facility_rep")),

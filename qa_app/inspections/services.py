@@ -275,7 +275,7 @@ def submit_problems(inspection: Inspection, score: Score | None = None) -> list[
     if "head" not in roles or "facility_rep" not in roles:
         problems.append(SubmitProblem(_("Name the head of the team and the facility representative.")))
     names = {key: member.full_name for key, member in signers(inspection)}
-    for key, why in signature_problems(inspection, filing=False):
+    for key, why in signature_problems(inspection):
         if key == "head":
             text = (_("The head of the team has not signed.") if why == "missing" else
                     _("The head of the team's signature is void: the record changed after signing. Sign again."))

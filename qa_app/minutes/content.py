@@ -138,21 +138,18 @@ def signers(inspection: Inspection) -> list[tuple[str, TeamMember]]:
     return list(zip(signer_keys([m.role for m in team]), team, strict=True))
 
 
-def signature_problems(inspection: Inspection, *, filing: bool = True) -> list[tuple[str, str]]:
-    """(signer key, 'missing' | 'void') for each required signer whose signature does not cover the content.
+def signature_problems(inspection: Inspection) -> list[tuple[str, str]]:
+    """(signer key, 'missing' | 'void') for each signer whose signature does not cover the content.
 
-    Filing (the default) requires every named person: the head of the team, the facility representative and
-    every other team member (deputy, secretary, members). Submission (``filing=False``) requires the head, the
-    facility representative and a named secretary, as the offline tablet form collects only those; a member's
-    signature that was made and then voided blocks it too (they signed other content).
+    Every named person signs the record of the visit: the head of the team, the facility representative and every
+    other team member (deputy, secretary, members). Submission asks for all of them, as filing does: both forms
+    offer a pad per person, and they are all present at the visit, not when a reviewer files it weeks later.
     """
     current = content_sha256(inspection)
     sigs = {s.member_key or s.role: s
             for s in db.session.scalars(sa.select(Signature).where(Signature.inspection_id == inspection.id))}
     keys = [key for key, _member in signers(inspection)]
     others = [k for k in keys if k not in ("head", "facility_rep")]
-    if not filing:
-        others = [k for k in others if k == "secretary" or k in sigs]
     required = ["head", "facility_rep"] + others
     problems = []
     for key in required:

@@ -179,6 +179,17 @@ def _strings() -> dict[str, str]:
         "reviewer": _("Reviewer"),
         "returned_title": _("Returned for corrections"),
         "sig_on_server": _("signed; the signature is kept on the server"),
+        "sig_void": _("Void: the content changed after this signature was made; sign again."),
+        # The record read out before signing (templates/offline/app.html, "The record to be signed").
+        "rec_facility": _("Facility"),
+        "rec_date": _("Inspection date"),
+        "rec_result": _("Result"),
+        "rec_findings": _("Findings (items not met)"),
+        "rec_no_findings": _("No item failed."),
+        "rec_team": _("Inspection team and facility representatives"),
+        "rec_opinion": _("Opinion of the facility"),
+        "rec_not_written": _("Not written yet."),
+        "rec_no_action": _("no corrective action written yet"),
     }
 
 

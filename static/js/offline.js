@@ -236,10 +236,15 @@
 
   async function edit(rec, change) {
     var seq = touch(rec);
+    var voided = Object.keys(rec.voided || {}).length;
     change(seq);
     await saveRecord(rec);
     renderStatus();
-    if (current === rec.uuid) { renderInspectionHeader(rec); }
+    if (current === rec.uuid) {
+      renderInspectionHeader(rec);
+      // A change that voided signatures shows at once on the pads ("sign again").
+      if (Object.keys(rec.voided || {}).length !== voided) { renderSignatures(rec); }
+    }
     scheduleSync(1500);
   }
 
@@ -305,7 +310,11 @@
     if (rec.dirty.team && teamReady(rec)) { body.team = { value: rec.team, base: server.team }; }
     if (rec.dirty.actions && actionsReady(rec)) { body.corrective_actions = { value: actionList(rec), base: server.corrective_actions }; }
     if (rec.dirty.opinion) { body.facility_opinion = { value: rec.opinion, base: server.facility_opinion }; }
-    var sigs = Object.keys(rec.dirty.signatures);
+    // A signature names its signer by their key in the team the server will hold after this request: one whose
+    // person is not there yet (the team is still being written) waits, rather than being refused.
+    var team = body.team ? body.team.value : server.team;
+    var signers = signerList(team).map(function (s) { return s.key; });
+    var sigs = Object.keys(rec.dirty.signatures).filter(function (key) { return signers.indexOf(key) !== -1; });
     if (sigs.length) {
       body.signatures = {};
       sigs.forEach(function (role) {
@@ -315,6 +324,39 @@
       });
     }
     return body;
+  }
+
+  /* The people who sign, in team order, keyed as the server keys them (inspections.models.signer_keys): the
+   * first of a role by the role, the N-th by "role-N". Rows without a name are not kept by the server. */
+  function signerList(team) {
+    var seen = {};
+    return (team || []).filter(function (m) { return (m.full_name || "").trim(); }).map(function (m) {
+      seen[m.role] = (seen[m.role] || 0) + 1;
+      return { key: seen[m.role] === 1 ? m.role : m.role + "-" + seen[m.role], role: m.role, name: m.full_name.trim() };
+    });
+  }
+
+  function signerLabel(signer) {
+    var role = t("role_" + signer.role);
+    return signer.role === "head" || signer.role === "facility_rep" ? role : role + ": " + signer.name;
+  }
+
+  /* Nothing changes under a signature: a change to what the record says (an answer or note, the team, the
+   * corrective actions, the facility's opinion) voids every signature made before it, here and on the server
+   * (which voids them too when the change arrives). The pads then ask for new ones. */
+  function voidSignatures(rec) {
+    rec.voided = rec.voided || {};
+    Object.keys(rec.signatures).forEach(function (key) {
+      delete rec.signatures[key];
+      delete rec.dirty.signatures[key];
+      rec.voided[key] = true;
+    });
+    Object.keys(serverOf(rec).signatures).forEach(function (key) { rec.voided[key] = true; });
+  }
+
+  // A signature the server holds that still covers the record (not voided by a change made here since).
+  function heldSignature(rec, key) {
+    return (rec.voided || {})[key] ? null : serverOf(rec).signatures[key] || null;
   }
 
   function teamReady(rec) {
@@ -929,12 +971,45 @@
       markItem(rec, article.dataset.item);
     });
     renderProblems(rec);
+    renderRecord(rec, sc);
     var msg = q("[data-submit-msg]");
     msg.hidden = !rec.notice;
     msg.textContent = rec.notice || "";
     q("[data-submit]").disabled = isLockedLocally(rec);
     // Until the submission has left the tablet, the supervisor may take it back.
     q("[data-cancel-submit]").hidden = !(rec.submitRequested && !rec.pending && statusOnServer(rec) !== "submitted");
+  }
+
+  /* The record as the signers read it before signing, from what the tablet holds: the facility and day, the
+   * result, each finding with its answer, note and corrective action, the team and the facility's opinion. */
+  function renderRecord(rec, sc) {
+    var body = q("[data-record-body]");
+    body.textContent = "";
+    var cls = sc ? (sc.classification || sc.provisional_classification) : null;
+    var result = sc ? showPercent(sc.overall_percent) + " · " + (cls ? T["cls_" + cls] + (sc.complete ? "" : " (" + T.provisional + ")") : "—") : "—";
+    var facts = [[T.rec_facility, rec.facility.name], [T.rec_date, showDate(rec.inspection_date)], [T.rec_result, result]];
+    body.appendChild(el("dl", { "class": "oversions" }, [].concat.apply([], facts.map(function (f) {
+      return [el("dt", { text: f[0] }), el("dd", { text: f[1] })];
+    }))));
+    body.appendChild(el("h3", { text: T.rec_findings }));
+    var failing = failingItems(rec);
+    var actions = {};
+    actionList(rec).forEach(function (a) { actions[a.item_id] = a; });
+    body.appendChild(failing.length ? el("ul", { "data-record-findings": true }, failing.map(function (item) {
+      var a = rec.answers[item.id];
+      var act = actions[item.id];
+      var critical = sc && sc.items[item.id] && sc.items[item.id].critical;
+      return el("li", { "data-record-item": item.id }, [
+        el("strong", { text: item.id + (critical ? " ★" : "") }), " " + txt(item.text) + " — " + describeAnswer(rec, item.id, a.value, a.note),
+        el("br"), act ? T.action + ": " + act.action + " (" + act.responsible + ", " + showDate(act.deadline) + ")" : el("em", { text: T.rec_no_action })]);
+    })) : el("p", { text: T.rec_no_findings }));
+    body.appendChild(el("h3", { text: T.rec_team }));
+    body.appendChild(el("ul", {}, signerList(rec.team).map(function (s) {
+      var member = rec.team.filter(function (m) { return (m.full_name || "").trim() === s.name && m.role === s.role; })[0];
+      return el("li", { text: t("role_" + s.role) + ": " + s.name + (member && member.position ? " (" + member.position + ")" : "") });
+    })));
+    body.appendChild(el("h3", { text: T.rec_opinion }));
+    body.appendChild(el("p", { "data-record-opinion": true, text: (rec.opinion || "").trim() || T.rec_not_written }));
   }
 
   function describeAnswer(rec, itemId, value, note) {
@@ -1010,7 +1085,7 @@
         } else if (c.part === "facility_opinion") {
           title = T.conflict_opinion; mine = rec.opinion || T.empty; theirs = c.theirs || T.empty;
         } else {
-          title = t("conflict_signature", { role: t("role_" + c.role) });
+          title = t("conflict_signature", { role: t("role_" + c.role.replace(/-[0-9]+$/, "")) });
           mine = (rec.signatures[c.role] || {}).signer_name || T.empty; theirs = c.theirs.signer_name || T.empty;
         }
         box.appendChild(el("div", { "class": "oconflict", "data-conflict": c.part + ":" + (c.item_id || c.role || "") }, [
@@ -1067,15 +1142,38 @@
     });
   }
 
+  // One pad per named person of the team, redrawn only when the people change (a pad being signed is kept).
   function renderSignatures(rec) {
-    root.querySelectorAll("[data-sigpad]").forEach(function (padRoot) {
-      var role = padRoot.dataset.role;
+    var holder = q("[data-sig-pads]");
+    var signers = signerList(rec.team);
+    var keys = signers.map(function (s) { return s.key; }).join(" ");
+    if (holder.dataset.keys !== keys || holder.dataset.uuid !== rec.uuid) {
+      holder.textContent = "";
+      holder.dataset.keys = keys;
+      holder.dataset.uuid = rec.uuid;
+      var template = q("[data-sigpad-template]");
+      signers.forEach(function (s) {
+        var padRoot = template.content.firstElementChild.cloneNode(true);
+        padRoot.dataset.role = s.key;
+        padRoot.querySelector(".sig-name").id = "osig-name-" + s.key;
+        padRoot.querySelector("[data-sig-name-label]").setAttribute("for", "osig-name-" + s.key);
+        holder.appendChild(padRoot);
+        QASignature.attach(padRoot);
+      });
+    }
+    var byKey = {};
+    signers.forEach(function (s) { byKey[s.key] = s; });
+    holder.querySelectorAll("[data-sigpad]").forEach(function (padRoot) {
+      var key = padRoot.dataset.role;
+      var signer = byKey[key];
       var pad = padRoot.signaturePad;
-      var sig = rec.signatures[role];
-      var member = rec.team.filter(function (m) { return m.role === role; })[0];
-      padRoot.querySelector(".sig-name").value = sig ? sig.signer_name : (member ? member.full_name : "");
+      var sig = rec.signatures[key];
+      var held = !sig && heldSignature(rec, key);
+      var voided = !sig && !held && (rec.voided || {})[key];
+      padRoot.querySelector("[data-sig-title]").textContent = signerLabel(signer);
+      var name = padRoot.querySelector(".sig-name");
+      if (document.activeElement !== name) { name.value = sig ? sig.signer_name : signer.name; }
       var preview = padRoot.querySelector("[data-sig-preview]");
-      var held = !sig && serverOf(rec).signatures[role];
       preview.hidden = !sig && !held;
       preview.querySelector("img").hidden = !sig;
       if (sig) {
@@ -1087,12 +1185,13 @@
       }
       padRoot.querySelectorAll("button, input").forEach(function (b) { b.disabled = isLockedLocally(rec); });
       if (pad) {
-        pad.strokes = sig ? JSON.parse(JSON.stringify(sig.strokes)) : [];
+        if (sig || !pad.strokes.length || voided) { pad.strokes = sig ? JSON.parse(JSON.stringify(sig.strokes)) : []; }
         pad.resize();
-        pad.say(sig ? T.sig_kept : "", sig ? "ok" : "");
+        pad.say(sig ? T.sig_kept : voided ? T.sig_void : "", sig ? "ok" : voided ? "error" : "");
       }
     });
   }
+
 
   function renderInspection() {
     var rec = records[current];
@@ -1167,6 +1266,7 @@
   function setAnswer(rec, itemId, field, value) {
     return edit(rec, function (seq) {
       var a = rec.answers[itemId] || { value: null, note: "" };
+      if ((a[field] || null) !== (value || null)) { voidSignatures(rec); }
       a[field] = value;
       rec.answers[itemId] = a;
       rec.dirty.answers[itemId] = seq;
@@ -1200,7 +1300,8 @@
       noteTimers[itemId + field] = setTimeout(function () { setAnswer(rec, itemId, field, saved); }, event.type === "change" ? 0 : 400);
     } else if (target.matches("[data-team-field]")) {
       var index = Number(target.dataset.index);
-      edit(rec, function (seq) { rec.team[index][target.dataset.teamField] = target.value; rec.dirty.team = seq; });
+      edit(rec, function (seq) { rec.team[index][target.dataset.teamField] = target.value; rec.dirty.team = seq; voidSignatures(rec); })
+        .then(function () { renderSignatures(rec); });
     } else if (target.matches("[data-action-field]")) {
       var item = target.closest("[data-action-item]").dataset.actionItem;
       edit(rec, function (seq) {
@@ -1208,9 +1309,10 @@
         a[target.dataset.actionField] = target.value;
         rec.actions[item] = a;
         rec.dirty.actions = seq;
+        voidSignatures(rec);
       });
     } else if (target.matches("[data-opinion]")) {
-      edit(rec, function (seq) { rec.opinion = target.value; rec.dirty.opinion = seq; });
+      edit(rec, function (seq) { rec.opinion = target.value; rec.dirty.opinion = seq; voidSignatures(rec); });
     }
   }
 
@@ -1253,8 +1355,10 @@
     if (counts[0] < counts[1]) { problems.push(t("missing_answers", { n: counts[1] - counts[0] })); }
     var roles = rec.team.filter(function (m) { return (m.full_name || "").trim(); }).map(function (m) { return m.role; });
     if (roles.indexOf("head") === -1 || roles.indexOf("facility_rep") === -1) { problems.push(T.missing_team); }
-    ["head", "facility_rep"].forEach(function (role) {
-      if (!rec.signatures[role] && !serverOf(rec).signatures[role]) { problems.push(t("missing_signature", { role: t("role_" + role) })); }
+    // Every named person signs the record before it is submitted, as the server asks
+    // (minutes.content.signature_problems): they are all at the visit.
+    signerList(rec.team).forEach(function (s) {
+      if (!rec.signatures[s.key] && !heldSignature(rec, s.key)) { problems.push(t("missing_signature", { role: signerLabel(s) })); }
     });
     var acted = actionList(rec).map(function (a) { return a.item_id; });
     failingItems(rec).forEach(function (item) { if (acted.indexOf(item.id) === -1) { problems.push(t("missing_action", { item: item.id })); } });
@@ -1333,8 +1437,13 @@
       await edit(rec, function (seq) { rec.team.push({ role: "member", full_name: "", position: "" }); rec.dirty.team = seq; });
       renderTeam(rec);
     } else if (target.dataset.removeMember) {
-      await edit(rec, function (seq) { rec.team.splice(Number(target.dataset.removeMember), 1); rec.dirty.team = seq; });
+      await edit(rec, function (seq) {
+        var gone = rec.team.splice(Number(target.dataset.removeMember), 1)[0];
+        rec.dirty.team = seq;
+        if ((gone.full_name || "").trim()) { voidSignatures(rec); }  // the record named them
+      });
       renderTeam(rec);
+      renderSignatures(rec);
     } else if (target.dataset.resolve) {
       await resolve(rec, Number(target.dataset.index), target.dataset.resolve);
     } else if (target.matches("[data-discard]")) {
@@ -1426,6 +1535,7 @@
     edit(rec, function (seq) {
       rec.signatures[d.role] = { signer_name: d.signer_name, png: d.png, strokes: d.strokes, signed_at: new Date().toISOString() };
       rec.dirty.signatures[d.role] = seq;
+      if (rec.voided) { delete rec.voided[d.role]; }
     }).then(function () { renderSignatures(rec); });
   }
 

@@ -221,11 +221,17 @@
     }
   };
 
-  function init() {
-    document.querySelectorAll("[data-sigpad]").forEach(function (root) {
-      root.signaturePad = new SignaturePad(root);
-    });
+  function attach(root) {
+    root.signaturePad = new SignaturePad(root);
+    return root.signaturePad;
   }
+
+  function init() {
+    document.querySelectorAll("[data-sigpad]").forEach(attach);
+  }
+
+  // The offline form draws one pad per person of the team as the team is written (static/js/offline.js).
+  window.QASignature = { attach: attach };
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);

@@ -96,7 +96,8 @@ def _sign(page, role: str, name: str) -> None:
     pad = page.locator(f"[data-sigpad][data-role={role}]")
     pad.locator(".sig-name").fill(name)
     canvas = pad.locator("canvas")
-    canvas.scroll_into_view_if_needed()
+    # In the middle of the screen: scrolled only "into view", its top could lie under the sticky bar.
+    canvas.evaluate("c => c.scrollIntoView({block: 'center'})")
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + 20, box["y"] + 20)
     page.mouse.down()

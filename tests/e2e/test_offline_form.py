@@ -486,6 +486,80 @@ def test_focused_mode_works_offline_as_online_and_every_target_is_44px(live_serv
     assert page.evaluate("localStorage.getItem('qa-focus')") == "on"
 
 
+def test_every_member_signs_offline_and_a_change_after_signing_voids_the_signatures(live_server, galaxy) -> None:
+    """Offline, the team has a secretary and a member besides the head and the representative: each gets a pad.
+    An answer changed after they signed voids every signature on the tablet ("sign again"), so no signature is
+    sent over content its signer did not see; signed again, the inspection is submitted and every signature on the
+    server covers exactly the content submitted, enough to file."""
+    from qa_app.extensions import db
+    from qa_app.inspections.models import Inspection, Signature
+    from qa_app.minutes.content import content_sha256, signature_problems
+
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    items = _applicable(app, ids["tyt"])
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    _open(page, url)
+    _prepare(page, "Bản Giang", ids["tyt"])
+    galaxy.set_offline(True)
+    page.locator(f"[data-ready-list] [data-start='{ids['tyt']}']").click()
+    page.locator("[data-view=inspection]").wait_for()
+    uuid = page.evaluate("location.hash.slice(4)")
+    _answer_all(page, items)
+    page.fill("[data-team-field=full_name][data-index='1']", "Vàng Thị Sua")
+    for index, (role, name) in enumerate((("secretary", "Lò Văn Bình"), ("member", "Hà Thị Cúc")), start=2):
+        page.click("[data-add-member]")
+        page.select_option(f"[data-team-field=role][data-index='{index}']", role)
+        page.fill(f"[data-team-field=full_name][data-index='{index}']", name)
+    pads = page.locator("[data-sig-pads] [data-sigpad]")
+    expect(pads).to_have_count(4)
+    assert pads.evaluate_all("ps => ps.map(p => p.dataset.role)") == ["head", "facility_rep", "secretary", "member"]
+    expect(page.locator("[data-sigpad][data-role=member] [data-sig-title]")).to_have_text("Thành viên: Hà Thị Cúc")
+    signers = (("head", "Nguyễn Văn An"), ("facility_rep", "Vàng Thị Sua"), ("secretary", "Lò Văn Bình"),
+               ("member", "Hà Thị Cúc"))
+    for role, name in signers:
+        _sign(page, role, name)
+    # The record read out before signing: no finding yet, the four people.
+    record = page.locator("[data-record]")
+    expect(record).to_contain_text("Không có tiêu chí nào không đạt.")
+    expect(record).to_contain_text("Thư ký: Lò Văn Bình")
+    # The supervisor changes an answer after the signing: every signature is void on the tablet.
+    failed = next(i for i in items if i.answer_type == "yes_no_na")
+    page.locator(f"[id='item-{failed.id}'] button[data-value='not_met']").click()
+    action = page.locator(f"[data-action-item='{failed.id}']")
+    action.locator("[data-action-field=action]").fill("Bổ sung sổ theo dõi")
+    action.locator("[data-action-field=responsible]").fill("Trạm trưởng")
+    # The record shows the finding with its answer and corrective action.
+    expect(record.locator(f"[data-record-item='{failed.id}']")).to_contain_text("Không đạt")
+    expect(record.locator(f"[data-record-item='{failed.id}']")).to_contain_text("Bổ sung sổ theo dõi (Trạm trưởng,")
+    for role, _name in signers:
+        pad = page.locator(f"[data-sigpad][data-role={role}]")
+        expect(pad.locator(".sig-msg")).to_have_text("Hết hiệu lực: nội dung đã thay đổi sau khi ký; đề nghị ký lại.")
+        expect(pad.locator("[data-sig-preview]")).to_be_hidden()
+    page.click("[data-submit]")
+    expect(page.locator("[data-submit-msg]")).to_contain_text("Thư ký")
+    expect(page.locator("[data-submit-msg]")).to_contain_text("Thành viên: Hà Thị Cúc")
+    page.screenshot(path=str(SHOTS / "offline-signatures-void-vi.png"), full_page=False)
+    record.scroll_into_view_if_needed()
+    record.screenshot(path=str(SHOTS / "offline-record-vi.png"))
+    for role, name in signers:
+        _sign(page, role, name)
+    page.click("[data-submit]")
+    galaxy.set_offline(False)
+    page.click("[data-sync-now]")
+    expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "submitted", timeout=30000)
+    with app.test_request_context():
+        inspection = db.session.scalar(sa.select(Inspection).where(Inspection.uuid == uuid))
+        assert inspection.status == "submitted"
+        rows = db.session.scalars(sa.select(Signature).where(Signature.inspection_id == inspection.id)).all()
+        assert sorted(s.member_key for s in rows) == ["facility_rep", "head", "member", "secretary"]
+        assert {s.content_sha256 for s in rows} == {content_sha256(inspection)}
+        assert all(s.voided_at is None for s in rows)
+        assert signature_problems(inspection) == []
+
+
 def test_the_online_form_in_high_contrast_mode_has_no_text_under_15px_and_44px_targets(live_server, galaxy) -> None:
     import datetime as dt
 

@@ -269,6 +269,53 @@ def test_malformed_parts_are_refused_with_where(app: Flask, client: FlaskClient,
     assert _count(app, Inspection) == 0
 
 
+def test_every_member_of_the_team_signs_on_the_tablet(app: Flask, client: FlaskClient, world) -> None:
+    """The secretary and the members sign offline too, keyed as the finishing page keys them (the second member
+    of a role is "member-2"); each signature is bound to the content as the same request leaves it."""
+    from qa_app.minutes.content import content_sha256, signature_problems
+
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, complete=True, submit=True)
+    body["team"]["value"] += [{"role": "secretary", "full_name": "Lò Văn Bình", "position": "Thư ký"},
+                              {"role": "member", "full_name": "Hà Thị Cúc", "position": ""},
+                              {"role": "member", "full_name": "Sùng A Dũng", "position": ""}]
+    for key, name in (("secretary", "Lò Văn Bình"), ("member", "Hà Thị Cúc"), ("member-2", "Sùng A Dũng")):
+        body["signatures"][key] = {"signer_name": name, "png": _png_url(), "strokes": STROKES, "base": None}
+    response = _sync(client, body)
+    assert response.status_code == 201, response.json
+    assert response.json["submitted"] is True
+    assert set(response.json["signatures"]) == {"head", "facility_rep", "secretary", "member", "member-2"}
+    assert response.json["signatures"]["member-2"]["signer_name"] == "Sùng A Dũng"
+    stored = _inspection(app, body["uuid"])
+    with app.test_request_context():
+        inspection = db.session.get(Inspection, stored.id)
+        rows = db.session.scalars(sa.select(Signature).where(Signature.inspection_id == inspection.id)).all()
+        assert sorted((s.member_key, s.role) for s in rows) == [
+            ("facility_rep", "facility_rep"), ("head", "head"), ("member", "member"), ("member-2", "member"),
+            ("secretary", "secretary")]
+        current = content_sha256(inspection)
+        assert {s.content_sha256 for s in rows} == {current}
+        # Filing needs every named person's signature: none is missing.
+        assert signature_problems(inspection) == []
+
+
+@pytest.mark.parametrize(("key", "field", "error"), [
+    ("boss", "signatures.boss", "bad_signature"),          # not a role of the team
+    ("member-1", "signatures.member-1", "bad_signature"),  # the first member is "member"
+    ("deputy", "signatures.deputy", "bad_signature"),      # a well-formed key, but no deputy is named
+])
+def test_a_signer_the_team_does_not_have_is_refused_and_nothing_written(app: Flask, client: FlaskClient, world,
+                                                                        key, field, error) -> None:
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, complete=True)
+    body["signatures"][key] = {"signer_name": "Ai Đó", "png": _png_url(), "strokes": STROKES, "base": None}
+    response = _sync(client, body)
+    assert response.status_code == 422, response.json
+    assert (response.json["error"], response.json["field"]) == (error, field)
+    assert _count(app, Inspection) == 0
+    assert _count(app, Signature) == 0
+
+
 def test_a_team_without_head_is_refused_like_the_form(app: Flask, client: FlaskClient, world) -> None:
     fx.login(app, client, world["sup"])
     body = _body(app, world, answers={"A2": {"value": "met", "base_revision": 0}})

@@ -3,6 +3,8 @@ filing waits for all of them."""
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -47,17 +49,30 @@ def test_every_member_signs_before_submission(app: Flask, client: FlaskClient, i
     for key, name in (("head", "Nguyễn Văn Giám"), ("deputy", "Phạm Thị Phó"), ("member", "Lê Thị Ba"),
                       ("facility_rep", "Hoàng Văn Trạm")):
         assert sign(client, inspection_id, key, name=name).status_code == 201
-    # A member who has not signed blocks filing (the offline tablet form collects the head's, the facility's and
-    # the secretary's only, so submission does not wait for them), and the reviewer is told who.
+    # A member who has not signed blocks submission, as every named person signs at the visit (on both forms).
     with app.app_context():
         inspection = db.session.get_one(Inspection, inspection_id)
         assert visit_content.signature_problems(inspection) == [("member-2", "missing")]
-        assert visit_content.signature_problems(inspection, filing=False) == []
-    assert "Vàng Văn Tư (Member) has signed (needed to file the minutes)" in client.get(
-        finish_url(inspection_id)).get_data(as_text=True)
+    page = client.get(finish_url(inspection_id)).get_data(as_text=True)
+    assert "Vàng Văn Tư (Member) has signed" in page
+    response = client.post(finish_url(inspection_id), data={**finish_form(app, inspection_id, **TEAM),
+                                                            "do": "submit"}, follow_redirects=True)
+    refused = response.get_data(as_text=True)
+    assert "The inspection cannot be submitted yet: see what is missing below." in refused
+    # The member's line is the one left undone.
+    undone = re.findall(r'<li class="todo">(.*?)</li>', refused, re.S)
+    assert any("Vàng Văn Tư (Member) has signed" in row for row in undone), undone
+    assert rf.status_of(app, inspection_id) == "draft"
+    # Filing checks it again: a submitted inspection whose member signature went missing (here deleted behind the
+    # application's back) is not filed, and the reviewer is told who.
+    assert sign(client, inspection_id, "member-2", name="Vàng Văn Tư").status_code == 201
     response = client.post(finish_url(inspection_id), data={**finish_form(app, inspection_id, **TEAM),
                                                             "do": "submit"}, follow_redirects=True)
     assert "submitted for review" in response.get_data(as_text=True)
+    with app.app_context():
+        db.session.execute(sa.delete(Signature).where(Signature.inspection_id == inspection_id,
+                                                      Signature.member_key == "member-2"))
+        db.session.commit()
     login(client, ids["rev"], locale="vi")
     response = client.post(f"/review/inspections/{inspection_id}/approve", json={"confirm": True})
     assert response.status_code == 400 and response.get_json()["error"] == "signatures_void"

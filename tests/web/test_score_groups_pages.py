@@ -74,7 +74,7 @@ def test_group_results_on_the_form_review_page_json_and_minutes(app: Flask, clie
     login(client, world["sup"])
     form = client.get(f"/inspections/{inspection_id}/form?lang=en").get_data(as_text=True)
     assert "Results by part" in form and 'data-group="readiness"' in form
-    assert '<p class="sec-instructions">Watch at least one client, without stepping in.</p>' in form
+    assert '<p class="sec-instructions" data-section-instructions>Watch at least one client, without stepping in.</p>' in form
     # The clinical part fails one step: readiness meets, clinical does not, so the inspection does not meet,
     # though 4 of 5 items (80%) are met overall.
     fx.submit_complete(app, inspection_id, world["sup"], failing=("C-2",))
