@@ -222,6 +222,7 @@ def server_state(inspection: Inspection) -> dict[str, Any]:
         "corrective_actions": [{"item_id": a.item_id, "action": a.action, "responsible": a.responsible,
                                 "deadline": a.deadline.isoformat()} for a in _action_rows(inspection)],
         "facility_opinion": inspection.facility_opinion,
+        "facility_no_opinion": bool(inspection.facility_no_opinion),
         "signatures": {role: {"signer_name": s.signer_name, "sha256": hashlib.sha256(s.png).hexdigest()}
                        for role, s in _live_signatures(inspection).items()},
         "photos": list(db.session.scalars(sa.select(Photo.uuid).where(Photo.inspection_id == inspection.id)
@@ -351,6 +352,9 @@ def _apply(data: dict[str, Any]) -> Outcome:
     opinion_write = _whole_part(data["opinion"], inspection.facility_opinion.strip(),
                                 lambda v, _w: (v or "").strip(), "facility_opinion", conflicts,
                                 lambda: inspection.facility_opinion)
+    no_opinion_write = _whole_part(data["no_opinion"], bool(inspection.facility_no_opinion),
+                                   lambda v, _w: bool(v), "facility_no_opinion", conflicts,
+                                   lambda: bool(inspection.facility_no_opinion))
     signatures_now = _signature_rows(inspection)
     signature_writes = []
     for role, sig in data["signatures"].items():
@@ -367,7 +371,9 @@ def _apply(data: dict[str, Any]) -> Outcome:
             continue
         signature_writes.append((role, sig))
 
-    changes = bool(answer_writes or team_write or actions_write or opinion_write or signature_writes)
+    # An opinion cleared ("") or a choice withdrawn (False) is a change too.
+    changes = bool(answer_writes or team_write or actions_write or signature_writes
+                   or opinion_write is not None or no_opinion_write is not None)
     wants_submit = data["submit"] and inspection.status in services.EDITABLE
     if conflicts:
         # The server's whole state goes with the conflicts, so the tablet can show both versions side by side.
@@ -392,8 +398,10 @@ def _apply(data: dict[str, Any]) -> Outcome:
         if actions_write is not None:
             services.set_corrective_actions(inspection, actions_write, user)
         where = "facility_opinion"
-        if opinion_write is not None:
-            services.set_facility_opinion(inspection, opinion_write, user)
+        if opinion_write is not None or no_opinion_write is not None:
+            services.set_facility_opinion(
+                inspection, inspection.facility_opinion if opinion_write is None else opinion_write, user,
+                no_opinion=bool(inspection.facility_no_opinion) if no_opinion_write is None else no_opinion_write)
         for role, sig in signature_writes:
             where = f"signatures.{role}"
             services.save_signature(inspection, role, sig["signer_name"], sig["png"], sig["strokes"], user)
@@ -449,8 +457,8 @@ def _whole_part(part: tuple[Any, Any] | None, now: Any, key: Any, name: str, con
     mine = key(value, f"{name}.value")
     if mine == now:
         return None
-    base_key = key(base, f"{name}.base") if base is not None else key([] if name != "facility_opinion" else "",
-                                                                       f"{name}.base")
+    empty = {"facility_opinion": "", "facility_no_opinion": False}.get(name, [])
+    base_key = key(base, f"{name}.base") if base is not None else key(empty, f"{name}.base")
     if base_key != now:
         conflicts.append({"part": name, "mine": value, "theirs": theirs()})
         return None

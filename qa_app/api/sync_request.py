@@ -176,6 +176,8 @@ def parse_request(body: Any) -> dict[str, Any]:
     team = _part(body, "team")
     actions = _part(body, "corrective_actions")
     opinion = _part(body, "facility_opinion")
+    # The facility's explicit choice to give no opinion (the minutes then say so), instead of any words.
+    no_opinion = _part(body, "facility_no_opinion")
     if team is not None:
         team_key(team[0], "team.value")
         if team[1] is not None:
@@ -186,6 +188,10 @@ def parse_request(body: Any) -> dict[str, Any]:
             actions_key(actions[1], "corrective_actions.base")
     if opinion is not None and (not isinstance(opinion[0], str) or not isinstance(opinion[1] or "", str)):
         raise BadRequest("bad_opinion", _("facility_opinion.value and .base must be text."), "facility_opinion")
+    if no_opinion is not None and (not isinstance(no_opinion[0], bool)
+                                   or not isinstance(no_opinion[1], bool | None)):
+        raise BadRequest("bad_opinion", _("facility_no_opinion.value and .base must be true or false."),
+                         "facility_no_opinion")
     submit = body.get("submit", False)
     if not isinstance(submit, bool):
         raise BadRequest("bad_json", _("submit must be true or false."), "submit")
@@ -198,4 +204,4 @@ def parse_request(body: Any) -> dict[str, Any]:
                          "applicable_hash")
     return {"uuid": inspection_uuid, "facility_id": facility_id, "on": on, "kind": kind, "checklist": checklist,
             "answers": answers, "signatures": parsed_signatures, "team": team, "actions": actions,
-            "opinion": opinion, "submit": submit, "user_id": user_id, "applicable_hash": applicable}
+            "opinion": opinion, "no_opinion": no_opinion, "submit": submit, "user_id": user_id, "applicable_hash": applicable}

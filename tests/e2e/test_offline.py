@@ -178,6 +178,7 @@ def test_whole_inspection_offline_survives_reopening_and_syncs_exactly(live_serv
     page.fill("[data-opinion]", "Cơ sở đồng ý với kết quả")
     _sign(page, "head", "Nguyễn Văn An")
     _sign(page, "facility_rep", "Phạm Thị Dung")
+    _sign(page, "member", "Lò Thị Mai")  # every named person signs, the member too
     page.click("[data-submit]")
     expect(page.locator("[data-submit-msg]")).to_contain_text("submitted as soon as")
     # Not sent yet, so it can be taken back, and submitted again.
@@ -228,7 +229,7 @@ def test_whole_inspection_offline_survives_reopening_and_syncs_exactly(live_serv
                              ("member", "Lò Thị Mai", "")]
     assert state["actions"] == [(failing.id, "Bổ sung giấy phép còn hạn", "Trưởng trạm",
                                  dt.date.fromisoformat(deadline))]
-    assert state["signatures"] == [("facility_rep", "Phạm Thị Dung"), ("head", "Nguyễn Văn An")]
+    assert state["signatures"] == [("facility_rep", "Phạm Thị Dung"), ("head", "Nguyễn Văn An"), ("member", "Lò Thị Mai")]
     assert state["photos"] == [(first.id, True)]
     assert state["opinion"] == "Cơ sở đồng ý với kết quả"
     # Once the server holds everything, the inspection may leave the tablet.

@@ -316,6 +316,44 @@ def test_a_signer_the_team_does_not_have_is_refused_and_nothing_written(app: Fla
     assert _count(app, Signature) == 0
 
 
+def test_the_facility_may_choose_to_give_no_opinion_from_the_tablet(app: Flask, client: FlaskClient, world) -> None:
+    """"Cơ sở không có ý kiến" is a choice the representative makes, sent as its own part; words and the choice
+    together are refused with nothing written, and a choice changed on another device is a conflict."""
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, complete=True, submit=True)
+    body["facility_opinion"] = {"value": "Ý kiến", "base": ""}
+    body["facility_no_opinion"] = {"value": True, "base": False}
+    response = _sync(client, body)
+    assert response.status_code == 422, response.json
+    assert response.json["field"] == "facility_opinion"
+    assert _count(app, Inspection) == 0
+    body["facility_opinion"] = {"value": "", "base": ""}
+    response = _sync(client, body)
+    assert response.status_code == 201, response.json
+    assert response.json["facility_no_opinion"] is True
+    assert response.json["facility_opinion"] == ""
+    stored = _inspection(app, body["uuid"])
+    assert (stored.facility_opinion, stored.facility_no_opinion, stored.status) == ("", True, "submitted")
+    # A malformed choice names the part.
+    bad = _body(app, world)
+    bad["facility_no_opinion"] = {"value": "yes", "base": None}
+    response = _sync(client, bad)
+    assert (response.status_code, response.json["field"]) == (422, "facility_no_opinion")
+
+
+def test_a_no_opinion_choice_changed_elsewhere_is_a_conflict(app: Flask, client: FlaskClient, world) -> None:
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, answers={"A2": {"value": "met", "base_revision": 0}})
+    body["facility_no_opinion"] = {"value": True, "base": None}
+    assert _sync(client, body).status_code == 201
+    again = {**body, "answers": {}, "facility_no_opinion": {"value": False, "base": False}}
+    response = _sync(client, again)
+    assert response.status_code == 409
+    assert [c["part"] for c in response.json["conflicts"]] == ["facility_no_opinion"]
+    assert response.json["conflicts"][0]["theirs"] is True
+    assert _inspection(app, body["uuid"]).facility_no_opinion is True
+
+
 def test_a_team_without_head_is_refused_like_the_form(app: Flask, client: FlaskClient, world) -> None:
     fx.login(app, client, world["sup"])
     body = _body(app, world, answers={"A2": {"value": "met", "base_revision": 0}})
