@@ -189,6 +189,7 @@ def _strings() -> dict[str, str]:
         "rec_team": _("Inspection team and facility representatives"),
         "rec_opinion": _("Opinion of the facility"),
         "rec_not_written": _("Not written yet."),
+        "no_opinion": _("The facility has no opinion"),
         "rec_no_action": _("no corrective action written yet"),
     }
 

@@ -309,7 +309,11 @@
     // written: it waits on the tablet (and counts as a change) instead of being refused by the server.
     if (rec.dirty.team && teamReady(rec)) { body.team = { value: rec.team, base: server.team }; }
     if (rec.dirty.actions && actionsReady(rec)) { body.corrective_actions = { value: actionList(rec), base: server.corrective_actions }; }
-    if (rec.dirty.opinion) { body.facility_opinion = { value: rec.opinion, base: server.facility_opinion }; }
+    // The opinion and the explicit "no opinion" choice travel together (the server refuses words with the choice).
+    if (rec.dirty.opinion) {
+      body.facility_opinion = { value: rec.noOpinion ? "" : rec.opinion, base: server.facility_opinion };
+      body.facility_no_opinion = { value: !!rec.noOpinion, base: !!server.facility_no_opinion };
+    }
     // A signature names its signer by their key in the team the server will hold after this request: one whose
     // person is not there yet (the team is still being written) waits, rather than being refused.
     var team = body.team ? body.team.value : server.team;
@@ -747,7 +751,7 @@
       checklist: { code: o.checklist.code, version: o.checklist.version, sha256: o.checklist.sha256,
                    corrective_days: (checklists[checklistKey(o.checklist)] || bundle.checklist).corrective_days },
       profile: { type: o.profile.type, services: o.profile.services.slice() },
-      answers: {}, actions: {}, opinion: server.facility_opinion || "", signatures: {}, refusal: null,
+      answers: {}, actions: {}, opinion: server.facility_opinion || "", noOpinion: !!server.facility_no_opinion, signatures: {}, refusal: null,
       team: server.team.length ? server.team.map(function (m) { return { role: m.role, full_name: m.full_name, position: m.position }; })
         : [{ role: "head", full_name: USER_NAME, position: "" }, { role: "facility_rep", full_name: bundle.facility.head_name || "", position: "" }],
       review: { comment: o.return_comment, items: o.item_comments || {} },
@@ -1009,7 +1013,16 @@
       return el("li", { text: t("role_" + s.role) + ": " + s.name + (member && member.position ? " (" + member.position + ")" : "") });
     })));
     body.appendChild(el("h3", { text: T.rec_opinion }));
-    body.appendChild(el("p", { "data-record-opinion": true, text: (rec.opinion || "").trim() || T.rec_not_written }));
+    body.appendChild(el("p", { "data-record-opinion": true, text: rec.noOpinion ? T.no_opinion : (rec.opinion || "").trim() || T.rec_not_written }));
+  }
+
+  // Words or the explicit choice of none, never both: each is offered only while the other is empty.
+  function renderOpinionChoice(rec) {
+    var locked = isLockedLocally(rec);
+    var words = q("[data-opinion]"), none = q("[data-no-opinion]");
+    none.checked = !!rec.noOpinion;
+    words.disabled = locked || !!rec.noOpinion;
+    none.disabled = locked || !!(rec.opinion || "").trim();
   }
 
   function describeAnswer(rec, itemId, value, note) {
@@ -1084,6 +1097,8 @@
           title = T.conflict_actions; mine = describeActions(actionList(rec)); theirs = describeActions(c.theirs);
         } else if (c.part === "facility_opinion") {
           title = T.conflict_opinion; mine = rec.opinion || T.empty; theirs = c.theirs || T.empty;
+        } else if (c.part === "facility_no_opinion") {
+          title = T.conflict_opinion; mine = rec.noOpinion ? T.no_opinion : rec.opinion || T.empty; theirs = c.theirs ? T.no_opinion : T.empty;
         } else {
           title = t("conflict_signature", { role: t("role_" + c.role.replace(/-[0-9]+$/, "")) });
           mine = (rec.signatures[c.role] || {}).signer_name || T.empty; theirs = c.theirs.signer_name || T.empty;
@@ -1230,7 +1245,7 @@
       });
     }
     q("[data-opinion]").value = rec.opinion || "";
-    q("[data-opinion]").disabled = isLockedLocally(rec);
+    renderOpinionChoice(rec);
     q("[data-add-member]").disabled = isLockedLocally(rec);
     renderTeam(rec);
     renderActions(rec);
@@ -1313,6 +1328,10 @@
       });
     } else if (target.matches("[data-opinion]")) {
       edit(rec, function (seq) { rec.opinion = target.value; rec.dirty.opinion = seq; voidSignatures(rec); });
+      renderOpinionChoice(rec);
+    } else if (target.matches("[data-no-opinion]")) {
+      edit(rec, function (seq) { rec.noOpinion = target.checked; rec.dirty.opinion = seq; voidSignatures(rec); });
+      renderOpinionChoice(rec);
     }
   }
 
@@ -1485,7 +1504,7 @@
       if (c.theirs.sha256) { server.signatures[c.role] = { sha256: c.theirs.sha256, signer_name: c.theirs.signer_name }; } else { delete server.signatures[c.role]; }
       if (choice === "theirs") { delete rec.signatures[c.role]; delete rec.dirty.signatures[c.role]; }
     } else {
-      var field = { team: "team", corrective_actions: "actions", facility_opinion: "opinion" }[c.part];
+      var field = { team: "team", corrective_actions: "actions", facility_opinion: "opinion", facility_no_opinion: "opinion" }[c.part];
       server[c.part] = c.theirs;
       if (choice === "theirs") {
         if (c.part === "corrective_actions") {
@@ -1493,6 +1512,8 @@
           c.theirs.forEach(function (a) { rec.actions[a.item_id] = { action: a.action, responsible: a.responsible, deadline: a.deadline }; });
         } else if (c.part === "team") {
           rec.team = c.theirs.map(function (m) { return { role: m.role, full_name: m.full_name, position: m.position }; });
+        } else if (c.part === "facility_no_opinion") {
+          rec.noOpinion = !!c.theirs;
         } else {
           rec.opinion = c.theirs;
         }
@@ -1517,6 +1538,7 @@
     rec.actions = {};
     server.corrective_actions.forEach(function (a) { rec.actions[a.item_id] = { action: a.action, responsible: a.responsible, deadline: a.deadline }; });
     rec.opinion = server.facility_opinion;
+    rec.noOpinion = !!server.facility_no_opinion;
     rec.signatures = {};
     rec.dirty = { answers: {}, signatures: {}, team: 0, actions: 0, opinion: 0 };
     rec.submitRequested = false;

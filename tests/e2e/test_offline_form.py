@@ -534,6 +534,11 @@ def test_every_member_signs_offline_and_a_change_after_signing_voids_the_signatu
     # The record shows the finding with its answer and corrective action.
     expect(record.locator(f"[data-record-item='{failed.id}']")).to_contain_text("Không đạt")
     expect(record.locator(f"[data-record-item='{failed.id}']")).to_contain_text("Bổ sung sổ theo dõi (Trạm trưởng,")
+    # The representative has nothing to add: an explicit choice, never an empty box printed as agreement.
+    expect(record.locator("[data-record-opinion]")).to_have_text("Chưa ghi.")
+    page.check("[data-no-opinion]")
+    expect(page.locator("[data-opinion]")).to_be_disabled()
+    expect(record.locator("[data-record-opinion]")).to_have_text("Cơ sở không có ý kiến")
     for role, _name in signers:
         pad = page.locator(f"[data-sigpad][data-role={role}]")
         expect(pad.locator(".sig-msg")).to_have_text("Hết hiệu lực: nội dung đã thay đổi sau khi ký; đề nghị ký lại.")
@@ -557,6 +562,7 @@ def test_every_member_signs_offline_and_a_change_after_signing_voids_the_signatu
         assert sorted(s.member_key for s in rows) == ["facility_rep", "head", "member", "secretary"]
         assert {s.content_sha256 for s in rows} == {content_sha256(inspection)}
         assert all(s.voided_at is None for s in rows)
+        assert (inspection.facility_opinion, inspection.facility_no_opinion) == ("", True)
         assert signature_problems(inspection) == []
 
 
