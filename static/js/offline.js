@@ -817,6 +817,7 @@
     };
     await saveRecord(rec);
     records[rec.uuid] = rec;
+    renderStatus();  // a new inspection is work to send: never "synced" until the server has it
     location.hash = "#/i/" + rec.uuid;
     scheduleSync(1500);
   }
