@@ -720,6 +720,19 @@
     }
   }
 
+  // Copies kept before the form travelled with them get it as soon as there is a network, so their inspections
+  // go on without preparing the facilities again (nothing to do offline: they show "prepare again" meanwhile).
+  async function completeChecklists() {
+    var missing = Object.keys(checklists).map(function (k) { return checklists[k]; }).filter(function (c) { return !c.forms; });
+    for (var i = 0; i < missing.length; i++) {
+      try { await keepChecklist(missing[i]); } catch (e) { return; }  // offline or refused: the next start tries again
+    }
+    if (missing.length) {
+      renderStatus();
+      if (current) { renderInspection(); } else { renderHome(); }
+    }
+  }
+
   // A whole checklist version, kept once by code, version and content hash; what a record or bundle refers to it by.
   async function keepChecklist(c) {
     var key = checklistKey(c);
@@ -1630,6 +1643,7 @@
     renderStatus();
     root.dataset.loaded = "true";
     registerWorker();
+    completeChecklists();
     otherUsers();
     searchFacilities("");
     scheduleSync(300);

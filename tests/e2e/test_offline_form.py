@@ -566,6 +566,48 @@ def test_every_member_signs_offline_and_a_change_after_signing_voids_the_signatu
         assert signature_problems(inspection) == []
 
 
+STRIP_FORMS = """async () => {
+    // What a tablet prepared before the drawn form travelled with the checklist holds: the version without it.
+    const name = (await indexedDB.databases()).map(d => d.name).find(n => n.startsWith("qa-offline:v1:"));
+    const db = await new Promise((ok, ko) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = ko; });
+    const all = await new Promise(ok => { const r = db.transaction("checklists").objectStore("checklists").getAll(); r.onsuccess = () => ok(r.result); });
+    const tx = db.transaction("checklists", "readwrite");
+    all.forEach(c => { delete c.forms; tx.objectStore("checklists").put(c); });
+    await new Promise(ok => { tx.oncomplete = ok; });
+    db.close();
+    return all.length;
+}"""
+
+
+def test_an_inspection_kept_before_the_form_travelled_gets_it_when_the_network_is_back(live_server, galaxy) -> None:
+    """A checklist copy kept without its drawn form: offline, its inspection asks for the facility to be prepared
+    again (it cannot say what to draw); back online, the app fetches the form by itself and the visit goes on."""
+    app = live_server.app
+    url = live_server.url
+    ids = _world(app)
+    page = galaxy.new_page()
+    _login(page, url, "giamsat1")
+    _open(page, url)
+    _prepare(page, "Bản Giang", ids["tyt"])
+    page.locator(f"[data-ready-list] [data-start='{ids['tyt']}']").click()
+    page.locator("[data-view=inspection]").wait_for()
+    uuid = page.evaluate("location.hash.slice(4)")
+    first = _applicable(app, ids["tyt"])[0]
+    page.locator(f"[id='item-{first.id}'] button[data-value='met']").click()
+    assert page.evaluate(STRIP_FORMS) >= 1
+    # The form cannot be fetched (as offline: this profile blocks the service worker, so the page itself must load).
+    page.route("**/offline/form/**", lambda route: route.abort())
+    page.reload()
+    page.locator("#offline-app[data-loaded]").wait_for(state="attached")
+    expect(page.locator("[data-insp-status]")).to_have_attribute("data-state", "unprepared")
+    expect(page.locator("[data-insp-sections] article.item")).to_have_count(0)
+    page.unroute("**/offline/form/**")
+    page.reload()
+    page.locator("#offline-app[data-loaded]").wait_for(state="attached")
+    expect(page.locator(f"[id='item-{first.id}'] button[data-value='met']")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("location.hash.slice(4)") == uuid
+
+
 def test_the_online_form_in_high_contrast_mode_has_no_text_under_15px_and_44px_targets(live_server, galaxy) -> None:
     import datetime as dt
 
