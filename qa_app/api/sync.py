@@ -37,6 +37,7 @@ from ..inspections import present, services
 from ..inspections.forms import PROGRAMME_LABELS
 from ..inspections.models import CorrectiveAction, Inspection, Photo, Signature, TeamMember
 from ..inspections.services import ConflictError, WorkflowError
+from ..minutes.content import content_sha256, signature_valid
 from .common import _answer_problem, api_login_required, bp, error
 from .models import SyncRequest
 from .sync_request import BadRequest, actions_key, canonical_hash, parse_request, team_key
@@ -201,8 +202,6 @@ def _live_signatures(inspection: Inspection) -> dict[str, Signature]:
     and its own check before submitting does not count it, instead of "signed on the server" until the server
     refuses the submission.
     """
-    from ..minutes.content import content_sha256, signature_valid
-
     current = content_sha256(inspection)
     return {role: s for role, s in _signature_rows(inspection).items() if signature_valid(s, current)}
 
@@ -227,6 +226,8 @@ def server_state(inspection: Inspection) -> dict[str, Any]:
                        for role, s in _live_signatures(inspection).items()},
         "photos": list(db.session.scalars(sa.select(Photo.uuid).where(Photo.inspection_id == inspection.id)
                                           .order_by(Photo.id))),
+        # What the record says now (minutes.content): the tablet sends it back with the signatures it makes.
+        "content_sha256": content_sha256(inspection),
     }
 
 
@@ -357,8 +358,12 @@ def _apply(data: dict[str, Any]) -> Outcome:
                                    lambda: bool(inspection.facility_no_opinion))
     signatures_now = _signature_rows(inspection)
     signature_writes = []
+    current_content = content_sha256(inspection) if data["signatures"] else None
     for role, sig in data["signatures"].items():
         existing = signatures_now.get(role)
+        # A void signature (the content changed after it) is none: the tablet, which never received it, says so.
+        if existing is not None and not signature_valid(existing, current_content):
+            existing = None
         now_hash = hashlib.sha256(existing.png).hexdigest() if existing is not None else None
         mine_hash = hashlib.sha256(sig["png"]).hexdigest()
         if now_hash == mine_hash and existing is not None and existing.signer_name == sig["signer_name"].strip():
@@ -372,7 +377,14 @@ def _apply(data: dict[str, Any]) -> Outcome:
         signature_writes.append((role, sig))
 
     # An opinion cleared ("") or a choice withdrawn (False) is a change too.
-    changes = bool(answer_writes or team_write or actions_write or signature_writes
+    if signature_writes and data["seen_content"] is not None and data["seen_content"] != current_content:
+        # Someone changed the record elsewhere (another device, the online form, a reviewer's return) since the
+        # tablet last saw it: its signers signed other content. Nothing is written; the tablet takes the server's
+        # record, voids those signatures and has it read and signed again.
+        return Outcome(409, {"error": "content_changed", "server": server_state(inspection), "message": _(
+            "The record changed on the server after it was signed on this tablet: read it again and sign again.")})
+    # An opinion cleared (""), a choice withdrawn (False), a team or the actions emptied ([]) are changes too.
+    changes = bool(answer_writes or signature_writes or team_write is not None or actions_write is not None
                    or opinion_write is not None or no_opinion_write is not None)
     wants_submit = data["submit"] and inspection.status in services.EDITABLE
     if conflicts:

@@ -202,6 +202,13 @@ def parse_request(body: Any) -> dict[str, Any]:
     if applicable is not None and (not isinstance(applicable, str) or not re.fullmatch(r"[0-9a-f]{64}", applicable)):
         raise BadRequest("bad_json", _("applicable_hash must be the sha256 (hex) of the applicable item ids."),
                          "applicable_hash")
+    # The server's visit content the tablet last saw (content_sha256 of its state): the signatures were made over
+    # that, plus the changes this request carries.
+    seen = body.get("seen_content")
+    if seen is not None and (not isinstance(seen, str) or not re.fullmatch(r"[0-9a-f]{64}", seen)):
+        raise BadRequest("bad_json", _("seen_content must be the content_sha256 the tablet last received."),
+                         "seen_content")
     return {"uuid": inspection_uuid, "facility_id": facility_id, "on": on, "kind": kind, "checklist": checklist,
             "answers": answers, "signatures": parsed_signatures, "team": team, "actions": actions,
-            "opinion": opinion, "no_opinion": no_opinion, "submit": submit, "user_id": user_id, "applicable_hash": applicable}
+            "opinion": opinion, "no_opinion": no_opinion, "submit": submit, "user_id": user_id,
+            "applicable_hash": applicable, "seen_content": seen}

@@ -318,7 +318,13 @@
     // person is not there yet (the team is still being written) waits, rather than being refused.
     var team = body.team ? body.team.value : server.team;
     var signers = signerList(team).map(function (s) { return s.key; });
-    var sigs = Object.keys(rec.dirty.signatures).filter(function (key) { return signers.indexOf(key) !== -1; });
+    // A part still being written (a team without its representative, an action without who or by when) is not
+    // sent yet: the signatures, made over the record with it, wait for it.
+    var held = (rec.dirty.team && !body.team) || (rec.dirty.actions && !body.corrective_actions);
+    var sigs = held ? [] : Object.keys(rec.dirty.signatures).filter(function (key) { return signers.indexOf(key) !== -1; });
+    // The record the signers read is the server's as last received plus this request's changes: the server
+    // refuses the signatures if its record changed since (409 content_changed).
+    if (sigs.length && server.content_sha256) { body.seen_content = server.content_sha256; }
     if (sigs.length) {
       body.signatures = {};
       sigs.forEach(function (role) {
@@ -355,12 +361,42 @@
       delete rec.dirty.signatures[key];
       rec.voided[key] = true;
     });
-    Object.keys(serverOf(rec).signatures).forEach(function (key) { rec.voided[key] = true; });
+    // The server's signatures are voided as they are now (by image hash): one made again elsewhere later counts.
+    var held = serverOf(rec).signatures;
+    Object.keys(held).forEach(function (key) { rec.voided[key] = held[key].sha256 || true; });
   }
 
   // A signature the server holds that still covers the record (not voided by a change made here since).
   function heldSignature(rec, key) {
-    return (rec.voided || {})[key] ? null : serverOf(rec).signatures[key] || null;
+    var held = serverOf(rec).signatures[key];
+    var voided = (rec.voided || {})[key];
+    return !held || voided === true || (voided && voided === held.sha256) ? null : held;
+  }
+
+  /* The server's record where nothing waits on the tablet (changed on another device, on the online form, by a
+   * reviewer): answers, team, corrective actions, opinion. A team the server does not have yet (a new inspection)
+   * keeps the tablet's prefilled one. */
+  function adoptServer(rec, server) {
+    rec.server = server;
+    Object.keys(rec.answers).concat(Object.keys(server.answers)).forEach(function (id) {
+      if (rec.dirty.answers[id]) { return; }
+      var a = server.answers[id];
+      if (a) { rec.answers[id] = { value: a.value, note: a.note || "" }; } else { delete rec.answers[id]; }
+    });
+    var named = function (team) {
+      return JSON.stringify(team.filter(function (m) { return (m.full_name || "").trim(); }).map(function (m) {
+        return [m.role, m.full_name.trim(), (m.position || "").trim()];
+      }));
+    };
+    // Only when the people differ: an empty row just added here stays (the server keeps named rows only).
+    if (!rec.dirty.team && server.team.length && named(server.team) !== named(rec.team)) {
+      rec.team = server.team.map(function (m) { return { role: m.role, full_name: m.full_name, position: m.position || "" }; });
+    }
+    if (!rec.dirty.actions) {
+      rec.actions = {};
+      server.corrective_actions.forEach(function (a) { rec.actions[a.item_id] = { action: a.action, responsible: a.responsible, deadline: a.deadline }; });
+    }
+    if (!rec.dirty.opinion) { rec.opinion = server.facility_opinion || ""; rec.noOpinion = !!server.facility_no_opinion; }
   }
 
   function teamReady(rec) {
@@ -403,15 +439,11 @@
     var sent = rec.pending;
     rec.pending = null;
     if (res.status === 200 || res.status === 201) {
-      rec.server = data;
       clearSent(rec, sent);
-      // Where the tablet has nothing waiting, the server's answer is the truth (changed on another device or on
-      // the online form): the form shows it, so a count of "all answered" never hides an answer removed there.
-      var held = data.answers || {};
-      Object.keys(rec.answers).concat(Object.keys(held)).forEach(function (id) {
-        if (rec.dirty.answers[id]) { return; }
-        if (held[id]) { rec.answers[id] = { value: held[id].value, note: held[id].note || "" }; } else { delete rec.answers[id]; }
-      });
+      // Where the tablet has nothing waiting, the server's record is the truth (changed on another device or on
+      // the online form): the form and the record read before signing show it, so a count of "all answered" never
+      // hides an answer removed there, and the content hash sent with the next signatures is what they show.
+      adoptServer(rec, data);
       rec.conflicts = [];
       rec.blocked = null;
       rec.error = null;
@@ -433,6 +465,12 @@
       rec.blocked = "conflict";
       rec.conflicts = data.conflicts || [];
       if (data.server) { rec.serverSeen = data.server; }
+    } else if (res.status === 409 && data.error === "content_changed") {
+      // Changed on the server after it was signed here: the signers read other content. Take the server's record
+      // where nothing waits here, void the signatures and ask for the record to be read and signed again.
+      adoptServer(rec, data.server);
+      voidSignatures(rec);
+      rec.notice = data.message;
     } else if (res.status === 409 && data.error === "locked") {
       rec.blocked = "locked";
       rec.serverSeen = data.server;
@@ -1513,12 +1551,18 @@
     if (c.part === "answer") {
       var theirs = { value: c.theirs.revision ? c.theirs.value : null, note: c.theirs.revision ? (c.theirs.note || "") : "", revision: c.theirs.revision || 0 };
       if (c.theirs.revision) { server.answers[c.item_id] = theirs; } else { delete server.answers[c.item_id]; }
-      if (choice === "theirs") { rec.answers[c.item_id] = { value: theirs.value, note: theirs.note }; delete rec.dirty.answers[c.item_id]; }
+      if (choice === "theirs") {
+        rec.answers[c.item_id] = { value: theirs.value, note: theirs.note };
+        delete rec.dirty.answers[c.item_id];
+        voidSignatures(rec);  // the record is now the server's here: what was signed over the tablet's is void
+      }
     } else if (c.part === "signature") {
       if (c.theirs.sha256) { server.signatures[c.role] = { sha256: c.theirs.sha256, signer_name: c.theirs.signer_name }; } else { delete server.signatures[c.role]; }
       if (choice === "theirs") { delete rec.signatures[c.role]; delete rec.dirty.signatures[c.role]; }
     } else {
       var field = { team: "team", corrective_actions: "actions", facility_opinion: "opinion", facility_no_opinion: "opinion" }[c.part];
+      // The record becomes the server's here: what was signed over the tablet's version is void.
+      if (choice === "theirs") { voidSignatures(rec); }
       server[c.part] = c.theirs;
       if (choice === "theirs") {
         if (c.part === "corrective_actions") {
@@ -1526,10 +1570,12 @@
           c.theirs.forEach(function (a) { rec.actions[a.item_id] = { action: a.action, responsible: a.responsible, deadline: a.deadline }; });
         } else if (c.part === "team") {
           rec.team = c.theirs.map(function (m) { return { role: m.role, full_name: m.full_name, position: m.position }; });
-        } else if (c.part === "facility_no_opinion") {
-          rec.noOpinion = !!c.theirs;
         } else {
-          rec.opinion = c.theirs;
+          // The opinion and the "no opinion" choice are one statement: both come from the server's state, so the
+          // tablet never holds words and the choice at once.
+          var seen = rec.serverSeen || {};
+          rec.opinion = c.part === "facility_opinion" ? c.theirs : seen.facility_opinion || "";
+          rec.noOpinion = c.part === "facility_no_opinion" ? !!c.theirs : !!seen.facility_no_opinion;
         }
         rec.dirty[field] = 0;
       }
@@ -1554,6 +1600,7 @@
     rec.opinion = server.facility_opinion;
     rec.noOpinion = !!server.facility_no_opinion;
     rec.signatures = {};
+    rec.voided = {};
     rec.dirty = { answers: {}, signatures: {}, team: 0, actions: 0, opinion: 0 };
     rec.submitRequested = false;
     rec.blocked = null;
@@ -1604,6 +1651,19 @@
     (await getAll("bundles")).forEach(function (b) { bundles[b.facility.id] = b; });
     (await getAll("checklists")).forEach(function (c) { checklists[c.key] = c; });
     (await getAll("inspections")).forEach(function (r) { records[r.uuid] = r; });
+    // Kept by a version that did not void signatures on a change: one made before a change still to send covers
+    // content its signer did not see, so it is void (the pad asks for it again).
+    Object.keys(records).forEach(function (k) {
+      var rec = records[k];
+      if (rec.voided) { return; }
+      rec.voided = {};
+      var d = rec.dirty;
+      var last = Math.max.apply(null, [d.team || 0, d.actions || 0, d.opinion || 0].concat(Object.keys(d.answers).map(function (id) { return d.answers[id]; })));
+      Object.keys(d.signatures).forEach(function (key) {
+        if (d.signatures[key] < last) { delete rec.signatures[key]; delete d.signatures[key]; rec.voided[key] = true; }
+      });
+      put("inspections", rec);
+    });
     (await getAll("photos")).forEach(function (p) { photos[p.uuid] = p; });
     // The drawn items are the online form's: with scripts, their save buttons and empty status lines take no room.
     root.classList.add("js");

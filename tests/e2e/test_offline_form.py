@@ -535,7 +535,7 @@ def test_every_member_signs_offline_and_a_change_after_signing_voids_the_signatu
     expect(record.locator(f"[data-record-item='{failed.id}']")).to_contain_text("Không đạt")
     expect(record.locator(f"[data-record-item='{failed.id}']")).to_contain_text("Bổ sung sổ theo dõi (Trạm trưởng,")
     # The representative has nothing to add: an explicit choice, never an empty box printed as agreement.
-    expect(record.locator("[data-record-opinion]")).to_have_text("Chưa ghi.")
+    expect(record.locator("[data-record-opinion]")).to_have_text("Chưa ghi ý kiến.")
     page.check("[data-no-opinion]")
     expect(page.locator("[data-opinion]")).to_be_disabled()
     expect(record.locator("[data-record-opinion]")).to_have_text("Cơ sở không có ý kiến")

@@ -354,6 +354,66 @@ def test_a_no_opinion_choice_changed_elsewhere_is_a_conflict(app: Flask, client:
     assert _inspection(app, body["uuid"]).facility_no_opinion is True
 
 
+def _signed(name: str) -> dict:
+    return {"signer_name": name, "png": _png_url(), "strokes": STROKES, "base": None}
+
+
+def test_signing_again_after_a_change_voided_the_signature_is_not_a_conflict(app: Flask, client: FlaskClient,
+                                                                            world) -> None:
+    """The server state leaves out a void signature, so the tablet signs again with no base: that is not someone
+    else's signature in the way."""
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, complete=True)
+    first = _sync(client, body)
+    assert first.status_code == 201, first.json
+    items, _code = _items(app, world["tyt"])
+    note = {items[0].id: {"value": fx.passing_value(items[0]), "note": "ghi chú mới",
+                          "base_revision": first.json["answers"][items[0].id]["revision"]}}
+    changed = _sync(client, {**_body(app, world, uuid=body["uuid"]), "answers": note})
+    assert changed.status_code == 200, changed.json
+    assert changed.json["signatures"] == {}  # both void now
+    again = {**_body(app, world, uuid=body["uuid"]), "signatures": {"head": _signed("Nguyễn Văn An")},
+             "seen_content": changed.json["content_sha256"]}
+    response = _sync(client, again)
+    assert response.status_code == 200, response.json
+    assert response.json["signatures"]["head"]["signer_name"] == "Nguyễn Văn An"
+
+
+def test_signatures_over_a_record_changed_elsewhere_are_refused_and_nothing_written(app: Flask, client: FlaskClient,
+                                                                                  world) -> None:
+    """The tablet says which server record its signers read (seen_content): if it changed since (another device,
+    the online form), nothing of the request is written and the tablet gets the server's record to read again."""
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, complete=True)
+    del body["signatures"]
+    created = _sync(client, body)
+    assert created.status_code == 201, created.json
+    seen = created.json["content_sha256"]
+    items, _code = _items(app, world["tyt"])
+    # Someone changes a note on another device.
+    elsewhere = {items[1].id: {"value": fx.passing_value(items[1]), "note": "sửa trên máy khác",
+                               "base_revision": created.json["answers"][items[1].id]["revision"]}}
+    assert _sync(client, {**_body(app, world, uuid=body["uuid"]), "answers": elsewhere}).status_code == 200
+    # The tablet, which read the record before that change, sends its signatures with an opinion of its own.
+    late = {**_body(app, world, uuid=body["uuid"]), "seen_content": seen,
+            "facility_opinion": {"value": "Đồng ý", "base": "Đồng ý với kết quả"},
+            "signatures": {"head": _signed("Nguyễn Văn An"), "facility_rep": _signed("Phạm Thị Dung")}}
+    response = _sync(client, late)
+    assert response.status_code == 409, response.json
+    assert response.json["error"] == "content_changed"
+    assert response.json["server"]["answers"][items[1].id]["note"] == "sửa trên máy khác"
+    assert "ký lại" in response.json["message"]
+    assert _count(app, Signature) == 0
+    assert _inspection(app, body["uuid"]).facility_opinion == "Đồng ý với kết quả"
+    # Read again (the new hash), signed again: taken, bound to the record as it now stands.
+    late["seen_content"] = response.json["server"]["content_sha256"]
+    late["facility_opinion"]["base"] = response.json["server"]["facility_opinion"]
+    response = _sync(client, late)
+    assert response.status_code == 200, response.json
+    assert set(response.json["signatures"]) == {"head", "facility_rep"}
+    assert response.json["content_sha256"] != seen
+
+
 def test_a_team_without_head_is_refused_like_the_form(app: Flask, client: FlaskClient, world) -> None:
     fx.login(app, client, world["sup"])
     body = _body(app, world, answers={"A2": {"value": "met", "base_revision": 0}})
