@@ -228,6 +228,12 @@ def test_a_refused_submission_is_red_at_the_top_with_links_and_never_synced(live
     expect(_status(page)).to_have_attribute("data-state", "refused")
     # The answer removed on the server shows as unanswered here too (nothing was waiting for it on the tablet).
     expect(page.locator(f"#item-{removed} button[aria-pressed=true]")).to_have_count(0)
+    # The signatures were made over the record before that change: the server took none of them, and the pads
+    # ask for them again once the record is read again.
+    assert _server_inspection(app, uuid)["signatures"] == []
+    for role in ("head", "facility_rep"):
+        expect(page.locator(f"[data-sigpad][data-role={role}] .sig-msg")).to_have_text(
+            "Hết hiệu lực: nội dung đã thay đổi sau khi ký; đề nghị ký lại.")
     expect(box).to_be_in_viewport()
     assert int(_status(page).get_attribute("data-changes")) >= 1
     page.screenshot(path=str(SHOTS / "offline-refused-vi.png"))
