@@ -42,6 +42,19 @@ def _assets_version() -> str:
     return digest.hexdigest()[:16]
 
 
+def _form_version() -> str:
+    """A hash of what draws the tablet's copy of a form (its templates and the translations): a deployment that
+    changes them makes the tablets fetch their copies again, though the checklist versions stay the same."""
+    digest = hashlib.sha256()
+    templates = Path(current_app.template_folder or "")
+    for name in ("inspections/_section.html", "inspections/_item.html", "offline/form.html"):
+        digest.update((templates / name).read_bytes())
+    for language in current_app.config["LANGUAGES"]:
+        catalog = Path(current_app.root_path) / "translations" / language / "LC_MESSAGES" / "messages.mo"
+        digest.update(catalog.read_bytes() if catalog.exists() else b"")
+    return digest.hexdigest()[:16]
+
+
 def _strings() -> dict[str, str]:
     """Words of the offline page, in the user's language; ``{n}``-style placeholders are filled in by the script."""
     return {
@@ -198,7 +211,8 @@ def _strings() -> dict[str, str]:
 @roles_required("supervisor", "admin")
 def app_page() -> ResponseReturnValue:
     """The offline inspection app for the signed-in user (their id keys the data on the tablet)."""
-    response = Response(render_template("offline/app.html", user=g.user, strings=_strings()))
+    response = Response(render_template("offline/app.html", user=g.user, strings=_strings(),
+                                        form_version=_form_version()))
     # The service worker keeps its own copy; the browser's HTTP cache must not serve another user's page.
     response.headers["Cache-Control"] = "no-cache, private"
     return response
@@ -221,7 +235,8 @@ def checklist_form(code: str, version: int) -> ResponseReturnValue:
     for language in current_app.config["LANGUAGES"]:
         with force_locale(language):
             forms[language] = render_template("offline/form.html", sections=present.blank_sections(checklist))
-    response = jsonify(code=row.code, version=row.version, sha256=row.sha256, forms=forms)
+    response = jsonify(code=row.code, version=row.version, sha256=row.sha256, forms=forms,
+                       form_version=_form_version())
     # A registered version never changes (its hash names its content), but the page it serves is a user's.
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response

@@ -23,6 +23,7 @@
   var LANG = root.dataset.lang === "en" ? "en" : "vi";
   var API = root.dataset.api;
   var FORM_URL = root.dataset.formUrl;
+  var FORM_VERSION = root.dataset.formVersion;  // of the templates and translations that draw a kept form
   var DB_PREFIX = window.QAOfflineRecords.DB_PREFIX;
   var PHOTO_SIDE = 1600;
 
@@ -761,11 +762,16 @@
   // Copies kept before the form travelled with them get it as soon as there is a network, so their inspections
   // go on without preparing the facilities again (nothing to do offline: they show "prepare again" meanwhile).
   async function completeChecklists() {
-    var missing = Object.keys(checklists).map(function (k) { return checklists[k]; }).filter(function (c) { return !c.forms; });
+    var missing = Object.keys(checklists).map(function (k) { return checklists[k]; }).filter(function (c) {
+      return !c.forms || c.forms_version !== FORM_VERSION;
+    });
     for (var i = 0; i < missing.length; i++) {
       try { await keepChecklist(missing[i]); } catch (e) { return; }  // offline or refused: the next start tries again
+      if (checklists[missing[i].key].forms_version !== FORM_VERSION) { return; }  // kept the old copy: offline
     }
-    if (missing.length) {
+    // Redrawn at once only where there was nothing to draw: a copy merely redrawn shows from the next opening,
+    // not under the fingers of someone typing.
+    if (missing.some(function (c) { return !c.forms; })) {
       renderStatus();
       if (current) { renderInspection(); } else { renderHome(); }
     }
@@ -775,14 +781,21 @@
   async function keepChecklist(c) {
     var key = checklistKey(c);
     // Its form is drawn by the server once per version (the hash names the content, so a kept one stays right).
-    var forms = checklists[key] && checklists[key].forms;
-    if (!forms) {
-      var res = await request("GET", FORM_URL.replace("__code__", encodeURIComponent(c.code)).replace(/0$/, String(c.version)));
-      if (res.status !== 200) { throw new Error(res.data.message || ("HTTP " + res.status)); }
-      if (res.data.sha256 !== c.sha256) { throw new Error(T.engine_mismatch); }
-      forms = res.data.forms;
+    // A copy drawn by older templates is drawn again when possible, and kept meanwhile (it still works).
+    var kept = checklists[key];
+    var forms = kept && kept.forms, drawnBy = kept && kept.forms_version;
+    if (!forms || drawnBy !== FORM_VERSION) {
+      try {
+        var res = await request("GET", FORM_URL.replace("__code__", encodeURIComponent(c.code)).replace(/0$/, String(c.version)));
+        if (res.status !== 200) { throw new Error(res.data.message || ("HTTP " + res.status)); }
+        if (res.data.sha256 !== c.sha256) { throw new Error(T.engine_mismatch); }
+        forms = res.data.forms;
+        drawnBy = res.data.form_version;
+      } catch (e) {
+        if (!forms) { throw e; }
+      }
     }
-    var whole = Object.assign({ key: key }, c, { forms: forms });
+    var whole = Object.assign({ key: key }, c, { forms: forms, forms_version: drawnBy });
     await put("checklists", whole);
     checklists[key] = whole;
     return { code: whole.code, version: whole.version, sha256: whole.sha256, key: key, corrective_days: whole.corrective_days };

@@ -612,6 +612,32 @@ def test_an_inspection_kept_before_the_form_travelled_gets_it_when_the_network_i
     page.locator("#offline-app[data-loaded]").wait_for(state="attached")
     expect(page.locator(f"[id='item-{first.id}'] button[data-value='met']")).to_have_attribute("aria-pressed", "true")
     assert page.evaluate("location.hash.slice(4)") == uuid
+    # Every kept copy is now drawn by this deployment's templates and translations; one drawn by older ones is
+    # drawn again when the app opens with a network (a fix to an item's template reaches the tablets).
+    versions = """async () => {
+        const name = (await indexedDB.databases()).map(d => d.name).find(n => n.startsWith("qa-offline:v1:"));
+        const db = await new Promise(ok => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); });
+        const all = await new Promise(ok => { const r = db.transaction("checklists").objectStore("checklists").getAll(); r.onsuccess = () => ok(r.result); });
+        const tx = db.transaction("checklists", "readwrite");
+        all.forEach(c => { c.forms_version = "older"; tx.objectStore("checklists").put(c); });
+        await new Promise(ok => { tx.oncomplete = ok; });
+        db.close();
+        return all.map(c => c.forms_version);
+    }"""
+    current = page.locator("#offline-app").get_attribute("data-form-version")
+    assert current and set(page.evaluate(versions)) == {"older"}
+    with page.expect_response("**/offline/form/**"):
+        page.reload()
+    page.locator("#offline-app[data-loaded]").wait_for(state="attached")
+    kept = "async () => { const name = (await indexedDB.databases()).map(d => d.name).find(n => n.startsWith('qa-offline:v1:'));" \
+        " const db = await new Promise(ok => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); });" \
+        " return await new Promise(ok => { const r = db.transaction('checklists').objectStore('checklists').getAll();" \
+        " r.onsuccess = () => { db.close(); ok(r.result.map(c => c.forms_version)); }; }); }"
+    for _ in range(50):
+        if set(page.evaluate(kept)) == {current}:
+            break
+        page.wait_for_timeout(100)
+    assert set(page.evaluate(kept)) == {current}
 
 
 def test_the_online_form_in_high_contrast_mode_has_no_text_under_15px_and_44px_targets(live_server, galaxy) -> None:
