@@ -1196,7 +1196,8 @@
     holder.textContent = "";
     var disabled = isLockedLocally(rec);
     rec.team.forEach(function (m, index) {
-      var fixed = index < 2;
+      // The head and the facility's representative are fixed rows, wherever the team (saved online, say) puts them.
+      var fixed = m.role === "head" || m.role === "facility_rep";
       var role = fixed ? el("strong", { text: t("role_" + m.role) }) : el("select", { "data-team-field": "role", "data-index": String(index), disabled: disabled, "aria-label": T.role },
         ["deputy", "member", "secretary"].map(function (r) { return el("option", { value: r, selected: m.role === r, text: t("role_" + r) }); }));
       holder.appendChild(el("div", { "class": "orow", "data-team-row": String(index) }, [role,
