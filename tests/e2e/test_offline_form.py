@@ -89,6 +89,22 @@ def _answer_all(page, items) -> None:
             article.locator("[data-answer-input]").blur()
 
 
+def _inspect_station(live_server, galaxy, *, offline: bool = False):
+    """Signed in as the supervisor, Bản Giang prepared and an inspection of it started (after going offline when
+    asked): (app, ids, page)."""
+    app = live_server.app
+    ids = _world(app)
+    page = galaxy.new_page()
+    _login(page, live_server.url, "giamsat1")
+    _open(page, live_server.url)
+    _prepare(page, "Bản Giang", ids["tyt"])
+    if offline:
+        galaxy.set_offline(True)
+    page.locator(f"[data-ready-list] [data-start='{ids['tyt']}']").click()
+    page.locator("[data-view=inspection]").wait_for()
+    return app, ids, page
+
+
 def test_two_prepared_facilities_keep_their_own_applicable_items_offline(live_server, galaxy) -> None:
     app = live_server.app
     url = live_server.url
@@ -422,15 +438,7 @@ SMALL_TARGETS = """root => {
 
 
 def test_high_contrast_mode_has_no_text_under_15px_and_every_target_is_44px(live_server, galaxy) -> None:
-    app = live_server.app
-    url = live_server.url
-    ids = _world(app)
-    page = galaxy.new_page()
-    _login(page, url, "giamsat1")
-    _open(page, url)
-    _prepare(page, "Bản Giang", ids["tyt"])
-    page.locator(f"[data-ready-list] [data-start='{ids['tyt']}']").click()
-    page.locator("[data-view=inspection]").wait_for()
+    app, ids, page = _inspect_station(live_server, galaxy)
     page.click("[data-contrast-toggle]")
     expect(page.locator("html")).to_have_class(re.compile(r"\bhc\b"))
     form = page.locator("#offline-app")
@@ -448,16 +456,7 @@ def test_focused_mode_works_offline_as_online_and_every_target_is_44px(live_serv
     """The offline form moves through the visit with the online form's script (static/js/form-focus.js): one
     section at a time, the site's top bar behind "Menu", the chips and "Next section" switching sections; the
     list of inspections keeps the top bar."""
-    app = live_server.app
-    url = live_server.url
-    ids = _world(app)
-    page = galaxy.new_page()
-    _login(page, url, "giamsat1")
-    _open(page, url)
-    _prepare(page, "Bản Giang", ids["tyt"])
-    galaxy.set_offline(True)
-    page.locator(f"[data-ready-list] [data-start='{ids['tyt']}']").click()
-    page.locator("[data-view=inspection]").wait_for()
+    _app, _ids, page = _inspect_station(live_server, galaxy, offline=True)
     sections = page.locator("[data-insp-sections] section.insp-section")
     count = sections.count()
     assert count >= 3
@@ -501,17 +500,8 @@ def test_every_member_signs_offline_and_a_change_after_signing_voids_the_signatu
     from qa_app.inspections.models import Inspection, Signature
     from qa_app.minutes.content import content_sha256, signature_problems
 
-    app = live_server.app
-    url = live_server.url
-    ids = _world(app)
+    app, ids, page = _inspect_station(live_server, galaxy, offline=True)
     items = _applicable(app, ids["tyt"])
-    page = galaxy.new_page()
-    _login(page, url, "giamsat1")
-    _open(page, url)
-    _prepare(page, "Bản Giang", ids["tyt"])
-    galaxy.set_offline(True)
-    page.locator(f"[data-ready-list] [data-start='{ids['tyt']}']").click()
-    page.locator("[data-view=inspection]").wait_for()
     uuid = page.evaluate("location.hash.slice(4)")
     _answer_all(page, items)
     page.fill("[data-team-field=full_name][data-index='1']", "Vàng Thị Sua")
@@ -572,35 +562,40 @@ def test_every_member_signs_offline_and_a_change_after_signing_voids_the_signatu
         assert signature_problems(inspection) == []
 
 
-STRIP_FORMS = """async () => {
-    // What a tablet prepared before the drawn form travelled with the checklist holds: the version without it.
+CHECKLIST_COPIES = """async (change) => {
+    // The checklist versions kept on the tablet: each copy's form_version, after `change` ({strip: true} removes
+    // the drawn form, as a tablet prepared before it travelled holds; {version: "x"} marks it drawn by another
+    // deployment; null changes nothing).
     const name = (await indexedDB.databases()).map(d => d.name).find(n => n.startsWith("qa-offline:v1:"));
-    const db = await new Promise((ok, ko) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = ko; });
-    const all = await new Promise(ok => { const r = db.transaction("checklists").objectStore("checklists").getAll(); r.onsuccess = () => ok(r.result); });
-    const tx = db.transaction("checklists", "readwrite");
-    all.forEach(c => { delete c.forms; tx.objectStore("checklists").put(c); });
-    await new Promise(ok => { tx.oncomplete = ok; });
+    const db = await new Promise((ok, ko) => {
+        const r = indexedDB.open(name);
+        r.onsuccess = () => ok(r.result);
+        r.onerror = ko;
+    });
+    const store = mode => db.transaction("checklists", mode).objectStore("checklists");
+    const all = await new Promise(ok => { const r = store("readonly").getAll(); r.onsuccess = () => ok(r.result); });
+    if (change) {
+        const tx = db.transaction("checklists", "readwrite");
+        all.forEach(c => {
+            if (change.strip) { delete c.forms; }
+            if (change.version) { c.forms_version = change.version; }
+            tx.objectStore("checklists").put(c);
+        });
+        await new Promise(ok => { tx.oncomplete = ok; });
+    }
     db.close();
-    return all.length;
+    return all.map(c => c.forms_version);
 }"""
 
 
 def test_an_inspection_kept_before_the_form_travelled_gets_it_when_the_network_is_back(live_server, galaxy) -> None:
     """A checklist copy kept without its drawn form: offline, its inspection asks for the facility to be prepared
     again (it cannot say what to draw); back online, the app fetches the form by itself and the visit goes on."""
-    app = live_server.app
-    url = live_server.url
-    ids = _world(app)
-    page = galaxy.new_page()
-    _login(page, url, "giamsat1")
-    _open(page, url)
-    _prepare(page, "Bản Giang", ids["tyt"])
-    page.locator(f"[data-ready-list] [data-start='{ids['tyt']}']").click()
-    page.locator("[data-view=inspection]").wait_for()
+    app, ids, page = _inspect_station(live_server, galaxy)
     uuid = page.evaluate("location.hash.slice(4)")
     first = _applicable(app, ids["tyt"])[0]
     page.locator(f"[id='item-{first.id}'] button[data-value='met']").click()
-    assert page.evaluate(STRIP_FORMS) >= 1
+    assert len(page.evaluate(CHECKLIST_COPIES, {"strip": True})) >= 1
     # The form cannot be fetched (as offline: this profile blocks the service worker, so the page itself must load).
     page.route("**/offline/form/**", lambda route: route.abort())
     page.reload()
@@ -614,30 +609,17 @@ def test_an_inspection_kept_before_the_form_travelled_gets_it_when_the_network_i
     assert page.evaluate("location.hash.slice(4)") == uuid
     # Every kept copy is now drawn by this deployment's templates and translations; one drawn by older ones is
     # drawn again when the app opens with a network (a fix to an item's template reaches the tablets).
-    versions = """async () => {
-        const name = (await indexedDB.databases()).map(d => d.name).find(n => n.startsWith("qa-offline:v1:"));
-        const db = await new Promise(ok => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); });
-        const all = await new Promise(ok => { const r = db.transaction("checklists").objectStore("checklists").getAll(); r.onsuccess = () => ok(r.result); });
-        const tx = db.transaction("checklists", "readwrite");
-        all.forEach(c => { c.forms_version = "older"; tx.objectStore("checklists").put(c); });
-        await new Promise(ok => { tx.oncomplete = ok; });
-        db.close();
-        return all.map(c => c.forms_version);
-    }"""
     current = page.locator("#offline-app").get_attribute("data-form-version")
-    assert current and set(page.evaluate(versions)) == {"older"}
+    assert current
+    assert set(page.evaluate(CHECKLIST_COPIES, {"version": "older"})) == {"older"}
     with page.expect_response("**/offline/form/**"):
         page.reload()
     page.locator("#offline-app[data-loaded]").wait_for(state="attached")
-    kept = "async () => { const name = (await indexedDB.databases()).map(d => d.name).find(n => n.startsWith('qa-offline:v1:'));" \
-        " const db = await new Promise(ok => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); });" \
-        " return await new Promise(ok => { const r = db.transaction('checklists').objectStore('checklists').getAll();" \
-        " r.onsuccess = () => { db.close(); ok(r.result.map(c => c.forms_version)); }; }); }"
     for _ in range(50):
-        if set(page.evaluate(kept)) == {current}:
+        if set(page.evaluate(CHECKLIST_COPIES, None)) == {current}:
             break
         page.wait_for_timeout(100)
-    assert set(page.evaluate(kept)) == {current}
+    assert set(page.evaluate(CHECKLIST_COPIES, None)) == {current}
 
 
 def test_the_online_form_in_high_contrast_mode_has_no_text_under_15px_and_44px_targets(live_server, galaxy) -> None:
