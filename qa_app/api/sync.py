@@ -195,14 +195,14 @@ def _signature_rows(inspection: Inspection) -> dict[str, Signature]:
                                                                   .where(Signature.inspection_id == inspection.id))}
 
 
-def _live_signatures(inspection: Inspection) -> dict[str, Signature]:
+def _live_signatures(inspection: Inspection, current: str | None = None) -> dict[str, Signature]:
     """The signatures that still cover the current content: the only ones the tablet may show as signed.
 
     A signature voided by a later change is left out of the server state, so the tablet's pad asks for a new one
     and its own check before submitting does not count it, instead of "signed on the server" until the server
     refuses the submission.
     """
-    current = content_sha256(inspection)
+    current = current or content_sha256(inspection)
     return {role: s for role, s in _signature_rows(inspection).items() if signature_valid(s, current)}
 
 
@@ -210,6 +210,7 @@ def server_state(inspection: Inspection) -> dict[str, Any]:
     """The inspection as the server holds it, in the shape the tablet keeps (its new bases after a sync)."""
     answers = services.answers_of(inspection)
     names = present.user_names({a.updated_by_id for a in answers.values()})
+    content = content_sha256(inspection)
     return {
         "inspection": {"id": inspection.id, "uuid": inspection.uuid, "revision": inspection.revision,
                        "status": inspection.status, "url": url_for("inspections.view", inspection_id=inspection.id),
@@ -223,11 +224,11 @@ def server_state(inspection: Inspection) -> dict[str, Any]:
         "facility_opinion": inspection.facility_opinion,
         "facility_no_opinion": bool(inspection.facility_no_opinion),
         "signatures": {role: {"signer_name": s.signer_name, "sha256": hashlib.sha256(s.png).hexdigest()}
-                       for role, s in _live_signatures(inspection).items()},
+                       for role, s in _live_signatures(inspection, content).items()},
         "photos": list(db.session.scalars(sa.select(Photo.uuid).where(Photo.inspection_id == inspection.id)
                                           .order_by(Photo.id))),
         # What the record says now (minutes.content): the tablet sends it back with the signatures it makes.
-        "content_sha256": content_sha256(inspection),
+        "content_sha256": content,
     }
 
 
@@ -352,10 +353,10 @@ def _apply(data: dict[str, Any]) -> Outcome:
                                 lambda: server_state_part(inspection, "corrective_actions"))
     opinion_write = _whole_part(data["opinion"], inspection.facility_opinion.strip(),
                                 lambda v, _w: (v or "").strip(), "facility_opinion", conflicts,
-                                lambda: inspection.facility_opinion)
+                                lambda: inspection.facility_opinion, empty="")
     no_opinion_write = _whole_part(data["no_opinion"], bool(inspection.facility_no_opinion),
                                    lambda v, _w: bool(v), "facility_no_opinion", conflicts,
-                                   lambda: bool(inspection.facility_no_opinion))
+                                   lambda: bool(inspection.facility_no_opinion), empty=False)
     signatures_now = _signature_rows(inspection)
     signature_writes = []
     current_content = content_sha256(inspection) if data["signatures"] else None
@@ -376,21 +377,21 @@ def _apply(data: dict[str, Any]) -> Outcome:
             continue
         signature_writes.append((role, sig))
 
-    # An opinion cleared ("") or a choice withdrawn (False) is a change too.
-    if signature_writes and data["seen_content"] is not None and data["seen_content"] != current_content:
-        # Someone changed the record elsewhere (another device, the online form, a reviewer's return) since the
-        # tablet last saw it: its signers signed other content. Nothing is written; the tablet takes the server's
-        # record, voids those signatures and has it read and signed again.
-        return Outcome(409, {"error": "content_changed", "server": server_state(inspection), "message": _(
-            "The record changed on the server after it was signed on this tablet: read it again and sign again.")})
     # An opinion cleared (""), a choice withdrawn (False), a team or the actions emptied ([]) are changes too.
     changes = bool(answer_writes or signature_writes or team_write is not None or actions_write is not None
                    or opinion_write is not None or no_opinion_write is not None)
     wants_submit = data["submit"] and inspection.status in services.EDITABLE
     if conflicts:
         # The server's whole state goes with the conflicts, so the tablet can show both versions side by side.
+        # First: a part changed on both sides is the supervisor's choice, never overwritten by a later request.
         return Outcome(409, {"error": "conflict", "message": ngettext_conflicts(len(conflicts)),
                              "conflicts": conflicts, "server": server_state(inspection)}, conflicts=conflicts)
+    if signature_writes and data["seen_content"] is not None and data["seen_content"] != current_content:
+        # Someone changed the record elsewhere (another device, the online form, a reviewer's return) since the
+        # tablet last saw it: its signers signed other content. Nothing is written; the tablet takes the server's
+        # record, voids those signatures and has it read and signed again.
+        return Outcome(409, {"error": "content_changed", "server": server_state(inspection), "message": _(
+            "The record changed on the server after it was signed on this tablet: read it again and sign again.")})
     if (changes or wants_submit) and inspection.status not in services.EDITABLE:
         return Outcome(409, {"error": "locked", "status": inspection.status, "server": server_state(inspection),
                              "message": _("This inspection is %(status)s and can no longer be changed.",
@@ -461,7 +462,7 @@ def server_state_part(inspection: Inspection, part: str) -> Any:
 
 
 def _whole_part(part: tuple[Any, Any] | None, now: Any, key: Any, name: str, conflicts: list[dict[str, Any]],
-                theirs: Any) -> Any:
+                theirs: Any, empty: Any = None) -> Any:
     """The value to write for a whole-value part, None when nothing is to be written; records a conflict."""
     if part is None:
         return None
@@ -469,8 +470,8 @@ def _whole_part(part: tuple[Any, Any] | None, now: Any, key: Any, name: str, con
     mine = key(value, f"{name}.value")
     if mine == now:
         return None
-    empty = {"facility_opinion": "", "facility_no_opinion": False}.get(name, [])
-    base_key = key(base, f"{name}.base") if base is not None else key(empty, f"{name}.base")
+    # No base: the tablet saw the part empty (no team, no text, no choice).
+    base_key = key(base if base is not None else [] if empty is None else empty, f"{name}.base")
     if base_key != now:
         conflicts.append({"part": name, "mine": value, "theirs": theirs()})
         return None

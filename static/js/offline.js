@@ -337,15 +337,8 @@
     return body;
   }
 
-  /* The people who sign, in team order, keyed as the server keys them (inspections.models.signer_keys): the
-   * first of a role by the role, the N-th by "role-N". Rows without a name are not kept by the server. */
-  function signerList(team) {
-    var seen = {};
-    return (team || []).filter(function (m) { return (m.full_name || "").trim(); }).map(function (m) {
-      seen[m.role] = (seen[m.role] || 0) + 1;
-      return { key: seen[m.role] === 1 ? m.role : m.role + "-" + seen[m.role], role: m.role, name: m.full_name.trim() };
-    });
-  }
+  // The people who sign, keyed as the server keys them: offline-records.js, shared with the home page.
+  function signerList(team) { return Records.signers(team); }
 
   function signerLabel(signer) {
     var role = t("role_" + signer.role);
@@ -469,7 +462,16 @@
     } else if (res.status === 409 && data.error === "content_changed") {
       // Changed on the server after it was signed here: the signers read other content. Take the server's record
       // where nothing waits here, void the signatures and ask for the record to be read and signed again.
-      adoptServer(rec, data.server);
+      // A part still waiting here keeps the base it was written over, so a change to it elsewhere is still
+      // found as a conflict on the next request, never overwritten.
+      var base = serverOf(rec), fresh = Object.assign({}, data.server, { answers: Object.assign({}, data.server.answers) });
+      Object.keys(rec.dirty.answers).forEach(function (id) {
+        if (base.answers[id]) { fresh.answers[id] = base.answers[id]; } else { delete fresh.answers[id]; }
+      });
+      if (rec.dirty.team) { fresh.team = base.team; }
+      if (rec.dirty.actions) { fresh.corrective_actions = base.corrective_actions; }
+      if (rec.dirty.opinion) { fresh.facility_opinion = base.facility_opinion; fresh.facility_no_opinion = base.facility_no_opinion; }
+      adoptServer(rec, fresh);
       voidSignatures(rec);
       rec.notice = data.message;
     } else if (res.status === 409 && data.error === "locked") {

@@ -414,6 +414,31 @@ def test_signatures_over_a_record_changed_elsewhere_are_refused_and_nothing_writ
     assert response.json["content_sha256"] != seen
 
 
+def test_a_part_changed_on_both_sides_is_a_conflict_even_with_signatures(app: Flask, client: FlaskClient,
+                                                                          world) -> None:
+    """A request that changes the team over an old base and carries signatures is a conflict on the team (the
+    supervisor chooses), not "read and sign again", after which the tablet's next request would take the new
+    base and overwrite the other device's team unseen."""
+    fx.login(app, client, world["sup"])
+    body = _body(app, world, complete=True)
+    del body["signatures"]
+    created = _sync(client, body)
+    assert created.status_code == 201, created.json
+    theirs = [{"role": "head", "full_name": "Nguyễn Văn An", "position": "Trưởng đoàn"},
+              {"role": "facility_rep", "full_name": "Trần Văn Khác", "position": ""}]
+    assert _sync(client, {**_body(app, world, uuid=body["uuid"]),
+                          "team": {"value": theirs, "base": created.json["team"]}}).status_code == 200
+    mine = [{"role": "head", "full_name": "Nguyễn Văn An", "position": "Trưởng đoàn"},
+            {"role": "facility_rep", "full_name": "Phạm Thị Dung", "position": "Trạm trưởng"}]
+    response = _sync(client, {**_body(app, world, uuid=body["uuid"]), "seen_content": created.json["content_sha256"],
+                              "team": {"value": mine, "base": created.json["team"]},
+                              "signatures": {"head": _signed("Nguyễn Văn An")}})
+    assert response.status_code == 409, response.json
+    assert response.json["error"] == "conflict"
+    assert [c["part"] for c in response.json["conflicts"]] == ["team"]
+    assert _count(app, Signature) == 0
+
+
 def test_a_team_without_head_is_refused_like_the_form(app: Flask, client: FlaskClient, world) -> None:
     fx.login(app, client, world["sup"])
     body = _body(app, world, answers={"A2": {"value": "met", "base_revision": 0}})
