@@ -7,6 +7,7 @@ docs/offline.md.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 
@@ -45,12 +46,18 @@ def _assets_version() -> str:
 def _form_version() -> str:
     """A hash of what draws the tablet's copy of a form (its templates and the translations): a deployment that
     changes them makes the tablets fetch their copies again, though the checklist versions stay the same."""
+    return _files_hash(current_app.template_folder or "", current_app.root_path,
+                       tuple(current_app.config["LANGUAGES"]))
+
+
+@functools.cache
+def _files_hash(template_folder: str, root_path: str, languages: tuple[str, ...]) -> str:
+    # Read once per process (a deployment restarts it): the offline page asks for it on every opening.
     digest = hashlib.sha256()
-    templates = Path(current_app.template_folder or "")
     for name in ("inspections/_section.html", "inspections/_item.html", "offline/form.html"):
-        digest.update((templates / name).read_bytes())
-    for language in current_app.config["LANGUAGES"]:
-        catalog = Path(current_app.root_path) / "translations" / language / "LC_MESSAGES" / "messages.mo"
+        digest.update((Path(template_folder) / name).read_bytes())
+    for language in languages:
+        catalog = Path(root_path) / "translations" / language / "LC_MESSAGES" / "messages.mo"
         digest.update(catalog.read_bytes() if catalog.exists() else b"")
     return digest.hexdigest()[:16]
 

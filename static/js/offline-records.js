@@ -56,7 +56,19 @@
     return say("st_" + recState) || recState;
   }
 
+  /* The people who sign, in team order, keyed as the server keys them (inspections.models.signer_keys, held equal
+   * by tests/unit/test_signer_keys_parity.py): the first of a role by the role, the N-th by "role-N". Rows without
+   * a name are not kept by the server. */
+  function signers(team) {
+    var seen = {};
+    return (team || []).filter(function (m) { return (m.full_name || "").trim(); }).map(function (m) {
+      seen[m.role] = (seen[m.role] || 0) + 1;
+      return { key: seen[m.role] === 1 ? m.role : m.role + "-" + seen[m.role], role: m.role, name: m.full_name.trim() };
+    });
+  }
+
   // The IndexedDB database of one user on this tablet is DB_PREFIX + their id.
   global.QAOfflineRecords = { DB_PREFIX: "qa-offline:v1:", statusOnServer: statusOnServer, hasDirty: hasDirty,
-                              changeCount: changeCount, state: state, reasons: reasons, statusText: statusText };
+                              changeCount: changeCount, state: state, reasons: reasons, statusText: statusText,
+                              signers: signers };
 })(this);
